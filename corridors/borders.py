@@ -1,0 +1,74 @@
+"""National borders as analysis objects: stable border ids and the borders a line or link crosses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import geopandas as gpd
+import shapely
+
+from corridors.io import load_base
+
+
+def border_id(iso_a: str, iso_b: str) -> str:
+    """The stable id of the land border between two countries.
+
+    Parameters
+    ----------
+    iso_a, iso_b : str
+        ISO 3166-1 alpha-3 codes, in any order.
+
+    Returns
+    -------
+    str
+        The two codes sorted and joined by a hyphen, e.g. ``'TJK-UZB'``.
+        Used as the key of per-border values (resistance, permeability).
+    """
+    a, b = sorted((iso_a.upper(), iso_b.upper()))
+    return f"{a}-{b}"
+
+
+def load_borders() -> gpd.GeoDataFrame:
+    """The bundled land borders, one row per border id, dissolved, in the working CRS.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``border_id``, ``iso_a``, ``iso_b`` and the geometry.
+    """
+    raw = load_base("borders")
+    raw = raw[raw["adm0_a3_l"].str.len().eq(3) & raw["adm0_a3_r"].str.len().eq(3)]
+    raw = raw.assign(border_id=[border_id(a, b) for a, b in zip(raw["adm0_a3_l"], raw["adm0_a3_r"])])
+    out = raw.dissolve(by="border_id", as_index=False)[["border_id", "geometry"]]
+    out["iso_a"] = out["border_id"].str[:3]
+    out["iso_b"] = out["border_id"].str[4:]
+    return out[["border_id", "iso_a", "iso_b", "geometry"]].sort_values("border_id").reset_index(drop=True)
+
+
+def borders_crossed(
+    lines: Iterable[shapely.Geometry], borders: gpd.GeoDataFrame | None = None
+) -> list[list[str]]:
+    """The border ids each line crosses, in the order of the input.
+
+    Parameters
+    ----------
+    lines : iterable of shapely geometries
+        Paths or links, in the same CRS as ``borders``.
+    borders : GeoDataFrame, optional
+        As returned by :func:`load_borders` (default: the bundled borders).
+
+    Returns
+    -------
+    list of list of str
+        For every line, the sorted ids of the borders it intersects.
+    """
+    if borders is None:
+        borders = load_borders()
+    geoms = list(lines)
+    tree = shapely.STRtree(borders.geometry.values)
+    pairs = tree.query(geoms, predicate="intersects")
+    out: list[set[str]] = [set() for _ in geoms]
+    ids = borders["border_id"].to_numpy()
+    for i, j in zip(*pairs):
+        out[i].add(ids[j])
+    return [sorted(s) for s in out]

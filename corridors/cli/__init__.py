@@ -1,0 +1,44 @@
+"""The ``corridors`` command: a thin shell over the library, one subcommand per capability."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from corridors._errors import CorridorsError
+
+
+class _Group(click.Group):
+    """A click group that turns CorridorsError into one line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context):  # noqa: D102 - click API
+        try:
+            return super().invoke(ctx)
+        except CorridorsError as exc:
+            root = ctx.find_root()
+            if root.params.get("debug"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show the full traceback of errors.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars or chatter, only errors.")
+@click.version_option(package_name="corridors")
+@click.pass_context
+def main(ctx: click.Context, debug: bool, quiet: bool) -> None:
+    """Habitat and corridor analysis for the Bukhara deer work programme 2025-2032.
+
+    Every subcommand works on the bundled programme data by default and on
+    your own files when you name them. Exit status: 0 success, 1 data or
+    option error (one line naming the file, feature and field), 2 usage error.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    ctx.obj["quiet"] = quiet
+
+
+# --- subcommands (one module each under corridors/cli/) -----------------------
+# Each line registers the commands of one capability; keep one line per module.
