@@ -91,8 +91,8 @@ class Raster:
     def bounds(self) -> tuple[float, float, float, float]:
         """(left, bottom, right, top) in CRS units."""
         rows, cols = self.shape
-        x0, y0 = self.transform * (0, 0)
-        x1, y1 = self.transform * (cols, rows)
+        x0, y0 = self.transform @ (0, 0)
+        x1, y1 = self.transform @ (cols, rows)
         return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
 
     @property

@@ -1,0 +1,66 @@
+"""Vector reading checks, base layers, borders and atomic outputs."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import LineString, Point
+
+from corridors import DataError, WORKING_CRS
+from corridors.borders import border_id, borders_crossed, load_borders
+from corridors.io import BASE_LAYERS, atomic_path, load_base, read_vector, write_geopackage
+
+
+def test_read_vector_errors_name_the_file(tmp_path):
+    with pytest.raises(DataError, match="nope.geojson: file not found"):
+        read_vector(tmp_path / "nope.geojson")
+    gpd.GeoDataFrame({"a": []}, geometry=[], crs="EPSG:4326").to_file(tmp_path / "empty.gpkg")
+    with pytest.raises(DataError, match="empty.gpkg: the file holds no feature"):
+        read_vector(tmp_path / "empty.gpkg")
+    gpd.GeoDataFrame({"a": [1]}, geometry=[Point(66, 40)]).to_file(tmp_path / "nocrs.shp")
+    with pytest.raises(DataError, match="nocrs.shp: the file has no CRS"):
+        read_vector(tmp_path / "nocrs.shp")
+
+
+def test_read_vector_reprojects_to_working_crs(tmp_path):
+    gpd.GeoDataFrame({"a": [1]}, geometry=[Point(68.5, 41.0)], crs="EPSG:4326").to_file(tmp_path / "p.geojson")
+    g = read_vector(tmp_path / "p.geojson")
+    assert g.crs == WORKING_CRS
+    # the projection's origin is at 68.5 E, 41 N
+    assert abs(g.geometry.x[0]) < 1e-6 and abs(g.geometry.y[0]) < 1e-6
+
+
+@pytest.mark.parametrize("name", BASE_LAYERS)
+def test_base_layers_load(name):
+    g = load_base(name)
+    assert len(g) > 0 and g.crs == WORKING_CRS
+
+
+def test_border_ids_and_crossings():
+    assert border_id("UZB", "tjk") == "TJK-UZB"
+    borders = load_borders()
+    assert {"AFG-TJK", "AFG-UZB", "TKM-UZB", "TJK-UZB", "KAZ-UZB"} <= set(borders["border_id"])
+    # Termez (UZB, 67.28 E 37.22 N) straight south into Afghanistan crosses AFG-UZB only
+    line = gpd.GeoSeries([LineString([(67.28, 37.30), (67.28, 36.90)])], crs="EPSG:4326").to_crs(WORKING_CRS)
+    inside = gpd.GeoSeries([LineString([(64.0, 40.5), (64.5, 40.6)])], crs="EPSG:4326").to_crs(WORKING_CRS)
+    assert borders_crossed([line[0], inside[0]], borders) == [["AFG-UZB"], []]
+
+
+def test_atomic_path_keeps_old_file_on_failure(tmp_path):
+    target = tmp_path / "result.txt"
+    target.write_text("good")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("boom")
+    assert target.read_text() == "good"
+    assert [p.name for p in tmp_path.iterdir()] == ["result.txt"]
+
+
+def test_write_geopackage_layers_and_lists(tmp_path):
+    g = gpd.GeoDataFrame({"id": ["a"], "countries": [["TJK", "UZB"]]}, geometry=[Point(0, 0)], crs=WORKING_CRS)
+    path = write_geopackage(tmp_path / "x.gpkg", {"one": g, "two": g})
+    import pyogrio
+
+    assert [name for name, _ in pyogrio.list_layers(path)] == ["one", "two"]
+    assert gpd.read_file(path, layer="one")["countries"][0] == "TJK;UZB"
