@@ -196,3 +196,79 @@ def test_scenario_from_dict_without_lines():
     s = scenario_from_dict({"name": "x", "interventions": [{"type": "population_control", "measure": "2.3",
                                                            "site": "uz1-baday-tugay", "capacity_multiplier": 0.5}]})
     assert s.baseline().interventions == [] and s.baseline().name == "x-baseline"
+
+
+# ----------------------------------------------------------------------------- interventions on rasters
+
+
+def _grid(value: float):
+    from affine import Affine
+
+    from corridors.raster import Raster
+    from corridors.settings import WORKING_CRS
+    import numpy as np
+
+    # 10 x 10 cells of 1 km, upper-left corner at (0, 10 000)
+    return Raster(np.full((10, 10), value), Affine(1000, 0, 0, 0, -1000, 10000), WORKING_CRS)
+
+
+def test_restoration_changes_exactly_the_cells_whose_centre_is_inside():
+    import numpy as np
+    from shapely.geometry import box
+
+    from corridors.scenario import apply_area_intervention
+
+    res, suit = _grid(10.0), _grid(0.3)
+    iv = CorridorRestoration(type="corridor_restoration", measure="2.1", between=("a", "b"),
+                             resistance_multiplier=0.5, suitability_add=0.1)
+    # centres x = 2500, 3500, 4500 (cols 2-4) and y = 5500, 4500, 3500 (rows 4-6) lie inside
+    new_res, new_suit, rec = apply_area_intervention(res, suit, iv, box(2000, 3000, 5000, 6000))
+    expected = np.zeros((10, 10), bool)
+    expected[4:7, 2:5] = True
+    np.testing.assert_array_equal(new_res.array != 10.0, expected)
+    np.testing.assert_allclose(new_res.array[expected], 5.0)
+    np.testing.assert_allclose(new_suit.array[expected], 0.4)
+    np.testing.assert_allclose(new_suit.array[~expected], 0.3)
+    assert rec == {"cells": 9, "area_ha": 900.0}
+    assert (res.array == 10.0).all()  # input untouched
+
+
+def test_thin_line_touches_cells_and_habitat_loss_can_block():
+    import numpy as np
+    from shapely.geometry import LineString
+
+    from corridors.scenario import HabitatLoss, apply_area_intervention
+
+    res, suit = _grid(10.0), _grid(0.5)
+    iv = HabitatLoss(type="habitat_loss", measure="2.8", sites=["x"], impassable=True, suitability_multiplier=0.0)
+    # a horizontal line along y = 2500 (row 7 centres) from x = 0 to 3000 holds no centre: takes touched cells
+    new_res, new_suit, rec = apply_area_intervention(res, suit, iv, LineString([(0, 2500), (2999, 2500)]))
+    hit = ~new_res.valid
+    assert rec["cells"] == 3 and hit.sum() == 3 and hit[7, :3].all()
+    np.testing.assert_allclose(new_suit.array[hit], 0.0)
+    iv2 = HabitatLoss(type="habitat_loss", measure="2.8", sites=["x"], resistance_multiplier=4.0)
+    new_res2, _, _ = apply_area_intervention(new_res, suit, iv2, LineString([(0, 2500), (5000, 2500)]))
+    assert np.isnan(new_res2.array[7, 0])  # no data stays no data
+    np.testing.assert_allclose(new_res2.array[7, 3:5], 40.0)
+
+
+def test_intervention_area_from_sites_and_errors():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from corridors.scenario import intervention_area
+    from corridors.settings import WORKING_CRS
+
+    sites = gpd.GeoDataFrame(
+        {"id": ["a", "b", "u"], "location_status": ["located", "located", "unresolved"]},
+        geometry=[Point(0, 0), Point(30000, 40000), None],
+        crs=WORKING_CRS,
+    )
+    iv = CorridorRestoration(type="corridor_restoration", measure="2.1", between=("a", "b"), buffer_m=1000)
+    geom = intervention_area(iv, sites)
+    # a 50 km line buffered by 1 km: about 2 km x 50 km plus two half discs
+    assert geom.area == pytest.approx(2000 * 50000 + 3.1416 * 1000**2, rel=0.01)
+    with pytest.raises(ConfigError, match="site 'zz' is not in the sites file"):
+        intervention_area(CorridorRestoration(type="corridor_restoration", measure="2.1", between=("a", "zz")), sites)
+    with pytest.raises(ConfigError, match="site 'u' is unresolved"):
+        intervention_area(CorridorRestoration(type="corridor_restoration", measure="2.1", sites=["u"]), sites)

@@ -1,0 +1,345 @@
+"""Many scenarios in parallel on Dask distributed: an embedded LocalCluster by default, or an existing cluster."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from corridors._errors import ConfigError, CorridorsError
+from corridors.io import atomic_path
+
+#: Columns of the summary table shown first (the rest follow in alphabetical order).
+SUMMARY_FIRST = ("scenario", "status", "seconds", "measures", "n_interventions", "ec_ha", "ec_change_pct", "pc")
+
+
+@dataclass
+class BatchOutcome:
+    """What one scenario of a batch gave.
+
+    Attributes
+    ----------
+    name : str
+        Scenario name (or the file name when the file did not validate).
+    source : str
+        The scenario file, or ``'<model>'``.
+    ok : bool
+    outdir : pathlib.Path or None
+        Its output folder (None if it failed: nothing half-written is left).
+    error : str
+        One line: the error's sentence ('' when ok).
+    seconds : float
+    summary : dict
+        Key metrics of the run (see :func:`corridors.scenario.run_scenario`).
+    """
+
+    name: str
+    source: str
+    ok: bool
+    outdir: Path | None = None
+    error: str = ""
+    seconds: float = 0.0
+    summary: dict = field(default_factory=dict)
+
+
+@dataclass
+class BatchResult:
+    """All outcomes of a batch and the files summarising them."""
+
+    outcomes: list[BatchOutcome]
+    summary_csv: Path | None = None
+    figure: Path | None = None
+
+    @property
+    def failed(self) -> list[BatchOutcome]:
+        """Outcomes of the scenarios that failed."""
+        return [o for o in self.outcomes if not o.ok]
+
+    def table(self) -> pd.DataFrame:
+        """Key metrics of every scenario side by side (one row each)."""
+        return summary_table(self.outcomes)
+
+
+def _run_one(spec: Any, outroot: str, runner: Callable | None) -> dict:
+    """Run one scenario on a worker; never raises, so one failure cannot hurt the others."""
+    t0 = time.perf_counter()
+    name = getattr(spec, "name", None) or Path(str(spec)).stem
+    try:
+        from corridors.scenario import Scenario, load_scenario, run_scenario
+
+        model = spec if isinstance(spec, Scenario) else load_scenario(spec)
+        name = model.name
+        outdir = Path(outroot) / model.name
+        fn = runner or run_scenario
+        res = fn(model, outdir, quiet=True)
+        summary = dict(getattr(res, "summary", res) or {})
+        return {"name": name, "ok": True, "outdir": str(outdir), "error": "", "summary": summary,
+                "seconds": time.perf_counter() - t0}
+    except CorridorsError as exc:
+        err = str(exc)
+    except Exception as exc:  # a bug or a library failure: keep its type and last frame in the line
+        tb = traceback.extract_tb(exc.__traceback__)
+        at = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
+        err = f"{type(exc).__name__}: {exc}{at}"
+    return {"name": name, "ok": False, "outdir": None, "error": err, "summary": {},
+            "seconds": time.perf_counter() - t0}
+
+
+def _prepare(scenarios: Sequence[Any]) -> list[Any]:
+    """Validate the scenario files on the client: a bad file fails alone, before any work is sent.
+
+    Returns, in input order, the validated model or the failed outcome.
+    """
+    from corridors.scenario import Scenario, load_scenario
+
+    out: list[Any] = []
+    names: dict[str, str] = {}
+    for spec in scenarios:
+        src = "<model>" if isinstance(spec, Scenario) else str(spec)
+        try:
+            model = spec if isinstance(spec, Scenario) else load_scenario(spec)
+        except CorridorsError as exc:
+            out.append(BatchOutcome(Path(src).stem, src, False, error=str(exc)))
+            continue
+        if model.name in names:
+            raise ConfigError(
+                f"{src}: scenario name {model.name!r} is also the name of {names[model.name]}; "
+                "give each scenario of a batch its own name (it names the output folder)."
+            )
+        names[model.name] = src
+        out.append(model)
+    return out
+
+
+def run_batch(
+    scenarios: Sequence[str | os.PathLike | Any],
+    outdir: str | os.PathLike,
+    scheduler: str | None = None,
+    workers: int = 2,
+    threads_per_worker: int = 1,
+    quiet: bool = False,
+    runner: Callable | None = None,
+) -> BatchResult:
+    """Run scenarios in parallel on Dask distributed and summarise them.
+
+    Parameters
+    ----------
+    scenarios : sequence of path-like or Scenario
+        Scenario files (validated here first) or models.
+    outdir : path-like
+        Each scenario writes ``outdir/<name>/``; the batch writes
+        ``outdir/batch_summary.csv`` and ``outdir/batch_comparison.png`` (and ``.svg``).
+    scheduler : str, optional
+        Address of an existing scheduler (``tcp://host:8786``). Its workers
+        must see the same file system (inputs and ``outdir``). Default: an
+        embedded LocalCluster, started and stopped here.
+    workers : int, default 2
+        Worker processes of the LocalCluster (ignored with ``scheduler``).
+    threads_per_worker : int, default 1
+        One thread per worker: the engines are numpy/scipy code that holds
+        the GIL in places, so processes, not threads, give the speed-up.
+    quiet : bool, default False
+        No progress bar.
+    runner : callable, optional
+        ``runner(model, outdir, quiet=True)`` run per scenario (default
+        :func:`corridors.scenario.run_scenario`); must be importable by the workers.
+
+    Returns
+    -------
+    BatchResult
+        One outcome per scenario, in the order given. A failing scenario
+        has ``ok=False`` and its one-line error; the others are unaffected.
+
+    Raises
+    ------
+    ConfigError
+        If two scenarios share a name, ``workers < 1``, or the scheduler
+        cannot be reached.
+    """
+    from distributed import Client, LocalCluster, as_completed
+
+    if workers < 1:
+        raise ConfigError(f"batch --workers {workers}: must be >= 1.")
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    prepared = _prepare(scenarios)
+    ready = [m for m in prepared if not isinstance(m, BatchOutcome)]
+    results: dict[str, dict] = {}
+    cluster = None
+    if ready:
+        try:
+            if scheduler:
+                try:
+                    client = Client(scheduler, timeout="10s")
+                except OSError as exc:
+                    raise ConfigError(
+                        f"batch --scheduler {scheduler}: cannot connect ({exc}); start `dask scheduler` "
+                        "there or leave --scheduler out to use a local cluster."
+                    ) from None
+            else:
+                cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=threads_per_worker,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+                client = Client(cluster)
+            with client:
+                futures = {
+                    client.submit(_run_one, m, str(out), runner, key=f"scenario-{m.name}", pure=False): m.name
+                    for m in ready
+                }
+                _collect(futures, results, as_completed, quiet)
+        finally:
+            if cluster is not None:
+                cluster.close()
+    outcomes: list[BatchOutcome] = []
+    for spec, m in zip(scenarios, prepared):
+        if isinstance(m, BatchOutcome):
+            outcomes.append(m)
+            continue
+        r = results.get(m.name, {"ok": False, "error": "not run", "summary": {}, "seconds": 0.0})
+        outcomes.append(
+            BatchOutcome(
+                name=m.name,
+                source="<model>" if spec is m else str(spec),
+                ok=r["ok"],
+                outdir=Path(r["outdir"]) if r.get("outdir") else None,
+                error=r["error"],
+                seconds=float(r["seconds"]),
+                summary=r["summary"],
+            )
+        )
+    result = BatchResult(outcomes)
+    table = summary_table(outcomes)
+    csv_path = out / "batch_summary.csv"
+    with atomic_path(csv_path) as tmp:
+        table.to_csv(tmp, index=False, float_format="%.6g")
+    result.summary_csv = csv_path
+    if any(o.ok for o in outcomes):
+        result.figure = plot_comparison(outcomes, out / "batch_comparison.png")
+    return result
+
+
+def _collect(futures: dict, results: dict, as_completed: Callable, quiet: bool) -> None:
+    """Gather futures as they finish, with a progress bar; a lost worker fails only its scenario."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]batch"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        disable=quiet,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("", total=len(futures))
+        for fut in as_completed(list(futures)):
+            name = futures[fut]
+            try:
+                r = fut.result()
+            except Exception as exc:  # the worker died or the task could not be sent
+                r = {"name": name, "ok": False, "outdir": None, "error": f"{type(exc).__name__}: {exc}",
+                     "summary": {}, "seconds": 0.0}
+            results[name] = r
+            bar.update(task, advance=1, description=f"{name}: {'ok' if r['ok'] else 'FAILED'}")
+
+
+def summary_table(outcomes: Sequence[BatchOutcome]) -> pd.DataFrame:
+    """Key metrics of every scenario side by side.
+
+    Parameters
+    ----------
+    outcomes : sequence of BatchOutcome
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scenario: ``scenario``, ``status`` ('ok' or 'failed'),
+        ``seconds``, ``error`` and every scalar of the run summaries (EC,
+        PC, EC per river system, corridor counts, best options ...).
+    """
+    rows = []
+    for o in outcomes:
+        row: dict[str, Any] = {"scenario": o.name, "status": "ok" if o.ok else "failed", "seconds": round(o.seconds, 2)}
+        for k, v in o.summary.items():
+            if isinstance(v, (list, tuple)):
+                v = ";".join(map(str, v))
+            if isinstance(v, (int, float, str, bool)) or v is None:
+                row[k] = v
+        row["error"] = o.error
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    first = [c for c in SUMMARY_FIRST if c in df.columns]
+    rest = sorted(c for c in df.columns if c not in first and c != "error")
+    return df[first + rest + ["error"]]
+
+
+def plot_comparison(outcomes: Sequence[BatchOutcome], path: str | os.PathLike) -> Path:
+    """Compare scenarios: EC per river system (bars) and the change against each scenario's baseline.
+
+    Parameters
+    ----------
+    outcomes : sequence of BatchOutcome
+    path : path-like
+        PNG file; an SVG is written beside it.
+
+    Returns
+    -------
+    pathlib.Path
+        The PNG.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    ok = [o for o in outcomes if o.ok]
+    systems = sorted({k[3:-3] for o in ok for k in o.summary if k.startswith("ec_") and k.endswith("_ha")
+                      and k != "ec_ha"})
+    names = [o.name for o in ok]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, max(3.0, 0.45 * len(ok) + 1.5)), layout="constrained")
+    y = np.arange(len(ok))
+    left = np.zeros(len(ok))
+    cmap = plt.get_cmap("tab10")
+    for i, s in enumerate(systems or ["total"]):
+        key = f"ec_{s}_ha" if systems else "ec_ha"
+        vals = np.array([float(o.summary.get(key) or 0.0) for o in ok]) / 1000.0
+        ax1.barh(y, vals, left=left, color=cmap(i % 10), label=s.replace("_", " "))
+        left += vals
+    ax1.set_yticks(y, names, fontsize=8)
+    ax1.invert_yaxis()
+    ax1.set_xlabel("EC(PC), thousand ha")
+    ax1.set_title("Equivalent connected area by river system", fontsize=10)
+    ax1.legend(fontsize=7, loc="lower right")
+    change = np.array([float(o.summary.get("ec_change_pct") or 0.0) for o in ok])
+    colors = ["#2b8a3e" if c > 0 else ("#c92a2a" if c < 0 else "0.6") for c in change]
+    ax2.barh(y, change, color=colors)
+    ax2.axvline(0, color="0.3", lw=0.8)
+    ax2.set_yticks(y, [""] * len(ok))
+    ax2.invert_yaxis()
+    ax2.set_xlabel("EC change against the scenario's baseline (%)")
+    ax2.set_title("Effect of the interventions", fontsize=10)
+    for yi, c in zip(y, change):
+        ax2.text(c, yi, f" {c:+.1f}%", va="center", ha="left" if c >= 0 else "right", fontsize=7)
+    failed = [o.name for o in outcomes if not o.ok]
+    if failed:
+        fig.text(0.01, 0.0, "failed: " + ", ".join(failed), fontsize=7, color="#c92a2a", va="bottom")
+    p = Path(path)
+    with atomic_path(p) as tmp:
+        fig.savefig(tmp, dpi=150, format="png", metadata={"Software": None})
+    with atomic_path(p.with_suffix(".svg")) as tmp:
+        fig.savefig(tmp, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    return p

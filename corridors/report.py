@@ -1,0 +1,171 @@
+"""Scenario reports: one list of blocks rendered as Markdown and as a standalone HTML file with the maps embedded."""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from corridors.io import atomic_path
+
+# The report is built once as a list of blocks and rendered twice, so the
+# Markdown and the HTML always say the same thing. No Markdown library is a
+# dependency of corridors, and the two renderers below are a few lines each.
+
+
+@dataclass
+class Block:
+    """One piece of a report.
+
+    Parameters
+    ----------
+    kind : {'h1', 'h2', 'h3', 'p', 'list', 'table', 'image'}
+    text : str
+        Heading or paragraph text; image caption.
+    items : list of str
+        List items.
+    table : pandas.DataFrame, optional
+        Table (its index is written when named).
+    path : pathlib.Path, optional
+        Image file (PNG), relative links in Markdown, embedded in HTML.
+    """
+
+    kind: str
+    text: str = ""
+    items: list[str] = field(default_factory=list)
+    table: pd.DataFrame | None = None
+    path: Path | None = None
+
+
+def _fmt(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return ""
+        if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-3):
+            return f"{v:.3g}"
+        if abs(v) >= 100:
+            return f"{v:,.0f}"
+        return f"{v:.3g}" if abs(v) < 1 else f"{v:.2f}"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(map(str, v))
+    return str(v)
+
+
+def _table_rows(df: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
+    show_index = df.index.name is not None
+    cols = ([str(df.index.name)] if show_index else []) + [str(c) for c in df.columns]
+    rows = []
+    for idx, r in df.iterrows():
+        vals = [_fmt(v) for v in r.tolist()]
+        rows.append(([str(idx)] if show_index else []) + vals)
+    return cols, rows
+
+
+def to_markdown(blocks: list[Block], base: Path | None = None) -> str:
+    """Render blocks as GitHub-flavoured Markdown; images link to files relative to ``base``."""
+    out: list[str] = []
+    for b in blocks:
+        if b.kind in ("h1", "h2", "h3"):
+            out.append("#" * int(b.kind[1]) + " " + b.text)
+        elif b.kind == "p":
+            out.append(b.text)
+        elif b.kind == "list":
+            out.append("\n".join(f"- {i}" for i in b.items) if b.items else "- (none)")
+        elif b.kind == "table" and b.table is not None:
+            if b.text:
+                out.append(f"*{b.text}*")
+            if b.table.empty:
+                out.append("(no rows)")
+                continue
+            cols, rows = _table_rows(b.table)
+            esc = [[c.replace("|", "\\|") for c in r] for r in [cols] + rows]
+            lines = ["| " + " | ".join(esc[0]) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+            lines += ["| " + " | ".join(r) + " |" for r in esc[1:]]
+            out.append("\n".join(lines))
+        elif b.kind == "image" and b.path is not None:
+            rel = os.path.relpath(b.path, base) if base else str(b.path)
+            out.append(f"![{b.text}]({Path(rel).as_posix()})")
+            if b.text:
+                out.append(f"*{b.text}*")
+    return "\n\n".join(out) + "\n"
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{border-bottom:2px solid #444}h2{border-bottom:1px solid #bbb;margin-top:1.8em}
+table{border-collapse:collapse;font-size:0.85em;margin:0.6em 0 1.2em}
+th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}th{background:#f1f1f1}
+td:first-child,th:first-child{text-align:left}
+figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}figcaption{font-size:0.85em;color:#555}
+.caption{font-style:italic;font-size:0.9em;color:#444}
+"""
+
+
+def to_html(blocks: list[Block], title: str) -> str:
+    """Render blocks as one standalone HTML page: CSS inline, PNG images embedded as data URIs."""
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+    ]
+    for b in blocks:
+        if b.kind in ("h1", "h2", "h3"):
+            out.append(f"<{b.kind}>{html.escape(b.text)}</{b.kind}>")
+        elif b.kind == "p":
+            out.append(f"<p>{html.escape(b.text)}</p>")
+        elif b.kind == "list":
+            items = b.items or ["(none)"]
+            out.append("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>")
+        elif b.kind == "table" and b.table is not None:
+            if b.text:
+                out.append(f'<p class="caption">{html.escape(b.text)}</p>')
+            if b.table.empty:
+                out.append("<p>(no rows)</p>")
+                continue
+            cols, rows = _table_rows(b.table)
+            head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+            body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        elif b.kind == "image" and b.path is not None:
+            data = base64.b64encode(Path(b.path).read_bytes()).decode("ascii")
+            out.append(
+                f'<figure><img alt="{html.escape(b.text)}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{html.escape(b.text)}</figcaption></figure>"
+            )
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def write_report(blocks: list[Block], folder: str | os.PathLike, stem: str = "report", title: str = "") -> tuple[Path, Path]:
+    """Write ``<stem>.md`` and ``<stem>.html`` into ``folder``, atomically.
+
+    Parameters
+    ----------
+    blocks : list of Block
+    folder : path-like
+        Where the report goes; image paths in Markdown are made relative to it.
+    stem : str, default 'report'
+    title : str, optional
+        HTML page title (default: the first heading).
+
+    Returns
+    -------
+    (pathlib.Path, pathlib.Path)
+        The Markdown and HTML files.
+    """
+    folder = Path(folder)
+    if not title:
+        title = next((b.text for b in blocks if b.kind == "h1"), stem)
+    md_path, html_path = folder / f"{stem}.md", folder / f"{stem}.html"
+    with atomic_path(md_path) as tmp:
+        tmp.write_text(to_markdown(blocks, folder), encoding="utf-8")
+    with atomic_path(html_path) as tmp:
+        tmp.write_text(to_html(blocks, title), encoding="utf-8")
+    return md_path, html_path
