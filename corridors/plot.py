@@ -45,6 +45,7 @@ import numpy as np
 import shapely
 import shapely.ops
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 from pyproj import Transformer
@@ -306,6 +307,8 @@ def base_map(
     if ax is None:
         width = STYLE["figure_width_in"]
         fig = Figure(figsize=(width, width * (ymax - ymin) / (xmax - xmin) + 0.4))
+        # No pyplot: no global figure state, works headless. The base canvas
+        # does not draw on geopandas' draw_idle calls, so layering stays fast.
         ax = fig.add_subplot(1, 1, 1)
     else:
         fig = ax.figure
@@ -336,8 +339,9 @@ def base_map(
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_aspect("equal")
-    ax.set_xlabel("")
-    ax.set_ylabel("")
+    # geopandas names the axes after the CRS on every plot call; a map needs no axis titles.
+    ax.xaxis.label.set_visible(False)
+    ax.yaxis.label.set_visible(False)
     if country_labels:
         _country_labels(ax, countries, bnds)
     if graticule:
@@ -548,3 +552,568 @@ def save_figure(
             fig.savefig(tmp, format=f, dpi=dpi, bbox_inches="tight", pad_inches=0.05, metadata=metadata)
         written.append(final)
     return written
+
+
+# --- the programme map (Figure 1) ---------------------------------------------
+
+#: Symbols of the site kinds on the programme map: (marker, size in points, legend text).
+SITE_SYMBOLS: dict[str, tuple[str, float, str]] = {
+    "subpopulation": ("o", 5.5, "Subpopulation (code)"),
+    "protected_area": ("o", 2.6, "Named reserve or place in a subpopulation"),
+    "outside_range": ("D", 4.5, "Unit 7: group outside the native range"),
+    "captive": ("s", 4.0, "Unit 8: captive-breeding enclosure"),
+    "candidate_reintroduction": ("*", 8.0, "Candidate reintroduction site (measure)"),
+    "candidate_protected_area": ("p", 5.5, "Candidate protected area (measure)"),
+    "corridor_end": ("^", 5.0, "Corridor end (measure)"),
+}
+
+#: Rivers named on the programme map (normalised names, as in the river layers).
+_RIVER_LABELS = ("Amu Darya", "Panj", "Vakhsh", "Zarafshon", "Syr Darya", "Ile", "Naryn")
+
+#: Default radius (km) drawn round a hotspot given as a point without a precision.
+_HOTSPOT_RADIUS_KM = 30.0
+
+
+def _as_list(value: object) -> list:
+    # Sites read from GeoPackage/Shapefile carry list fields as ';'-joined text.
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(";") if v.strip()]
+    return list(value)
+
+
+def _units(value: object) -> list[int]:
+    return [int(v) for v in _as_list(value)]
+
+
+def _unresolved_rows(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    try:
+        from corridors.sites import unresolved
+    except ImportError:
+        # corridors.sites is written in parallel with this module; the schema
+        # defines unresolved places by their location_status.
+        return sites[sites["location_status"].eq("unresolved")]
+    out = unresolved(sites)
+    return out if isinstance(out, gpd.GeoDataFrame) else sites[sites["id"].isin(list(out))]
+
+
+def _default_sites() -> gpd.GeoDataFrame:
+    from corridors.sites import load_sites
+
+    return load_sites()
+
+
+def label_overlaps(texts: Sequence[Text], pad_px: float = 0.0) -> list[tuple[int, int]]:
+    """Pairs of drawn labels whose boxes overlap.
+
+    Parameters
+    ----------
+    texts : sequence of matplotlib.text.Text
+        Labels of one figure.
+    pad_px : float, default 0
+        Grow every box by this many pixels before testing (a stricter test).
+
+    Returns
+    -------
+    list of (int, int)
+        Index pairs ``(i, j)``, ``i < j``, of overlapping labels; empty when
+        every label stands clear of every other.
+    """
+    if not texts:
+        return []
+    fig = texts[0].figure
+    renderer = _renderer(fig)
+    boxes = np.array([t.get_window_extent(renderer=renderer).extents for t in texts])
+    boxes[:, :2] -= pad_px
+    boxes[:, 2:] += pad_px
+    x0, y0, x1, y1 = boxes.T
+    ov_x = (x0[:, None] < x1[None, :]) & (x0[None, :] < x1[:, None])
+    ov_y = (y0[:, None] < y1[None, :]) & (y0[None, :] < y1[:, None])
+    i, j = np.nonzero(np.triu(ov_x & ov_y, k=1))
+    return [(int(a), int(b)) for a, b in zip(i, j)]
+
+
+def _renderer(fig: Figure):
+    if not hasattr(fig.canvas, "get_renderer"):
+        FigureCanvasAgg(fig)
+    return fig.canvas.get_renderer()
+
+
+def map_labels(fig: Figure) -> list[Text]:
+    """The labels the map placed (feature, river and country names), in drawing order.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        A figure made by :func:`programme_map` or :func:`base_map`.
+
+    Returns
+    -------
+    list of matplotlib.text.Text
+        Texts whose ``gid`` starts with ``label:``, ``river:`` or ``country-``.
+    """
+    out = []
+    for ax in fig.axes:
+        for t in ax.texts:
+            gid = t.get_gid() or ""
+            if gid.startswith(("label:", "river:", "country-")):
+                out.append(t)
+    return out
+
+
+def _unit_area(sites: gpd.GeoDataFrame, unit: int) -> shapely.Geometry | None:
+    """The area of a population unit: its own polygon if the data has one, else a hull of its places."""
+    is_unit = sites["kind"].eq("population_unit") & sites["population_unit"].map(lambda v: unit in _units(v))
+    polys = [g for g in sites.loc[is_unit].geometry if g is not None and g.geom_type in ("Polygon", "MultiPolygon")]
+    if polys:
+        return shapely.union_all(polys)
+    member_kinds = ("subpopulation", "protected_area", "population_unit")
+    members = sites[
+        sites["kind"].isin(member_kinds)
+        & sites["population_unit"].map(lambda v: _units(v) == [unit])
+        & sites.geometry.notna()
+    ]
+    if members.empty:
+        return None
+    # No drawn extent in the data: the hull of the unit's places grown by 25 km
+    # (or their own precision radius), which is what Figure 1's ellipses show.
+    radius = members["location_precision_km"].fillna(25.0).clip(lower=25.0) * 1000.0
+    return shapely.union_all(members.geometry.buffer(radius.to_numpy())).convex_hull
+
+
+def _marker_kw(kind: str, unit: int | None) -> dict:
+    marker, size, _ = SITE_SYMBOLS[kind]
+    colour = STYLE["unit_colours"].get(unit, STYLE["text"]) if unit else STYLE["text"]
+    if kind == "subpopulation":
+        return dict(marker=marker, markersize=size, markerfacecolor=colour, markeredgecolor=STYLE["text"], mew=0.6)
+    if kind == "protected_area":
+        return dict(marker=marker, markersize=size, markerfacecolor="white", markeredgecolor=colour, mew=0.8)
+    if kind == "outside_range":
+        return dict(marker=marker, markersize=size, markerfacecolor=STYLE["unit_colours"][7], markeredgecolor=STYLE["text"], mew=0.5)
+    if kind == "captive":
+        return dict(marker=marker, markersize=size, markerfacecolor="white", markeredgecolor=STYLE["unit_colours"][8], mew=1.0)
+    return dict(marker=marker, markersize=size, markerfacecolor="white", markeredgecolor=STYLE["candidate"], mew=0.9)
+
+
+def _site_label(row) -> str | None:
+    kind = row["kind"]
+    if kind == "subpopulation":
+        return row.get("code") or row["name"]
+    if kind == "hotspot":
+        code = row.get("code") or ""
+        return code.replace("HS", "HS ") if code else row["name"]
+    if kind == "outside_range":
+        return row["name"]
+    if kind in ("candidate_reintroduction", "candidate_protected_area", "corridor_end"):
+        measures = [m for m in _as_list(row.get("measures")) if m]
+        return ", ".join(measures) if measures else row["name"]
+    return None
+
+
+def _river_labels(ax: Axes, rivers: gpd.GeoDataFrame, avoid: Sequence[tuple[float, float]] = ()) -> list[Text]:
+    """Name the main rivers along their course, each where it stands clear of the sites and other names.
+
+    adjustText would move these names off their river with a leader line,
+    which reads badly for a line feature; so each name is tried at several
+    points along its river (middle first) and put at the first one whose box
+    overlaps no other static name and is farthest from the site symbols.
+    """
+    name_col = next((c for c in ("name", "name_en", "river") if c in rivers.columns), None)
+    if name_col is None:
+        return []
+    xmin, xmax = ax.get_xlim()
+    ymin, ymax = ax.get_ylim()
+    frame = shapely.box(xmin, ymin, xmax, ymax).buffer(-0.05 * (xmax - xmin))
+    names = rivers[name_col].astype(str).str.split().str.join(" ").str.replace("_", " ").str.title()
+    renderer = _renderer(ax.figure)
+    placed = [t.get_window_extent(renderer=renderer) for t in ax.texts if (t.get_gid() or "").startswith("country-")]
+    pts = np.asarray(avoid, dtype=float).reshape(-1, 2)
+    texts = []
+    for wanted in _RIVER_LABELS:
+        lines = rivers.geometry[names.eq(wanted).to_numpy()]
+        if lines.empty:
+            continue
+        merged = shapely.line_merge(shapely.union_all(lines.to_numpy())).intersection(frame)
+        if merged.is_empty:
+            continue
+        longest = max(getattr(merged, "geoms", [merged]), key=lambda g: g.length)
+        if longest.length <= 0:
+            continue
+        text = ax.text(
+            0, 0, wanted, fontsize=STYLE["font_size"], fontstyle="italic", color=STYLE["river"], ha="center",
+            va="center", zorder=STYLE["z"]["labels"], path_effects=_halo(1.5), gid=f"river:{wanted}",
+        )
+        best, best_score = None, -np.inf
+        for frac in np.linspace(0.15, 0.85, 15):
+            spot = longest.interpolate(frac, normalized=True)
+            text.set_position((spot.x, spot.y))
+            box = text.get_window_extent(renderer=renderer)
+            if any(box.overlaps(b) for b in placed):
+                continue
+            clearance = np.min(np.hypot(pts[:, 0] - spot.x, pts[:, 1] - spot.y)) if len(pts) else 0.0
+            score = clearance - 0.2 * abs(frac - 0.5) * longest.length
+            if score > best_score:
+                best, best_score = (spot.x, spot.y), score
+        if best is None:
+            text.remove()
+            continue
+        text.set_position(best)
+        placed.append(text.get_window_extent(renderer=renderer))
+        texts.append(text)
+    return texts
+
+
+def programme_map(
+    sites: gpd.GeoDataFrame | None = None,
+    rivers: gpd.GeoDataFrame | None = None,
+    *,
+    bounds: Sequence[float] | None = None,
+    title: str | None = "Bukhara deer: population units of the work programme 2025-2032 and major subpopulations",
+    precision_circles: bool = True,
+    unresolved_note: bool = True,
+    label_iterations: int = 150,
+) -> Figure:
+    """Redraw the programme's Figure 1 from the sites data.
+
+    Draws the population units 1-6 as coloured, numbered areas (the unit's
+    polygon if the data has one, else the hull of its places), the 13
+    subpopulations with their codes, the transboundary hotspots outlined and
+    numbered, units 7 and 8 and the candidate sites with their own symbols
+    (candidates labelled with their measure numbers), rivers, lakes, borders,
+    country names, graticule, scale bar, north arrow, a legend and a note
+    listing the places whose location is unresolved. Labels are placed with
+    adjustText so that none overlaps another.
+
+    Parameters
+    ----------
+    sites : GeoDataFrame, optional
+        Sites of the schema of ``data/sites.geojson`` (any CRS); default
+        :func:`corridors.sites.load_sites`.
+    rivers : GeoDataFrame, optional
+        River lines; default :func:`default_rivers`.
+    bounds : (xmin, ymin, xmax, ymax), optional
+        Frame in working-CRS metres; default :func:`programme_bounds`.
+    title : str or None
+        Figure title; ``None`` for none.
+    precision_circles : bool, default True
+        Draw a faint circle of radius ``location_precision_km`` round
+        approximate points, so the reader sees how far the true place may be.
+    unresolved_note : bool, default True
+        Print the unresolved places (no geometry) under the map.
+    label_iterations : int, default 150
+        Iteration limit of the label placement (fixed, so output is reproducible).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Save it with :func:`save_figure`; :func:`map_labels` gives its labels.
+    """
+    from adjustText import adjust_text
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Circle, Patch
+
+    sites = _default_sites() if sites is None else sites
+    required = ("id", "name", "kind", "population_unit", "location_status")
+    missing = [c for c in required if c not in sites.columns]
+    if missing:
+        raise ConfigError(
+            f"programme_map option 'sites' lacks the field(s) {', '.join(missing)}; give sites of the data/sites.geojson schema."
+        )
+    if sites.crs is None:
+        raise ConfigError("programme_map option 'sites' has no CRS; set one (GeoJSON sites are EPSG:4326).")
+    sites = sites.to_crs(settings.WORKING_CRS)
+    if "location_precision_km" not in sites.columns:
+        sites = sites.assign(location_precision_km=np.nan)
+    sites = sites.assign(location_precision_km=sites["location_precision_km"].astype(float))
+    fig, ax = base_map(bounds=bounds, rivers=True if rivers is None else rivers)
+    rv = default_rivers() if rivers is None else rivers.to_crs(settings.WORKING_CRS)
+    z = STYLE["z"]["overlay"]
+    texts: list[Text] = []
+    anchors: list[tuple[float, float]] = []
+    label_kw = dict(fontsize=STYLE["label_size"], color=STYLE["text"], ha="center", va="center", path_effects=_halo())
+
+    def add_label(x: float, y: float, text: str, gid: str, **kw) -> None:
+        kws = {**label_kw, **kw}
+        texts.append(ax.text(x, y, text, zorder=STYLE["z"]["labels"], gid=gid, **kws))
+        anchors.append((x, y))
+
+    # Population units: translucent areas with a numbered disc.
+    for unit in range(1, 7):
+        area = _unit_area(sites, unit)
+        if area is None or area.is_empty:
+            continue
+        colour = STYLE["unit_colours"][unit]
+        gpd.GeoSeries([area], crs=settings.WORKING_CRS).plot(
+            ax=ax, facecolor=colour, alpha=0.22, edgecolor="none", zorder=z
+        )
+        gpd.GeoSeries([area.boundary], crs=settings.WORKING_CRS).plot(ax=ax, color=colour, linewidth=0.9, zorder=z)
+        rp = area.representative_point()
+        add_label(
+            rp.x,
+            rp.y,
+            str(unit),
+            f"label:unit-{unit}",
+            fontsize=STYLE["label_size"] + 1,
+            fontweight="bold",
+            color="white",
+            path_effects=[],
+            bbox=dict(boxstyle="circle,pad=0.25", facecolor=colour, edgecolor="white", linewidth=0.8),
+        )
+
+    located = sites[sites.geometry.notna() & ~sites.geometry.is_empty]
+    points = located[located.geometry.geom_type.eq("Point")]
+    # Precision circles under everything else.
+    if precision_circles:
+        approx = points[
+            points["location_status"].eq("approximate")
+            & points["location_precision_km"].gt(0)
+            & ~points["kind"].isin(["hotspot", "population_unit"])
+        ]
+        for geom, r_km in zip(approx.geometry, approx["location_precision_km"]):
+            ax.add_patch(
+                Circle(
+                    (geom.x, geom.y),
+                    r_km * 1000.0,
+                    facecolor="none",
+                    edgecolor=STYLE["text"],
+                    alpha=0.35,
+                    linewidth=0.4,
+                    linestyle=(0, (1, 1.5)),
+                    zorder=z + 1,
+                )
+            )
+
+    # Hotspots: dashed red outlines (their polygon, or a circle of their precision).
+    for _, row in located[located["kind"].eq("hotspot")].iterrows():
+        geom = row.geometry
+        if geom.geom_type == "Point":
+            r = row["location_precision_km"]
+            r_km = r if isinstance(r, float) and r > 0 else _HOTSPOT_RADIUS_KM
+            outline = geom.buffer(r_km * 1000.0)
+        else:
+            outline = geom
+        gpd.GeoSeries([outline.boundary], crs=settings.WORKING_CRS).plot(
+            ax=ax, color=STYLE["hotspot"], linewidth=1.0, linestyle=(0, (3, 1.5)), zorder=z + 2
+        )
+        c = outline.centroid
+        add_label(c.x, c.y, _site_label(row), f"label:{row['id']}", color=STYLE["hotspot"], fontweight="bold",
+                  fontsize=STYLE["label_size"] - 0.5)
+
+    # Corridor ends of one measure joined by a dotted line.
+    ends = points[points["kind"].eq("corridor_end")]
+    if len(ends) > 1 and "measures" in ends.columns:
+        by_measure: dict[str, list] = {}
+        for geom, ms in zip(ends.geometry, ends["measures"]):
+            for m in _as_list(ms):
+                by_measure.setdefault(m, []).append(geom)
+        for geoms in by_measure.values():
+            if len(geoms) >= 2:
+                ax.plot([g.x for g in geoms], [g.y for g in geoms], color=STYLE["candidate"], linewidth=0.8,
+                        linestyle=(0, (1, 1.5)), zorder=z + 2)
+
+    # Polygon-shaped sites other than units and hotspots: outline in their symbol colour.
+    polys = located[
+        located.geometry.geom_type.isin(["Polygon", "MultiPolygon"]) & ~located["kind"].isin(["population_unit", "hotspot"])
+    ]
+    for _, row in polys.iterrows():
+        units = _units(row["population_unit"])
+        colour = STYLE["candidate"] if row["kind"].startswith(("candidate", "corridor")) else STYLE["unit_colours"].get(
+            units[0] if units else 8, STYLE["text"])
+        gpd.GeoSeries([row.geometry], crs=settings.WORKING_CRS).plot(
+            ax=ax, facecolor="none", edgecolor=colour, hatch="////", linewidth=0.7, zorder=z + 2
+        )
+
+    # Point symbols, drawn in the order of SITE_SYMBOLS (subpopulations last, on top).
+    order = ["protected_area", "captive", "outside_range", "candidate_protected_area", "corridor_end",
+             "candidate_reintroduction", "subpopulation"]
+    for rank, kind in enumerate(order):
+        rows = located[located["kind"].eq(kind)]
+        for _, row in rows.iterrows():
+            rp = row.geometry if row.geometry.geom_type == "Point" else row.geometry.representative_point()
+            units = _units(row["population_unit"])
+            ax.plot(rp.x, rp.y, linestyle="none", zorder=z + 3 + rank * 0.1, **_marker_kw(kind, units[0] if units else None))
+            text = _site_label(row)
+            if text is None:
+                continue
+            if kind == "subpopulation":
+                add_label(rp.x, rp.y, text, f"label:{row['id']}", fontweight="bold")
+            elif kind == "outside_range":
+                add_label(rp.x, rp.y, text, f"label:{row['id']}", fontstyle="italic", fontsize=STYLE["font_size"],
+                          color=STYLE["unit_colours"][7])
+            else:
+                add_label(rp.x, rp.y, text, f"label:{row['id']}", fontsize=STYLE["font_size"], color=STYLE["candidate"])
+
+    sym = points[points["kind"].isin(list(SITE_SYMBOLS) + ["hotspot"])]
+    px = list(sym.geometry.x) + [a[0] for a in anchors]
+    py = list(sym.geometry.y) + [a[1] for a in anchors]
+    river_texts = _river_labels(ax, rv, avoid=list(zip(px, py)))
+    static = [t for t in ax.texts if (t.get_gid() or "").startswith(("country-", "river:"))]
+    # adjustText pushes the feature labels apart, off the symbols (points to
+    # avoid) and off the country and river names (static objects); a fixed
+    # iteration limit keeps the result reproducible. It stops at that limit
+    # whether or not every overlap is gone, so the few left are then moved to
+    # the nearest free spot round their anchor (_free_spots), which makes
+    # non-overlap a guarantee rather than a likelihood.
+    adjust_text(
+        texts,
+        x=px,
+        y=py,
+        objects=static,
+        target_x=[a[0] for a in anchors],
+        target_y=[a[1] for a in anchors],
+        ax=ax,
+        expand=(1.15, 1.35),
+        force_text=(0.3, 0.5),
+        force_static=(0.2, 0.4),
+        iter_lim=label_iterations,
+    )
+    _free_spots(ax, texts, static, anchors)
+    _leader_lines(ax, texts, anchors)
+
+    add_scale_bar(ax)
+    add_north_arrow(ax)
+    if title:
+        ax.set_title(title, fontsize=STYLE["title_size"], color=STYLE["text"], loc="left", pad=6)
+
+    # Legend under the map: units, then symbols.
+    handles = [
+        Patch(facecolor=STYLE["unit_colours"][u], alpha=0.45, edgecolor=STYLE["unit_colours"][u], label=f"{u}  {STYLE['unit_names'][u]}")
+        for u in range(1, 7)
+    ]
+    present = set(located["kind"])
+    for kind in ("subpopulation", "protected_area", "outside_range", "captive", "candidate_reintroduction",
+                 "candidate_protected_area", "corridor_end"):
+        if kind in present:
+            kw = _marker_kw(kind, 1 if kind in ("subpopulation", "protected_area") else None)
+            if kind in ("subpopulation", "protected_area"):
+                kw["markerfacecolor"] = "#bbbbbb" if kind == "subpopulation" else "white"
+                kw["markeredgecolor"] = STYLE["text"]
+            handles.append(Line2D([], [], linestyle="none", label=SITE_SYMBOLS[kind][2], **kw))
+    if "hotspot" in present:
+        handles.append(Line2D([], [], color=STYLE["hotspot"], linestyle=(0, (3, 1.5)), linewidth=1.0,
+                              label="Transboundary hotspot (number)"))
+    if precision_circles:
+        handles.append(Line2D([], [], marker="o", markersize=8, markerfacecolor="none", markeredgecolor=STYLE["text"],
+                              alpha=0.5, mew=0.5, linestyle="none", label="Precision of an approximate location"))
+    handles += [
+        Line2D([], [], color=STYLE["river"], linewidth=0.9, label="River"),
+        Patch(facecolor=STYLE["water"], edgecolor=STYLE["water_edge"], linewidth=0.4, label="Lake, reservoir"),
+        Line2D([], [], color=STYLE["border"], linewidth=0.6, linestyle=(0, (5, 1.5, 1, 1.5)), label="National border"),
+    ]
+    leg = ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.0, -0.07),
+        ncol=3,
+        fontsize=STYLE["font_size"] - 0.5,
+        frameon=False,
+        handlelength=1.6,
+        columnspacing=1.2,
+        borderaxespad=0.0,
+    )
+    if unresolved_note:
+        unres = _unresolved_rows(sites)
+        if len(unres):
+            items = []
+            for _, row in unres.iterrows():
+                ms = ", ".join(_as_list(row.get("measures")))
+                items.append(f"{row['name']}" + (f" (measure {ms})" if ms else "") + f" [{row['id']}]")
+            note = "Not mapped, location unresolved: " + "; ".join(items) + "."
+        else:
+            note = "Every place of the programme is mapped (none unresolved)."
+        _note_under_legend(fig, ax, leg, note)
+    return fig
+
+
+def _free_spots(ax: Axes, texts: list[Text], static: list[Text], anchors: list[tuple[float, float]]) -> None:
+    """Move every label that still overlaps another to the nearest position round its anchor where it overlaps none.
+
+    Written by hand because adjustText (the force-directed placement used
+    first) offers no final guarantee; this spiral search is the classic
+    fallback of cartographic label placement and only touches the leftovers.
+    """
+    renderer = _renderer(ax.figure)
+    to_disp = ax.transData
+    frame = ax.patch.get_window_extent(renderer=renderer)
+    boxes = [t.get_window_extent(renderer=renderer) for t in texts]
+    others = [t.get_window_extent(renderer=renderer) for t in static]
+    pad = 1.5
+
+    def clash(i: int, box) -> bool:
+        grown = box.padded(pad)
+        if grown.x0 < frame.x0 or grown.x1 > frame.x1 or grown.y0 < frame.y0 or grown.y1 > frame.y1:
+            return True
+        if any(grown.overlaps(b) for b in others):
+            return True
+        return any(j != i and grown.overlaps(b) for j, b in enumerate(boxes))
+
+    for i, text in enumerate(texts):
+        if not clash(i, boxes[i]):
+            continue
+        ax_, ay_ = to_disp.transform(anchors[i])
+        w, h = boxes[i].width, boxes[i].height
+        step = max(h / 2, 2.0)
+        found = None
+        for k in range(1, 60):
+            r = k * step
+            for ang in np.linspace(0, 2 * np.pi, 24, endpoint=False):
+                cx, cy = ax_ + r * np.cos(ang) * (0.5 + w / (w + h)), ay_ + r * np.sin(ang)
+                cand = matplotlib.transforms.Bbox.from_extents(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+                if not clash(i, cand):
+                    found = (cx, cy)
+                    break
+            if found:
+                break
+        if found is None:
+            continue
+        text.set_horizontalalignment("center")
+        text.set_verticalalignment("center")
+        text.set_position(to_disp.inverted().transform(found))
+        boxes[i] = text.get_window_extent(renderer=renderer)
+
+
+def _leader_lines(ax: Axes, texts: list[Text], anchors: list[tuple[float, float]], min_gap_px: float = 4.0) -> None:
+    """Join each label that stands off its symbol to the symbol with a thin line."""
+    from matplotlib.patches import FancyArrowPatch
+
+    renderer = _renderer(ax.figure)
+    for text, anchor in zip(texts, anchors):
+        box = text.get_window_extent(renderer=renderer)
+        ax_, ay_ = ax.transData.transform(anchor)
+        dx = max(box.x0 - ax_, 0, ax_ - box.x1)
+        dy = max(box.y0 - ay_, 0, ay_ - box.y1)
+        if math.hypot(dx, dy) < min_gap_px:
+            continue
+        ax.add_patch(
+            FancyArrowPatch(
+                posA=text.get_position(),
+                posB=anchor,
+                patchA=text,
+                arrowstyle="-",
+                color=STYLE["text"],
+                linewidth=0.4,
+                shrinkA=1,
+                shrinkB=2.5,
+                zorder=STYLE["z"]["labels"] - 0.5,
+            )
+        )
+
+
+def _note_under_legend(fig: Figure, ax: Axes, leg, note: str) -> Text:
+    import textwrap
+
+    renderer = _renderer(fig)
+    bbox = leg.get_window_extent(renderer=renderer).transformed(ax.transAxes.inverted())
+    width_chars = int(STYLE["figure_width_in"] * 72 / (STYLE["font_size"] * 0.55))
+    return ax.text(
+        0.0,
+        bbox.y0 - 0.02,
+        textwrap.fill(note, width=width_chars),
+        transform=ax.transAxes,
+        ha="left",
+        va="top",
+        fontsize=STYLE["font_size"] - 0.5,
+        color=STYLE["text"],
+        gid="unresolved-note",
+    )
