@@ -174,8 +174,11 @@ def _rivers_cached() -> gpd.GeoDataFrame:
         from corridors.rivers import load_rivers
     except ImportError:
         # corridors.rivers is written in parallel with this module; until it
-        # lands, the raw Natural Earth centrelines stand in.
-        return read_vector(settings.RIVERS_DIR / "naturalearth_rivers.geojson")
+        # lands, its data file (or the raw Natural Earth lines) stands in.
+        path = settings.RIVERS_DIR / "rivers.geojson"
+        if not path.exists():
+            path = settings.RIVERS_DIR / "naturalearth_rivers.geojson"
+        return read_vector(path)
     return load_rivers()
 
 
@@ -329,7 +332,15 @@ def base_map(
         rv = default_rivers() if rivers is True else rivers.to_crs(settings.WORKING_CRS)
         rv = _clip(rv, bnds, margin)
         if len(rv):
-            rv.plot(ax=ax, color=STYLE["river"], linewidth=0.8, zorder=z["rivers"])
+            # Hand-traced, approximate centrelines (column 'approximate') are dashed.
+            approx = rv["approximate"].fillna(False).astype(bool) if "approximate" in rv.columns else None
+            sure = rv if approx is None else rv[~approx.to_numpy()]
+            if len(sure):
+                sure.plot(ax=ax, color=STYLE["river"], linewidth=0.8, zorder=z["rivers"])
+            if approx is not None and approx.any():
+                rv[approx.to_numpy()].plot(
+                    ax=ax, color=STYLE["river"], linewidth=0.8, linestyle=(0, (4, 1.5)), zorder=z["rivers"]
+                )
     if borders:
         bd = _clip(_borders_cached(), bnds, margin)
         if len(bd):
@@ -567,8 +578,16 @@ SITE_SYMBOLS: dict[str, tuple[str, float, str]] = {
     "corridor_end": ("^", 5.0, "Corridor end (measure)"),
 }
 
-#: Rivers named on the programme map (normalised names, as in the river layers).
-_RIVER_LABELS = ("Amu Darya", "Panj", "Vakhsh", "Zarafshon", "Syr Darya", "Ile", "Naryn")
+#: Rivers named on the programme map: river id (column 'river' of data/rivers/rivers.geojson) -> label.
+_RIVER_LABELS = {
+    "amu_darya": "Amu Darya",
+    "panj": "Panj",
+    "vakhsh": "Vakhsh",
+    "zarafshon": "Zarafshon",
+    "syr_darya": "Syr Darya",
+    "naryn": "Naryn",
+    "ile": "Ile",
+}
 
 #: Default radius (km) drawn round a hotspot given as a point without a precision.
 _HOTSPOT_RADIUS_KM = 30.0
@@ -719,19 +738,22 @@ def _river_labels(ax: Axes, rivers: gpd.GeoDataFrame, avoid: Sequence[tuple[floa
     points along its river (middle first) and put at the first one whose box
     overlaps no other static name and is farthest from the site symbols.
     """
-    name_col = next((c for c in ("name", "name_en", "river") if c in rivers.columns), None)
-    if name_col is None:
-        return []
+    if "river" in rivers.columns:
+        keys = rivers["river"].astype(str)
+    else:
+        name_col = next((c for c in ("name", "name_en") if c in rivers.columns), None)
+        if name_col is None:
+            return []
+        keys = rivers[name_col].astype(str).str.split().str.join("_").str.lower()
     xmin, xmax = ax.get_xlim()
     ymin, ymax = ax.get_ylim()
     frame = shapely.box(xmin, ymin, xmax, ymax).buffer(-0.05 * (xmax - xmin))
-    names = rivers[name_col].astype(str).str.split().str.join(" ").str.replace("_", " ").str.title()
     renderer = _renderer(ax.figure)
     placed = [t.get_window_extent(renderer=renderer) for t in ax.texts if (t.get_gid() or "").startswith("country-")]
     pts = np.asarray(avoid, dtype=float).reshape(-1, 2)
     texts = []
-    for wanted in _RIVER_LABELS:
-        lines = rivers.geometry[names.eq(wanted).to_numpy()]
+    for key, wanted in _RIVER_LABELS.items():
+        lines = rivers.geometry[keys.eq(key).to_numpy()]
         if lines.empty:
             continue
         merged = shapely.line_merge(shapely.union_all(lines.to_numpy())).intersection(frame)

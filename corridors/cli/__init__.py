@@ -42,3 +42,5 @@ def main(ctx: click.Context, debug: bool, quiet: bool) -> None:
 
 # --- subcommands (one module each under corridors/cli/) -----------------------
 # Each line registers the commands of one capability; keep one line per module.
+from corridors.cli.map import map_cmd  # noqa: E402
+main.add_command(map_cmd, "map")
