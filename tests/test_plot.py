@@ -1,0 +1,285 @@
+"""Tests of the base map, its furniture, figure files and the programme map (Figure 1)."""
+
+from __future__ import annotations
+
+import math
+import struct
+import xml.etree.ElementTree as ET
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from matplotlib.text import Text
+from pyproj import Transformer
+from shapely.geometry import Point
+
+from corridors import plot, settings
+from corridors._errors import ConfigError
+
+TO_WORK = Transformer.from_crs("EPSG:4326", settings.WORKING_CRS, always_xy=True)
+TO_GEO = Transformer.from_crs(settings.WORKING_CRS, "EPSG:4326", always_xy=True)
+
+# A small programme of the sites schema: (id, kind, unit, code, lon, lat, measures, precision_km).
+# Coordinates are rough; the tests only need realistic crowding.
+_ROWS = [
+    ("tj1", "subpopulation", [1], "Tj1", 68.45, 37.25, [], 10),
+    ("tj4", "subpopulation", [1], "Tj4", 69.6, 37.45, [], 20),
+    ("uz3", "subpopulation", [1], "Uz3", 67.2, 37.25, [], 20),
+    ("tm2", "subpopulation", [1], "Tm2", 66.0, 37.65, [], 10),
+    ("uz2", "subpopulation", [2], "Uz2", 62.35, 40.95, [], 10),
+    ("tm1", "subpopulation", [2], "Tm1", 62.0, 40.55, [], 20),
+    ("uz1", "subpopulation", [3], "Uz1", 60.6, 42.2, [], 15),
+    ("tj5", "subpopulation", [4], "Tj5", 67.7, 39.45, [], 10),
+    ("uz4", "subpopulation", [4], "Uz4", 66.9, 39.65, [], 10),
+    ("kz2", "subpopulation", [5], "Kz2", 67.6, 43.5, [], 40),
+    ("kz3", "subpopulation", [6], "Kz3", 75.3, 45.2, [], 30),
+    ("kz4", "subpopulation", [6], "Kz4", 76.2, 44.4, [], 20),
+    ("kz1", "subpopulation", [6], "Kz1", 78.2, 43.6, [], 10),
+    ("hotspot-6", "hotspot", [1], "HS6", 67.6, 37.2, [], 30),
+    ("hotspot-38", "hotspot", [2, 3], "HS38", 61.3, 41.6, [], 40),
+    ("khutalon", "outside_range", [7], None, 69.5, 38.0, [], 20),
+    ("cap-romit", "captive", [8], None, 69.3, 38.7, [], 10),
+    ("cand-sudochye", "candidate_reintroduction", [3], None, 58.9, 43.3, ["2.5"], 30),
+    ("cand-darqad", "candidate_protected_area", [1], None, 69.5, 37.5, ["4.1"], 20),
+    ("end-a", "corridor_end", [6], None, 77.2, 43.9, ["7.4"], 20),
+    ("end-b", "corridor_end", [6], None, 76.0, 44.6, ["7.4"], 20),
+    ("cand-kyzyltau", "candidate_reintroduction", [5], None, None, None, ["6.3"], None),
+    ("cand-zhanadarya", "candidate_reintroduction", [5], None, None, None, ["6.6"], None),
+]
+CODES = [r[3] for r in _ROWS if r[1] == "subpopulation"]
+
+
+def _sites(rows=_ROWS) -> gpd.GeoDataFrame:
+    recs = []
+    for sid, kind, unit, code, lon, lat, measures, prec in rows:
+        recs.append(
+            dict(
+                id=sid, name=sid.replace("-", " ").title(), alt_names=[], kind=kind, population_unit=unit, code=code,
+                countries=["UZB"], river=None, river_system=None, status="native", measures=measures, parent=None,
+                area_ha=None, location_status="unresolved" if lon is None else "approximate",
+                location_precision_km=prec, source="test fixture",
+                geometry=None if lon is None else Point(lon, lat),
+            )
+        )
+    return gpd.GeoDataFrame(recs, geometry="geometry", crs="EPSG:4326")
+
+
+def _pairwise_overlaps(texts: list[Text]) -> list[tuple[str, str]]:
+    # Independent of plot.label_overlaps: a plain double loop over the drawn boxes.
+    renderer = texts[0].figure.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer=renderer) for t in texts]
+    out = []
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            a, b = boxes[i], boxes[j]
+            if a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1:
+                out.append((texts[i].get_text(), texts[j].get_text()))
+    return out
+
+
+@pytest.fixture(scope="module")
+def fig():
+    return plot.programme_map(_sites())
+
+
+# --- base map and furniture ---------------------------------------------------
+
+
+def test_programme_bounds_hold_the_programme_corners_and_touch_the_frame():
+    xmin, ymin, xmax, ymax = plot.programme_bounds()
+    west, south, east, north = settings.PROGRAMME_BOUNDS_DEG
+    lons = np.r_[np.linspace(west, east, 200), np.full(200, east), np.linspace(west, east, 200), np.full(200, west)]
+    lats = np.r_[np.full(200, south), np.linspace(south, north, 200), np.full(200, north), np.linspace(south, north, 200)]
+    x, y = TO_WORK.transform(lons, lats)
+    assert x.min() == pytest.approx(xmin, abs=1000) and x.max() == pytest.approx(xmax, abs=1000)
+    assert y.min() == pytest.approx(ymin, abs=1000) and y.max() == pytest.approx(ymax, abs=1000)
+    # 27 degrees of longitude at ~41 N is about 2270 km; the conic fan makes the frame a bit wider.
+    assert 2200e3 < xmax - xmin < 2600e3
+
+
+def test_graticule_labels_sit_where_their_meridian_and_parallel_cross_the_frame():
+    fig, ax = plot.base_map(rivers=False, country_labels=False)
+    xlabels = [t.get_text() for t in ax.get_xticklabels()]
+    ylabels = [t.get_text() for t in ax.get_yticklabels()]
+    assert xlabels == ["60°E", "65°E", "70°E", "75°E", "80°E"]
+    assert ylabels == ["35°N", "40°N", "45°N"]
+    xmin, xmax = ax.get_xlim()
+    ymin, ymax = ax.get_ylim()
+    for x, lon in zip(ax.get_xticks(), (60, 65, 70, 75, 80)):
+        assert TO_GEO.transform(x, ymin)[0] == pytest.approx(lon, abs=0.01)
+    for y, lat in zip(ax.get_yticks(), (35, 40, 45)):
+        assert TO_GEO.transform(xmin, y)[1] == pytest.approx(lat, abs=0.01)
+
+
+def test_base_map_draws_into_a_given_axes_and_rejects_bad_bounds():
+    fig, ax = plot.base_map(bounds=(-300e3, -300e3, 300e3, 200e3), graticule=False)
+    assert ax.get_xlim() == (-300e3, 300e3) and ax.get_ylim() == (-300e3, 200e3)
+    fig2, ax2 = plot.base_map(ax=ax, rivers=False)
+    assert fig2 is fig and ax2 is ax
+    with pytest.raises(ConfigError, match="bounds"):
+        plot.base_map(bounds=(10, 0, 5, 1))
+    with pytest.raises(ConfigError, match="bounds"):
+        plot.base_map(bounds=(0, 0, 1))
+
+
+def test_north_arrow_turns_by_the_meridian_convergence():
+    # Albers: the angle between grid north and true north is n * (lon - lon0),
+    # n = (sin 36 + sin 46) / 2 = 0.6536 on the sphere (the ellipsoid changes it by < 0.5 %).
+    n = (math.sin(math.radians(36)) + math.sin(math.radians(46))) / 2
+    fig, ax = plot.base_map(rivers=False, country_labels=False, graticule=False)
+    xmin, xmax = ax.get_xlim()
+    ymin, ymax = ax.get_ylim()
+    for fx in (0.05, 0.5, 0.95):
+        angle = plot.add_north_arrow(ax, loc=(fx, 0.5))
+        lon, _ = TO_GEO.transform(xmin + fx * (xmax - xmin), ymin + 0.5 * (ymax - ymin))
+        assert angle == pytest.approx(-n * (lon - 68.5), abs=0.1)
+
+
+def test_scale_bar_segments_add_up_to_its_length():
+    fig, ax = plot.base_map(rivers=False, country_labels=False, graticule=False)
+    before = len(ax.patches)
+    km = plot.add_scale_bar(ax, length_km=300)
+    bars = ax.patches[before:]
+    assert km == 300
+    assert len(bars) == 4 and sum(p.get_width() for p in bars) == pytest.approx(300e3)
+    auto = plot.add_scale_bar(ax)
+    width_km = (ax.get_xlim()[1] - ax.get_xlim()[0]) / 1000
+    assert width_km / 10 <= auto <= width_km / 3
+    with pytest.raises(ConfigError, match="length_km"):
+        plot.add_scale_bar(ax, length_km=-5)
+
+
+# --- figure files -------------------------------------------------------------
+
+
+def _png_size_and_dpi(path):
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    i = data.find(b"pHYs")
+    ppm_x = struct.unpack(">I", data[i + 4 : i + 8])[0]
+    return width, height, ppm_x * 0.0254
+
+
+def test_save_figure_writes_readable_png_svg_pdf(tmp_path):
+    fig, ax = plot.base_map(rivers=False, country_labels=False)
+    paths = plot.save_figure(fig, tmp_path / "sub" / "m", formats=("png", "svg", "pdf"), dpi=120)
+    assert [p.name for p in paths] == ["m.png", "m.svg", "m.pdf"]
+    w, h, dpi = _png_size_and_dpi(paths[0])
+    assert dpi == pytest.approx(120, abs=0.5)
+    # Tight bounding box: no wider than the figure, and most of it.
+    fw, fh = fig.get_size_inches()
+    assert 0.8 * fw * 120 < w <= fw * 120 + 2 and 0.7 * fh * 120 < h <= fh * 120 + 2
+    root = ET.parse(paths[1]).getroot()
+    assert root.tag.endswith("svg")
+    assert paths[2].read_bytes()[:5] == b"%PDF-"
+    # Twice the resolution, twice the pixels.
+    w2, h2, _ = _png_size_and_dpi(plot.save_figure(fig, tmp_path / "m2", formats=("png",), dpi=240)[0])
+    assert w2 == pytest.approx(2 * w, abs=3) and h2 == pytest.approx(2 * h, abs=3)
+
+
+def test_svg_and_pdf_are_byte_identical_when_saved_twice(tmp_path):
+    fig, ax = plot.base_map(rivers=False, country_labels=False)
+    a = plot.save_figure(fig, tmp_path / "a", formats=("svg", "pdf"))
+    b = plot.save_figure(fig, tmp_path / "b", formats=("svg", "pdf"))
+    assert a[0].read_bytes() == b[0].read_bytes()
+    assert a[1].read_bytes() == b[1].read_bytes()
+
+
+def test_save_figure_leaves_nothing_behind_on_failure(tmp_path):
+    fig, ax = plot.base_map(rivers=False, country_labels=False, graticule=False)
+    good = plot.save_figure(fig, tmp_path / "m", formats=("png",), dpi=50)[0]
+    before = good.read_bytes()
+
+    class Boom(Text):
+        def draw(self, renderer):
+            raise RuntimeError("drawing failed")
+
+    ax.add_artist(Boom(0, 0, "x"))
+    with pytest.raises(RuntimeError):
+        plot.save_figure(fig, tmp_path / "m", formats=("png",), dpi=50)
+    assert good.read_bytes() == before  # the earlier good file is kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.png"]  # no temporary left
+
+
+def test_save_figure_rejects_unknown_format(tmp_path):
+    fig, ax = plot.base_map(rivers=False, country_labels=False, graticule=False)
+    with pytest.raises(ConfigError, match="'tiff'"):
+        plot.save_figure(fig, tmp_path / "m", formats=("png", "tiff"))
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- programme map --------------------------------------------------------------
+
+
+def test_label_overlaps_finds_overlapping_pairs_only():
+    fig, ax = plot.base_map(rivers=False, country_labels=False, graticule=False)
+    a = ax.text(0, 0, "Alpha")
+    b = ax.text(0, 0, "Beta")
+    c = ax.text(800e3, 400e3, "Gamma")
+    assert plot.label_overlaps([a, b, c]) == [(0, 1)]
+    assert plot.label_overlaps([a, c]) == []
+
+
+def test_programme_map_labels_do_not_overlap(fig):
+    labels = plot.map_labels(fig)
+    assert len(labels) >= len(_ROWS) - 2  # every located labelled site, plus rivers and countries
+    assert _pairwise_overlaps(labels) == []
+    assert plot.label_overlaps(labels) == []
+
+
+def test_programme_map_labels_every_code_unit_and_hotspot(fig):
+    texts = [t.get_text() for t in plot.map_labels(fig)]
+    for code in CODES:
+        assert texts.count(code) == 1, code
+    for unit in range(1, 7):
+        assert str(unit) in texts
+    assert "HS 38" in texts and "HS 6" in texts
+    assert {"2.5", "4.1"} <= set(texts) and texts.count("7.4") == 2
+
+
+def test_programme_map_labels_stay_inside_the_map(fig):
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    frame = ax.patch.get_window_extent(renderer=renderer)
+    for t in plot.map_labels(fig):
+        box = t.get_window_extent(renderer=renderer)
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1, t.get_text()
+
+
+def test_programme_map_notes_the_unresolved_places(fig):
+    note = [t for t in fig.axes[0].texts if t.get_gid() == "unresolved-note"]
+    assert len(note) == 1
+    text = note[0].get_text().replace("\n", " ")
+    assert "cand-kyzyltau" in text and "cand-zhanadarya" in text and "6.3" in text
+
+
+def test_programme_map_without_unresolved_places_says_so():
+    rows = [r for r in _ROWS if r[4] is not None]
+    fig = plot.programme_map(_sites(rows), title=None, label_iterations=50)
+    note = [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "unresolved-note"]
+    assert note and "none unresolved" in note[0]
+
+
+def test_crowded_labels_are_still_separated():
+    # Twelve subpopulations within 6 km of each other: the fallback must clear them.
+    rows = [(f"s{i}", "subpopulation", [1], f"Xx{i}", 68.0 + 0.005 * i, 37.5, [], 5) for i in range(12)]
+    fig = plot.programme_map(_sites(rows), title=None, label_iterations=30)
+    labels = plot.map_labels(fig)
+    assert _pairwise_overlaps(labels) == []
+    assert sum(t.get_text().startswith("Xx") for t in labels) == 12
+
+
+def test_unit_area_without_polygon_is_the_grown_hull_of_its_places():
+    # One place with a 25 km precision: the unit is the 25 km disc round it.
+    sites = _sites([("a", "subpopulation", [4], "Aa1", 67.0, 39.5, [], 25)]).to_crs(settings.WORKING_CRS)
+    area = plot._unit_area(sites, 4)
+    assert area.area == pytest.approx(math.pi * 25e3**2, rel=0.01)
+    assert plot._unit_area(sites, 5) is None
+
+
+def test_programme_map_rejects_sites_without_schema_fields():
+    bad = _sites().drop(columns=["kind"])
+    with pytest.raises(ConfigError, match="kind"):
+        plot.programme_map(bad)
