@@ -44,3 +44,5 @@ def main(ctx: click.Context, debug: bool, quiet: bool) -> None:
 # Each line registers the commands of one capability; keep one line per module.
 from corridors.cli.map import map_cmd  # noqa: E402
 main.add_command(map_cmd, "map")
+from corridors.cli.rivers import rivers_cmd  # noqa: E402
+main.add_command(rivers_cmd, "rivers")
