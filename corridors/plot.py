@@ -723,7 +723,8 @@ def _site_label(row) -> str | None:
         code = row.get("code") or ""
         return code.replace("HS", "HS ") if code else row["name"]
     if kind == "outside_range":
-        return row["name"]
+        # "Khutalon (to be confirmed)": the remark stays in the data, the map shows the place.
+        return str(row["name"]).split(" (")[0]
     if kind in ("candidate_reintroduction", "candidate_protected_area", "corridor_end"):
         measures = [m for m in _as_list(row.get("measures")) if m]
         return ", ".join(measures) if measures else row["name"]

@@ -283,3 +283,60 @@ def test_programme_map_rejects_sites_without_schema_fields():
     bad = _sites().drop(columns=["kind"])
     with pytest.raises(ConfigError, match="kind"):
         plot.programme_map(bad)
+
+
+# --- the bundled programme and the command line ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def bundled_fig():
+    from corridors.sites import load_sites
+
+    sites = load_sites()
+    return sites, plot.programme_map(sites)
+
+
+def test_bundled_map_labels_every_subpopulation_code_once_without_overlap(bundled_fig):
+    sites, fig = bundled_fig
+    labels = plot.map_labels(fig)
+    texts = [t.get_text() for t in labels]
+    codes = sorted(sites.loc[sites["kind"].eq("subpopulation"), "code"])
+    assert len(codes) == 13
+    for code in codes:
+        assert texts.count(code) == 1, code
+    assert _pairwise_overlaps(labels) == []
+
+
+def test_bundled_map_notes_every_unresolved_id(bundled_fig):
+    from corridors.sites import unresolved
+
+    sites, fig = bundled_fig
+    note = next(t.get_text() for t in fig.axes[0].texts if t.get_gid() == "unresolved-note").replace("\n", " ")
+    ids = list(unresolved(sites)["id"])
+    assert len(ids) >= 3  # the programme's footnotes 4, 5 and 6
+    for sid in ids:
+        assert f"[{sid}]" in note
+
+
+def test_cli_map_programme_writes_three_files(tmp_path):
+    from corridors.cli import main
+
+    result = CliRunner().invoke(main, ["map", "programme", "-o", str(tmp_path / "out"), "--dpi", "60"])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert names == ["programme_map.pdf", "programme_map.png", "programme_map.svg"]
+    w, h, dpi = _png_size_and_dpi(tmp_path / "out" / "programme_map.png")
+    assert dpi == pytest.approx(60, abs=0.5) and w > 300 and h > 300
+    assert "not mapped (location unresolved)" in result.output
+
+
+def test_cli_map_programme_exit_codes(tmp_path):
+    from corridors.cli import main
+
+    runner = CliRunner()
+    bad_option = runner.invoke(main, ["map", "programme", "-o", str(tmp_path), "--format", "tiff"])
+    assert bad_option.exit_code == 2
+    missing = runner.invoke(main, ["map", "programme", "-o", str(tmp_path / "o"), "--sites", str(tmp_path / "nope.geojson")])
+    assert missing.exit_code == 1
+    assert "nope.geojson" in missing.output and "Traceback" not in missing.output
+    assert not (tmp_path / "o").exists()

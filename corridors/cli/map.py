@@ -51,7 +51,7 @@ def programme_cmd(
     are listed under the map and printed here.
     """
     from corridors import plot
-    from corridors.sites import load_sites
+    from corridors.sites import load_sites, unresolved
 
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
     sites = load_sites(sites_path) if sites_path is not None else load_sites()
@@ -61,6 +61,6 @@ def programme_cmd(
     if not quiet:
         for p in paths:
             click.echo(str(p))
-        unresolved = sites[sites["location_status"].eq("unresolved")]
-        if len(unresolved):
-            click.echo(f"not mapped (location unresolved): {', '.join(unresolved['id'])}")
+        missing = unresolved(sites)
+        if len(missing):
+            click.echo(f"not mapped (location unresolved): {', '.join(missing['id'])}")
