@@ -365,7 +365,7 @@ def build_river_graph(
                 "kind": row["kind"],
                 "river_stated": row["river"] if isinstance(row["river"], str) and row["river"] else None,
             }
-            if geom is None or geom.is_empty or row["location_status"] == "unresolved":
+            if not isinstance(geom, shapely.Geometry) or geom.is_empty or row["location_status"] == "unresolved":
                 report_rows.append(
                     base | {"status": "unresolved", "distance_m": np.nan, "river": None, "river_system": None, "node": None}
                 )
@@ -570,7 +570,7 @@ def along_river_distance(graph: nx.MultiGraph, site_a: str, site_b: str, add_off
         If a site id is unknown, unresolved, or too far from any river to be
         snapped (the message gives its distance and the tolerance).
     """
-    a, b = _site_node(graph, site_a), _site_node(graph, site_b)
+    a, b = sorted((_site_node(graph, site_a), _site_node(graph, site_b)))  # same sum order both ways
     try:
         d = float(nx.dijkstra_path_length(graph, a, b, weight="length_m"))
     except nx.NetworkXNoPath:
@@ -614,6 +614,8 @@ def along_river_distances(
         for j, t in enumerate(ids):
             if node_of[t] in lengths:
                 out[i, j] = lengths[node_of[t]] + (offsets[s] + offsets[t] if s != t else 0.0)
+    # Sums along a path in the two directions can differ in the last bit; keep the matrix exactly symmetric.
+    out = np.minimum(out, out.T)
     return pd.DataFrame(out, index=pd.Index(ids, name="site_id"), columns=ids)
 
 
