@@ -1,0 +1,96 @@
+"""Time the foundation: loading all bundled data plus building the river graph (goal < 2 s), and the programme map (goal < 10 s).
+
+Run by hand (not part of the tests), from the repository root:
+
+    .venv/bin/python benchmarks/bench_foundation.py [--repeat 3] [--outdir /tmp/bench_map]
+
+"Load" reads and validates the sites and the measures, reads the river
+centrelines and the five base layers (reprojected to the working CRS), and
+builds the river-connectivity graph with the sites snapped. "Map" draws
+Figure 1 (programme_map) and writes it as PNG at 300 dpi, SVG and PDF
+(save_figure). The first round runs cold (first use of the PROJ database,
+font cache, etc. inside this process, module imports excluded and timed on
+their own); the best and median of the rounds that follow are printed too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+
+def _load_all():
+    from corridors import io, plot, rivers, sites
+
+    plot._base_layer.cache_clear()
+    plot._rivers_cached.cache_clear()
+    plot._borders_cached.cache_clear()
+    s = sites.load_sites()
+    m = sites.load_measures()
+    r = rivers.load_rivers()
+    base = {name: io.load_base(name) for name in io.BASE_LAYERS}
+    g = rivers.build_river_graph(r, s)
+    return s, m, r, base, g
+
+
+def _render(sites, outdir: Path) -> tuple[float, float, int]:
+    from corridors import plot
+
+    t0 = time.perf_counter()
+    fig = plot.programme_map(sites)
+    t1 = time.perf_counter()
+    plot.save_figure(fig, outdir / "programme_map", formats=("png", "svg", "pdf"), dpi=300)
+    t2 = time.perf_counter()
+    return t1 - t0, t2 - t1, len(plot.map_labels(fig))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="Rounds after the cold one (default 3).")
+    parser.add_argument("--outdir", type=Path, default=None, help="Where the map files go (default: a temporary folder).")
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    import corridors.plot  # noqa: F401
+    import corridors.rivers  # noqa: F401
+    import corridors.sites  # noqa: F401
+
+    t_import = time.perf_counter() - t0
+
+    load_times = []
+    for _ in range(1 + args.repeat):
+        t0 = time.perf_counter()
+        s, m, r, base, g = _load_all()
+        load_times.append(time.perf_counter() - t0)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        outdir = args.outdir or Path(tmp)
+        renders = [_render(s, outdir) for _ in range(1 + args.repeat)]
+        sizes = {p.suffix: p.stat().st_size for p in outdir.glob("programme_map.*")}
+
+    def line(name: str, times: list[float], goal: float) -> str:
+        cold, warm = times[0], times[1:] or times
+        verdict = "ok" if cold < goal else "OVER GOAL"
+        return (
+            f"{name:<34} cold {cold:6.2f} s   best {min(warm):6.2f} s   median {statistics.median(warm):6.2f} s"
+            f"   goal < {goal:g} s: {verdict}"
+        )
+
+    print(f"imports (corridors.sites, rivers, plot and their libraries): {t_import:.2f} s")
+    print(
+        f"data: {len(s)} sites, {len(m)} measures, {len(r)} river lines, "
+        f"{sum(len(b) for b in base.values())} base features; graph {g.number_of_nodes()} nodes, "
+        f"{g.number_of_edges()} reaches"
+    )
+    print(line("load all data + river graph", load_times, 2.0))
+    print(line("programme map: draw", [a for a, _, _ in renders], 10.0))
+    print(line("programme map: write PNG/SVG/PDF", [b for _, b, _ in renders], 10.0))
+    print(line("programme map: draw + write", [a + b for a, b, _ in renders], 10.0))
+    print(f"labels placed: {renders[0][2]}; files: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sorted(sizes.items())))
+
+
+if __name__ == "__main__":
+    main()
