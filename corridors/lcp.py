@@ -249,28 +249,31 @@ def least_cost_path(resistance: Raster, source: Any, target: Any, fully_connecte
 def cores_from_sites(
     sites: gpd.GeoDataFrame,
     id_field: str = "id",
-    min_radius_m: float = 0.0,
+    radius_m: float | str = "precision",
     kinds: Sequence[str] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Core areas from sites: polygons as they are, points buffered by their precision radius.
+    """Core areas from sites: polygons as they are, points buffered.
 
     Parameters
     ----------
     sites : GeoDataFrame
-        In the working CRS; e.g. ``corridors.sites.load_sites()``. Points are
-        buffered by ``location_precision_km`` (if the column exists) or by
-        ``min_radius_m``; rows without geometry (unresolved places) are skipped.
+        In the working CRS; e.g. ``corridors.sites.load_sites()``. Rows
+        without geometry (unresolved places) are skipped.
     id_field : str, default 'id'
         Column holding the core id.
-    min_radius_m : float, default 0
-        Smallest buffer radius of points.
+    radius_m : float or 'precision', default 'precision'
+        Buffer of points: ``'precision'`` uses each site's
+        ``location_precision_km`` (the area within which the place lies, as
+        ``corridors.sites.precision_areas``); a number gives every point a core
+        of that radius (a habitat patch of known size around the best guess).
     kinds : sequence of str, optional
         Keep only sites of these ``kind`` values.
 
     Returns
     -------
     GeoDataFrame
-        Columns ``core_id``, ``name`` (if present), ``measures`` (if present) and polygon geometry.
+        Columns ``core_id`` and, if present, ``name``, ``kind``, ``measures``,
+        ``location_precision_km``; polygon geometry.
     """
     if id_field not in sites.columns:
         raise DataError(f"{where(field=id_field)}: the sites have no such column; name the column holding core ids.")
@@ -282,18 +285,22 @@ def cores_from_sites(
     s = s[~s.geometry.isna() & ~s.geometry.is_empty]
     if len(s) == 0:
         raise DataError("cores: no site with a geometry is left; check the kinds selected.")
-    radius = np.full(len(s), float(min_radius_m))
-    if "location_precision_km" in s.columns:
-        prec = pd.to_numeric(s["location_precision_km"], errors="coerce").fillna(0).to_numpy() * 1000.0
-        radius = np.maximum(radius, prec)
+    if radius_m == "precision":
+        if "location_precision_km" not in s.columns:
+            raise DataError(f"{where(field='location_precision_km')}: missing; give radius_m in metres instead.")
+        radius = pd.to_numeric(s["location_precision_km"], errors="coerce").fillna(0).to_numpy() * 1000.0
+    elif isinstance(radius_m, (int, float)) and radius_m >= 0:
+        radius = np.full(len(s), float(radius_m))
+    else:
+        raise ConfigError(f"{where(field='radius_m')}: give 'precision' or a radius >= 0 in metres, got {radius_m!r}.")
     geoms = []
     for g, r in zip(s.geometry, radius):
         if g.geom_type in ("Point", "MultiPoint", "LineString", "MultiLineString") and r > 0:
-            geoms.append(g.buffer(r))
+            geoms.append(g.buffer(r, quad_segs=16))
         else:
             geoms.append(g)
     out = gpd.GeoDataFrame({"core_id": s[id_field].astype(str).to_numpy()}, geometry=geoms, crs=s.crs)
-    for col in ("name", "kind", "measures"):
+    for col in ("name", "kind", "measures", "location_precision_km"):
         if col in s.columns:
             out[col] = s[col].to_numpy()
     return out
@@ -356,6 +363,7 @@ class LinkageResult:
     resistance: Raster = field(repr=False)
     params: dict[str, Any] = field(default_factory=dict)
     _runs: dict[str, _CoreRun] = field(default_factory=dict, repr=False)
+    _pairs: dict[tuple[str, str], tuple[tuple[slice, slice], np.ndarray]] = field(default_factory=dict, repr=False)
 
     def corridor(self, core_a: str, core_b: str, truncate_m: float | None = ...) -> Raster:  # type: ignore[assignment]
         """The normalized least-cost corridor of one pair of cores.
@@ -374,13 +382,17 @@ class LinkageResult:
             float32 CWD_A + CWD_B - CWD_AB (0 on the least-cost path).
         """
         t = self.truncate_m if truncate_m is ... else truncate_m
-        for c in (core_a, core_b):
-            if c not in self._runs:
-                raise ConfigError(f"{where(field='core')}: {c!r} is not a core of this result (cores: {', '.join(self._runs)}).")
-        a, b = self._runs[core_a], self._runs[core_b]
         out = np.full(self.resistance.shape, np.nan, dtype="float32")
-        d = _pair_cwd(a, b)
-        win, n = _normalized(a, b, d)
+        key = (core_a, core_b) if (core_a, core_b) in self._pairs else (core_b, core_a)
+        if key in self._pairs:
+            win, n = self._pairs[key]
+            n = n.copy()
+        else:
+            for c in (core_a, core_b):
+                if c not in self._runs:
+                    raise ConfigError(f"{where(field='core')}: {c!r} is not a core of this result (cores: {', '.join(self._runs)}).")
+            a, b = self._runs[core_a], self._runs[core_b]
+            win, n = _normalized(a, b, _pair_cwd(a, b))
         if t is not None:
             n[n > t] = np.nan
         out[win] = n
@@ -704,7 +716,7 @@ def build_linkages(
     del best, alloc
 
     # --- filter and measure
-    from corridors.borders import borders_crossed, load_borders
+    from corridors.borders import borders_crossed
 
     rows, dropped = [], []
     for i, j in sorted(cand):
@@ -747,10 +759,9 @@ def build_linkages(
     # borders its path crosses
     if len(links) and crs is not None:
         if borders is None:
-            try:
-                borders = load_borders().to_crs(crs)
-            except Exception:  # bundled borders cover Central Asia only; other rasters simply get no border list
-                borders = None
+            from corridors.landscape import national_borders
+
+            borders = national_borders().to_crs(crs)
         links["borders"] = borders_crossed(links.geometry, borders) if borders is not None else [[] for _ in range(len(links))]
     else:
         links["borders"] = [[] for _ in range(len(links))]
@@ -815,13 +826,16 @@ def _min_width(
 ) -> float:
     """Width (m) of the truncated corridor at its narrowest point along the least-cost path.
 
-    For each path cell outside the two cores, the Euclidean distance to the
-    nearest cell outside the corridor (scipy EDT) is half the width of the
-    largest disc centred there; the width is 2 x that distance - one cell,
-    minimised over the path. A corridor exactly k cells wide across a
-    straight path measures k cells. It is a lower bound where the path runs
-    off the corridor's centre line. NaN without truncation or when the path
-    lies inside the cores.
+    The corridor is the set of cells whose normalized cost is within the
+    truncation, plus the two cores. Its width at a path cell is the diameter
+    of the largest disc that lies inside the corridor and covers the cell
+    (the "local thickness" of image analysis), with discs centred outside
+    the cores but free to reach into them, measured on cell centres: a
+    straight strip k cells wide measures k cells (k - 1 for even k). The
+    result is the minimum over path cells outside the two cores, in metres;
+    NaN without truncation or when the whole path lies inside the cores.
+    Written by hand because no well-kept library computes local thickness on
+    a path (porespy does it for whole images, at much higher cost).
     """
     if truncate_m is None:
         return math.nan
@@ -829,23 +843,295 @@ def _min_width(
     r0, c0 = win[0].start, win[1].start
     keep = ~np.isin(labels[rc[:, 0], rc[:, 1]], own)
     rc = rc[keep]
-    if len(rc) == 0:
-        return math.nan
     inside = (rc[:, 0] >= r0) & (rc[:, 0] < win[0].stop) & (rc[:, 1] >= c0) & (rc[:, 1] < win[1].stop)
     rc = rc[inside]
     if len(rc) == 0:
         return math.nan
-    mask = n <= truncate_m  # NaN compares False: outside
-    # Pad so the grid edge counts as outside the corridor.
+    in_cores = np.isin(labels[win], own)
+    # The two cores are habitat the corridor opens into, not its edge...
+    mask = (n <= truncate_m) | in_cores  # NaN compares False: outside
+    # Distance from each corridor cell centre to the nearest cell outside (the grid edge counts as outside).
     dist = ndimage.distance_transform_edt(np.pad(mask, 1))[1:-1, 1:-1]
-    dmin = float(dist[rc[:, 0] - r0, rc[:, 1] - c0].min())
-    return (2.0 * dmin - 1.0) * cell
+    # ...but they are not corridor: discs are centred outside them, so a core's bulk does not pass for width.
+    dist[in_cores] = 0.0
+    rr, cc = rc[:, 0] - r0, rc[:, 1] - c0
+    reach = int(math.ceil(float(dist[rr, cc].max()) * 2)) + 1  # a covering disc's centre lies within 2 radii
+    reach = min(reach, int(math.ceil(float(dist.max()))) + 1)
+    padded = np.pad(dist, reach)
+    dy, dx = np.mgrid[-reach : reach + 1, -reach : reach + 1]
+    d2 = (dy * dy + dx * dx).astype(float)
+    best = math.inf
+    for r, c in zip(rr, cc):
+        patch = padded[r : r + 2 * reach + 1, c : c + 2 * reach + 1]
+        covers = d2 < patch * patch  # discs centred at q of radius dist(q) that contain this path cell
+        lt = float(patch[covers].max()) if covers.any() else float(dist[r, c])
+        best = min(best, lt)
+    return (2.0 * best - 1.0) * cell
+
+
+# ----------------------------------------------------------------------------- the programme's corridors
+@dataclass(frozen=True)
+class ProgrammeCorridor:
+    """A corridor the work programme names: its measure, our reading of the text, and the site ids of its ends."""
+
+    key: str
+    measure: str
+    name: str
+    end_a: str
+    end_b: str
+    reading: str
+
+
+#: The candidate corridors of the work programme 2025-2032. End ids are those of
+#: data/sites.geojson; ``reading`` says how the measure's words were turned into two ends.
+PROGRAMME_CORRIDORS: tuple[ProgrammeCorridor, ...] = (
+    ProgrammeCorridor("2.1a", "2.1", "Amu Darya SSNR - Kyzylkum SSNR", "amu-darya-ssnr", "kyzylkum-ssnr",
+                      "Named in the measure: the two strict reserves facing each other across the Amu Darya (TKM-UZB)."),
+    ProgrammeCorridor("2.1b", "2.1", "Nazarkhan - Turkmen tugay", "nazarkhan", "end-tkm-tugay-lower",
+                      "Named in the measure: Nazarkhan (LABR cluster) and the tugay forests in TKM opposite it."),
+    ProgrammeCorridor("2.5", "2.5", "LABR - Sudochye-Akpetki", "labr", "cand-sudochye-akpetki",
+                      "Reintroduction into Sudochye-Akpetki from the nearest source population, the Lower Amu Darya BR."),
+    ProgrammeCorridor("2.9", "2.9", "LABR - transboundary hotspot 38", "labr", "hotspot-38",
+                      "Transboundary TKM-UZB migration in the lower reaches: from LABR to hotspot 38 (measures 2.9, 3.7)."),
+    ProgrammeCorridor("3.1", "3.1", "Amu Darya SSNR - Yeraji (middle reaches, TKM)", "amu-darya-ssnr", "yeraji-sr",
+                      "A corridor system in the middle reaches in TKM: the Amu Darya SSNR and the Yeraji reserve (3.6)."),
+    ProgrammeCorridor("4.2a", "4.2", "Beshai Palangon - Darqad (TJK-AFG)", "beshai-palangon", "cand-darqad",
+                      "Upper reaches, between AFG and TJK under their 2020 MoU: Tigrovaya Balka and Darqad."),
+    ProgrammeCorridor("4.2b", "4.2", "Beshai Palangon - Maimun-Tugay (TJK-UZB)", "beshai-palangon", "maimun-tugay",
+                      "Upper reaches, 'all sections of the range area': Tigrovaya Balka downstream to the Termez tugay (Uz3)."),
+    ProgrammeCorridor("5.7", "5.7", "Zarafshon SR - Zarafshon NNP (TJK-UZB)", "zarafshon-sr", "zarafshon-nnp",
+                      "Safe TJK-UZB migration in the upper Zarafshon: the two protected areas of population unit 4."),
+    ProgrammeCorridor("6.4", "6.4", "Syr Darya: Turkistan - Aral", "end-turkistan", "end-aral",
+                      "Named in the measure: along the Syr Darya from Turkistan to the Aral."),
+    ProgrammeCorridor("7.4", "7.4", "Ile: Kapchagai - Ile-Balkhash reserve", "end-kapchagai", "ile-balkhash-reserve",
+                      "Named in the measure: along the Ile from Kapchagai to the Ile-Balkhash reserve."),
+)
+
+
+def crop(raster: Raster, bounds: Sequence[float]) -> tuple[Raster, tuple[int, int]]:
+    """The part of a raster inside ``bounds`` (whole cells), and its (row, col) offset in the parent.
+
+    Parameters
+    ----------
+    raster : Raster
+    bounds : (left, bottom, right, top)
+        In the raster's CRS; clipped to the raster.
+
+    Returns
+    -------
+    (Raster, (int, int))
+    """
+    r0, c0 = raster.rowcol(bounds[0], bounds[3])
+    r1, c1 = raster.rowcol(bounds[2], bounds[1])
+    r0, c0 = max(int(r0), 0), max(int(c0), 0)
+    r1, c1 = min(int(r1) + 1, raster.shape[0]), min(int(c1) + 1, raster.shape[1])
+    if r0 >= r1 or c0 >= c1:
+        raise DataError(f"{raster.label}: bounds {tuple(bounds)} do not overlap the raster; give places inside it.")
+    t = raster.transform * raster.transform.translation(c0, r0)
+    return Raster(raster.array[r0:r1, c0:c1], t, raster.crs, raster.nodata, raster.label), (r0, c0)
+
+
+def programme_corridors(
+    resistance: Raster | None = None,
+    sites: gpd.GeoDataFrame | None = None,
+    corridors: Sequence[ProgrammeCorridor] = PROGRAMME_CORRIDORS,
+    core_radius_m: float = 5000.0,
+    truncate_m: float | None = DEFAULT_TRUNCATE_M,
+    margin_m: float = 100_000.0,
+    quiet: bool = True,
+) -> LinkageResult:
+    """The candidate corridors the work programme names, with their metrics and measure numbers.
+
+    Each corridor joins two sites of ``data/sites.geojson`` (see
+    :data:`PROGRAMME_CORRIDORS`). It is computed like a Linkage Mapper
+    linkage (:func:`build_linkages` with the pair given), inside a window
+    around its two ends grown by ``margin_m`` (or half the distance between
+    the ends, if larger); if the least-cost path touches the window's edge
+    the window is doubled and the corridor recomputed, so the window never
+    cuts a path short.
+
+    Parameters
+    ----------
+    resistance : Raster, optional
+        Default: :func:`corridors.landscape.build_resistance` at 1 km over the
+        ends' extent plus 150 km.
+    sites : GeoDataFrame, optional
+        Default ``corridors.sites.load_sites()``.
+    corridors : sequence of ProgrammeCorridor
+        Which corridors (default all of the programme's).
+    core_radius_m : float, default 5 km
+        Each end is a core of this radius around the site's point: a tugay
+        patch, not the site's (much larger) location uncertainty, which is
+        reported as ``precision_km_a`` / ``precision_km_b``.
+    truncate_m : float or None, default 200 000
+        Corridor truncation (cost-weighted metres).
+    margin_m : float, default 100 km
+        Initial margin of each corridor's window.
+    quiet : bool, default True
+        No progress bar.
+
+    Returns
+    -------
+    LinkageResult
+        ``linkages`` has, besides the linkage metrics, ``corridor`` (key,
+        e.g. '2.1a'), ``measure``, ``name``, ``reading``, ``precision_km_a``
+        and ``precision_km_b``; ``corridor_mosaic`` covers the whole
+        resistance grid.
+
+    Raises
+    ------
+    DataError
+        If an end id is not among the sites or has no location.
+    """
+    from corridors import sites as sites_mod
+    from corridors.landscape import bounds_around, build_resistance
+
+    s = sites_mod.load_sites() if sites is None else sites
+    if resistance is not None and resistance.crs is not None and s.crs is not None and s.crs != resistance.crs:
+        s = s.to_crs(resistance.crs)
+    by_id = s.set_index("id")
+    ends: list[str] = []
+    for c in corridors:
+        for e in (c.end_a, c.end_b):
+            if e not in by_id.index:
+                raise DataError(f"{where('sites', feature=e, field='id')}: corridor {c.key} needs this end; add the site or change the corridor.")
+            g = by_id.loc[e].geometry
+            if g is None or g.is_empty:
+                raise DataError(f"{where('sites', feature=e, field='geometry')}: corridor {c.key} needs a located end; the site is unresolved.")
+            if e not in ends:
+                ends.append(e)
+    core_sites = s[s["id"].isin(ends)]
+    cores = cores_from_sites(core_sites, radius_m=core_radius_m)
+    if resistance is None:
+        resistance = build_resistance(bounds=bounds_around(core_sites, 150_000.0))
+    geo = dict(zip(cores["core_id"], cores.geometry))
+    prec = dict(zip(by_id.index, pd.to_numeric(by_id["location_precision_km"], errors="coerce")))
+    mosaic = np.full(resistance.shape, np.nan, dtype=np.float32)
+    rows, dropped, pair_cache = [], [], {}
+    with _progress(quiet) as prog:
+        task = prog.add_task("programme corridors", total=len(corridors))
+        for c in corridors:
+            pair = cores[cores["core_id"].isin([c.end_a, c.end_b])]
+            dist = geo[c.end_a].distance(geo[c.end_b])
+            margin = max(margin_m, 0.5 * dist)
+            for _attempt in range(4):
+                sub, (r0, c0) = crop(resistance, bounds_around(pair, margin))
+                res = build_linkages(
+                    sub, pair, pairs=[(c.end_a, c.end_b)], truncate_m=truncate_m, drop_through_cores=False,
+                    measures={(c.end_a, c.end_b): [c.measure]}, quiet=True,
+                )
+                if len(res.linkages) == 0:
+                    break
+                xy = shapely.get_coordinates(res.linkages.geometry.iloc[0])
+                rr, cc = sub.rowcol(xy[:, 0], xy[:, 1])
+                full = sub.shape == resistance.shape
+                at_edge = (rr.min() <= 0) or (cc.min() <= 0) or (rr.max() >= sub.shape[0] - 1) or (cc.max() >= sub.shape[1] - 1)
+                if not at_edge or full:
+                    break
+                margin *= 2
+            if len(res.linkages) == 0:
+                dropped.append({"core_a": c.end_a, "core_b": c.end_b, "reason": f"corridor {c.key}: no path (ends separated by no data)"})
+                prog.advance(task)
+                continue
+            row = res.linkages.iloc[0].to_dict()
+            row.update(corridor=c.key, measure=c.measure, name=c.name, reading=c.reading,
+                       precision_km_a=float(prec[row["core_a"]]), precision_km_b=float(prec[row["core_b"]]))
+            rows.append(row)
+            n = res.corridor(c.end_a, c.end_b, truncate_m=None).array
+            win = (slice(r0, r0 + sub.shape[0]), slice(c0, c0 + sub.shape[1]))
+            pair_cache[(c.end_a, c.end_b)] = (win, n)
+            t = n if truncate_m is None else np.where(n <= truncate_m, n, np.nan)
+            mosaic[win] = np.fmin(mosaic[win], t)
+            prog.advance(task)
+    cols = ["corridor", "measure", "name", "core_a", "core_b", "euclid_m", "cwd_m", "lcp_length_m", "cwd_to_euclid", "cwd_to_path",
+            "min_width_m", "borders", "measures", "precision_km_a", "precision_km_b", "reading", "geometry"]
+    links = gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry", crs=resistance.crs)
+    core_out = cores[[c for c in ("core_id", "name", "kind", "location_precision_km") if c in cores.columns]].copy()
+    core_out = gpd.GeoDataFrame(core_out, geometry=cores.geometry.to_numpy(), crs=cores.crs)
+    core_out["area_ha"] = core_out.geometry.area / 1e4
+    params = {"mode": "programme corridors", "core_radius_m": core_radius_m, "truncate_m": truncate_m, "margin_m": margin_m,
+              "corridors": [c.key for c in corridors], "resolution_m": max(resistance.res), "shape": list(resistance.shape),
+              "resistance": resistance.label}
+    return LinkageResult(
+        cores=core_out, linkages=links, dropped=pd.DataFrame(dropped, columns=["core_a", "core_b", "reason"]),
+        corridor_mosaic=resistance.replace(mosaic, nodata=None, name="normalized corridors"), truncate_m=truncate_m,
+        resistance=resistance, params=params, _pairs=pair_cache,
+    )
+
+
+# ----------------------------------------------------------------------------- map
+def plot_linkages(result: LinkageResult, ax: Any = None, bounds: Sequence[float] | None = None, title: str | None = None,
+                  label: str = "auto") -> tuple[Any, Any]:
+    """Draw corridors, least-cost paths and cores over the programme base map.
+
+    Parameters
+    ----------
+    result : LinkageResult
+    ax : matplotlib Axes, optional
+    bounds : (left, bottom, right, top), optional
+        Map frame in working-CRS metres; default the cores' extent plus 150 km.
+    title : str, optional
+    label : {'auto', 'corridor', 'pair', 'none'}
+        Path labels: programme corridor keys (``auto`` when present) or the core pair.
+
+    Returns
+    -------
+    (Figure, Axes)
+    """
+    import matplotlib.colors as mcolors
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from corridors import plot
+    from corridors.landscape import bounds_around
+
+    b = tuple(bounds) if bounds is not None else bounds_around(result.cores, 150_000.0)
+    fig, ax = plot.base_map(ax=ax, bounds=b)
+    m = result.corridor_mosaic
+    arr = np.ma.masked_invalid(m.array.astype(float))
+    left, bottom, right, top = m.bounds
+    vmax = result.truncate_m or float(np.nanmax(m.array)) if np.isfinite(m.array).any() else 1.0
+    cmap = mcolors.LinearSegmentedColormap.from_list("corr", ["#7a0177", "#f768a1", "#fde0dd"])
+    im = ax.imshow(arr, extent=(left, right, bottom, top), cmap=cmap, vmin=0, vmax=vmax, alpha=0.75,
+                   zorder=plot.STYLE["z"]["overlay"], interpolation="nearest")
+    result.cores.plot(ax=ax, facecolor="#1b7837", edgecolor="#00441b", linewidth=0.6, alpha=0.8, zorder=plot.STYLE["z"]["overlay"] + 1)
+    links = result.linkages
+    if len(links):
+        links.plot(ax=ax, color="#08306b", linewidth=1.2, zorder=plot.STYLE["z"]["overlay"] + 2)
+        mode = ("corridor" if "corridor" in links.columns else "pair") if label == "auto" else label
+        if mode != "none":
+            texts = []
+            for _, r in links.iterrows():
+                pt = r.geometry.interpolate(0.5, normalized=True)
+                txt = r["corridor"] if mode == "corridor" else f"{r['core_a']}-{r['core_b']}"
+                texts.append(ax.text(pt.x, pt.y, txt, fontsize=plot.STYLE["font_size"], color="#08306b", fontweight="bold",
+                                     zorder=plot.STYLE["z"]["labels"], path_effects=plot._halo()))
+            try:
+                from adjustText import adjust_text
+
+                adjust_text(texts, ax=ax, expand=(1.2, 1.4))
+            except Exception:  # label placement is cosmetic; never fail a map over it
+                pass
+    cb = fig.colorbar(im, ax=ax, shrink=0.5, pad=0.01)
+    cb.set_label("normalized corridor cost (cost-weighted m above the least-cost path)", fontsize=plot.STYLE["font_size"])
+    cb.ax.tick_params(labelsize=plot.STYLE["font_size"])
+    handles = [Patch(facecolor="#1b7837", edgecolor="#00441b", label="core area / corridor end"),
+               Line2D([], [], color="#08306b", lw=1.2, label="least-cost path")]
+    ax.legend(handles=handles, loc="lower left", fontsize=plot.STYLE["font_size"], framealpha=0.85).set_zorder(plot.STYLE["z"]["labels"])
+    if title:
+        ax.set_title(title, fontsize=plot.STYLE["font_size"] + 2)
+    return fig, ax
 
 
 __all__ = [
     "ADJACENCY",
     "DEFAULT_TRUNCATE_M",
     "LinkageResult",
+    "PROGRAMME_CORRIDORS",
+    "ProgrammeCorridor",
+    "crop",
+    "plot_linkages",
+    "programme_corridors",
     "build_linkages",
     "cores_from_sites",
     "cost_distance",
