@@ -7,6 +7,7 @@ import math
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -125,7 +126,8 @@ def _is_missing(value: Any) -> bool:
 def _as_list(value: Any) -> list[str]:
     """A list field as a list of stripped strings (accepts lists, arrays and ``;``-joined text)."""
     if isinstance(value, (list, tuple, np.ndarray)):
-        return [str(v).strip() for v in value if not _is_missing(v)]
+        # an element may itself be ';'-joined when a file mixes both forms
+        return [part for v in value if not _is_missing(v) for part in _as_list(str(v))]
     if _is_missing(value):
         return []
     if isinstance(value, str):
@@ -171,7 +173,7 @@ def validate_sites(gdf: gpd.GeoDataFrame, path: object = "sites") -> gpd.GeoData
     DataError
         Naming the file, the feature and the field: missing field, unknown
         kind / status / location status / river system / population unit,
-        duplicate or empty id, bad number, unknown parent, invalid or empty
+        duplicate or empty id, bad number, invalid or empty
         geometry, missing geometry on a place that is not unresolved, or a
         geometry on an unresolved place.
     """
@@ -258,9 +260,6 @@ def validate_sites(gdf: gpd.GeoDataFrame, path: object = "sites") -> gpd.GeoData
     for field in ("area_ha", "location_precision_km"):
         columns[field] = pd.Series(records[field], dtype=float)
     out = gpd.GeoDataFrame(columns, geometry=gdf.geometry.values, crs=gdf.crs)
-    for sid, parent in zip(out["id"], out["parent"]):
-        if parent is not None and parent not in seen:
-            raise DataError(f"{where(path, sid, 'parent')}: parent {parent!r} is not an id in the file; fix or empty it.")
     for sid, geom, status, prec in zip(out["id"], out.geometry, out["location_status"], out["location_precision_km"]):
         if status == "unresolved":
             if geom is not None:
@@ -368,7 +367,10 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
         Sites as :func:`load_sites` returns them.
     path : path-like
         ``.geojson``/``.json``, ``.gpkg`` (layer ``sites``) or ``.shp``. In
-        GeoPackage and Shapefile, list fields are ``;``-joined text.
+        GeoPackage and Shapefile, list fields are ``;``-joined text. A
+        Shapefile cuts field names to 10 characters (:func:`load_sites` maps
+        them back) and text to 254 characters (long ``source`` texts are cut;
+        GDAL warns).
 
     Returns
     -------
@@ -407,7 +409,10 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
         # temporary folder next to the target, then move each one into place.
         tmpdir = Path(tempfile.mkdtemp(prefix=f".{p.name}.", dir=p.parent))
         try:
-            _flat(sites).to_file(tmpdir / p.name, driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8")
+            with warnings.catch_warnings():
+                # the 10-character names are expected; load_sites maps them back
+                warnings.filterwarnings("ignore", message="Normalized/laundered field name")
+                _flat(sites).to_file(tmpdir / p.name, driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8")
             for part in sorted(tmpdir.iterdir()):
                 os.replace(part, p.parent / part.name)
         finally:

@@ -9,8 +9,10 @@ Usage::
 * Point places take ``lon``/``lat`` from the table (WGS84 degrees, placed by
   hand; ``source`` and ``location_precision_km`` say how well).
 * Unresolved places (programme footnotes 4, 5, 6) get no geometry.
-* The population units 1-6 get an approximate outline built here: the
-  unit's river reach inside the convex hull of its places' precision circles,
+* The population units 1-6 get an approximate outline built here from the
+  river centrelines in data/rivers/rivers.geojson: the reach of the unit's
+  rivers that its places mark (each place marks its position on the river
+  +- its precision radius; the reach runs from the first mark to the last),
   buffered by ``RIVER_BUFFER_KM``, united with the places' circles (radius
   capped at ``CIRCLE_CAP_KM``), simplified. Hotspots, captive groups and
   groups outside the range do not shape a unit.
@@ -29,6 +31,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
+import shapely.ops
 from shapely.geometry import Point
 
 REPO = Path(__file__).resolve().parent.parent
@@ -38,24 +41,54 @@ from corridors import settings  # noqa: E402
 from corridors.sites import write_sites  # noqa: E402
 
 PLACES = REPO / "data" / "programme" / "places.csv"
-RIVERS = REPO / "data" / "rivers" / "naturalearth_rivers.geojson"
+#: The project's river centrelines (one line per river, slug in ``river``).
+RIVERS = REPO / "data" / "rivers" / "rivers.geojson"
 
-#: Natural Earth river names that make up each river system's main stem.
-SYSTEM_RIVERS = {
-    "amu_darya": ["Amu  Darya", "Panj"],
-    "zarafshon": ["Zarafshon"],
-    "syr_darya": ["Syr  Darya"],
-    "ile": ["Ile"],
-}
 RIVER_BUFFER_KM = 15.0
 CIRCLE_CAP_KM = 20.0
+SNAP_MIN_KM = 20.0
 SIMPLIFY_KM = 1.0
+KM = 1000.0
 #: Kinds of place that shape a population unit's outline.
 SHAPING_KINDS = {"subpopulation", "protected_area", "candidate_reintroduction", "candidate_protected_area", "corridor_end"}
 
 
 def _split(value: str) -> list[str]:
     return [v.strip() for v in value.split(";") if v.strip()]
+
+
+def _unit_outline(unit: pd.Series, work: gpd.GeoDataFrame, rivers: gpd.GeoDataFrame, subpops: set[str]):
+    """Approximate outline of one population unit (working CRS).
+
+    The unit's places (subpopulations, reserves, candidates, corridor ends,
+    and districts inside a subpopulation) mark reaches of the rivers they
+    state: each place within ``max(precision, SNAP_MIN_KM)`` of such a river
+    marks the stretch ``position +- precision`` along it, and the river is
+    kept from the first to the last mark, buffered by ``RIVER_BUFFER_KM``.
+    The places' own circles (radius capped at ``CIRCLE_CAP_KM``) are added so
+    that places off the main stem (delta lakes, steppe) stay inside.
+    """
+    number = unit["population_unit"]
+    members = work[
+        work["population_unit"].map(lambda v: number in _split(v))
+        & work.geometry.notna()
+        & (work["kind"].isin(SHAPING_KINDS) | ((work["kind"] == "locality") & work["parent"].isin(subpops)))
+    ]
+    stated = set(members["river"]) - {""}
+    lines = rivers[(rivers["river_system"] == unit["river_system"]) & rivers["river"].isin(stated)]
+    parts = []
+    for line in lines.geometry:
+        marks = []
+        for geom, prec in zip(members.geometry, members["location_precision_km"].astype(float) * KM):
+            if line.distance(geom) <= max(prec, SNAP_MIN_KM * KM):
+                pos = line.project(geom)
+                marks += [pos - prec, pos + prec]
+        if marks:
+            lo, hi = max(min(marks), 0.0), min(max(marks), line.length)
+            parts.append(shapely.ops.substring(line, lo, hi).buffer(RIVER_BUFFER_KM * KM))
+    prec = members["location_precision_km"].astype(float) * KM
+    parts.append(shapely.union_all(members.geometry.buffer(prec.clip(upper=CIRCLE_CAP_KM * KM)).values))
+    return shapely.union_all(parts).simplify(SIMPLIFY_KM * KM)
 
 
 def build(places_path: Path, measures_path: Path) -> gpd.GeoDataFrame:
@@ -89,25 +122,9 @@ def build(places_path: Path, measures_path: Path) -> gpd.GeoDataFrame:
     # unit outlines, built in the metric working CRS
     work = gdf.to_crs(settings.WORKING_CRS)
     rivers = gpd.read_file(RIVERS).to_crs(settings.WORKING_CRS)
-    km = 1000.0
-    units = work[work["kind"] == "population_unit"]
-    for idx, unit in units.iterrows():
-        number = unit["population_unit"]
-        shaping = work[
-            work["population_unit"].map(lambda v, n=number: n in _split(v))
-            & work.geometry.notna()
-            & (
-                work["kind"].isin(SHAPING_KINDS)
-                | ((work["kind"] == "locality") & work["parent"].isin(work.loc[work["kind"] == "subpopulation", "id"]))
-            )
-        ]
-        prec = shaping["location_precision_km"].astype(float) * km
-        hull = shapely.union_all(shaping.geometry.buffer(prec).values).convex_hull
-        circles = shapely.union_all(shaping.geometry.buffer(prec.clip(upper=CIRCLE_CAP_KM * km)).values)
-        stem = rivers[rivers["name"].isin(SYSTEM_RIVERS[unit["river_system"]])]
-        reach = shapely.intersection(shapely.union_all(stem.geometry.values), hull)
-        outline = shapely.union_all([circles, reach.buffer(RIVER_BUFFER_KM * km)])
-        work.loc[idx, "geometry"] = outline.simplify(SIMPLIFY_KM * km)
+    subpops = set(work.loc[work["kind"] == "subpopulation", "id"])
+    for idx, unit in work[work["kind"] == "population_unit"].iterrows():
+        work.loc[idx, "geometry"] = _unit_outline(unit, work, rivers, subpops)
     gdf = work.to_crs(settings.GEOGRAPHIC_CRS)
 
     out = pd.DataFrame(
