@@ -369,8 +369,8 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
         ``.geojson``/``.json``, ``.gpkg`` (layer ``sites``) or ``.shp``. In
         GeoPackage and Shapefile, list fields are ``;``-joined text. A
         Shapefile cuts field names to 10 characters (:func:`load_sites` maps
-        them back) and text to 254 characters (long ``source`` texts are cut;
-        GDAL warns).
+        them back) and text to 254 characters (long ``source`` texts are cut,
+        with one ``UserWarning`` saying how many).
 
     Returns
     -------
@@ -402,21 +402,34 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
         if len(types) > 1:
             raise ConfigError(
                 f"{p}: a Shapefile holds one geometry type but these sites mix {', '.join(sorted(types))}; "
-                "write a GeoPackage, or select one type first (e.g. sites[sites.kind != 'population_unit'])."
+                "write a GeoPackage, or select one type first (e.g. leave out the population_unit polygons)."
             )
         p.parent.mkdir(parents=True, exist_ok=True)
         # A Shapefile is several files (.shp .shx .dbf .prj .cpg): write them in a
         # temporary folder next to the target, then move each one into place.
         tmpdir = Path(tempfile.mkdtemp(prefix=f".{p.name}.", dir=p.parent))
         try:
+            flat = _flat(sites)
+            text_cols = [c for c in flat.columns if c != flat.geometry.name and flat[c].dtype == object]
+            cut = sum(int((flat[c].map(lambda v: len(v) if isinstance(v, str) else 0) > 254).sum()) for c in text_cols)
             with warnings.catch_warnings():
-                # the 10-character names are expected; load_sites maps them back
+                # the 10-character names are expected (load_sites maps them back);
+                # text cut to 254 characters is reported once below, in our words
                 warnings.filterwarnings("ignore", message="Normalized/laundered field name")
-                _flat(sites).to_file(tmpdir / p.name, driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8")
+                warnings.filterwarnings("ignore", message="Column names longer than 10 characters")
+                warnings.filterwarnings("ignore", message=".*has been truncated to 254 characters")
+                flat.to_file(tmpdir / p.name, driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8")
             for part in sorted(tmpdir.iterdir()):
                 os.replace(part, p.parent / part.name)
         finally:
             shutil.rmtree(tmpdir, ignore_errors=True)
+        if cut:
+            warnings.warn(
+                f"{p}: {cut} text value(s) longer than 254 characters were cut (a Shapefile limit, mostly 'source'); "
+                "write a GeoPackage to keep them whole.",
+                UserWarning,
+                stacklevel=2,
+            )
         return p
     raise ConfigError(f"{p}: unknown sites format {suffix!r}; write .geojson, .gpkg or .shp.")
 

@@ -13,8 +13,9 @@ before ``ANNEX 1`` is the programme, everything after it the annex.
 Which sites of ``data/sites.geojson`` a measure concerns is a reading of the
 text, kept by hand in ``MEASURE_SITES`` below (the one place it is decided):
 a population-specific measure always concerns its population unit, plus the
-places it names. Section 1 and Annex 1 measures are range-wide and name no
-place, so they list no site. ``scripts/build_sites.py`` derives each site's
+places it names, plus (sections 2-7) the subpopulations those places lie in
+(their ``parent`` chain in data/programme/places.csv). Section 1 and Annex 1
+measures are range-wide and name no place, so they list no site. ``scripts/build_sites.py`` derives each site's
 ``measures`` from this column, so the two always agree.
 """
 
@@ -28,6 +29,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = REPO / "data" / "programme" / "measures.csv"
+DEFAULT_PLACES = REPO / "data" / "programme" / "places.csv"
 
 COLUMNS = [
     "id",
@@ -161,13 +163,34 @@ def _countries(text: str) -> list[str]:
     return sorted(found)
 
 
-def parse(seed: Path) -> list[dict[str, str]]:
+def _subpopulation_of(places: Path | None) -> dict[str, str]:
+    """Place id -> id of the subpopulation it lies in (following ``parent``), from the places table."""
+    if places is None or not places.exists():
+        return {}
+    with places.open(encoding="utf-8", newline="") as fh:
+        rows = {r["id"]: r for r in csv.DictReader(fh)}
+    out = {}
+    for pid in rows:
+        seen, cur = set(), rows[pid].get("parent", "")
+        while cur and cur in rows and cur not in seen:
+            if rows[cur]["kind"] == "subpopulation":
+                out[pid] = cur
+                break
+            seen.add(cur)
+            cur = rows[cur].get("parent", "")
+    return out
+
+
+def parse(seed: Path, places: Path | None = DEFAULT_PLACES) -> list[dict[str, str]]:
     """Parse the seed text into one dict per measure, columns as ``COLUMNS``.
 
     Parameters
     ----------
     seed : pathlib.Path
         The plain-text work programme.
+    places : pathlib.Path or None
+        The places table, to add the subpopulations that named places lie in;
+        ``None`` skips that step.
 
     Returns
     -------
@@ -178,6 +201,7 @@ def parse(seed: Path) -> list[dict[str, str]]:
     head, sep, annex = text.partition("ANNEX 1")
     if not sep:
         raise SystemExit(f"{seed}: no 'ANNEX 1' heading found; is this the work programme text?")
+    subpop = _subpopulation_of(places)
     out: list[dict[str, str]] = []
     for part, body in (("programme", head), ("annex1", annex)):
         section, title, section_countries = 0, "", ()
@@ -210,7 +234,11 @@ def parse(seed: Path) -> list[dict[str, str]]:
             if part == "programme":
                 if unit is not None and unit <= 6:
                     sites.append(f"unit-{unit}")
-                sites += MEASURE_SITES.get(mid, [])
+                named = MEASURE_SITES.get(mid, [])
+                if unit is not None and unit <= 6:
+                    # a place a measure names brings in the subpopulation it lies in
+                    named = [x for sid in named for x in (sid, subpop.get(sid)) if x]
+                sites += named
             out.append(
                 {
                     "id": mid,
@@ -235,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("seed", type=Path, help="the work programme as plain text")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="CSV to write (default: %(default)s)")
+    ap.add_argument("--places", type=Path, default=DEFAULT_PLACES, help="places table (default: %(default)s)")
     args = ap.parse_args(argv)
-    rows = parse(args.seed)
+    rows = parse(args.seed, args.places)
     unknown = set(MEASURE_SITES) - {r["id"] for r in rows}
     if len(rows) == 92 and unknown:  # checked on the full programme only (tests parse small extracts)
         raise SystemExit(f"MEASURE_SITES names measures not in the text: {sorted(unknown)}")
