@@ -46,3 +46,8 @@ from corridors.cli.map import map_cmd  # noqa: E402
 main.add_command(map_cmd, "map")
 from corridors.cli.rivers import rivers_cmd  # noqa: E402
 main.add_command(rivers_cmd, "rivers")
+from corridors.cli.lcp import linkages_cmd, resistance_cmd  # noqa: E402
+main.add_command(resistance_cmd, "resistance")
+main.add_command(linkages_cmd, "linkages")
+from corridors.cli.sites import sites_cmd  # noqa: E402
+main.add_command(sites_cmd, "sites")
