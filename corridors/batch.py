@@ -337,6 +337,7 @@ def plot_comparison(outcomes: Sequence[BatchOutcome], path: str | os.PathLike) -
     if failed:
         fig.text(0.01, 0.0, "failed: " + ", ".join(failed), fontsize=7, color="#c92a2a", va="bottom")
     p = Path(path)
+    matplotlib.rcParams["svg.hashsalt"] = "corridors"
     with atomic_path(p) as tmp:
         fig.savefig(tmp, dpi=150, format="png", metadata={"Software": None})
     with atomic_path(p.with_suffix(".svg")) as tmp:

@@ -45,6 +45,10 @@ class Block:
 def _fmt(v: object) -> str:
     if v is None:
         return ""
+    if hasattr(v, "item") and not isinstance(v, (list, tuple)):
+        v = v.item()  # numpy scalar -> Python
+    if isinstance(v, bool):
+        return str(v)
     if isinstance(v, float):
         if math.isnan(v):
             return ""
@@ -62,8 +66,8 @@ def _table_rows(df: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     show_index = df.index.name is not None
     cols = ([str(df.index.name)] if show_index else []) + [str(c) for c in df.columns]
     rows = []
-    for idx, r in df.iterrows():
-        vals = [_fmt(v) for v in r.tolist()]
+    for tup in df.itertuples(index=True, name=None):  # itertuples keeps each column's own type
+        idx, vals = tup[0], [_fmt(v) for v in tup[1:]]
         rows.append(([str(idx)] if show_index else []) + vals)
     return cols, rows
 

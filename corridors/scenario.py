@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import math
+from dataclasses import dataclass, field
 import re
 import typing
 from pathlib import Path
@@ -164,7 +166,8 @@ class Landscape(_Model):
         default_factory=dict, description="Crossing resistance per border id (e.g. TKM-UZB), replacing the table's."
     )
     corridor_width_m: float = Field(
-        20000.0, gt=0, description="Truncation width of the normalized least-cost corridors (cost-weighted m)."
+        200000.0, gt=0,
+        description="Truncation of the normalized least-cost corridors (cost-weighted m; Linkage Mapper's default).",
     )
 
 
@@ -812,3 +815,1445 @@ def apply_area_intervention(
     cell_ha = resistance.res[0] * resistance.res[1] / 1e4
     record = {"cells": int(mask.sum()), "area_ha": float(mask.sum() * cell_ha)}
     return resistance.replace(res), suitability.replace(suit), record
+
+
+# =========================================================================== the pipeline
+#
+# run_scenario: inputs -> landscape -> interventions -> (linkages, circuit) ->
+# network -> scoring -> outputs, all written into a temporary folder that
+# replaces the output folder in one rename at the end.
+
+#: Site kinds that are wild, occupied habitat: the nodes of the habitat network.
+NODE_KINDS = ("subpopulation", "outside_range")
+#: Site kinds whose place counts as protected for the corridor criterion ``share_protected``.
+PROTECTED_KINDS = ("protected_area",)
+#: Site kinds scored as candidate reintroduction sites.
+CANDIDATE_SITE_KINDS = ("candidate_reintroduction",)
+
+
+@dataclass
+class _Context:
+    """Everything a scenario's analyses share (inputs, grid, candidate lists)."""
+
+    model: Scenario
+    sites: Any  # all sites (working CRS), including unresolved ones
+    rivers: Any
+    bounds: tuple[float, float, float, float]
+    classes: Any  # Raster of landscape classes or None
+    table: Any  # ResistanceTable or None
+    node_sites: Any
+    candidate_sites: Any
+    corridors: list  # corridors.lcp.ProgrammeCorridor whose two ends lie in the selection
+    located_ids: set
+    protected: Any  # shapely geometry of the protected areas (sites)
+    inputs: dict[str, Path]
+    landscape_area_ha: float = 0.0
+
+
+@dataclass
+class _State:
+    """One landscape state: the baseline, or the baseline with some interventions."""
+
+    resistance: Any
+    suitability: Any
+    capacity_factor: dict[str, float] = field(default_factory=dict)
+    capacity_set_ha: dict[str, float] = field(default_factory=dict)
+    new_nodes: dict[str, float] = field(default_factory=dict)  # site id -> capacity (ha)
+    permeability: dict[str, float] = field(default_factory=dict)
+    border_resistance: dict[str, float] = field(default_factory=dict)
+    degraded: Any = None  # bool mask of habitat loss
+    protected_extra: list = field(default_factory=list)
+    log: list = field(default_factory=list)
+
+
+@dataclass
+class Analysis:
+    """The connectivity analysis of one landscape state.
+
+    Attributes
+    ----------
+    graph : corridors.network.HabitatGraph
+    connectivity : corridors.network.Connectivity
+    by_system : pandas.DataFrame
+        EC (ha) and PC per river system (and ``all``).
+    costs : dict
+        Core id -> accumulated cost raster (numpy array, cost-weighted m).
+    """
+
+    state: _State
+    graph: Any
+    connectivity: Any
+    by_system: Any
+    cores: dict
+    costs: dict
+
+
+@dataclass
+class ScenarioResult:
+    """What :func:`run_scenario` produced.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    outdir : pathlib.Path
+        The output folder (complete: it appears only when the run succeeded).
+    summary : dict
+        Key metrics (EC, PC, per river system, changes against the baseline,
+        counts, best options); what ``corridors batch`` puts side by side.
+    tables : dict of str to pandas.DataFrame
+        Every table written as CSV, by name.
+    files : list of pathlib.Path
+        Every file written, relative to ``outdir``.
+    """
+
+    scenario: Scenario
+    outdir: Path
+    summary: dict
+    tables: dict
+    files: list
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _load_sites(model: Scenario) -> Any:
+    """Sites in the working CRS, with list fields as lists (the sites helper's loader when it is there)."""
+    path = model.base.sites or settings.SITES_PATH
+    try:
+        from corridors.sites import load_sites
+    except ImportError:
+        load_sites = None
+    if load_sites is not None:
+        gdf = load_sites(path)
+    else:
+        from corridors.io import read_vector
+
+        gdf = read_vector(path)
+    if gdf.crs is not None and gdf.crs != settings.WORKING_CRS:
+        gdf = gdf.to_crs(settings.WORKING_CRS)
+    for col in ("population_unit", "countries", "measures", "alt_names"):
+        if col in gdf.columns:
+            gdf[col] = gdf[col].map(_as_list)
+    if "population_unit" in gdf.columns:
+        gdf["population_unit"] = gdf["population_unit"].map(lambda v: [int(x) for x in v])
+    return gdf
+
+
+def _as_list(v: Any) -> list:
+    if v is None or (isinstance(v, float) and v != v):
+        return []
+    if isinstance(v, (list, tuple)):
+        return list(v)
+    if hasattr(v, "tolist"):
+        return list(v.tolist())
+    s = str(v).strip()
+    return [x.strip() for x in s.split(";") if x.strip()] if s else []
+
+
+def _load_rivers(model: Scenario) -> Any:
+    if model.base.rivers is not None:
+        from corridors.io import read_vector
+
+        p = model.base.rivers
+        if p.is_dir():
+            import pandas as pd
+
+            files = sorted(q for q in p.iterdir() if q.suffix.lower() in (".geojson", ".gpkg", ".shp"))
+            return pd.concat([read_vector(q) for q in files], ignore_index=True)
+        return read_vector(p)
+    from corridors.landscape import load_river_lines
+
+    return load_river_lines()
+
+
+def _bounds(model: Scenario, sites: Any) -> tuple[float, float, float, float]:
+    from pyproj import Transformer
+
+    if model.base.extent is not None:
+        tr = Transformer.from_crs(settings.GEOGRAPHIC_CRS, settings.WORKING_CRS, always_xy=True)
+        return tuple(float(v) for v in tr.transform_bounds(*model.base.extent))  # type: ignore[return-value]
+    located = sites[~sites.geometry.isna() & ~sites.geometry.is_empty]
+    x0, y0, x1, y1 = located.total_bounds
+    m = 100_000.0
+    return (x0 - m, y0 - m, x1 + m, y1 + m)
+
+
+def _select(model: Scenario, sites: Any) -> Any:
+    units = model.base.population_units
+    if units:
+        keep = sites["population_unit"].map(lambda u: bool(set(u) & set(units)))
+        sites = sites[keep]
+    if model.base.extent is not None:
+        import shapely
+        from pyproj import Transformer
+
+        tr = Transformer.from_crs(settings.GEOGRAPHIC_CRS, settings.WORKING_CRS, always_xy=True)
+        box = shapely.box(*tr.transform_bounds(*model.base.extent))
+        inside = sites.geometry.isna() | sites.geometry.intersects(box)
+        sites = sites[inside]
+    return sites.copy()
+
+
+def _file_hash(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _context(model: Scenario, quiet: bool = True) -> _Context:
+    import shapely
+
+    from corridors import landscape
+
+    sites_all = _load_sites(model)
+    sites = _select(model, sites_all)
+    located = sites[~sites.geometry.isna() & ~sites.geometry.is_empty]
+    if len(located) == 0:
+        raise ConfigError(
+            f"{model.source_path or model.name}, key 'base': no located site falls in the chosen population units "
+            "and extent; widen base.extent or base.population_units."
+        )
+    rivers = _load_rivers(model)
+    bounds = _bounds(model, located)
+    table = landscape.load_table(model.landscape.resistance_table)
+    classes = None
+    if model.landscape.resistance_raster is None:
+        classes = landscape.build_classes(bounds, model.landscape.resolution_m, table, rivers=rivers)
+    nodes = located[located["kind"].isin(NODE_KINDS)].copy()
+    if len(nodes) < 2:
+        raise ConfigError(
+            f"{model.source_path or model.name}, key 'base.population_units': fewer than two wild populations "
+            "(subpopulation or outside_range sites) are selected; a habitat network needs at least two."
+        )
+    cands = located[located["kind"].isin(CANDIDATE_SITE_KINDS)].copy()
+    from corridors.lcp import PROGRAMME_CORRIDORS
+
+    ok_ids = set(located["id"])
+    corridors = [c for c in PROGRAMME_CORRIDORS if c.end_a in ok_ids and c.end_b in ok_ids]
+    prot = located[located["kind"].isin(PROTECTED_KINDS)]
+    r = [min(float(p or 10.0) * 1000.0, model.scoring.reach_m) for p in prot.get("location_precision_km", [])]
+    protected = shapely.union_all([g if g.geom_type != "Point" else g.buffer(rr) for g, rr in zip(prot.geometry, r)])
+    inputs: dict[str, Path] = {}
+    if model.source_path is not None:
+        inputs["scenario"] = Path(model.source_path)
+    inputs["sites"] = Path(model.base.sites or settings.SITES_PATH)
+    for key, p in (("resistance_table", model.landscape.resistance_table or settings.RESISTANCE_TABLE_PATH),
+                   ("resistance_raster", model.landscape.resistance_raster),
+                   ("measures", settings.MEASURES_PATH)):
+        if p is not None and Path(p).exists():
+            inputs[key] = Path(p)
+    if model.base.rivers is not None:
+        inputs["rivers"] = Path(model.base.rivers)
+    else:
+        for q in sorted(settings.RIVERS_DIR.glob("*.geojson")):
+            inputs[f"rivers/{q.name}"] = q
+    for name in ("countries", "borders", "lakes", "regions", "towns"):
+        inputs[f"base/{name}"] = settings.BASE_DIR / f"{name}.geojson"
+    for iv in model.interventions:
+        f = getattr(iv, "file", None)
+        if f is not None:
+            inputs[f"intervention:{Path(f).name}"] = Path(f)
+    return _Context(model, sites_all, rivers, bounds, classes, table, nodes, cands, corridors, ok_ids, protected, inputs)
+
+
+def _base_state(ctx: _Context, border_resistance: dict[str, float] | None = None) -> _State:
+    from corridors import landscape
+
+    m = ctx.model.landscape
+    overrides: dict[str, Any] = {"classes": dict(m.class_overrides), "borders": dict(m.border_overrides)}
+    if border_resistance:
+        overrides["borders"].update(border_resistance)
+    if m.resistance_raster is not None:
+        grid = landscape.template(ctx.bounds, m.resolution_m)
+        res = landscape.resistance_from_raster(m.resistance_raster, grid)
+        # a user resistance raster has no classes: suitability falls as resistance grows (1 at the lowest)
+        import numpy as np
+
+        arr = res.masked()
+        lo = np.nanmin(arr)
+        suit = res.replace(np.where(np.isfinite(arr), lo / arr, np.nan), name="suitability")
+        return _State(res, suit, border_resistance=dict(border_resistance or {}))
+    res = landscape.build_resistance(ctx.bounds, m.resolution_m, ctx.table, overrides=overrides, classes=ctx.classes)
+    suit = landscape.build_suitability(
+        ctx.bounds, m.resolution_m, ctx.table, overrides={"classes": {}}, classes=ctx.classes
+    )
+    return _State(res.replace(res.array.astype("float64")), suit.replace(suit.array.astype("float64")),
+                  border_resistance=dict(border_resistance or {}))
+
+
+def _where(ctx: _Context, i: int) -> str:
+    src = ctx.model.source_path or ctx.model.name
+    return f"{src}, interventions[{i}]"
+
+
+def _apply(ctx: _Context, interventions: list, index: list[int] | None = None) -> _State:
+    """The baseline state with these interventions applied, in order."""
+    import numpy as np
+
+    index = index if index is not None else list(range(len(interventions)))
+    border_res: dict[str, float] = {}
+    for iv in interventions:
+        if isinstance(iv, BorderPermeability) and iv.resistance is not None:
+            border_res[iv.border] = iv.resistance
+    state = _base_state(ctx, border_res)
+    state.degraded = np.zeros(state.resistance.shape, dtype=bool)
+    ids = set(ctx.sites["id"])
+    for i, iv in zip(index, interventions):
+        where_ = _where(ctx, i)
+        rec = {"intervention": i, "type": iv.type, "measure": iv.measure, "label": iv.label or "", "cells": 0,
+               "area_ha": 0.0}
+        if isinstance(iv, _Area):
+            geom = intervention_area(iv, ctx.sites, ctx.rivers, where_)
+            state.resistance, state.suitability, r = apply_area_intervention(
+                state.resistance, state.suitability, iv, geom
+            )
+            rec.update(r)
+            if isinstance(iv, HabitatLoss):
+                state.degraded |= area_mask(state.resistance, geom)
+            if isinstance(iv, ProtectedArea):
+                state.protected_extra.append(geom)
+        elif isinstance(iv, BorderPermeability):
+            if iv.permeability is not None:
+                state.permeability[iv.border] = iv.permeability
+        elif isinstance(iv, Reintroduction):
+            _site_rows(ctx.sites, [iv.site], where_)
+            state.new_nodes[iv.site] = iv.capacity / ctx.model.scoring.density_per_km2 * 100.0
+        elif isinstance(iv, PopulationControl):
+            if iv.site not in ids:
+                _site_rows(ctx.sites, [iv.site], where_)
+            node = _node_of(ctx, iv.site, where_)
+            if iv.capacity_multiplier is not None:
+                state.capacity_factor[node] = state.capacity_factor.get(node, 1.0) * iv.capacity_multiplier
+            else:
+                state.capacity_set_ha[node] = iv.target_capacity / ctx.model.scoring.density_per_km2 * 100.0
+            rec["node"] = node
+        state.log.append(rec)
+    return state
+
+
+def _node_of(ctx: _Context, site: str, where_: str) -> str:
+    """The network node a site belongs to: itself, its parent, or the nearest node."""
+    node_ids = list(ctx.node_sites["id"])
+    if site in node_ids:
+        return site
+    row = ctx.sites[ctx.sites["id"] == site].iloc[0]
+    parent = row.get("parent")
+    if isinstance(parent, str) and parent in node_ids:
+        return parent
+    g = row.geometry
+    if g is None or g.is_empty:
+        raise ConfigError(f"{where_}: site {site!r} is unresolved and belongs to no network node; name a located site.")
+    d = ctx.node_sites.geometry.distance(g)
+    return str(ctx.node_sites["id"].iloc[int(d.to_numpy().argmin())])
+
+
+# --------------------------------------------------------------------------- cores, cost distance, network
+
+
+def _disc_mask(raster: Any, geom: Any, radius: float) -> Any:
+    m = area_mask(raster, geom.buffer(radius) if radius > 0 else geom)
+    return m & raster.valid
+
+
+def _cost_distance(resistance: Any, source: Any) -> Any:
+    """Accumulated cost (cost-weighted metres) from a mask of source cells; inf where unreachable.
+
+    The least-cost engine (:func:`corridors.lcp.cost_distance`, scikit-image
+    MCP_Geometric, 8 neighbours) does the work.
+    """
+    import numpy as np
+
+    from corridors.lcp import cost_distance
+
+    cum = cost_distance(resistance, source).array
+    return np.where(np.isnan(cum), np.inf, cum)
+
+
+def _habitat_ha(suitability: Any) -> float:
+    """Suitability-weighted habitat area of a grid (ha)."""
+    cell_ha = suitability.res[0] * suitability.res[1] / 1e4
+    return float(suitability.masked(0.0).sum() * cell_ha)
+
+
+def _node_table(ctx: _Context, state: _State) -> Any:
+    """Nodes of the habitat graph: wild populations plus reintroduced sites, capacity in ha."""
+    import numpy as np
+
+    m = ctx.model.scoring
+    rows = []
+    cell_ha = state.suitability.res[0] * state.suitability.res[1] / 1e4
+    suit = state.suitability.masked(0.0)
+    src = ctx.node_sites
+    extra = ctx.sites[ctx.sites["id"].isin(list(state.new_nodes))]
+    cores = {}
+    for _, r in list(src.iterrows()) + list(extra.iterrows()):
+        sid = str(r["id"])
+        disc = _disc_mask(state.suitability, r.geometry, m.reach_m)
+        cores[sid] = disc
+        if sid in state.new_nodes:
+            cap = state.new_nodes[sid]
+        else:
+            cap = float((suit[disc]).sum() * cell_ha)
+            if sid in state.capacity_set_ha:
+                cap = state.capacity_set_ha[sid]
+            cap *= state.capacity_factor.get(sid, 1.0)
+        rows.append(
+            {
+                "id": sid,
+                "name": r.get("name", sid),
+                "kind": r.get("kind", ""),
+                "river_system": r.get("river_system") or "none",
+                "population_unit": ";".join(str(u) for u in r.get("population_unit", [])),
+                "status": "reintroduced" if sid in state.new_nodes else r.get("status", ""),
+                "capacity": max(cap, 0.0),
+                "geometry": r.geometry,
+            }
+        )
+    import geopandas as gpd
+
+    nodes = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.WORKING_CRS)
+    return nodes, cores
+
+
+def _pair_distances(ctx: _Context, state: _State, nodes: Any, cores: dict, costs: dict) -> Any:
+    """Link table (all pairs) with distances from the scenario's link source."""
+    import numpy as np
+    import pandas as pd
+    from shapely.geometry import LineString
+
+    from corridors.borders import borders_crossed
+
+    src = ctx.model.links.source
+    ids = list(nodes["id"])
+    geoms = dict(zip(nodes["id"], nodes.geometry))
+    rows = []
+    if src in ("least_cost", "effective_resistance"):
+        for sid in ids:
+            if sid not in costs:
+                costs[sid] = _cost_distance(state.resistance, cores[sid])
+    eff = _effective_resistances(state, ids, cores) if src == "effective_resistance" else None
+    for a_i in range(len(ids)):
+        for b_i in range(a_i + 1, len(ids)):
+            a, b = ids[a_i], ids[b_i]
+            if src == "least_cost":
+                vals = costs[a][cores[b]]
+                d = float(vals.min()) if vals.size else float("inf")
+            elif src == "effective_resistance":
+                d = float(eff[a_i, b_i]) * state.resistance.cellsize
+            elif src == "euclidean":
+                d = float(geoms[a].distance(geoms[b]))
+            else:
+                d = _river_distance(ctx, a, b)
+            if not np.isfinite(d) or d < 0:
+                continue
+            rows.append({"i": a, "j": b, "distance_m": d, "line": LineString([geoms[a].centroid, geoms[b].centroid])})
+    links = pd.DataFrame(rows, columns=["i", "j", "distance_m", "line"])
+    if len(links):
+        links["borders"] = borders_crossed(list(links["line"]), _borders())
+    else:
+        links["borders"] = []
+    return links.drop(columns="line")
+
+
+_BORDERS_CACHE: list = []
+
+
+def _borders() -> Any:
+    if not _BORDERS_CACHE:
+        from corridors.borders import load_borders
+
+        _BORDERS_CACHE.append(load_borders())
+    return _BORDERS_CACHE[0]
+
+
+def _river_distance(ctx: _Context, a: str, b: str) -> float:
+    try:
+        from corridors import rivers as rv
+    except ImportError as exc:
+        raise ConfigError(
+            f"{ctx.model.source_path or ctx.model.name}, key 'links.source': 'river' needs corridors.rivers, "
+            "which is not installed here; use least_cost or euclidean."
+        ) from exc
+    fn = getattr(rv, "along_river_distance", None)
+    if fn is None:
+        raise ConfigError(
+            f"{ctx.model.source_path or ctx.model.name}, key 'links.source': this corridors.rivers has no "
+            "along_river_distance; use least_cost or euclidean."
+        )
+    try:
+        return float(fn(a, b))
+    except Exception:
+        return float("inf")
+
+
+def _effective_resistances(state: _State, ids: list[str], cores: dict) -> Any:
+    """Pairwise effective resistance between cores (circuit engine), ohms."""
+    try:
+        from corridors import circuit
+    except ImportError as exc:
+        raise ConfigError(
+            "key 'links.source': 'effective_resistance' needs corridors.circuit, which is not available; "
+            "use least_cost."
+        ) from exc
+    import numpy as np
+
+    regions = np.zeros(state.resistance.shape, dtype="int32")
+    for k, sid in enumerate(ids, start=1):
+        regions[cores[sid] & (regions == 0)] = k
+    fn = getattr(circuit, "pairwise_resistance", None) or getattr(circuit, "effective_resistance", None)
+    if fn is None:
+        raise ConfigError("key 'links.source': corridors.circuit offers no pairwise effective resistance yet; use least_cost.")
+    out = fn(state.resistance, regions)
+    mat = getattr(out, "resistances", out)
+    return np.asarray(mat, dtype=float)
+
+
+def _graph(ctx: _Context, state: _State, nodes: Any, links: Any, median_m: float) -> Any:
+    from corridors.network import build_graph
+
+    # A_L, the landscape area of PC, is the suitability-weighted habitat area of the whole grid in the
+    # baseline: the same for the baseline, every measure and the scenario of one run, so their PC
+    # values compare (PC change = (EC / EC_base)^2 - 1). Never below the nodes' total capacity.
+    area_l = max(ctx.landscape_area_ha, float(nodes["capacity"].sum()))
+
+    perm = dict(ctx.model.links.border_permeability)
+    perm.update(state.permeability)
+    return build_graph(
+        nodes.drop(columns="geometry"),
+        links,
+        median_dispersal_m=median_m,
+        max_distance_m=ctx.model.links.cutoff_m,
+        permeability=perm,
+        landscape_area=area_l,
+        name=ctx.model.name,
+        label=f"{ctx.model.name} links",
+        node_label=f"{ctx.model.name} nodes",
+    )
+
+
+def _by_system(g: Any) -> Any:
+    import pandas as pd
+
+    from corridors.network import connectivity
+
+    rows = []
+    c = connectivity(g, nodes=False, betweenness=False, iic_metrics=False)
+    rows.append({"river_system": "all", "n_nodes": g.n, "capacity_ha": g.total_capacity,
+                 "ec_ha": c.summary["EC_PC"], "pc": c.summary["PC"]})
+    for sysname in sorted(set(g.nodes["river_system"])):
+        ids = [i for i, s in zip(g.ids, g.nodes["river_system"]) if s == sysname]
+        sub = g.subgraph(ids, name=f"{g.name}:{sysname}")
+        cs = connectivity(sub, nodes=False, betweenness=False, iic_metrics=False)
+        rows.append({"river_system": sysname, "n_nodes": sub.n, "capacity_ha": sub.total_capacity,
+                     "ec_ha": cs.summary["EC_PC"], "pc": cs.summary["PC"]})
+    return pd.DataFrame(rows).set_index("river_system")
+
+
+def _analyse(ctx: _Context, state: _State, median_m: float | None = None, node_metrics: bool = True) -> Analysis:
+    from corridors.network import connectivity
+
+    median_m = median_m or ctx.model.links.median_dispersal_m
+    nodes, cores = _node_table(ctx, state)
+    costs: dict = {}
+    links = _pair_distances(ctx, state, nodes, cores, costs)
+    g = _graph(ctx, state, nodes, links, median_m)
+    conn = connectivity(g, nodes=node_metrics, betweenness=node_metrics, iic_metrics=node_metrics)
+    return Analysis(state, g, conn, _by_system(g), cores, costs)
+
+
+# --------------------------------------------------------------------------- candidate corridors and sites
+
+
+def _ec_with(g: Any, extra_links: Any = None, extra_nodes: Any = None) -> float:
+    """EC of a graph with some links shortened/added or nodes added (the network what-if)."""
+    import pandas as pd
+
+    from corridors.network import equivalent_connected_area
+    from corridors.network.graph import HabitatGraph, link_probability
+
+    links = g.links.copy()
+    nodes = g.nodes.copy()
+    k = g.meta["k"]
+    if extra_nodes is not None and len(extra_nodes):
+        nodes = pd.concat([nodes, extra_nodes])
+    if extra_links is not None and len(extra_links):
+        add = extra_links.copy()
+        add["probability"] = link_probability(add["distance_m"].to_numpy(), k) * add.get("permeability", 1.0)
+        cutoff = g.meta.get("max_distance_m")
+        if cutoff is not None:
+            add = add[add["distance_m"] <= cutoff]
+        links = pd.concat([links, add[["i", "j", "distance_m", "probability"]]], ignore_index=True)
+        # keep the best probability of every pair
+        key = links.apply(lambda r: tuple(sorted((str(r["i"]), str(r["j"])))), axis=1)
+        links = links.assign(_k=key).sort_values("probability", ascending=False, kind="stable")
+        links = links.drop_duplicates("_k").drop(columns="_k")
+    h = HabitatGraph(nodes, links.reset_index(drop=True), g.landscape_area, g.name, g.meta)
+    return equivalent_connected_area(h)
+
+
+def _with_median(g: Any, median_m: float) -> Any:
+    """The same graph with probabilities recomputed for another median dispersal distance."""
+    from corridors.network.graph import HabitatGraph, dispersal_k, link_probability
+
+    k = dispersal_k(median_m)
+    links = g.links.copy()
+    perm = links["permeability"].to_numpy(dtype=float) if "permeability" in links else 1.0
+    links["probability"] = link_probability(links["distance_m"].to_numpy(dtype=float), k) * perm
+    meta = dict(g.meta, k=k, median_dispersal_m=median_m)
+    return HabitatGraph(g.nodes, links, g.landscape_area, g.name, meta)
+
+
+def _corridor_table(ctx: _Context, an: Analysis) -> tuple[Any, Any, Any]:
+    """Metrics of the programme's candidate corridors on one landscape state.
+
+    The least-cost engine (:func:`corridors.lcp.programme_corridors`) gives
+    the Linkage Mapper metrics of each corridor; this adds what depends on
+    the scenario: the share inside protected areas (sites and protected-area
+    interventions), the overlap with settlements, the circuit metrics and
+    the EC gain.
+
+    Returns
+    -------
+    (DataFrame, GeoDataFrame, numpy.ndarray)
+        Criteria (index: corridor key), least-cost paths, and the truncated
+        normalized corridor mosaic (NaN outside).
+    """
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    import shapely
+
+    from corridors import landscape, lcp
+
+    state = an.state
+    res = state.resistance
+    keep = [c for c in ctx.corridors if c.end_a in ctx.located_ids and c.end_b in ctx.located_ids]
+    cols = ["corridor", "measure", "name", "a", "b", "cwd", "lcp_length_m", "euclid_m", "cwd_to_euclid", "cwd_to_path",
+            "effective_resistance", "pinch_current", "min_width_m", "n_borders", "borders",
+            "share_protected", "settlement_overlap", "ec_gain"]
+    empty = (pd.DataFrame(columns=cols).set_index("corridor"),
+             gpd.GeoDataFrame({"corridor": []}, geometry=[], crs=settings.WORKING_CRS), np.full(res.shape, np.nan))
+    if not keep:
+        return empty
+    result = lcp.programme_corridors(
+        res, ctx.sites, corridors=keep, core_radius_m=max(ctx.model.scoring.reach_m / 3, res.cellsize),
+        truncate_m=ctx.model.landscape.corridor_width_m, quiet=True,
+    )
+    lk = result.linkages
+    if len(lk) == 0:
+        return empty
+    protected = shapely.union_all([ctx.protected, *state.protected_extra]) if state.protected_extra else ctx.protected
+    prot_mask = area_mask(res, protected) if protected is not None and not protected.is_empty else np.zeros(res.shape, bool)
+    settle = (ctx.classes.array == landscape.CLASS_CODES["settlement"]) if ctx.classes is not None else np.zeros(res.shape, bool)
+    core_geo = dict(zip(result.cores["core_id"], result.cores.geometry))
+    rows = []
+    for _, r in lk.iterrows():
+        a, b = r["core_a"], r["core_b"]
+        corridor = np.isfinite(result.corridor(a, b).array)
+        n_cells = int(corridor.sum())
+        borders = r["borders"] if isinstance(r["borders"], (list, tuple)) else _as_list(r["borders"])
+        row = {
+            "corridor": r["corridor"], "measure": r["measure"], "name": r["name"], "a": a, "b": b,
+            "cwd": r["cwd_m"], "lcp_length_m": r["lcp_length_m"], "euclid_m": r["euclid_m"],
+            "cwd_to_euclid": r["cwd_to_euclid"], "cwd_to_path": r["cwd_to_path"], "min_width_m": r["min_width_m"],
+            "n_borders": len(borders), "borders": ";".join(borders),
+            "share_protected": float(prot_mask[corridor].mean()) if n_cells else 0.0,
+            "settlement_overlap": float(settle[corridor].mean()) if n_cells else 0.0,
+        }
+        row.update(_circuit_metrics(res, area_mask(res, core_geo[a]), area_mask(res, core_geo[b]), corridor))
+        rows.append(row)
+    table = pd.DataFrame(rows).reindex(columns=cols).set_index("corridor")
+    table["ec_gain"] = _corridor_ec_gain(ctx, an, table, an.graph)
+    paths = gpd.GeoDataFrame({"corridor": lk["corridor"].to_numpy()}, geometry=lk.geometry.to_numpy(),
+                             crs=settings.WORKING_CRS)
+    return table, paths, result.corridor_mosaic.masked()
+
+
+def _circuit_metrics(res: Any, core_a: Any, core_b: Any, corridor: Any) -> dict:
+    """Effective resistance and the largest current density between two cores within their corridor.
+
+    Uses the circuit engine (corridors.circuit) when it provides a pairwise
+    solve on a raster; otherwise the two criteria are NaN (they then weigh
+    nothing: a criterion missing for every option normalizes to 0 for all).
+    """
+    import numpy as np
+
+    out = {"effective_resistance": np.nan, "pinch_current": np.nan}
+    try:
+        from corridors import circuit
+    except ImportError:
+        return out
+    fn = getattr(circuit, "pinch_points", None) or getattr(circuit, "corridor_current", None)
+    if fn is None:
+        return out
+    try:
+        r = fn(res.replace(np.where(corridor | core_a | core_b, res.array, np.nan)), core_a, core_b)
+    except Exception:
+        return out
+    out["effective_resistance"] = float(getattr(r, "effective_resistance", np.nan))
+    cur = getattr(r, "current", None)
+    if cur is not None:
+        arr = cur.masked() if hasattr(cur, "masked") else np.asarray(cur, float)
+        out["pinch_current"] = float(np.nanmax(arr))
+    return out
+
+
+def _corridor_ec_gain(ctx: _Context, an: Analysis, table: Any, g: Any, median_m: float | None = None) -> Any:
+    """EC gain of restoring each candidate corridor: the link between the nodes its ends belong to
+    shortened to the restored cost distance (cwd x the default restoration multiplier)."""
+    import numpy as np
+    import pandas as pd
+
+    mult = CorridorRestoration.model_fields["resistance_multiplier"].default
+    base_g = g if median_m is None else _with_median(g, median_m)
+    base = _ec_with(base_g)
+    out = []
+    for cid, r in table.iterrows():
+        if not np.isfinite(r.get("cwd", np.nan)):
+            out.append(np.nan)
+            continue
+        na = _node_of(ctx, r["a"], f"corridor {cid}")
+        nb = _node_of(ctx, r["b"], f"corridor {cid}")
+        if na == nb or na not in base_g.ids or nb not in base_g.ids:
+            out.append(0.0)
+            continue
+        add = pd.DataFrame({"i": [na], "j": [nb], "distance_m": [r["cwd"] * mult]})
+        out.append(_clean(_ec_with(base_g, extra_links=add) - base))
+    return out
+
+
+def _clean(gain: float) -> float:
+    """Round away floating-point noise: EC gains below a millionth of a hectare are zero."""
+    return 0.0 if abs(gain) < 1e-6 else float(gain)
+
+
+def _site_table(ctx: _Context, an: Analysis) -> Any:
+    """Criteria of the candidate reintroduction sites on one landscape state (index: site id)."""
+    import numpy as np
+    import pandas as pd
+
+    from corridors import landscape
+
+    state = an.state
+    res, suit = state.resistance, state.suitability
+    m = ctx.model.scoring
+    cell_ha = res.res[0] * res.res[1] / 1e4
+    s = suit.masked(np.nan)
+    settle = (ctx.classes.array == landscape.CLASS_CODES["settlement"]) if ctx.classes is not None else np.zeros(res.shape, bool)
+    borders = _borders()
+    rows = []
+    site_geom = dict(zip(ctx.sites["id"], ctx.sites.geometry))
+    node_geoms = {n: site_geom[n] for n in an.graph.ids}
+    for _, c in ctx.candidate_sites.iterrows():
+        sid = str(c["id"])
+        if sid in an.graph.ids:
+            continue  # already reintroduced in this scenario: a node, not a candidate
+        disc = _disc_mask(res, c.geometry, m.reach_m)
+        vals = s[disc]
+        vals = vals[np.isfinite(vals)]
+        suitable_ha = float((vals >= m.suitable_threshold).sum() * cell_ha)
+        key = f"candidate:{sid}"
+        if key not in an.costs:
+            an.costs[key] = _cost_distance(res, disc)
+        cost = an.costs[key]
+        dists = {n: float(cost[an.cores[n]].min()) if an.cores[n].any() else np.inf for n in an.graph.ids}
+        reach_poly = c.geometry.buffer(m.reach_m)
+        rows.append(
+            {
+                "site": sid,
+                "name": c.get("name", sid),
+                "river_system": c.get("river_system") or "none",
+                "measures": ";".join(_as_list(c.get("measures"))),
+                "mean_suitability": float(vals.mean()) if vals.size else 0.0,
+                "suitable_area_ha": suitable_ha,
+                "capacity": suitable_ha / 100.0 * m.density_per_km2,
+                "habitat_ha": float(vals.sum() * cell_ha),
+                "source_cwd": min(dists.values()) if dists else np.nan,
+                "nearest_source": min(dists, key=dists.get) if dists else "",
+                "isolation_m": float(min(c.geometry.distance(g) for g in node_geoms.values())) if node_geoms else np.nan,
+                "settlement_share": float(settle[disc].mean()) if disc.any() else 0.0,
+                "n_borders": int(borders.geometry.intersects(reach_poly).sum()),
+                "degradation": float(state.degraded[disc].mean()) if disc.any() and state.degraded is not None else 0.0,
+                "_dists": dists,
+            }
+        )
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return pd.DataFrame(columns=["site"]).set_index("site")
+    table = table.set_index("site")
+    gains = _site_gains(ctx, an.graph, table)
+    table["ec_gain"] = gains["ec_gain"]
+    table["pc_gain"] = gains["pc_gain"]
+    return table
+
+
+def _site_gains(ctx: _Context, g: Any, table: Any, median_m: float | None = None) -> Any:
+    """EC gain (ha) and PC gain (%) of adding each candidate site as a node, one at a time."""
+    import math
+
+    import pandas as pd
+
+    base_g = g if median_m is None else _with_median(g, median_m)
+    base_ec = _ec_with(base_g)
+    base_pc = (base_ec / base_g.area_l) ** 2 if base_g.area_l > 0 else 0.0
+    out = []
+    for sid, r in table.iterrows():
+        node = pd.DataFrame({"capacity": [r["habitat_ha"]], "river_system": [r["river_system"]]},
+                            index=pd.Index([sid], name=base_g.nodes.index.name))
+        node = node.reindex(columns=base_g.nodes.columns)
+        node["capacity"] = r["habitat_ha"]
+        links = pd.DataFrame(
+            [{"i": sid, "j": n, "distance_m": d} for n, d in r["_dists"].items() if math.isfinite(d)],
+            columns=["i", "j", "distance_m"],
+        )
+        ec = _ec_with(base_g, extra_links=links, extra_nodes=node)
+        total = base_g.area_l + r["habitat_ha"] if base_g.landscape_area is None else base_g.area_l
+        pcv = (ec / total) ** 2 if total > 0 else 0.0
+        out.append({"site": sid, "ec_gain": _clean(ec - base_ec),
+                     "pc_gain": (pcv - base_pc) / base_pc * 100.0 if base_pc > 0 else 0.0})
+    return pd.DataFrame(out).set_index("site") if out else pd.DataFrame(columns=["ec_gain", "pc_gain"])
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def _score(table: Any, weights: dict[str, float], catalogue: dict, rob: Robustness, seed: int,
+           recompute: Any, median_m: float) -> tuple[Any, Any]:
+    """Weighted scores and their robustness for one decision table (empty tables give empty results)."""
+    from corridors.scoring import robustness, weighted_score
+
+    if table is None or len(table) == 0:
+        return None, None
+    w = {k: v for k, v in weights.items() if k in table.columns}
+    if not w or sum(w.values()) <= 0:
+        return None, None
+    scored = weighted_score(table, w, catalogue)
+    rr = robustness(
+        table, w, catalogue, draws=rob.draws, concentration=rob.concentration, top_k=min(rob.top_k, len(table)),
+        seed=seed, dispersal_m=median_m, dispersal_sd_log=rob.dispersal_sd_log,
+        dispersal_levels=rob.dispersal_levels, recompute=recompute if rob.dispersal_sd_log > 0 else None,
+    )
+    return scored, rr
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _versions() -> dict[str, str]:
+    import platform
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for pkg in ("corridors", "numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj", "pyogrio", "rasterio",
+                "scikit-image", "networkx", "pyamg", "pydantic", "matplotlib", "dask", "distributed"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _csv(df: Any, path: Path, index: bool = True) -> None:
+    """Write a table with a fixed float format so reruns give byte-identical files."""
+    from corridors.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=index, float_format="%.10g", lineterminator="\n")
+
+
+def run_scenario(
+    scenario: Scenario | str | Path,
+    outdir: str | Path,
+    quiet: bool = False,
+    per_measure: bool = True,
+) -> ScenarioResult:
+    """Run one scenario and write its self-contained output folder.
+
+    Steps: the landscape (resistance and suitability) of the scenario's
+    extent and resolution; the baseline analysis (no interventions); the
+    interventions applied; the habitat network (nodes = wild populations,
+    capacity = suitability-weighted habitat within ``scoring.reach_m``;
+    links = all pairs, distance from ``links.source``); the programme's
+    candidate corridors and reintroduction sites measured and scored, with
+    Monte-Carlo robustness; then the outputs and the report comparing the
+    scenario with its baseline (the same settings without interventions),
+    overall, per river system and per measure touched.
+
+    Parameters
+    ----------
+    scenario : Scenario or path-like
+        A validated model or a YAML file.
+    outdir : path-like
+        The output folder. Everything is written into a temporary folder
+        beside it that replaces ``outdir`` in one rename at the end; a
+        failure leaves ``outdir`` as it was (absent, or the previous run).
+    quiet : bool, default False
+        No progress display.
+    per_measure : bool, default True
+        Also run each measure's interventions alone, to report the change
+        each measure brings (one extra network analysis per measure).
+
+    Returns
+    -------
+    ScenarioResult
+
+    Raises
+    ------
+    ConfigError, DataError
+        Bad scenario or input data (one sentence naming file, key and fix).
+    """
+    import json
+    import time
+
+    import numpy as np
+    import pandas as pd
+
+    from corridors.io import atomic_path
+    from corridors.scoring import CORRIDOR_CRITERIA, SITE_CRITERIA
+
+    model = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    t0 = time.perf_counter()
+    out = Path(outdir)
+    progress = _Steps(quiet, model.name)
+    with progress:
+        progress.step("inputs and landscape")
+        ctx = _context(model)
+        progress.step("baseline network")
+        base_state = _apply(ctx, [])
+        ctx.landscape_area_ha = _habitat_ha(base_state.suitability)
+        base = _analyse(ctx, base_state)
+        progress.step("interventions")
+        scen_state = _apply(ctx, list(model.interventions)) if model.interventions else base.state
+        progress.step("scenario network")
+        scen = _analyse(ctx, scen_state) if model.interventions else base
+        progress.step("candidate corridors")
+        corr_base, _, _ = _corridor_table(ctx, base) if model.interventions else (None, None, None)
+        corr, paths, mosaic = _corridor_table(ctx, scen)
+        progress.step("candidate sites")
+        sites_base = _site_table(ctx, base) if model.interventions else None
+        sites_tab = _site_table(ctx, scen)
+        progress.step("scores and robustness")
+        median = model.links.median_dispersal_m
+        rob = model.scoring.robustness
+
+        def corr_at(d: float) -> Any:
+            t = corr.copy()
+            t["ec_gain"] = _corridor_ec_gain(ctx, scen, corr, scen.graph, median_m=d)
+            return t
+
+        def sites_at(d: float) -> Any:
+            t = sites_tab.copy()
+            gains = _site_gains(ctx, scen.graph, sites_tab, median_m=d)
+            t["ec_gain"], t["pc_gain"] = gains["ec_gain"], gains["pc_gain"]
+            return t
+
+        c_scored, c_rob = _score(corr, model.scoring.corridor_weights, CORRIDOR_CRITERIA, rob, model.seed, corr_at, median)
+        s_scored, s_rob = _score(sites_tab.drop(columns="_dists", errors="ignore") if len(sites_tab) else sites_tab,
+                                 model.scoring.site_weights, SITE_CRITERIA, rob, model.seed,
+                                 lambda d: sites_at(d).drop(columns="_dists"), median)
+        by_measure = None
+        if per_measure and model.interventions:
+            progress.step("per-measure effects")
+            by_measure = _per_measure(ctx, model, base, scen)
+        progress.step("outputs")
+        tables = _tables(ctx, model, base, scen, corr, corr_base, sites_tab, sites_base, c_scored, c_rob,
+                         s_scored, s_rob, by_measure)
+        summary = _summary(model, base, scen, c_scored, s_scored)
+        with atomic_path(out) as tmp:
+            tmp.mkdir(parents=True)
+            files = _write_outputs(tmp, ctx, model, base, scen, tables, paths, mosaic, c_rob, s_rob, summary)
+            prov = {
+                "scenario": model.name,
+                "seed": model.seed,
+                "parameters": json.loads(model.model_dump_json()),
+                "inputs": {k: {"path": str(p), "sha256": _file_hash(p)} for k, p in sorted(ctx.inputs.items())
+                           if Path(p).is_file()},
+                "packages": _versions(),
+                "engines": _engines(),
+                "grid": {"bounds": list(ctx.bounds), "resolution_m": model.landscape.resolution_m,
+                         "shape": list(base.state.resistance.shape), "crs": settings.WORKING_CRS.name},
+                "seconds": round(time.perf_counter() - t0, 2),
+            }
+            (tmp / "provenance.json").write_text(json.dumps(prov, indent=2, default=str) + "\n")
+            files.append(Path("provenance.json"))
+            from corridors.report import write_report
+
+            blocks = _report_blocks(ctx, model, tables, summary, tmp)
+            write_report(blocks, tmp, "report", title=f"corridors scenario {model.name}")
+            files += [Path("report.md"), Path("report.html")]
+    summary["seconds"] = round(time.perf_counter() - t0, 2)
+    return ScenarioResult(model, out, summary, tables, sorted(files))
+
+
+def _engines() -> dict[str, str]:
+    """Which engines the run used (a module missing here means its criteria are empty)."""
+    import importlib.util
+
+    out = {}
+    for mod in ("corridors.sites", "corridors.rivers", "corridors.landscape", "corridors.lcp", "corridors.circuit",
+                "corridors.network"):
+        out[mod] = "present" if importlib.util.find_spec(mod) is not None else "absent"
+    return out
+
+
+class _Steps:
+    """A rich status line naming the pipeline step; silent when quiet."""
+
+    def __init__(self, quiet: bool, name: str) -> None:
+        self.quiet, self.name, self._status = quiet, name, None
+
+    def __enter__(self) -> "_Steps":
+        if not self.quiet:
+            from rich.console import Console
+
+            self._status = Console(stderr=True).status(f"{self.name}: starting")
+            self._status.__enter__()
+        return self
+
+    def step(self, text: str) -> None:
+        if self._status is not None:
+            self._status.update(f"{self.name}: {text}")
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._status is not None:
+            self._status.__exit__(*exc)
+
+
+def _per_measure(ctx: _Context, model: Scenario, base: Analysis, scen: Analysis) -> Any:
+    """EC and PC per river system: baseline, each measure alone, all interventions."""
+    import pandas as pd
+
+    rows = []
+
+    def add(label: str, measure: str, an: Analysis) -> None:
+        for sysname, r in an.by_system.iterrows():
+            b = base.by_system.loc[sysname] if sysname in base.by_system.index else None
+            rows.append({
+                "measure": measure, "what": label, "river_system": sysname,
+                "ec_ha": r["ec_ha"], "ec_base_ha": b["ec_ha"] if b is not None else float("nan"),
+                "ec_change_ha": r["ec_ha"] - (b["ec_ha"] if b is not None else 0.0),
+                "ec_change_pct": (r["ec_ha"] / b["ec_ha"] - 1) * 100 if b is not None and b["ec_ha"] > 0 else float("nan"),
+                "pc": r["pc"], "pc_base": b["pc"] if b is not None else float("nan"),
+                "pc_change_pct": (r["pc"] / b["pc"] - 1) * 100 if b is not None and b["pc"] > 0 else float("nan"),
+            })
+
+    measures = model.measures
+    for m in measures:
+        idx = [i for i, iv in enumerate(model.interventions) if iv.measure == m]
+        if len(measures) == 1:
+            an = scen
+        else:
+            an = _analyse(ctx, _apply(ctx, [model.interventions[i] for i in idx], idx), node_metrics=False)
+        types = sorted({model.interventions[i].type for i in idx})
+        add(", ".join(types), m, an)
+    if len(measures) > 1:
+        add("all interventions", "all", scen)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- tables, outputs, report
+
+
+def _tables(ctx: _Context, model: Scenario, base: Analysis, scen: Analysis, corr: Any, corr_base: Any,
+            sites_tab: Any, sites_base: Any, c_scored: Any, c_rob: Any, s_scored: Any, s_rob: Any,
+            by_measure: Any) -> dict:
+    import numpy as np
+    import pandas as pd
+
+    from corridors.scoring import weighted_score
+
+    t: dict[str, Any] = {}
+    b, s = base.by_system, scen.by_system
+    eb = pd.DataFrame(index=s.index.union(b.index, sort=False))
+    eb.index.name = "river_system"
+    eb["n_nodes"] = s["n_nodes"]
+    eb["capacity_base_ha"], eb["capacity_ha"] = b["capacity_ha"], s["capacity_ha"]
+    eb["ec_base_ha"], eb["ec_ha"] = b["ec_ha"], s["ec_ha"]
+    eb["ec_change_pct"] = (eb["ec_ha"] / eb["ec_base_ha"] - 1) * 100
+    eb["pc_base"], eb["pc"] = b["pc"], s["pc"]
+    eb["pc_change_pct"] = (eb["pc"] / eb["pc_base"] - 1) * 100
+    t["ec_by_system"] = eb
+    if by_measure is not None:
+        t["ec_by_measure"] = by_measure.set_index(["measure", "river_system"])
+    nodes = scen.graph.nodes.drop(columns=["geometry"], errors="ignore").copy()
+    metrics = scen.connectivity.nodes.drop(columns=["capacity"], errors="ignore")
+    t["network_nodes"] = nodes.join(metrics)
+    links = scen.graph.links.copy()
+    for col in ("borders",):
+        if col in links:
+            links[col] = links[col].map(lambda v: ";".join(v) if isinstance(v, (list, tuple)) else (v or ""))
+    t["network_links"] = links.drop(columns=["geometry"], errors="ignore")
+    cc = corr.copy()
+    if corr_base is not None and len(corr_base):
+        cc.insert(cc.columns.get_loc("cwd") + 1, "cwd_base", corr_base["cwd"].reindex(cc.index))
+        cc.insert(cc.columns.get_loc("cwd_base") + 1, "cwd_change_pct", (cc["cwd"] / cc["cwd_base"] - 1) * 100)
+    t["corridors"] = cc
+    if c_scored is not None:
+        t["corridor_scores"] = c_scored[["score", "rank"] + [c for c in c_scored.columns if c not in ("score", "rank")]]
+        rt = c_rob.table()
+        rt.index.name = "corridor"
+        t["corridor_robustness"] = rt
+    st = sites_tab.drop(columns=["_dists"], errors="ignore")
+    t["sites"] = st
+    if s_scored is not None:
+        sc = s_scored.copy()
+        if sites_base is not None and len(sites_base):
+            w = {k: v for k, v in model.scoring.site_weights.items() if k in sites_base.columns}
+            bs = weighted_score(sites_base.drop(columns=["_dists"], errors="ignore"), w)
+            sc.insert(1, "score_base", bs["score"].reindex(sc.index))
+            sc.insert(3, "rank_base", bs["rank"].reindex(sc.index))
+        t["site_scores"] = sc[["score", "rank"] + [c for c in sc.columns if c not in ("score", "rank")]]
+        rt = s_rob.table()
+        rt.index.name = "site"
+        t["site_robustness"] = rt
+    log = pd.DataFrame(scen.state.log if model.interventions else [],
+                       columns=["intervention", "type", "measure", "label", "cells", "area_ha", "node"])
+    t["interventions"] = log.set_index("intervention")
+    un = ctx.sites[ctx.sites.get("location_status", pd.Series(index=ctx.sites.index, dtype=str)) == "unresolved"]
+    cols = [c for c in ("id", "name", "kind", "population_unit", "measures", "source") if c in un.columns]
+    ut = pd.DataFrame(un[cols]).copy()
+    for c in ("population_unit", "measures"):
+        if c in ut:
+            ut[c] = ut[c].map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+    t["unresolved"] = ut.set_index("id") if "id" in ut else ut
+    for k, df in t.items():
+        t[k] = df.replace([np.inf, -np.inf], np.nan)
+    return t
+
+
+def _summary(model: Scenario, base: Analysis, scen: Analysis, c_scored: Any, s_scored: Any) -> dict:
+    sb, ss = base.connectivity.summary, scen.connectivity.summary
+    out: dict[str, Any] = {
+        "scenario": model.name,
+        "measures": ";".join(model.measures),
+        "n_interventions": len(model.interventions),
+        "ec_ha": round(ss["EC_PC"], 6),
+        "ec_base_ha": round(sb["EC_PC"], 6),
+        "ec_change_pct": round((ss["EC_PC"] / sb["EC_PC"] - 1) * 100, 6) if sb["EC_PC"] > 0 else 0.0,
+        "pc": ss["PC"],
+        "pc_base": sb["PC"],
+        "n_nodes": ss["n_nodes"],
+        "n_links": ss["n_links"],
+        "n_components": ss["n_components"],
+        "n_linkages": int(len(c_scored)) if c_scored is not None else 0,
+        "top_corridor": str(c_scored.index[0]) if c_scored is not None and len(c_scored) else "",
+        "top_site": str(s_scored.index[0]) if s_scored is not None and len(s_scored) else "",
+        "median_dispersal_m": model.links.median_dispersal_m,
+        "resolution_m": model.landscape.resolution_m,
+    }
+    for sysname, r in scen.by_system.iterrows():
+        if sysname != "all":
+            out[f"ec_{sysname}_ha"] = round(float(r["ec_ha"]), 6)
+    return out
+
+
+def _write_outputs(tmp: Path, ctx: _Context, model: Scenario, base: Analysis, scen: Analysis, tables: dict,
+                   paths: Any, mosaic: Any, c_rob: Any, s_rob: Any, summary: dict) -> list[Path]:
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    from shapely.geometry import LineString
+
+    from corridors.io import write_geopackage
+    from corridors.scoring import plot_robustness
+
+    files: list[Path] = []
+    for name, df in tables.items():
+        _csv(df, tmp / f"{name}.csv")
+        files.append(Path(f"{name}.csv"))
+    # rasters
+    st = scen.state
+    st.resistance.replace(st.resistance.array.astype("float32"), name="resistance").write(tmp / "resistance.tif")
+    st.suitability.replace(st.suitability.array.astype("float32"), name="suitability").write(tmp / "suitability.tif")
+    st.resistance.replace(mosaic.astype("float32"), name="corridors").write(tmp / "corridors.tif")
+    files += [Path("resistance.tif"), Path("suitability.tif"), Path("corridors.tif")]
+    if model.interventions:
+        ratio = st.resistance.masked() / base.state.resistance.masked()
+        st.resistance.replace(ratio.astype("float32"), name="resistance change").write(tmp / "resistance_change.tif")
+        files.append(Path("resistance_change.tif"))
+    # vectors
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    sel = _select(model, ctx.sites).drop(columns=[c for c in ("_dists",) if c in ctx.sites.columns])
+    layers["sites"] = sel
+    nodes = scen.graph.nodes.copy()
+    geo = dict(zip(ctx.sites["id"], ctx.sites.geometry))
+    nodes_gdf = gpd.GeoDataFrame(tables["network_nodes"].reset_index(), geometry=[geo[i] for i in nodes.index],
+                                 crs=settings.WORKING_CRS)
+    layers["network_nodes"] = nodes_gdf
+    lk = tables["network_links"].copy()
+    if len(lk):
+        lines = [LineString([geo[a].centroid, geo[b].centroid]) for a, b in zip(lk["i"], lk["j"])]
+        layers["network_links"] = gpd.GeoDataFrame(lk.reset_index(drop=True), geometry=lines, crs=settings.WORKING_CRS)
+    if len(paths):
+        cs = tables.get("corridor_scores")
+        attrs = tables["corridors"].join(cs[["score", "rank"]]) if cs is not None else tables["corridors"]
+        layers["corridor_paths"] = paths.merge(attrs.reset_index(), on="corridor", how="left")
+    if len(tables["sites"]):
+        ss = tables.get("site_scores")
+        attrs = tables["sites"].join(ss[["score", "rank"]]) if ss is not None else tables["sites"]
+        attrs = attrs.reset_index()
+        layers["candidate_sites"] = gpd.GeoDataFrame(attrs, geometry=[geo[s] for s in attrs["site"]],
+                                                     crs=settings.WORKING_CRS)
+    iv_geoms = _intervention_geoms(ctx, model)
+    if iv_geoms is not None:
+        layers["interventions"] = iv_geoms
+    write_geopackage(tmp / "scenario.gpkg", layers)
+    files.append(Path("scenario.gpkg"))
+    # maps and figures
+    files += _map(tmp / "map", ctx, model, scen, paths, mosaic, tables, iv_geoms)
+    import matplotlib.pyplot as plt
+
+    for key, rr, title in (("corridors", c_rob, "Candidate corridors"), ("sites", s_rob, "Candidate reintroduction sites")):
+        if rr is None:
+            continue
+        fig = plot_robustness(rr, title=f"{title}: rank under perturbed weights and dispersal ({model.name})")
+        files += _save(fig, tmp / f"robustness_{key}")
+        plt.close(fig)
+    if model.interventions:
+        fig = _comparison_figure(tables, model)
+        files += _save(fig, tmp / "comparison")
+        plt.close(fig)
+    return [f.relative_to(tmp) if f.is_absolute() else f for f in files]
+
+
+def _save(fig: Any, stem: Path, tight: bool = False) -> list[Path]:
+    """PNG (150 dpi) and SVG without timestamps or random ids, so reruns write identical files."""
+    import matplotlib
+
+    from corridors.io import atomic_path
+
+    matplotlib.rcParams["svg.hashsalt"] = "corridors"
+    out = []
+    extra = {"bbox_inches": "tight", "pad_inches": 0.15} if tight else {}
+    for fmt, kw in (("png", {"dpi": 150, "metadata": {"Software": None}}), ("svg", {"metadata": {"Date": None}})):
+        p = stem.with_suffix(f".{fmt}")
+        with atomic_path(p) as tmp:
+            fig.savefig(tmp, format=fmt, **kw, **extra)
+        out.append(p)
+    return out
+
+
+def _intervention_geoms(ctx: _Context, model: Scenario) -> Any:
+    import geopandas as gpd
+
+    rows = []
+    for i, iv in enumerate(model.interventions):
+        if isinstance(iv, _Area):
+            geom = intervention_area(iv, ctx.sites, ctx.rivers, _where(ctx, i))
+        elif isinstance(iv, (Reintroduction, PopulationControl)):
+            g = ctx.sites.loc[ctx.sites["id"] == iv.site].geometry
+            geom = g.iloc[0].buffer(ctx.model.scoring.reach_m) if len(g) and g.iloc[0] is not None else None
+        else:
+            b = _borders()
+            g = b.loc[b["border_id"] == iv.border].geometry
+            geom = g.iloc[0] if len(g) else None
+        if geom is None:
+            continue
+        rows.append({"intervention": i, "type": iv.type, "measure": iv.measure, "label": iv.label or "", "geometry": geom})
+    if not rows:
+        return None
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.WORKING_CRS)
+
+
+_TYPE_COLOURS = {
+    "corridor_restoration": "#2b8a3e",
+    "riparian_reforestation": "#66a61e",
+    "protected_area": "#1971c2",
+    "border_permeability": "#e67700",
+    "habitat_loss": "#c92a2a",
+    "reintroduction": "#7048e8",
+    "population_control": "#862e9c",
+}
+
+
+def _map(stem: Path, ctx: _Context, model: Scenario, scen: Analysis, paths: Any, mosaic: Any, tables: dict,
+         iv_geoms: Any) -> list[Path]:
+    """The scenario map over the programme base map: corridors, network, candidates, interventions."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from corridors import plot
+
+    fig, ax = plot.base_map(bounds=ctx.bounds)
+    z = plot.STYLE["z"]["overlay"]
+    res = scen.state.resistance
+    l, b_, r, t = res.bounds
+    if np.isfinite(mosaic).any():
+        ax.imshow(np.ma.masked_invalid(mosaic), extent=(l, r, b_, t), cmap="YlGn_r", alpha=0.55, zorder=z,
+                  interpolation="nearest", vmin=0, vmax=model.landscape.corridor_width_m)
+    handles = []
+    if iv_geoms is not None:
+        for typ, grp in iv_geoms.groupby("type", sort=True):
+            col = _TYPE_COLOURS.get(typ, "k")
+            grp.plot(ax=ax, facecolor=col, edgecolor=col, alpha=0.35, linewidth=1.2, zorder=z + 1)
+            handles.append(Patch(facecolor=col, edgecolor=col, alpha=0.5, label=typ.replace("_", " ")))
+    lk = tables["network_links"]
+    geo = dict(zip(ctx.sites["id"], ctx.sites.geometry))
+    for _, row in lk.iterrows():
+        p = float(row.get("probability", 0))
+        if p < 1e-4:
+            continue
+        w = min(1.0, (math.log10(p) + 4) / 4)  # 1e-4 -> 0, 1 -> 1: probabilities span decades
+        a, b = geo[row["i"]].centroid, geo[row["j"]].centroid
+        ax.plot([a.x, b.x], [a.y, b.y], color="#364fc7", lw=0.4 + 3 * w, alpha=0.2 + 0.6 * w, zorder=z + 2)
+    if len(paths):
+        paths.plot(ax=ax, color="#d9480f", linewidth=1.4, linestyle="--", zorder=z + 3)
+        handles.append(Line2D([], [], color="#d9480f", ls="--", label="candidate corridor (least-cost path)"))
+    nodes = tables["network_nodes"]
+    cap = nodes["capacity"].to_numpy(dtype=float)
+    size = 15 + 220 * np.sqrt(cap / cap.max()) if cap.max() > 0 else np.full(len(cap), 30.0)
+    unit_col = plot.STYLE["unit_colours"]
+    cols = []
+    for nid in nodes.index:
+        units = ctx.sites.loc[ctx.sites["id"] == nid, "population_unit"].iloc[0]
+        cols.append(unit_col.get(units[0] if units else 8, "k"))
+    xs = [geo[n].centroid.x for n in nodes.index]
+    ys = [geo[n].centroid.y for n in nodes.index]
+    ax.scatter(xs, ys, s=size, c=cols, edgecolors="k", linewidths=0.6, zorder=z + 4)
+    texts = []
+    for n, x, y in zip(nodes.index, xs, ys):
+        code = ctx.sites.loc[ctx.sites["id"] == n, "code"].iloc[0] if "code" in ctx.sites else None
+        texts.append(ax.text(x, y, f" {code or n}", fontsize=6.5, zorder=z + 6, va="bottom"))
+    ss = tables.get("site_scores")
+    if ss is not None and len(ss):
+        for sid, row in ss.iterrows():
+            g = geo[sid]
+            ax.scatter([g.x], [g.y], marker="*", s=110, c="#f59f00", edgecolors="k", linewidths=0.5, zorder=z + 5)
+            texts.append(ax.text(g.x, g.y, f" #{int(row['rank'])}", fontsize=6.5, zorder=z + 6, va="top"))
+        handles.append(Line2D([], [], marker="*", color="w", markerfacecolor="#f59f00", markeredgecolor="k",
+                              markersize=10, label="candidate site (#score rank)"))
+    handles.append(Line2D([], [], marker="o", color="w", markerfacecolor="0.6", markeredgecolor="k", markersize=8,
+                          label="population (size: habitat capacity)"))
+    handles.append(Line2D([], [], color="#364fc7", lw=2, alpha=0.6, label="network link (width: log probability, p >= 1e-4)"))
+    try:
+        from adjustText import adjust_text
+
+        adjust_text(texts, ax=ax, expand=(1.05, 1.2), max_move=None, ensure_inside_axes=True)
+    except Exception:  # label placement is cosmetic; never fail a run on it
+        pass
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
+    un = tables["unresolved"]
+    if len(un):
+        ax.text(1.01, 0.0, "Not mapped (unresolved in the programme):\n" + "\n".join(map(str, un.index)),
+                transform=ax.transAxes, ha="left", va="bottom", fontsize=6.5)
+    ax.set_title(f"{model.title or model.name}: EC {tables['ec_by_system'].loc['all', 'ec_ha']:,.0f} ha", fontsize=10)
+    plot.add_scale_bar(ax)
+    plot.add_north_arrow(ax)
+    files = _save(fig, stem, tight=True)
+    plt.close(fig)
+    return files
+
+
+def _comparison_figure(tables: dict, model: Scenario) -> Any:
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    eb = tables["ec_by_system"]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
+    x = np.arange(len(eb))
+    axes[0].bar(x - 0.2, eb["ec_base_ha"] / 1000, 0.4, label="baseline", color="0.65")
+    axes[0].bar(x + 0.2, eb["ec_ha"] / 1000, 0.4, label=model.name, color="#2b8a3e")
+    axes[0].set_xticks(x, [s.replace("_", " ") for s in eb.index], fontsize=8)
+    axes[0].set_ylabel("EC(PC), thousand ha")
+    axes[0].legend(fontsize=8)
+    axes[0].set_title("Equivalent connected area by river system", fontsize=10)
+    bm = tables.get("ec_by_measure")
+    if bm is not None:
+        allrows = bm.xs("all", level="river_system")
+        axes[1].barh(np.arange(len(allrows)), allrows["ec_change_pct"], color="#2b8a3e")
+        axes[1].set_yticks(np.arange(len(allrows)), [f"{m} ({w})" for m, w in zip(allrows.index, allrows["what"])],
+                           fontsize=7)
+        axes[1].invert_yaxis()
+        axes[1].axvline(0, color="0.3", lw=0.8)
+        axes[1].set_xlabel("EC change against the baseline (%)")
+        axes[1].set_title("Effect of each measure alone", fontsize=10)
+    else:
+        axes[1].axis("off")
+    return fig
+
+
+def _report_blocks(ctx: _Context, model: Scenario, tables: dict, summary: dict, folder: Path) -> list:
+    from corridors.report import Block
+
+    B: list = [Block("h1", f"Scenario {model.name}" + (f": {model.title}" if model.title else ""))]
+    if model.description:
+        B.append(Block("p", model.description.strip()))
+    B.append(Block("p", (
+        f"Resolution {model.landscape.resolution_m / 1000:g} km, link source {model.links.source}, median dispersal "
+        f"distance {model.links.median_dispersal_m / 1000:g} km, seed {model.seed}. Compared against its baseline: "
+        "the same settings without interventions. EC is the equivalent connected area EC(PC) in hectares of "
+        "suitability-weighted habitat; PC is the probability of connectivity with the total capacity as landscape area.")))
+    B.append(Block("p", (
+        f"EC {summary['ec_ha']:,.0f} ha against {summary['ec_base_ha']:,.0f} ha in the baseline "
+        f"({summary['ec_change_pct']:+.2f}%); {summary['n_nodes']} populations, {summary['n_links']} links, "
+        f"{summary['n_components']} connected component(s).")))
+    if (folder / "map.png").exists():
+        B.append(Block("image", "Scenario map: candidate corridors, network, candidate sites and interventions.",
+                       path=folder / "map.png"))
+    B.append(Block("h2", "Change in EC and PC per river system"))
+    B.append(Block("table", table=tables["ec_by_system"]))
+    if model.interventions:
+        B.append(Block("h2", "Measures touched"))
+        items = []
+        meas = _measures()
+        for m in model.measures:
+            txt = meas.get(m, "")
+            items.append(f"{m}: {txt[:160]}{'...' if len(txt) > 160 else ''}" if txt else m)
+        B.append(Block("list", items=items))
+        B.append(Block("table", "Interventions applied (cells changed on the grid)", table=tables["interventions"]))
+        if "ec_by_measure" in tables:
+            B.append(Block("h3", "Each measure alone: EC and PC per river system"))
+            bm = tables["ec_by_measure"].reset_index().set_index("measure")
+            B.append(Block("table", table=bm[["what", "river_system", "ec_base_ha", "ec_ha", "ec_change_pct",
+                                              "pc_base", "pc", "pc_change_pct"]]))
+        if (folder / "comparison.png").exists():
+            B.append(Block("image", "Baseline against scenario.", path=folder / "comparison.png"))
+    B.append(Block("h2", "Candidate corridors"))
+    cols = [c for c in ("measure", "a", "b", "cwd", "cwd_base", "cwd_change_pct", "lcp_length_m", "cwd_to_euclid",
+                        "effective_resistance", "pinch_current", "min_width_m", "n_borders", "borders",
+                        "share_protected", "settlement_overlap", "ec_gain") if c in tables["corridors"].columns]
+    B.append(Block("table", "Corridor metrics (cost-weighted distances in cost-weighted metres; ec_gain in ha)",
+                   table=tables["corridors"][cols]))
+    if "corridor_scores" in tables:
+        B.append(Block("table", "Weighted scores (1 = best) and robustness", table=tables["corridor_robustness"]))
+        if (folder / "robustness_corridors.png").exists():
+            B.append(Block("image", "Rank distributions of the candidate corridors.",
+                           path=folder / "robustness_corridors.png"))
+    B.append(Block("h2", "Candidate reintroduction sites"))
+    if "site_scores" in tables:
+        ss = tables["site_scores"]
+        cols = [c for c in ("score", "score_base", "rank", "rank_base", "mean_suitability", "suitable_area_ha",
+                            "capacity", "ec_gain", "pc_gain", "source_cwd", "isolation_m", "settlement_share",
+                            "n_borders", "degradation") if c in ss.columns]
+        B.append(Block("table", "Site scores: scenario against baseline (capacity in deer at "
+                       f"{model.scoring.density_per_km2:g} per km2 of suitable habitat)", table=ss[cols]))
+        B.append(Block("table", "Robustness", table=tables["site_robustness"]))
+        if (folder / "robustness_sites.png").exists():
+            B.append(Block("image", "Rank distributions of the candidate sites.", path=folder / "robustness_sites.png"))
+    else:
+        B.append(Block("p", "No located candidate reintroduction site lies in this scenario's extent."))
+    B.append(Block("h2", "Criteria and their direction"))
+    from corridors.scoring import CORRIDOR_CRITERIA, SITE_CRITERIA
+
+    items = [f"corridor {c.name} ({c.direction}, weight {model.scoring.corridor_weights.get(c.name, 0):g}): "
+             f"{c.description}" for c in CORRIDOR_CRITERIA.values()]
+    items += [f"site {c.name} ({c.direction}, weight {model.scoring.site_weights.get(c.name, 0):g}): {c.description}"
+              for c in SITE_CRITERIA.values()]
+    B.append(Block("list", items=items))
+    B.append(Block("h2", "Places of the programme that could not be located"))
+    un = tables["unresolved"]
+    B.append(Block("p", "The programme names these places but they could not be identified (its footnotes 4, 5 "
+                        "and 6); they have no geometry and take no part in the analysis."))
+    B.append(Block("table", table=un))
+    eng = _engines()
+    missing = [k for k, v in eng.items() if v == "absent"]
+    if missing:
+        B.append(Block("p", "Engines not available in this installation (their criteria are empty): "
+                            + ", ".join(missing) + "."))
+    return B

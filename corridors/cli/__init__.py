@@ -51,3 +51,6 @@ main.add_command(resistance_cmd, "resistance")
 main.add_command(linkages_cmd, "linkages")
 from corridors.cli.sites import sites_cmd  # noqa: E402
 main.add_command(sites_cmd, "sites")
+from corridors.cli.scenario import batch_cmd, run_cmd  # noqa: E402
+main.add_command(run_cmd, "run")
+main.add_command(batch_cmd, "batch")
