@@ -240,6 +240,10 @@ def test_bad_options_and_inputs_raise_named_errors(tmp_path):
     no_system = _rivers().drop(columns="river_system")
     with pytest.raises(DataError, match="river_system"):
         rv.build_river_graph(no_system, False)
+    blank = _rivers()
+    blank.loc[2, "river_system"] = " "
+    with pytest.raises(DataError, match=r"feature 'c', field 'river_system': empty value"):
+        rv.build_river_graph(blank, False)
     pts = gpd.GeoDataFrame({"river": ["a"], "river_system": ["a"]}, geometry=[Point(0, 0)], crs=CRS)
     path = tmp_path / "points.geojson"
     pts.to_crs(4326).to_file(path)
