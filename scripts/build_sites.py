@@ -62,9 +62,11 @@ def _unit_outline(unit: pd.Series, work: gpd.GeoDataFrame, rivers: gpd.GeoDataFr
 
     The unit's places (subpopulations, reserves, candidates, corridor ends,
     and districts inside a subpopulation) mark reaches of the rivers they
-    state: each place within ``max(precision, SNAP_MIN_KM)`` of such a river
-    marks the stretch ``position +- precision`` along it, and the river is
-    kept from the first to the last mark, buffered by ``RIVER_BUFFER_KM``.
+    state: a place within ``max(precision, SNAP_MIN_KM)`` of its own river
+    (or of any, when it states none) marks ``position +- precision`` along
+    it; a place within ``SNAP_MIN_KM`` of another river of the unit (at a
+    confluence) marks it only ``+- min(precision, SNAP_MIN_KM)``. Each river
+    is kept from its first to its last mark, buffered by ``RIVER_BUFFER_KM``.
     The places' own circles (radius capped at ``CIRCLE_CAP_KM``) are added so
     that places off the main stem (delta lakes, steppe) stay inside.
     """
@@ -77,12 +79,18 @@ def _unit_outline(unit: pd.Series, work: gpd.GeoDataFrame, rivers: gpd.GeoDataFr
     stated = set(members["river"]) - {""}
     lines = rivers[(rivers["river_system"] == unit["river_system"]) & rivers["river"].isin(stated)]
     parts = []
-    for line in lines.geometry:
+    for river, line in zip(lines["river"], lines.geometry):
         marks = []
-        for geom, prec in zip(members.geometry, members["location_precision_km"].astype(float) * KM):
-            if line.distance(geom) <= max(prec, SNAP_MIN_KM * KM):
-                pos = line.project(geom)
-                marks += [pos - prec, pos + prec]
+        for geom, prec, own in zip(members.geometry, members["location_precision_km"].astype(float) * KM, members["river"]):
+            d = line.distance(geom)
+            if own in ("", river) and d <= max(prec, SNAP_MIN_KM * KM):
+                reach = prec  # a place marks its own river over its whole precision radius
+            elif d <= SNAP_MIN_KM * KM:
+                reach = min(prec, SNAP_MIN_KM * KM)  # and a nearby river (a confluence) only locally
+            else:
+                continue
+            pos = line.project(geom)
+            marks += [pos - reach, pos + reach]
         if marks:
             lo, hi = max(min(marks), 0.0), min(max(marks), line.length)
             parts.append(shapely.ops.substring(line, lo, hi).buffer(RIVER_BUFFER_KM * KM))
