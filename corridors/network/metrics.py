@@ -35,7 +35,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components, dijkstra, shortest_path
+from scipy.sparse.csgraph import connected_components, depth_first_order, dijkstra, shortest_path
 
 from corridors._errors import ConfigError
 from corridors.network.graph import HabitatGraph
@@ -76,19 +76,6 @@ def _pair_values(d: np.ndarray, unweighted: bool) -> np.ndarray:
     return np.exp(-d)
 
 
-def _stepping_stones(pred: np.ndarray) -> np.ndarray:
-    """Boolean matrix H[i, k]: k is an inner node of the shortest-path tree of source i.
-
-    Only for such (i, k) can removing k change the row i of p*.
-    """
-    n_src, n = pred.shape
-    h = np.zeros((n_src, n), dtype=bool)
-    for r in range(n_src):
-        parents = pred[r][pred[r] >= 0]
-        h[r, parents] = True
-    return h
-
-
 @dataclass
 class _Baseline:
     """All-pairs solution of one metric (PC or IIC) on one graph."""
@@ -118,17 +105,140 @@ def _baseline(a: np.ndarray, u: np.ndarray, v: np.ndarray, p: np.ndarray, unweig
     return _Baseline(a, u, v, p, unweighted, limit, w, d, pred, val, num)
 
 
-def _node_losses(b: _Baseline, progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@dataclass
+class _Trees:
+    """The baseline shortest-path trees indexed for subtree look-ups.
+
+    ``order[i]`` is the depth-first preorder of the tree of source i (padded
+    with -1), ``pos[i, v]`` the place of v in it and ``size[i, v]`` the size
+    of v's subtree (v included), so the subtree of v is the contiguous slice
+    ``order[i, pos[i, v] : pos[i, v] + size[i, v]]``.
+    """
+
+    order: np.ndarray
+    pos: np.ndarray
+    size: np.ndarray
+    slot: np.ndarray  # scratch n x n lookup, kept at -1 between uses
+
+
+def _index_trees(pred: np.ndarray) -> _Trees:
+    n = pred.shape[0]
+    order = np.full((n, n), -1, dtype=np.int32)
+    pos = np.full((n, n), -1, dtype=np.int32)
+    for i in range(n):
+        par = pred[i]
+        kids = np.flatnonzero(par >= 0)
+        tree = sp.csr_array((np.ones(len(kids)), (par[kids], kids)), shape=(n, n))
+        pre = depth_first_order(tree, i, directed=True, return_predecessors=False)
+        order[i, : len(pre)] = pre
+        pos[i, pre] = np.arange(len(pre), dtype=np.int32)
+    # Subtree sizes: every node adds 1 to itself and to each ancestor. Walk all
+    # tree paths upwards at once (numpy), a block of sources at a time; the
+    # cost is the total number of nodes on all best paths.
+    size = np.zeros((n, n), dtype=np.int32)
+    block = max(1, 4_000_000 // max(n, 1))
+    for start in range(0, n, block):
+        rows = np.arange(start, min(n, start + block))
+        ii, cur = np.nonzero(pos[rows] >= 0)
+        acc = np.zeros(len(rows) * n, dtype=np.int64)
+        while len(cur):
+            acc += np.bincount(ii * n + cur, minlength=len(rows) * n)
+            cur = pred[rows[ii], cur].astype(np.int64)
+            live = cur >= 0
+            ii, cur = ii[live], cur[live]
+        size[rows] = acc.reshape(len(rows), n)
+    return _Trees(order, pos, size, np.full((n, n), -1, dtype=np.int32))
+
+
+def _subtree_loss(
+    b: _Baseline,
+    t: _Trees,
+    src: np.ndarray,
+    roots: np.ndarray,
+    include_root: bool,
+    ban_node: int = -1,
+    ban_edge: tuple[int, int] = (-1, -1),
+) -> float:
+    """Loss of the index numerator over the pairs (src[q], j), j in the subtree of roots[q].
+
+    Only those pairs can change when node ``ban_node`` (the roots, not
+    themselves included) or link ``ban_edge`` (the root below it, included)
+    goes: every other node keeps a best path that avoids it. Their new
+    distances are found in one Dijkstra run on a small graph: a copy of each
+    affected subtree (its nodes and the links among them) fed from a virtual
+    source by the cheapest link entering it from outside, whose far end keeps
+    its baseline distance. scipy has no such "repair the tree" routine, so
+    the small graph is built here with numpy; the search itself runs in
+    scipy.sparse.csgraph.
+    """
+    if len(src) == 0:
+        return 0.0
+    n = len(b.a)
+    starts = t.pos[src, roots].astype(np.int64) + (0 if include_root else 1)
+    lens = t.size[src, roots].astype(np.int64) - (0 if include_root else 1)
+    keep = lens > 0
+    src, starts, lens = src[keep], starts[keep], lens[keep]
+    if len(src) == 0:
+        return 0.0
+    total = int(lens.sum())
+    owner = np.repeat(np.arange(len(src)), lens)
+    offs = np.arange(total) - np.repeat(np.cumsum(lens) - lens, lens)
+    s_src = src[owner]
+    # flat indices into the n x n arrays: np.take on a flat view is faster than 2-D fancy indexing
+    members = np.take(t.order.reshape(-1), s_src * n + starts[owner] + offs).astype(np.int64)
+    flat_sm = s_src * n + members
+    slot = t.slot.reshape(-1)
+    slot[flat_sm] = np.arange(total, dtype=np.int32)
+    try:
+        w = b.w
+        deg = (w.indptr[members + 1] - w.indptr[members]).astype(np.int64)
+        e_from = np.repeat(np.arange(total), deg)
+        e_idx = np.repeat(w.indptr[members].astype(np.int64), deg) + (np.arange(int(deg.sum())) - np.repeat(np.cumsum(deg) - deg, deg))
+        nb = w.indices[e_idx].astype(np.int64)
+        wt = w.data[e_idx]
+        e_flat = s_src[e_from] * n + nb
+        nb_slot = np.take(slot, e_flat)
+        inside = nb_slot >= 0
+        banned = nb == ban_node
+        if ban_edge[0] >= 0:
+            x, y = ban_edge
+            m = members[e_from]
+            banned |= ((m == x) & (nb == y)) | ((m == y) & (nb == x))
+        enter = ~inside & ~banned
+        base = np.take(b.d.reshape(-1), e_flat[enter]) + wt[enter]
+        entry = np.full(total, np.inf)
+        np.minimum.at(entry, e_from[enter], base)
+        inner = inside & ~banned
+        has = np.isfinite(entry)
+        rows = np.concatenate([nb_slot[inner].astype(np.int64), np.full(int(has.sum()), total)])
+        cols = np.concatenate([e_from[inner], np.flatnonzero(has)])
+        data = np.concatenate([wt[inner], entry[has]])
+        small = sp.csr_array((data, (rows, cols)), shape=(total + 1, total + 1))
+        if b.unweighted:
+            dist = dijkstra(small, directed=True, indices=total)
+        else:
+            dist = dijkstra(small, directed=True, indices=total, limit=b.limit)
+        newv = _pair_values(dist[:total], b.unweighted)
+        oldv = np.take(b.val.reshape(-1), flat_sm)
+        return float(np.sum(b.a[s_src] * b.a[members] * (oldv - newv)))
+    finally:
+        slot[flat_sm] = -1
+
+
+def _node_losses(b: _Baseline, t: _Trees, progress=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Intra, flux and connector parts of the loss of the index numerator when each node is removed.
 
-    Cost: one all-pairs solution (n Dijkstra runs, O(n (m + n log n)))
-    is already in the baseline; then, for each node k, one Dijkstra run
-    from every source whose tree has k as an inner node. The total is
-    ``sum_k s_k`` single-source runs, s_k the number of sources that route
-    through k: close to 0 for leaves and nodes on no best path, at most
-    n - 1 for a hub. It is never more than the naive n^2 runs, and in
-    landscape graphs (many end nodes, a few stepping stones) it is a small
-    fraction of them.
+    Cost: the baseline is one all-pairs solution, ``O(n (m + n log n))``;
+    indexing its n trees costs the total number of nodes on all best paths,
+    ``O(n^2 h)`` with h the mean number of links on a best path. Removing k
+    then touches only the subtrees below k, in the trees where k is a
+    stepping stone; summed over all k this is again ``O(n^2 h)`` nodes
+    (each node j in tree i is below each of its h ancestors), times the mean
+    degree for the links scanned, plus a log factor for the heap. So
+    all-node dPC costs about h * degree times one PC, against n times one
+    PC for the naive remove-and-recompute: O(n^2 h d log n) against
+    O(n^2 (m + n log n)). Memory: a few n x n arrays (about 30 bytes per
+    pair: 750 MB at 5000 nodes).
     """
     a, n = b.a, len(b.a)
     intra = a * a
@@ -136,41 +246,28 @@ def _node_losses(b: _Baseline, progress=None) -> tuple[np.ndarray, np.ndarray, n
     np.fill_diagonal(off, 0.0)
     flux = 2.0 * a * (off @ a)
     conn = np.zeros(n)
-    h = _stepping_stones(b.pred)
     for kk in range(n):
-        src = np.flatnonzero(h[:, kk])
+        src = np.flatnonzero((t.size[:, kk] > 1) & (t.pos[:, kk] >= 0))
         src = src[src != kk]
-        if len(src):
-            keep = (b.u != kk) & (b.v != kk)
-            wk = _weight_matrix(n, b.u[keep], b.v[keep], b.p[keep], b.unweighted)
-            dk, _ = _solve(wk, src, b.unweighted, b.limit)
-            newv = _pair_values(dk, b.unweighted)
-            delta = b.val[src] - newv
-            delta[:, kk] = 0.0
-            conn[kk] = float(a[src] @ delta @ a)
+        conn[kk] = _subtree_loss(b, t, src, np.full(len(src), kk), include_root=False, ban_node=kk)
         if progress is not None:
             progress()
     conn = np.maximum(conn, 0.0)  # rounding can give -1e-17
     return intra, flux, conn
 
 
-def _link_losses(b: _Baseline, progress=None) -> np.ndarray:
-    """Loss of the index numerator when each link alone is removed (same tree trick as for nodes)."""
-    n, m = len(b.a), len(b.u)
+def _link_losses(b: _Baseline, t: _Trees, progress=None) -> np.ndarray:
+    """Loss of the index numerator when each link alone is removed (the subtree below the link, in each tree using it)."""
+    m = len(b.u)
     loss = np.zeros(m)
     for e in range(m):
-        if b.p[e] <= 0:
-            continue
-        x, y = b.u[e], b.v[e]
-        src = np.flatnonzero((b.pred[:, y] == x) | (b.pred[:, x] == y))
-        # the tree of x itself uses the link if pred[x, y] == x, caught above
-        if len(src):
-            keep = np.ones(m, dtype=bool)
-            keep[e] = False
-            we = _weight_matrix(n, b.u[keep], b.v[keep], b.p[keep], b.unweighted)
-            de, _ = _solve(we, src, b.unweighted, b.limit)
-            newv = _pair_values(de, b.unweighted)
-            loss[e] = float(b.a[src] @ (b.val[src] - newv) @ b.a)
+        x, y = int(b.u[e]), int(b.v[e])
+        if b.p[e] > 0:
+            s1 = np.flatnonzero(b.pred[:, y] == x)
+            s2 = np.flatnonzero(b.pred[:, x] == y)
+            src = np.concatenate([s1, s2])
+            roots = np.concatenate([np.full(len(s1), y), np.full(len(s2), x)])
+            loss[e] = _subtree_loss(b, t, src, roots, include_root=True, ban_edge=(x, y))
         if progress is not None:
             progress()
     return np.maximum(loss, 0.0)
@@ -381,12 +478,17 @@ def connectivity(
         summary.update({"IICnum": biic.num, "IIC": _ratio(biic.num, al2), "EC_IIC": math.sqrt(biic.num)})
     tab = pd.DataFrame({"capacity": a, "component": comp.astype(int)}, index=pd.Index(g.ids, name="id"))
     steps = (n * (1 + (biic is not None)) if nodes else 0) + (len(u) * (1 + (biic is not None)) if links else 0)
+    trees = {}
+    if n and (nodes or links):
+        trees["PC"] = _index_trees(bpc.pred)
+        if biic is not None:
+            trees["IIC"] = _index_trees(biic.pred)
     with _Progress(steps, quiet, f"metrics of {g.name or 'graph'}") as tick:
         if nodes:
             for label, b in (("PC", bpc), ("IIC", biic)):
                 if b is None:
                     continue
-                intra, flux, conn = _node_losses(b, tick)
+                intra, flux, conn = _node_losses(b, trees[label], tick)
                 scale = 100.0 / b.num if b.num > 0 else float("nan")
                 tab[f"d{label}intra"] = intra * scale
                 tab[f"d{label}flux"] = flux * scale
@@ -401,7 +503,7 @@ def connectivity(
             for label, b in (("PC", bpc), ("IIC", biic)):
                 if b is None:
                     continue
-                loss = _link_losses(b, tick)
+                loss = _link_losses(b, trees[label], tick)
                 lk[f"d{label}"] = loss * (100.0 / b.num if b.num > 0 else float("nan"))
     if betweenness and n:
         tab["BC"] = pd.Series(
