@@ -19,6 +19,7 @@ import pandas as pd
 import rasterio.features
 import shapely
 import shapely.ops
+from affine import Affine
 from scipy import ndimage
 from shapely.geometry import LineString
 from skimage.graph import MCP_Geometric
@@ -77,7 +78,7 @@ def _cells_of_geometry(grid: Raster, geom: Any) -> np.ndarray:
     r0, c0 = max(int(r0), 0), max(int(c0), 0)
     r1, c1 = min(int(r1), grid.shape[0] - 1), min(int(c1), grid.shape[1] - 1)
     h, w = r1 - r0 + 1, c1 - c0 + 1
-    t = grid.transform * grid.transform.translation(c0, r0)
+    t = grid.transform @ Affine.translation(c0, r0)
     touched = geom.geom_type not in ("Polygon", "MultiPolygon")
     m = rasterio.features.rasterize([(geom, 1)], out_shape=(h, w), transform=t, all_touched=touched, dtype="uint8")
     if not m.any():
@@ -93,11 +94,12 @@ def source_cells(resistance: Raster, sources: Any, label: str = "source") -> np.
     ----------
     resistance : Raster
         The grid.
-    sources : geometry, GeoDataFrame, GeoSeries, (x, y) pairs, or boolean mask
+    sources : geometry, GeoDataFrame, GeoSeries, (x, y) pairs, Raster, or boolean mask
         Points take the cell they fall in; polygons the cells whose centres
         they cover (every cell they touch if they cover no centre); lines every
         cell they touch. Coordinates are in the raster's CRS. A boolean array
-        of the grid's shape is used as is.
+        of the grid's shape is used as is; a Raster on the same grid marks
+        sources by non-zero values.
     label : str
         Names the sources in error messages.
 
@@ -108,9 +110,14 @@ def source_cells(resistance: Raster, sources: Any, label: str = "source") -> np.
     Raises
     ------
     DataError
-        If a source lies outside the raster or only on no-data cells.
+        If a source lies outside the raster or only on no-data cells, or a
+        source Raster is on another grid or CRS.
     """
     valid = resistance.valid
+    if isinstance(sources, Raster):
+        # A source grid (as Circuitscape's): every cell holding a value other than 0 is a source.
+        resistance.check_aligned(sources)
+        sources = sources.valid & (np.nan_to_num(sources.array.astype("float64")) != 0)
     if isinstance(sources, np.ndarray) and sources.dtype == bool:
         if sources.shape != resistance.shape:
             raise DataError(f"{label}: mask shape {sources.shape} differs from {resistance.label} {resistance.shape}.")
@@ -166,7 +173,7 @@ def cost_distance(resistance: Raster, sources: Any, fully_connected: bool = True
     ----------
     resistance : Raster
         Cost per metre of each cell (> 0); no data is impassable.
-    sources : geometry, GeoDataFrame, (x, y) pairs, or boolean mask
+    sources : geometry, GeoDataFrame, (x, y) pairs, Raster, or boolean mask
         See :func:`source_cells`. The cost at every source cell is 0.
     fully_connected : bool, default True
         8-neighbour moves (diagonals cost sqrt(2) x cell); False for 4-neighbour.
@@ -532,6 +539,7 @@ def build_linkages(
     adjacency: str = "both",
     pairs: Sequence[tuple[str, str]] | None = None,
     drop_through_cores: bool = True,
+    drop_overlapping: bool = True,
     borders: gpd.GeoDataFrame | None = None,
     measures: Mapping[tuple[str, str], Sequence[str]] | None = None,
     fully_connected: bool = True,
@@ -583,6 +591,9 @@ def build_linkages(
     drop_through_cores : bool, default True
         Drop linkages whose least-cost path enters a third core; if False,
         keep them and list the cores in ``through_cores``.
+    drop_overlapping : bool, default True
+        Drop pairs of cores that share cells (e.g. a reserve inside its
+        subpopulation's area): their CWD is 0 and there is no corridor to map.
     borders : GeoDataFrame, optional
         National borders for the ``borders`` column (default the bundled ones;
         skipped when the raster has no CRS).
@@ -668,7 +679,7 @@ def build_linkages(
                 k = int(math.ceil(reach / cell))
                 window = (slice(max(rr.min() - k, 0), min(rr.max() + k + 1, shape[0])), slice(max(cc.min() - k, 0), min(cc.max() + k + 1, shape[1])))
                 sub = costs[window]
-                sub_r = Raster(resistance.array[window], resistance.transform * resistance.transform.translation(window[1].start, window[0].start), resistance.crs, resistance.nodata, resistance.label)
+                sub_r = Raster(resistance.array[window], resistance.transform @ Affine.translation(window[1].start, window[0].start), resistance.crs, resistance.nodata, resistance.label)
                 engine = _Engine(sub_r, costs=sub, fully_connected=fully_connected)
                 local = np.ravel_multi_index((rr - window[0].start, cc - window[1].start), sub.shape)
             cum = engine.run(local)
@@ -729,6 +740,9 @@ def build_linkages(
             dropped.append({"core_a": a, "core_b": b, "reason": "no path within max_cwd_m" if max_cwd_m is not None else "unreachable"})
             continue
         d, rc = paths[(i, j)]
+        if d == 0.0 and drop_overlapping:
+            dropped.append({"core_a": a, "core_b": b, "reason": "cores overlap or share cells (merge them or keep one)"})
+            continue
         flat = rc[:, 0] * shape[1] + rc[:, 1]
         on = np.unique(labels.ravel()[flat])
         through = [ids[k - 1] for k in on if k > 0 and k - 1 not in (i, j)]
@@ -927,7 +941,7 @@ def crop(raster: Raster, bounds: Sequence[float]) -> tuple[Raster, tuple[int, in
     r1, c1 = min(int(r1) + 1, raster.shape[0]), min(int(c1) + 1, raster.shape[1])
     if r0 >= r1 or c0 >= c1:
         raise DataError(f"{raster.label}: bounds {tuple(bounds)} do not overlap the raster; give places inside it.")
-    t = raster.transform * raster.transform.translation(c0, r0)
+    t = raster.transform @ Affine.translation(c0, r0)
     return Raster(raster.array[r0:r1, c0:c1], t, raster.crs, raster.nodata, raster.label), (r0, c0)
 
 
@@ -1072,7 +1086,8 @@ def plot_linkages(result: LinkageResult, ax: Any = None, bounds: Sequence[float]
         Map frame in working-CRS metres; default the cores' extent plus 150 km.
     title : str, optional
     label : {'auto', 'corridor', 'pair', 'none'}
-        Path labels: programme corridor keys (``auto`` when present) or the core pair.
+        Path labels: programme corridor keys, the core pair, or none; ``auto``
+        picks corridor keys when present, pairs for up to 12 linkages, else none.
 
     Returns
     -------
@@ -1098,7 +1113,10 @@ def plot_linkages(result: LinkageResult, ax: Any = None, bounds: Sequence[float]
     links = result.linkages
     if len(links):
         links.plot(ax=ax, color="#08306b", linewidth=1.2, zorder=plot.STYLE["z"]["overlay"] + 2)
-        mode = ("corridor" if "corridor" in links.columns else "pair") if label == "auto" else label
+        if label == "auto":
+            mode = "corridor" if "corridor" in links.columns else ("pair" if len(links) <= 12 else "none")
+        else:
+            mode = label
         if mode != "none":
             texts = []
             for _, r in links.iterrows():

@@ -1,0 +1,235 @@
+"""The ``corridors resistance`` and ``corridors linkages`` commands: landscape rasters and least-cost corridors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from corridors._errors import ConfigError
+
+
+def _quiet(ctx: click.Context) -> bool:
+    return bool((ctx.find_root().obj or {}).get("quiet"))
+
+
+def _parse_sets(values: tuple[str, ...]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for v in values:
+        key, sep, num = v.partition("=")
+        if not sep:
+            raise ConfigError(f"--set {v!r}: write KEY=VALUE, e.g. --set desert=120 or --set TKM-UZB=50.")
+        try:
+            out[key.strip()] = float(num)
+        except ValueError:
+            raise ConfigError(f"--set {v!r}: the value must be a number, e.g. --set TKM-UZB=50.") from None
+    return out
+
+
+def _parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
+    """West,south,east,north in degrees -> working-CRS metres."""
+    if bbox is None:
+        return None
+    from pyproj import Transformer
+
+    from corridors import settings
+
+    try:
+        w, s, e, n = (float(x) for x in bbox.split(","))
+    except ValueError:
+        raise ConfigError(f"--bbox {bbox!r}: give four numbers WEST,SOUTH,EAST,NORTH in degrees, e.g. 58,36,70,44.") from None
+    if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
+        raise ConfigError(f"--bbox {bbox!r}: need west < east and south < north, in degrees.")
+    tr = Transformer.from_crs(settings.GEOGRAPHIC_CRS, settings.WORKING_CRS, always_xy=True)
+    return tuple(float(v) for v in tr.transform_bounds(w, s, e, n))  # type: ignore[return-value]
+
+
+_table_opt = click.option(
+    "--table", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Resistance table (YAML like data/resistance.yml); default: the bundled expert table.",
+)
+_set_opt = click.option(
+    "--set", "sets", multiple=True, metavar="KEY=VALUE",
+    help="Replace one resistance of the table: a class (desert=120) or a border id (TKM-UZB=50). Repeatable.",
+)
+_res_opt = click.option("--resolution", type=float, default=None, help="Cell size in metres (default 1000).")
+_bbox_opt = click.option("--bbox", default=None, metavar="W,S,E,N", help="Extent in degrees (default: the programme extent).")
+
+
+@click.command("resistance")
+@click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/landscape"), show_default=True,
+              help="Output folder.")
+@_table_opt
+@_set_opt
+@_res_opt
+@_bbox_opt
+@click.option("--landcover", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Your land-cover GeoTIFF (any CRS); needs --reclass.")
+@click.option("--reclass", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV (class,resistance) or YAML mapping for --landcover.")
+@click.option("--raster", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Your resistance GeoTIFF or ASCII grid (any CRS), resampled to the working grid.")
+@click.option("--format", "fmt", type=click.Choice(["tif", "asc"]), default="tif", show_default=True,
+              help="GeoTIFF or ESRI ASCII grid (Circuitscape reads both).")
+@click.pass_context
+def resistance_cmd(ctx: click.Context, outdir: Path, table: Path | None, sets: tuple[str, ...], resolution: float | None,
+                   bbox: str | None, landcover: Path | None, reclass: Path | None, raster: Path | None, fmt: str) -> None:
+    """Write the resistance, habitat-suitability and landscape-class rasters.
+
+    By default they are built from the bundled vector layers with the expert
+    table data/resistance.yml (riparian 1 ... lakes 800, one crossing value
+    per national border). With --landcover and --reclass, or --raster, your
+    own data are reprojected onto the working grid (Albers, metres) instead;
+    no data stays impassable. Every file is written atomically.
+    """
+    from corridors import landscape, settings
+    from corridors.raster import Raster
+
+    res = resolution or settings.DEFAULT_RESOLUTION_M
+    bounds = _parse_bbox(bbox)
+    written: list[Path] = []
+    if landcover is not None or raster is not None:
+        if landcover is not None and raster is not None:
+            raise ConfigError("--landcover and --raster: give one of them, not both.")
+        if landcover is not None and reclass is None:
+            raise ConfigError(f"--landcover {landcover}: needs --reclass, the table of class -> resistance.")
+        if sets or table:
+            raise ConfigError("--table/--set apply to the bundled model only; edit your reclass table instead.")
+        src = Raster.read(landcover or raster)
+        if bounds is None:
+            if src.crs is None:
+                raise ConfigError(f"{landcover or raster}: the raster has no CRS; give --bbox or assign a CRS to it.")
+            from rasterio.crs import CRS as RioCRS
+            from rasterio.warp import transform_bounds
+
+            bounds = transform_bounds(RioCRS.from_wkt(src.crs.to_wkt()), RioCRS.from_wkt(settings.WORKING_CRS.to_wkt()), *src.bounds)
+        grid = landscape.make_grid(bounds, res)
+        if landcover is not None:
+            out = landscape.resistance_from_landcover(landcover, reclass, grid)
+        else:
+            out = landscape.resistance_from_raster(raster, grid)
+        written.append(out.write(outdir / f"resistance.{fmt}", dtype="float32" if fmt == "tif" else None))
+    else:
+        if reclass is not None:
+            raise ConfigError("--reclass: only used with --landcover.")
+        paths = landscape.write_surfaces(outdir, bounds=bounds, resolution=res, table=table, overrides=_parse_sets(sets), fmt=fmt)
+        written.extend(paths.values())
+    if not _quiet(ctx):
+        for p in written:
+            click.echo(str(p))
+
+
+@click.command("linkages")
+@click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/linkages"), show_default=True,
+              help="Output folder: linkages.gpkg (cores, linkages, paths), linkages.csv, corridors.tif, map, provenance.json.")
+@click.option("--resistance", "resistance_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A resistance GeoTIFF/ASCII grid to use as is (default: built from the table).")
+@_table_opt
+@_set_opt
+@_res_opt
+@click.option("--cores", "cores_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Your core areas (GeoJSON/GPKG/SHP): a Linkage Mapper run between them instead of the programme's corridors.")
+@click.option("--id-field", default="id", show_default=True, help="Column of core ids in --cores.")
+@click.option("--network", "kinds", default=None, metavar="KIND[,KIND]",
+              help="A Linkage Mapper run between the bundled sites of these kinds, e.g. subpopulation,protected_area.")
+@click.option("--core-radius-km", type=float, default=5.0, show_default=True,
+              help="Radius of the core around a point site.")
+@click.option("--max-euclid-km", type=float, default=None, help="Drop linkages longer than this, edge to edge (network runs).")
+@click.option("--max-cwd", type=float, default=None, help="Drop linkages costlier than this, in cost-weighted metres (network runs).")
+@click.option("--truncate", type=float, default=200_000.0, show_default=True,
+              help="Corridor width: cells within this cost-weighted distance of the least-cost path.")
+@click.option("--adjacency", type=click.Choice(["cost", "euclidean", "both", "all"]), default="both", show_default=True,
+              help="Which core pairs are candidate linkages (network runs).")
+@click.option("--keep-through-cores", is_flag=True, help="Keep linkages whose path crosses a third core (listed in through_cores).")
+@click.option("--no-map", is_flag=True, help="Skip the map.")
+@click.pass_context
+def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None, table: Path | None, sets: tuple[str, ...],
+                 resolution: float | None, cores_path: Path | None, id_field: str, kinds: str | None, core_radius_km: float,
+                 max_euclid_km: float | None, max_cwd: float | None, truncate: float, adjacency: str,
+                 keep_through_cores: bool, no_map: bool) -> None:
+    """Least-cost linkages and normalized corridors (Linkage Mapper parity).
+
+    Without --cores or --network: the candidate corridors the work programme
+    names (measures 2.1, 2.5, 2.9, 3.1, 4.2, 5.7, 6.4, 7.4), with their
+    cost-weighted distance, path length, ratios, narrowest width and the
+    borders they cross. Distances are in cost-weighted metres (resistance x
+    metres), as Linkage Mapper reports them.
+    """
+    from corridors import landscape, lcp, settings
+    from corridors.io import read_vector
+    from corridors.raster import Raster
+
+    quiet = _quiet(ctx)
+    if core_radius_km < 0:
+        raise ConfigError(f"--core-radius-km {core_radius_km}: must be >= 0.")
+    if cores_path is not None and kinds is not None:
+        raise ConfigError("--cores and --network: give one of them, not both.")
+    if resistance_path is not None and (table or sets or resolution):
+        raise ConfigError("--resistance is used as is; drop --table/--set/--resolution or drop --resistance.")
+    res = resolution or settings.DEFAULT_RESOLUTION_M
+    overrides = _parse_sets(sets)
+    resistance = Raster.read(resistance_path) if resistance_path is not None else None
+
+    if cores_path is None and kinds is None:
+        if max_euclid_km is not None or max_cwd is not None:
+            raise ConfigError("--max-euclid-km/--max-cwd filter network runs; the programme's corridors are always all mapped.")
+        if resistance is None:
+            from corridors.sites import load_sites
+
+            s = load_sites()
+            ends = {e for c in lcp.PROGRAMME_CORRIDORS for e in (c.end_a, c.end_b)}
+            bounds = landscape.bounds_around(s[s["id"].isin(ends)], 150_000.0)
+            resistance = landscape.build_resistance(bounds=bounds, resolution=res, table=table, overrides=overrides)
+        result = lcp.programme_corridors(resistance, core_radius_m=core_radius_km * 1000, truncate_m=truncate, quiet=quiet)
+        title = "Candidate corridors of the Bukhara deer work programme 2025-2032"
+    else:
+        if cores_path is not None:
+            cores = lcp.cores_from_sites(read_vector(cores_path), id_field=id_field, radius_m=core_radius_km * 1000)
+        else:
+            from corridors.sites import load_sites
+
+            kind_list = [k.strip() for k in kinds.split(",") if k.strip()]
+            cores = lcp.cores_from_sites(load_sites(), radius_m=core_radius_km * 1000, kinds=kind_list)
+        if resistance is None:
+            bounds = landscape.bounds_around(cores, 150_000.0)
+            resistance = landscape.build_resistance(bounds=bounds, resolution=res, table=table, overrides=overrides)
+        result = lcp.build_linkages(
+            resistance, cores, max_euclid_m=None if max_euclid_km is None else max_euclid_km * 1000, max_cwd_m=max_cwd,
+            truncate_m=truncate, adjacency=adjacency, drop_through_cores=not keep_through_cores, quiet=quiet,
+        )
+        title = f"Least-cost linkages between {len(cores)} core areas"
+    paths = result.write(outdir)
+    if not no_map and resistance.crs is not None and resistance.crs == settings.WORKING_CRS:
+        from corridors import plot
+
+        fig, _ = lcp.plot_linkages(result, title=title)
+        paths.update({f"map_{p.suffix[1:]}": p for p in plot.save_figure(fig, outdir / "linkages_map", formats=("png", "svg"), dpi=200)})
+    if not quiet:
+        _print_table(result)
+        for p in paths.values():
+            click.echo(str(p))
+
+
+def _print_table(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    links = result.linkages
+    t = Table(title="least-cost linkages (distances in km; CWD in cost-weighted km)")
+    has_key = "corridor" in links.columns
+    cols = (["corridor", "measure"] if has_key else []) + ["from", "to", "euclid", "CWD", "path", "CWD:euclid", "CWD:path", "min width", "borders crossed"]
+    for c in cols:
+        t.add_column(c, justify="right" if c not in ("from", "to", "borders crossed", "corridor") else "left")
+    for _, r in links.iterrows():
+        vals = ([r["corridor"], r["measure"]] if has_key else []) + [
+            r["core_a"], r["core_b"], f"{r['euclid_m'] / 1000:.0f}", f"{r['cwd_m'] / 1000:,.0f}", f"{r['lcp_length_m'] / 1000:.0f}",
+            f"{r['cwd_to_euclid']:.1f}", f"{r['cwd_to_path']:.1f}",
+            "" if r["min_width_m"] != r["min_width_m"] else f"{r['min_width_m'] / 1000:.1f}", ", ".join(r["borders"]) or "-",
+        ]
+        t.add_row(*[str(v) for v in vals])
+    console = Console(width=max(150, Console().width))
+    console.print(t)
+    if len(result.dropped):
+        console.print(f"{len(result.dropped)} candidate linkage(s) dropped (see provenance.json):")
+        for _, d in result.dropped.head(10).iterrows():
+            console.print(f"  {d['core_a']} - {d['core_b']}: {d['reason']}")

@@ -1,0 +1,312 @@
+"""Cost distance, least-cost paths and Linkage-Mapper-style linkages on grids whose answers are known by hand."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from affine import Affine
+from pyproj import CRS
+
+from corridors import lcp
+from corridors._errors import ConfigError, DataError
+from corridors.raster import Raster
+from corridors.settings import WORKING_CRS
+
+SQ2 = math.sqrt(2.0)
+
+
+def grid(array, cell=100.0, crs=WORKING_CRS, x0=0.0, y0=None):
+    a = np.asarray(array, dtype="float32")
+    top = a.shape[0] * cell if y0 is None else y0
+    return Raster(a, Affine(cell, 0, x0, 0, -cell, top), crs, None, "test resistance")
+
+
+def centre(r: Raster, row: int, col: int) -> shapely.Point:
+    x, y = r.xy(row, col)
+    return shapely.Point(float(x), float(y))
+
+
+def cores_at(r: Raster, cells: dict[str, tuple[int, int]], radius_cells: float = 0.0) -> gpd.GeoDataFrame:
+    geoms = [centre(r, *rc).buffer(radius_cells * r.res[0]) if radius_cells else centre(r, *rc) for rc in cells.values()]
+    return gpd.GeoDataFrame({"core_id": list(cells)}, geometry=geoms, crs=r.crs)
+
+
+# ----------------------------------------------------------------------------- cost distance
+@pytest.mark.parametrize("value", [1.0, 3.5])
+@pytest.mark.parametrize("cell", [100.0, 1000.0])
+def test_uniform_grid_cost_is_distance_times_resistance_8_neighbours(value, cell):
+    r = grid(np.full((9, 9), value), cell)
+    cd = lcp.cost_distance(r, centre(r, 4, 4)).array
+    unit = value * cell
+    assert cd[4, 4] == 0.0
+    assert cd[4, 8] == pytest.approx(4 * unit)  # 4 straight steps
+    assert cd[0, 0] == pytest.approx(4 * SQ2 * unit)  # 4 diagonal steps
+    assert cd[2, 8] == pytest.approx((2 * SQ2 + 2) * unit)  # 2 diagonal + 2 straight (MCP's 8-neighbour geometry)
+
+
+def test_uniform_grid_4_neighbours_is_manhattan():
+    r = grid(np.full((7, 7), 2.0), 10.0)
+    cd = lcp.cost_distance(r, centre(r, 0, 0), fully_connected=False).array
+    assert cd[3, 4] == pytest.approx((3 + 4) * 2.0 * 10.0)
+    assert cd[6, 6] == pytest.approx(12 * 2.0 * 10.0)
+
+
+def test_step_cost_is_mean_of_the_two_cells():
+    # Linkage Mapper / ArcGIS convention: a step costs (r1 + r2) / 2 x length.
+    r = grid([[1.0, 3.0, 5.0]], 10.0)
+    cd = lcp.cost_distance(r, centre(r, 0, 0)).array
+    assert cd[0, 1] == pytest.approx(0.5 * (1 + 3) * 10)
+    assert cd[0, 2] == pytest.approx(0.5 * (1 + 3) * 10 + 0.5 * (3 + 5) * 10)
+
+
+def test_wall_forces_the_detour_computed_by_hand():
+    a = np.ones((7, 9))
+    a[0:5, 4] = np.nan  # a wall in column 4, open at rows 5 and 6
+    r = grid(a, 100.0)
+    line, cost, length = lcp.least_cost_path(r, centre(r, 0, 0), centre(r, 0, 8))
+    # (0,0) -> (5,4): 4 diagonal + 1 straight; the same again to (0,8).
+    assert cost == pytest.approx((8 * SQ2 + 2) * 100.0)
+    assert length == pytest.approx((8 * SQ2 + 2) * 100.0)
+    rows, cols = r.rowcol(*shapely.get_coordinates(line).T)
+    assert rows[cols == 4].min() >= 5  # crosses the wall's column through the gap
+    assert not np.isnan(a[rows, cols]).any()
+
+
+def test_least_cost_path_is_symmetric_and_matches_cost_distance():
+    rng = np.random.default_rng(7)
+    r = grid(rng.uniform(1, 50, size=(30, 40)), 250.0)
+    a, b = centre(r, 3, 2), centre(r, 25, 37)
+    _, c_ab, _ = lcp.least_cost_path(r, a, b)
+    _, c_ba, _ = lcp.least_cost_path(r, b, a)
+    assert c_ab == pytest.approx(c_ba, rel=1e-12)
+    assert c_ab == pytest.approx(lcp.cost_distance(r, a).array[25, 37], rel=1e-12)
+
+
+def test_polygon_source_has_zero_cost_inside_and_sources_from_a_raster():
+    r = grid(np.ones((10, 10)), 100.0)
+    square = shapely.box(200, 200, 500, 500)  # covers cell centres of rows 5-7, cols 2-4
+    cd = lcp.cost_distance(r, square).array
+    assert np.all(cd[5:8, 2:5] == 0)
+    assert cd[5, 6] == pytest.approx(200.0)
+    mask = r.replace(np.where(np.arange(100).reshape(10, 10) == 0, 1.0, 0.0).astype("float32"))
+    assert lcp.cost_distance(r, mask).array[0, 3] == pytest.approx(300.0)
+
+
+def test_nodata_is_impassable_and_unreachable_is_nan():
+    a = np.ones((5, 5))
+    a[:, 2] = np.nan
+    r = grid(a, 10.0)
+    cd = lcp.cost_distance(r, centre(r, 2, 0)).array
+    assert np.isnan(cd[:, 2]).all() and np.isnan(cd[:, 3:]).all()
+    with pytest.raises(DataError, match="cannot be reached"):
+        lcp.least_cost_path(r, centre(r, 2, 0), centre(r, 2, 4))
+
+
+# ----------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("bad", [0.0, -1.0])
+def test_zero_or_negative_resistance_is_refused(bad):
+    a = np.ones((4, 4))
+    a[1, 2] = bad
+    r = grid(a)
+    with pytest.raises(DataError, match=r"row 1, col 2.*must be > 0"):
+        lcp.cost_distance(r, centre(r, 0, 0))
+
+
+def test_all_nodata_is_refused():
+    r = grid(np.full((3, 3), np.nan))
+    with pytest.raises(DataError, match="every cell is no data"):
+        lcp.cost_distance(r, centre(r, 0, 0))
+
+
+def test_source_outside_the_raster_is_refused():
+    r = grid(np.ones((4, 4)), 100.0)
+    with pytest.raises(DataError, match="lies outside"):
+        lcp.cost_distance(r, shapely.Point(10_000, 10_000))
+    with pytest.raises(DataError, match="no-data"):
+        a = np.ones((4, 4))
+        a[0, 0] = np.nan
+        r2 = grid(a, 100.0)
+        lcp.cost_distance(r2, centre(r2, 0, 0))
+
+
+def test_misaligned_or_other_crs_source_raster_is_refused():
+    r = grid(np.ones((4, 4)), 100.0)
+    shifted = grid(np.ones((4, 4)), 100.0, x0=50.0)
+    with pytest.raises(DataError, match="grid does not match"):
+        lcp.cost_distance(r, shifted)
+    other = grid(np.ones((4, 4)), 100.0, crs=CRS.from_epsg(32642))
+    with pytest.raises(DataError, match="CRS differs"):
+        lcp.cost_distance(r, other)
+
+
+# ----------------------------------------------------------------------------- linkages
+def test_linkage_metrics_in_cost_weighted_metres():
+    r = grid(np.full((11, 21), 2.0), 1000.0)
+    cores = cores_at(r, {"a": (5, 2), "b": (5, 12)})
+    res = lcp.build_linkages(r, cores, truncate_m=None, borders=gpd.GeoDataFrame({"border_id": []}, geometry=[], crs=r.crs))
+    row = res.linkages.iloc[0]
+    assert (row.core_a, row.core_b) == ("a", "b")
+    assert row.cwd_m == pytest.approx(10 * 1000 * 2.0)
+    assert row.lcp_length_m == pytest.approx(10_000.0)
+    assert row.euclid_m == pytest.approx(10_000.0)
+    assert row.cwd_to_euclid == pytest.approx(2.0)
+    assert row.cwd_to_path == pytest.approx(2.0)
+    assert row.borders == []
+
+
+def test_one_cost_distance_run_per_core(monkeypatch):
+    calls = []
+    real = lcp._Engine.run
+
+    def counting(self, cells):
+        calls.append(len(cells))
+        return real(self, cells)
+
+    monkeypatch.setattr(lcp._Engine, "run", counting)
+    r = grid(np.ones((30, 30)), 100.0)
+    cores = cores_at(r, {"a": (3, 3), "b": (3, 26), "c": (26, 3), "d": (26, 26), "e": (15, 15)})
+    res = lcp.build_linkages(r, cores, adjacency="all", drop_through_cores=False, truncate_m=500)
+    assert len(calls) == 5
+    assert len(res.linkages) == 10  # every pair, from five runs
+
+
+def test_corridor_is_symmetric_in_a_and_b():
+    rng = np.random.default_rng(3)
+    r = grid(rng.uniform(1, 20, size=(25, 35)), 100.0)
+    cores = cores_at(r, {"a": (4, 4), "b": (20, 30)}, radius_cells=1.5)
+    res = lcp.build_linkages(r, cores, truncate_m=None)
+    ab = res.corridor("a", "b").array
+    ba = res.corridor("b", "a").array
+    np.testing.assert_array_equal(ab, ba)
+    assert np.nanmin(ab) == pytest.approx(0.0, abs=1e-3)  # 0 on the least-cost path
+    # the same linkage computed the other way round (core order reversed) gives the same corridor
+    res2 = lcp.build_linkages(r, cores.iloc[::-1].reset_index(drop=True), truncate_m=None)
+    np.testing.assert_allclose(res2.corridor("a", "b").array, ab, atol=0.05)
+    assert res2.linkages.cwd_m.iloc[0] == pytest.approx(res.linkages.cwd_m.iloc[0], rel=1e-6)
+
+
+def test_truncation_width_follows_the_8_neighbour_geometry():
+    # Two point cores on row 20, 20 cells apart, uniform resistance 1, cell 100 m.
+    # At the middle column, k rows off the path, CWD_A + CWD_B - CWD_AB = 2k(sqrt2 - 1) x 100
+    # (k diagonal steps replace k straight ones on each side). Truncating at 2.5 such units
+    # keeps k = 0, +-1, +-2: five cells.
+    r = grid(np.ones((41, 41)), 100.0)
+    cores = cores_at(r, {"a": (20, 10), "b": (20, 30)})
+    unit = 2 * (SQ2 - 1) * 100.0
+    res = lcp.build_linkages(r, cores, truncate_m=2.5 * unit)
+    n = res.corridor("a", "b", truncate_m=None).array
+    for k in range(0, 8):
+        assert n[20 + k, 20] == pytest.approx(k * unit, rel=1e-5)
+    mid = res.corridor_mosaic.array[:, 20]
+    assert np.flatnonzero(np.isfinite(mid)).tolist() == [18, 19, 20, 21, 22]
+    assert np.nanmax(res.corridor_mosaic.array) <= 2.5 * unit
+    # a wider truncation keeps more cells, never fewer
+    wide = lcp.build_linkages(r, cores, truncate_m=4.5 * unit).corridor_mosaic.array
+    assert np.isfinite(wide[:, 20]).sum() == 9
+
+
+def test_min_width_of_a_channel_is_its_width():
+    a = np.full((15, 40), np.nan)
+    a[5:10, :] = 1.0  # a channel five cells wide
+    r = grid(a, 200.0)
+    cores = cores_at(r, {"a": (7, 1), "b": (7, 38)})
+    res = lcp.build_linkages(r, cores, truncate_m=1e6)
+    assert res.linkages.min_width_m.iloc[0] == pytest.approx(5 * 200.0)
+    narrow = lcp.build_linkages(r, cores, truncate_m=1.0)  # only the path itself: one cell
+    assert narrow.linkages.min_width_m.iloc[0] == pytest.approx(200.0)
+
+
+def test_linkage_through_a_third_core_is_dropped():
+    r = grid(np.ones((9, 31)), 100.0)
+    cores = cores_at(r, {"a": (4, 2), "b": (4, 28), "c": (4, 15)}, radius_cells=1.2)
+    res = lcp.build_linkages(r, cores, adjacency="all", truncate_m=300)
+    kept = {tuple(sorted(p)) for p in zip(res.linkages.core_a, res.linkages.core_b)}
+    assert kept == {("a", "c"), ("b", "c")}
+    assert res.dropped.iloc[0][["core_a", "core_b"]].tolist() == ["a", "b"]
+    assert "through core(s) c" in res.dropped.iloc[0]["reason"]
+    keep = lcp.build_linkages(r, cores, adjacency="all", drop_through_cores=False, truncate_m=300)
+    row = keep.linkages[(keep.linkages.core_a == "a") & (keep.linkages.core_b == "b")].iloc[0]
+    assert row.through_cores == ["c"]
+
+
+def test_cost_adjacency_skips_cores_hidden_behind_another():
+    # a - c - b in a row: a and b's cost allocation zones do not touch, so 'cost' adjacency never proposes a-b.
+    r = grid(np.ones((9, 31)), 100.0)
+    cores = cores_at(r, {"a": (4, 2), "b": (4, 28), "c": (4, 15)}, radius_cells=3.5)
+    res = lcp.build_linkages(r, cores, adjacency="cost", truncate_m=300)
+    assert len(res.dropped) == 0
+    assert sorted(zip(res.linkages.core_a, res.linkages.core_b)) == [("a", "c"), ("b", "c")]
+
+
+def test_max_distances_filter_and_window_is_exact():
+    r = grid(np.ones((20, 60)), 100.0)
+    cores = cores_at(r, {"a": (10, 2), "b": (10, 12), "c": (10, 57)})
+    full = lcp.build_linkages(r, cores, adjacency="all", truncate_m=200, drop_through_cores=False)
+    lim = lcp.build_linkages(r, cores, adjacency="all", truncate_m=200, max_cwd_m=1500, drop_through_cores=False)
+    assert list(zip(lim.linkages.core_a, lim.linkages.core_b)) == [("a", "b")]
+    f = full.linkages.iloc[0]
+    assert lim.linkages.cwd_m.iloc[0] == pytest.approx(f.cwd_m)
+    # the windowed run maps the same a-b corridor as the full-grid run
+    np.testing.assert_allclose(lim.corridor("a", "b").array, full.corridor("a", "b").array, equal_nan=True, atol=1e-3)
+    euc = lcp.build_linkages(r, cores, adjacency="all", max_euclid_m=2000, truncate_m=200, drop_through_cores=False)
+    assert set(euc.dropped.reason.str.slice(0, 18)) == {"euclidean distance"}
+    assert len(euc.linkages) == 1
+
+
+def test_bad_options_are_config_errors():
+    r = grid(np.ones((5, 5)))
+    cores = cores_at(r, {"a": (0, 0), "b": (4, 4)})
+    with pytest.raises(ConfigError, match="adjacency"):
+        lcp.build_linkages(r, cores, adjacency="nearest")
+    with pytest.raises(ConfigError, match="truncate_m"):
+        lcp.build_linkages(r, cores, truncate_m=-5)
+    with pytest.raises(ConfigError, match="'zz' is not a core id"):
+        lcp.build_linkages(r, cores, pairs=[("a", "zz")])
+    dup = cores_at(r, {"a": (0, 0), "b": (4, 4)})
+    dup["core_id"] = ["a", "a"]
+    with pytest.raises(DataError, match="not unique"):
+        lcp.build_linkages(r, dup)
+
+
+def test_write_is_atomic_and_complete(tmp_path, monkeypatch):
+    r = grid(np.ones((12, 12)), 100.0)
+    res = lcp.build_linkages(r, cores_at(r, {"a": (2, 2), "b": (9, 9)}), truncate_m=300)
+    out = tmp_path / "run"
+    paths = res.write(out)
+    assert {p.name for p in out.iterdir()} == {"linkages.gpkg", "linkages.csv", "corridors.tif", "provenance.json"}
+    layers = gpd.list_layers(paths["gpkg"])["name"].tolist()
+    assert sorted(layers) == ["cores", "linkages", "paths"]
+    back = gpd.read_file(paths["gpkg"], layer="paths")
+    assert back.cwd_m.iloc[0] == pytest.approx(res.linkages.cwd_m.iloc[0])
+    mosaic = Raster.read(paths["mosaic"])
+    assert np.nanmax(mosaic.masked()) <= 300.0
+    # A failure while writing leaves the earlier outputs untouched and no temporary folder.
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Raster, "write", boom)
+    with pytest.raises(OSError):
+        res.write(out)
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+    assert not [p for p in os.listdir(out) if p.startswith(".")]
+
+
+def test_cores_from_sites_buffers_points_and_skips_unresolved():
+    sites = gpd.GeoDataFrame(
+        {"id": ["p", "q", "u"], "location_precision_km": [2.0, 5.0, None], "kind": ["hotspot", "hotspot", "hotspot"]},
+        geometry=[shapely.Point(0, 0), shapely.box(10_000, 0, 12_000, 3_000), None],
+        crs=WORKING_CRS,
+    )
+    cores = lcp.cores_from_sites(sites)
+    assert cores.core_id.tolist() == ["p", "q"]
+    assert cores.geometry.iloc[0].area == pytest.approx(math.pi * 2000**2, rel=0.01)
+    assert cores.geometry.iloc[1].area == pytest.approx(6e6)  # polygons stay as they are
+    fixed = lcp.cores_from_sites(sites, radius_m=500)
+    assert fixed.geometry.iloc[0].area == pytest.approx(math.pi * 500**2, rel=0.01)
