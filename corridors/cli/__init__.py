@@ -54,3 +54,5 @@ main.add_command(sites_cmd, "sites")
 from corridors.cli.scenario import batch_cmd, run_cmd  # noqa: E402
 main.add_command(run_cmd, "run")
 main.add_command(batch_cmd, "batch")
+from corridors.cli.circuit import circuit_cmd  # noqa: E402
+main.add_command(circuit_cmd, "circuit")
