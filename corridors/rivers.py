@@ -10,8 +10,8 @@ two nodes, e.g. around an island), undirected, in the working CRS (metres):
   ``river`` (the river the node lies on; at a confluence the one that flows
   on), ``rivers`` (every river meeting there), ``river_system``.
 - **edges** are reaches between two nodes. Attributes: ``length_m``,
-  ``geometry`` (LineString, working CRS, from the ``u`` end to the ``v``
-  end as stored), ``river``, ``river_system``, ``name``, ``approximate``,
+  ``geometry`` (LineString, working CRS, in the digitised direction of
+  its source line: downstream for the bundled rivers), ``river``, ``river_system``, ``name``, ``approximate``,
   ``precision_km``.
 - ``graph.graph`` holds ``crs``, ``tolerance_m``, ``site_nodes`` (site id to
   node) and ``snap_report`` (one row per site: snapped, unsnapped or
@@ -311,6 +311,8 @@ def build_river_graph(
     for name, value in (("tolerance_m", tolerance_m), ("join_m", join_m)):
         if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
             raise ConfigError(f"option {name!r}: {value!r} is not a distance; give a number of metres >= 0.")
+    if rivers is not None and rivers.crs is None:
+        raise DataError("the rivers GeoDataFrame has no CRS; set one (e.g. EPSG:4326) before building the graph.")
     rivers = load_rivers() if rivers is None else _check_rivers(rivers.to_crs(settings.WORKING_CRS))
     if sites is None:
         sites = _default_sites()
@@ -511,11 +513,12 @@ def _dissolve_pass_through(graph: nx.MultiGraph) -> None:
         (_, u, _, ea), (_, v, _, ec) = list(graph.edges(n, keys=True, data=True))
         if ea["river"] != ec["river"]:
             continue
-        merged = shapely.line_merge(shapely.MultiLineString([ea["geometry"], ec["geometry"]]))
+        pair = shapely.MultiLineString([ea["geometry"], ec["geometry"]])
+        merged = shapely.line_merge(pair, directed=True)  # keeps the flow direction when both agree
+        if merged.geom_type != "LineString":
+            merged = shapely.line_merge(pair)
         if merged.geom_type != "LineString":
             continue
-        if Point(merged.coords[0]).distance(Point(graph.nodes[u]["x"], graph.nodes[u]["y"])) > _SAME_POINT_M:
-            merged = merged.reverse()
         attrs = dict(ea) | {"geometry": merged, "length_m": float(merged.length)}
         graph.remove_node(n)
         graph.add_edge(u, v, **attrs)
@@ -750,13 +753,20 @@ def river_graph_edges(graph: nx.MultiGraph) -> gpd.GeoDataFrame:
     Returns
     -------
     geopandas.GeoDataFrame
-        ``u``, ``v``, ``key``, ``river``, ``river_system``, ``name``,
-        ``length_m``, ``approximate``, ``precision_km`` and the line.
+        ``from_node`` and ``to_node`` (the nodes at the line's first and last
+        vertex), ``key`` (among parallel reaches), ``river``,
+        ``river_system``, ``name``, ``length_m``, ``approximate``,
+        ``precision_km`` and the line.
     """
+
+    def starts_at(n: int, line: LineString) -> bool:
+        x, y = line.coords[0]
+        return math.hypot(x - graph.nodes[n]["x"], y - graph.nodes[n]["y"]) < _SAME_POINT_M
+
     rows = [
         {
-            "u": u,
-            "v": v,
+            "from_node": u if starts_at(u, d["geometry"]) else v,
+            "to_node": v if starts_at(u, d["geometry"]) else u,
             "key": k,
             "river": d["river"],
             "river_system": d["river_system"],

@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pyogrio
 import pytest
 import shapely
@@ -142,7 +143,7 @@ def test_far_and_unresolved_sites_are_reported_not_snapped(ygraph):
     assert rep.loc["far", "status"] == "unsnapped"
     assert rep.loc["far", "distance_m"] == pytest.approx(20000)  # to A at (0, 5000); C is 30 km
     assert rep.loc["far", "river"] == "a"
-    assert pd_isna(rep.loc["far", "node"])
+    assert pd.isna(rep.loc["far", "node"])
     assert rep.loc["lost", "status"] == "unresolved"
     assert rep.loc["s2", "distance_m"] == pytest.approx(200)
     assert rep.loc["s2", "river"] == "b"
@@ -158,20 +159,35 @@ def test_far_and_unresolved_sites_are_reported_not_snapped(ygraph):
     assert rv.along_river_distance(g, "s1", "far") == pytest.approx(8000 + 5000, abs=1e-6)
 
 
-def pd_isna(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value) == "<NA>"
-
-
 def test_tributary_drawn_short_joins_within_join_m_only():
     short = _rivers(b_end=(-18.0, 10024.0))  # 30 m short of A, along B
     joined = rv.build_river_graph(short, False, join_m=50)
     apart = rv.build_river_graph(short, False, join_m=10)
     assert nx.number_connected_components(joined) == 2  # systems a and c
     assert nx.number_connected_components(apart) == 3  # B left loose
-    assert rv.system_components(joined) == [{"a"}, {"c"}] or sorted(map(sorted, rv.system_components(joined))) == [
-        ["a"],
-        ["c"],
-    ]
+    assert sorted(sorted(c) for c in rv.system_components(joined)) == [["a"], ["c"]]
+    # B's mouth moved onto A: the reach of B ends exactly on A.
+    (conf,) = [d for _, d in joined.nodes(data=True) if d["kind"] == "confluence"]
+    assert conf["x"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_river_drawn_in_pieces_gives_the_same_graph(ygraph):
+    split = _rivers()
+    piece = split.iloc[[0]].copy()
+    split.loc[0, "geometry"] = LineString([(0, 20000), (0, 15000)])
+    piece.loc[:, "geometry"] = [LineString([(0, 15000), (0, 0)])]
+    g = rv.build_river_graph(gpd.GeoDataFrame(pd.concat([split, piece]), crs=CRS), _sites())
+    # The pass-through node at (0, 15000) is dissolved: same nodes, same reaches.
+    assert g.number_of_nodes() == ygraph.number_of_nodes()
+    assert g.number_of_edges() == ygraph.number_of_edges()
+    assert rv.along_river_distance(g, "s1", "s3") == pytest.approx(16000, abs=1e-6)
+    edges = rv.river_graph_edges(g)
+    a = edges[edges["river"] == "a"]
+    # Reaches keep the digitised (downstream, north to south) direction of A.
+    for line in a.geometry:
+        assert line.coords[0][1] > line.coords[-1][1]
+    ys = {n: g.nodes[n]["y"] for n in g.nodes}
+    assert all(ys[f] > ys[t] for f, t in zip(a["from_node"], a["to_node"]))
 
 
 def test_rivers_of_different_systems_never_join():
@@ -354,8 +370,6 @@ def test_cli_writes_graph_and_distance_matrix(tmp_path):
     assert "unresolved" in res.output
     gpkg = tmp_path / "out" / "river_graph.gpkg"
     assert {"nodes", "edges"} <= set(dict(pyogrio.list_layers(gpkg)))
-    import pandas as pd
-
     m = pd.read_csv(tmp_path / "out" / "river_distances.csv", index_col=0)
     assert m.shape == (13, 13) and "tj1" in m.index
     assert m.loc["tj1", "uz4"] == math.inf
