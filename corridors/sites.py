@@ -21,6 +21,30 @@ from pyproj import CRS
 from corridors import io, settings
 from corridors._errors import ConfigError, DataError, where
 
+__all__ = [
+    "FIELDS",
+    "KINDS",
+    "LIST_FIELDS",
+    "LOCATION_STATUSES",
+    "MEASURE_COLUMNS",
+    "POPULATION_UNITS",
+    "PRIORITIES",
+    "REQUIRED_FIELDS",
+    "RIVER_SYSTEMS",
+    "STATUSES",
+    "by_kind",
+    "by_river_system",
+    "by_unit",
+    "cross_check",
+    "load_measures",
+    "load_sites",
+    "located",
+    "precision_areas",
+    "unresolved",
+    "validate_sites",
+    "write_sites",
+]
+
 #: Kinds of place (see docs/sites.md for what each means).
 KINDS: tuple[str, ...] = (
     "population_unit",
