@@ -239,17 +239,17 @@ def test_programme_map_labels_every_code_unit_and_hotspot(fig):
     assert {"2.5", "4.1"} <= set(texts) and texts.count("7.4") == 2
 
 
-def test_programme_map_labels_stay_inside_the_map(fig):
-    ax = fig.axes[0]
+def test_programme_map_labels_stay_inside_their_map(fig):
     renderer = fig.canvas.get_renderer()
-    frame = ax.patch.get_window_extent(renderer=renderer)
+    assert len(fig.axes) == 2  # overview and inset
     for t in plot.map_labels(fig):
+        frame = t.axes.patch.get_window_extent(renderer=renderer)
         box = t.get_window_extent(renderer=renderer)
         assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1, t.get_text()
 
 
 def test_programme_map_notes_the_unresolved_places(fig):
-    note = [t for t in fig.axes[0].texts if t.get_gid() == "unresolved-note"]
+    note = [t for t in fig.texts if t.get_gid() == "unresolved-note"]
     assert len(note) == 1
     text = note[0].get_text().replace("\n", " ")
     assert "cand-kyzyltau" in text and "cand-zhanadarya" in text and "6.3" in text
@@ -258,7 +258,7 @@ def test_programme_map_notes_the_unresolved_places(fig):
 def test_programme_map_without_unresolved_places_says_so():
     rows = [r for r in _ROWS if r[4] is not None]
     fig = plot.programme_map(_sites(rows), title=None, label_iterations=50)
-    note = [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "unresolved-note"]
+    note = [t.get_text() for t in fig.texts if t.get_gid() == "unresolved-note"]
     assert note and "none unresolved" in note[0]
 
 
@@ -311,7 +311,7 @@ def test_bundled_map_notes_every_unresolved_id(bundled_fig):
     from corridors.sites import unresolved
 
     sites, fig = bundled_fig
-    note = next(t.get_text() for t in fig.axes[0].texts if t.get_gid() == "unresolved-note").replace("\n", " ")
+    note = next(t.get_text() for t in fig.texts if t.get_gid() == "unresolved-note").replace("\n", " ")
     ids = list(unresolved(sites)["id"])
     assert len(ids) >= 3  # the programme's footnotes 4, 5 and 6
     for sid in ids:
@@ -340,3 +340,33 @@ def test_cli_map_programme_exit_codes(tmp_path):
     assert missing.exit_code == 1
     assert "nope.geojson" in missing.output and "Traceback" not in missing.output
     assert not (tmp_path / "o").exists()
+
+
+def test_inset_takes_the_labels_of_the_places_it_shows(fig):
+    overview, inset = fig.axes
+    where = {t.get_text(): t.axes for t in plot.map_labels(fig)}
+    west, south, east, north = plot.INSET_BOUNDS_DEG
+    for sid, kind, unit, code, lon, lat, *_ in _ROWS:
+        if kind != "subpopulation":
+            continue
+        inside = west < lon < east and south < lat < north
+        assert where[code] is (inset if inside else overview), code
+    # Captive groups are named on the inset only (fixture: Romit at 69.3 E 38.7 N).
+    assert where["Cap Romit"] is inset
+    # The overview marks the inset's frame.
+    frames = [p for p in overview.patches if p.get_gid() == "inset-frame"]
+    assert len(frames) == 1
+    x0, y0, x1, y1 = TO_WORK.transform_bounds(*plot.INSET_BOUNDS_DEG, densify_pts=50)
+    assert frames[0].get_x() == pytest.approx(x0) and frames[0].get_width() == pytest.approx(x1 - x0)
+    assert inset.get_xlim() == pytest.approx((x0, x1)) and inset.get_ylim() == pytest.approx((y0, y1))
+
+
+def test_programme_map_without_inset_labels_everything_on_one_map():
+    fig = plot.programme_map(_sites(), inset=False, title=None, label_iterations=50)
+    assert len(fig.axes) == 1
+    labels = plot.map_labels(fig)
+    texts = [t.get_text() for t in labels]
+    for code in CODES:
+        assert texts.count(code) == 1
+    assert "Cap Romit" not in texts  # named places are left to the inset
+    assert _pairwise_overlaps(labels) == []
