@@ -332,6 +332,7 @@ def _write(tmp_path, *features, name="bad.geojson"):
     return path
 
 
+@pytest.mark.filterwarnings("ignore:Could not parse column")
 def test_a_minimal_user_file_loads_with_defaults(tmp_path):
     path = _write(tmp_path, _feature(), _feature(id="x2", population_unit="1;2", countries="TJK;UZB"))
     got = S.load_sites(path)
@@ -402,6 +403,7 @@ def test_missing_path(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:Normalized/laundered field name")
+@pytest.mark.filterwarnings("ignore:Column names longer than 10 characters")
 def test_no_crs(tmp_path):
     gdf = gpd.GeoDataFrame(
         {"id": ["x1"], "name": ["n"], "kind": ["hotspot"], "population_unit": ["1"], "countries": ["UZB"],
@@ -419,3 +421,39 @@ def test_no_crs(tmp_path):
 def test_write_unknown_format(sites, tmp_path):
     with pytest.raises(ConfigError, match=r"unknown sites format '\.kml'"):
         S.write_sites(sites, tmp_path / "sites.kml")
+
+
+# --- command line -------------------------------------------------------------
+
+
+def test_cli_check_counts_and_exit_codes(tmp_path):
+    from click.testing import CliRunner
+
+    from corridors.cli import main
+
+    runner = CliRunner()
+    res = runner.invoke(main, ["sites", "check"])
+    assert res.exit_code == 0, res.output
+    assert "73 places" in res.output and "unresolved: 5" in res.output
+    assert "cand-zhanadarya" in res.output and "92 measures agree" in res.output
+    bad = _write(tmp_path, _feature(kind="reserve"))
+    res = runner.invoke(main, ["sites", "check", "--sites", str(bad)])
+    assert res.exit_code == 1
+    assert "feature 'x1', field 'kind': unknown value 'reserve'" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_cli_export_and_list(tmp_path):
+    from click.testing import CliRunner
+
+    from corridors.cli import main
+
+    runner = CliRunner()
+    out = tmp_path / "hs.gpkg"
+    res = runner.invoke(main, ["sites", "export", str(out), "--kind", "hotspot"])
+    assert res.exit_code == 0, res.output
+    assert sorted(S.load_sites(out)["code"]) == ["HS35", "HS38", "HS5", "HS6", "HS7"]
+    res = runner.invoke(main, ["sites", "list", "--unit", "3", "--kind", "subpopulation"])
+    assert res.exit_code == 0 and "uz1" in res.output and "tj1" not in res.output
+    res = runner.invoke(main, ["sites", "export", str(tmp_path / "all.shp")])
+    assert res.exit_code == 1 and "one geometry type" in res.output
