@@ -263,7 +263,11 @@ def validate_sites(gdf: gpd.GeoDataFrame, path: object = "sites") -> gpd.GeoData
         for field in _SCALAR_TEXT:
             records[field].append(None if _is_missing(rec[field]) else str(rec[field]).strip())
         if records["river_system"][-1] is not None and records["river_system"][-1] not in RIVER_SYSTEMS:
-            raise bad("river_system", f"unknown value {records['river_system'][-1]!r}", f"use one of {', '.join(RIVER_SYSTEMS)} or leave empty")
+            raise bad(
+                "river_system",
+                f"unknown value {records['river_system'][-1]!r}",
+                f"use one of {', '.join(RIVER_SYSTEMS)} or leave empty",
+            )
         records["measures"].append(_as_list(rec["measures"]))
         for field in ("area_ha", "location_precision_km"):
             value = rec[field]
@@ -305,7 +309,7 @@ def validate_sites(gdf: gpd.GeoDataFrame, path: object = "sites") -> gpd.GeoData
                 f"{where(path, sid, 'geometry')}: invalid geometry ({reason}); repair it (e.g. shapely.make_valid or "
                 "QGIS 'Fix geometries')."
             )
-        if prec is None:
+        if prec is None or math.isnan(prec):
             raise DataError(
                 f"{where(path, sid, 'location_precision_km')}: no precision on a placed site; give the radius in km "
                 "within which the true place lies."
@@ -313,7 +317,9 @@ def validate_sites(gdf: gpd.GeoDataFrame, path: object = "sites") -> gpd.GeoData
     return out[[*FIELDS, out.geometry.name]]
 
 
-def load_sites(path: str | os.PathLike | None = None, to_crs: CRS | str | None = settings.WORKING_CRS) -> gpd.GeoDataFrame:
+def load_sites(
+    path: str | os.PathLike | None = None, to_crs: CRS | str | None = settings.WORKING_CRS
+) -> gpd.GeoDataFrame:
     """Load and validate a sites file (the bundled ``data/sites.geojson`` by default).
 
     Parameters

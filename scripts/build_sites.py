@@ -50,7 +50,13 @@ SNAP_MIN_KM = 20.0
 SIMPLIFY_KM = 1.0
 KM = 1000.0
 #: Kinds of place that shape a population unit's outline.
-SHAPING_KINDS = {"subpopulation", "protected_area", "candidate_reintroduction", "candidate_protected_area", "corridor_end"}
+SHAPING_KINDS = {
+    "subpopulation",
+    "protected_area",
+    "candidate_reintroduction",
+    "candidate_protected_area",
+    "corridor_end",
+}
 
 
 def _split(value: str) -> list[str]:
@@ -81,7 +87,8 @@ def _unit_outline(unit: pd.Series, work: gpd.GeoDataFrame, rivers: gpd.GeoDataFr
     parts = []
     for river, line in zip(lines["river"], lines.geometry):
         marks = []
-        for geom, prec, own in zip(members.geometry, members["location_precision_km"].astype(float) * KM, members["river"]):
+        radii = members["location_precision_km"].astype(float) * KM
+        for geom, prec, own in zip(members.geometry, radii, members["river"]):
             d = line.distance(geom)
             if own in ("", river) and d <= max(prec, SNAP_MIN_KM * KM):
                 reach = prec  # a place marks its own river over its whole precision radius

@@ -351,6 +351,8 @@ def test_a_minimal_user_file_loads_with_defaults(tmp_path):
         (_feature(population_unit=[9]), "population_unit", "unknown unit 9"),
         (_feature(countries=["Uzbekistan"]), "countries", "not an ISO3 code"),
         (_feature(location_precision_km="far"), "location_precision_km", "not a number"),
+        (_feature(location_precision_km=None), "location_precision_km", "no precision on a placed site"),
+        (_feature(location_precision_km=-3), "location_precision_km", "not a non-negative number"),
         (_feature(geometry=None), "geometry", "no geometry on a place that is 'approximate'"),
         (_feature(location_status="unresolved"), "geometry", "an unresolved place has a geometry"),
         (

@@ -38,9 +38,13 @@ def _select(sites, kinds: tuple[str, ...], unit: int | None, system: str | None)
 def _filters(f):
     from corridors.sites import KINDS, RIVER_SYSTEMS
 
-    f = click.option("--kind", "kinds", type=click.Choice(KINDS), multiple=True, help="Keep these kinds; repeat for several.")(f)
+    f = click.option(
+        "--kind", "kinds", type=click.Choice(KINDS), multiple=True, help="Keep these kinds; repeat for several."
+    )(f)
     f = click.option("--unit", type=click.IntRange(1, 8), default=None, help="Keep the places of this population unit.")(f)
-    f = click.option("--river-system", "system", type=click.Choice(RIVER_SYSTEMS), default=None, help="Keep this river system.")(f)
+    f = click.option(
+        "--river-system", "system", type=click.Choice(RIVER_SYSTEMS), default=None, help="Keep this river system."
+    )(f)
     return f
 
 
@@ -132,7 +136,9 @@ def list_cmd(sites_path: Path | None, kinds: tuple[str, ...], unit: int | None, 
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
 @_SITES_OPTION
 @_filters
-def export_cmd(out: Path, sites_path: Path | None, kinds: tuple[str, ...], unit: int | None, system: str | None) -> None:
+def export_cmd(
+    out: Path, sites_path: Path | None, kinds: tuple[str, ...], unit: int | None, system: str | None
+) -> None:
     """Write the (selected) places to OUT: .gpkg, .geojson or .shp (points only; list fields ';'-joined).
 
     A Shapefile holds one geometry type: select with --kind, e.g. everything
