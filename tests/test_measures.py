@@ -60,7 +60,16 @@ def test_sections_map_to_population_units(measures):
 
 @pytest.mark.parametrize(
     "mid, priority",
-    [("1.1", "1"), ("1.6", "2"), ("2.10", "3"), ("3.6", "2-3"), ("8.3", "2-3"), ("A4.1", ""), ("A4.2", ""), ("A6.2", "1")],
+    [
+        ("1.1", "1"),
+        ("1.6", "2"),
+        ("2.10", "3"),
+        ("3.6", "2-3"),
+        ("8.3", "2-3"),
+        ("A4.1", ""),
+        ("A4.2", ""),
+        ("A6.2", "1"),
+    ],
 )
 def test_priorities(measures, mid, priority):
     assert measures.set_index("id").loc[mid, "priority"] == priority
@@ -96,7 +105,7 @@ def test_text_and_responsibility(measures):
     assert "footnote" not in " ".join(measures["text"])
     assert m.loc["6.3", "footnote"].startswith("[4] This location could not be identified")
     assert m.loc["8.3", "footnote"].startswith("[6] The sites could not be identified")
-    assert m.loc["2.5", "text"].startswith("Assess feasibility of reintroduction in the new special reserve Sudochye-Akpetki")
+    assert m.loc["2.5", "text"].startswith("Assess feasibility of reintroduction in the new special reserve Sudochye")
     assert m.loc["7.7", "responsible"] == "GOs, NGOs, private business, scientific institutes"
     assert m.loc["A5.2", "responsible"] == "CMS"
     assert (measures["text"].str.len() > 40).all()
@@ -160,7 +169,15 @@ def _csv(tmp_path, rows, drop=None):
     return path
 
 
-GOOD = {"id": "2.1", "number": "2.1", "part": "programme", "section": "2", "population_unit": "3", "priority": "1", "text": "t"}
+GOOD = {
+    "id": "2.1",
+    "number": "2.1",
+    "part": "programme",
+    "section": "2",
+    "population_unit": "3",
+    "priority": "1",
+    "text": "t",
+}
 
 
 def test_loader_accepts_a_good_row(tmp_path):
