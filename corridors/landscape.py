@@ -68,6 +68,7 @@ class ResistanceTable(_Strict):
     version: int = 1
     classes: dict[str, LandClass]
     regions: dict[str, str] = Field(default_factory=dict)
+    region_names: dict[str, str] = Field(default_factory=dict)
     zones: Zones
     borders: dict[str, float]
 
@@ -125,9 +126,10 @@ def load_table(table: str | os.PathLike | Mapping[str, Any] | ResistanceTable | 
     extra = [c for c in t.classes if c not in CLASSES]
     if extra:
         raise ConfigError(f"{where(path, field='classes')}: unknown class {extra[0]!r}; use only {', '.join(CLASSES)}.")
-    for feat, cls in t.regions.items():
-        if cls not in CLASSES:
-            raise ConfigError(f"{where(path, field=f'regions.{feat}')}: unknown class {cls!r}; use one of {', '.join(CLASSES)}.")
+    for group in ("regions", "region_names"):
+        for feat, cls in getattr(t, group).items():
+            if cls not in CLASSES:
+                raise ConfigError(f"{where(path, field=f'{group}.{feat}')}: unknown class {cls!r}; use one of {', '.join(CLASSES)}.")
     if "default" not in t.borders:
         raise ConfigError(f"{where(path, field='borders.default')}: missing; give the resistance of borders not listed.")
     for bid, value in t.borders.items():
@@ -341,8 +343,10 @@ def build_classes(
     codes = np.where(land, CLASS_CODES["open_lowland"], 0).astype("uint8")
     regions = layers["regions"]
     # Paint regions in their order of class (desert, then mountain) so mountains win where outlines overlap.
+    # A region's class: by its name if the table lists it (region_names), else by its feature class.
+    region_class = [t.region_names.get(str(n), t.regions.get(str(fc))) for n, fc in zip(regions["name"], regions["featurecla"])]
     for cls in ("open_lowland", "desert", "mountain"):
-        feats = [g for g, fc in zip(regions.geometry, regions["featurecla"]) if t.regions.get(fc) == cls]
+        feats = [g for g, c in zip(regions.geometry, region_class) if c == cls]
         m = _rasterize(feats, 1, grid).astype(bool) & land
         codes[m] = CLASS_CODES[cls]
     rivers = load_river_lines() if rivers is None else rivers
@@ -382,9 +386,9 @@ def national_borders() -> gpd.GeoDataFrame:
 def build_border_ids(grid: Raster, table: ResistanceTable, borders: gpd.GeoDataFrame | None = None) -> tuple[np.ndarray, list[str]]:
     """Rasterize the national borders: cell -> 1-based index into the returned border ids (0 = no border).
 
-    Lines are burnt with ``all_touched`` so the strip is 4-connected and an
-    8-neighbour path cannot slip diagonally through it; wider strips follow
-    ``zones.border_width_m``.
+    Lines are burnt with ``all_touched`` and corner-only contacts are sealed,
+    so the strip is 4-connected and an 8-neighbour path cannot slip
+    diagonally through it; wider strips follow ``zones.border_width_m``.
     """
     borders = national_borders() if borders is None else borders
     ids = list(borders["border_id"])
@@ -393,7 +397,30 @@ def build_border_ids(grid: Raster, table: ResistanceTable, borders: gpd.GeoDataF
     if width > grid.cellsize:
         geoms = [g.buffer(width / 2) for g in geoms]
     dtype = "uint8" if len(ids) < 255 else "uint16"
-    return _rasterize(geoms, list(range(1, len(ids) + 1)), grid, all_touched=True, dtype=dtype), ids
+    codes = _rasterize(geoms, list(range(1, len(ids) + 1)), grid, all_touched=True, dtype=dtype)
+    return _seal_diagonals(codes), ids
+
+
+def _seal_diagonals(codes: np.ndarray, max_passes: int = 8) -> np.ndarray:
+    """Fill one cell wherever two line cells touch only by a corner.
+
+    A line through a cell corner is burnt as two diagonal cells, and an
+    8-neighbour path (MCP) would slip between them across the border. Filling
+    one of the two other cells of that 2 x 2 block makes the strip
+    4-connected. Done by hand: no raster library offers it.
+    """
+    out = codes.copy()
+    for _ in range(max_passes):
+        m = out > 0
+        corner = m[:-1, :-1] & m[1:, 1:] & ~m[:-1, 1:] & ~m[1:, :-1]
+        anti = m[:-1, 1:] & m[1:, :-1] & ~m[:-1, :-1] & ~m[1:, 1:]
+        if not (corner.any() or anti.any()):
+            break
+        r, c = np.nonzero(corner)
+        out[r, c + 1] = out[r, c]
+        r, c = np.nonzero(anti & ~np.pad(corner, ((0, 0), (1, 0)))[:, :-1])
+        out[r, c] = out[r, c + 1]
+    return out
 
 
 def build_resistance(

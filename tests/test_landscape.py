@@ -1,0 +1,262 @@
+"""Resistance and suitability surfaces: the expert table, the bundled-data builder and the user's rasters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+import yaml
+from affine import Affine
+from pyproj import CRS
+from scipy import ndimage
+
+from corridors import landscape as L
+from corridors import settings
+from corridors._errors import ConfigError, DataError
+from corridors.raster import Raster
+
+# A small window over the Amu Darya, the Zarafshon and the TKM-UZB / AFG-UZB / TJK-UZB borders, at 4 km.
+BBOX_DEG = (62.0, 36.0, 70.0, 41.0)
+RES = 4000.0
+
+
+@pytest.fixture(scope="module")
+def window():
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(settings.GEOGRAPHIC_CRS, settings.WORKING_CRS, always_xy=True)
+    return tr.transform_bounds(*BBOX_DEG)
+
+
+@pytest.fixture(scope="module")
+def classes(window):
+    return L.build_classes(window, RES)
+
+
+@pytest.fixture(scope="module")
+def table():
+    return L.load_table()
+
+
+# ----------------------------------------------------------------------------- the table
+def test_bundled_table_is_complete_and_reasoned(table):
+    assert set(table.classes) == set(L.CLASSES)
+    assert table.classes["riparian"].resistance == 1  # the reference value
+    assert all(len(c.why) > 40 for c in table.classes.values())  # every value says why
+    # the ordering the expert model states: riparian < floodplain < open lowland < desert < mountain
+    r = {k: v.resistance for k, v in table.classes.items()}
+    assert r["riparian"] < r["floodplain"] < r["open_lowland"] < r["desert"] < r["mountain"]
+    s = {k: v.suitability for k, v in table.classes.items()}
+    assert s["riparian"] == 1.0 and s["lake"] == 0.0 and s["settlement"] == 0.0
+    assert table.borders["TKM-UZB"] > table.borders["AFG-TJK"]  # fenced borders cost more
+
+
+def _raw_table():
+    return yaml.safe_load(settings.RESISTANCE_TABLE_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (lambda t: t["classes"].pop("desert"), "class 'desert' is missing"),
+        (lambda t: t["classes"]["desert"].update(resistance=0), r"classes\.desert\.resistance"),
+        (lambda t: t["classes"]["riparian"].update(suitability=1.5), r"classes\.riparian\.suitability"),
+        (lambda t: t["regions"].update(Desert="sand"), r"regions\.Desert.*unknown class 'sand'"),
+        (lambda t: t["borders"].update({"UZB-TKM": 10}), "alphabetical order: 'TKM-UZB'"),
+        (lambda t: t["borders"].pop("default"), r"borders\.default"),
+    ],
+)
+def test_bad_tables_are_config_errors(edit, match, tmp_path):
+    raw = _raw_table()
+    edit(raw)
+    p = tmp_path / "bad.yml"
+    p.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(ConfigError, match=match) as info:
+        L.load_table(p)
+    assert str(p) in str(info.value)
+
+
+def test_overrides_nested_and_flat(table):
+    t = L.apply_overrides(table, {"classes": {"desert": 90}, "borders": {"TKM-UZB": 5}})
+    assert t.classes["desert"].resistance == 90 and t.borders["TKM-UZB"] == 5
+    assert table.classes["desert"].resistance == 150  # the original is untouched
+    t2 = L.apply_overrides(table, {"desert": 90, "TKM-UZB": 5, "floodplain": {"suitability": 0.7}})
+    assert t2.classes["desert"].resistance == 90 and t2.borders["TKM-UZB"] == 5
+    assert t2.classes["floodplain"].suitability == 0.7
+    with pytest.raises(ConfigError, match="'dessert'"):
+        L.apply_overrides(table, {"dessert": 90})
+    with pytest.raises(ConfigError, match="> 0"):
+        L.apply_overrides(table, {"TKM-UZB": 0})
+
+
+# ----------------------------------------------------------------------------- the bundled surface
+def test_classes_follow_the_zone_widths(classes, table):
+    from corridors.landscape import _rasterize, load_river_lines
+
+    codes = classes.array
+    rivers = _rasterize(list(load_river_lines().geometry), 1, classes, all_touched=True).astype(bool)
+    dist = ndimage.distance_transform_edt(~rivers) * RES
+    rip = codes == L.CLASS_CODES["riparian"]
+    assert rip.sum() > 100
+    assert dist[rip].max() <= table.zones.riparian_m
+    fp = codes == L.CLASS_CODES["floodplain"]
+    assert dist[fp].min() > table.zones.riparian_m and dist[fp].max() <= table.zones.floodplain_m
+    # a land cell beyond the floodplain is never riparian or floodplain
+    assert not (rip | fp)[dist > table.zones.floodplain_m].any()
+    assert (codes == L.CLASS_CODES["desert"]).any() and (codes == L.CLASS_CODES["mountain"]).any()
+
+
+def test_resistance_is_the_table_value_of_each_class_except_on_borders(classes, table):
+    r = L.build_resistance(table=table, classes=classes)
+    bmask, _ = L.build_border_ids(classes, table)
+    off = (bmask == 0) & (classes.array > 0)
+    for name, code in L.CLASS_CODES.items():
+        sel = off & (classes.array == code)
+        if sel.any():
+            assert np.all(r.array[sel] == table.classes[name].resistance), name
+    assert np.isnan(r.array[classes.array == 0]).all()
+    assert r.crs == settings.WORKING_CRS and r.res == (RES, RES)
+
+
+def test_border_override_changes_only_that_border(classes, table):
+    base = L.build_resistance(table=table, classes=classes)
+    opened = L.build_resistance(table=table, classes=classes, overrides={"TKM-UZB": 1})
+    bmask, ids = L.build_border_ids(classes, table)
+    changed = base.array != opened.array
+    tkm_uzb = bmask == ids.index("TKM-UZB") + 1
+    assert changed.any()
+    assert not (changed & ~tkm_uzb).any()
+    assert np.all(base.array[tkm_uzb & (classes.array > 0)] >= table.borders["TKM-UZB"])
+    # opened: the border cells fall back to their land class
+    assert opened.array[tkm_uzb & (classes.array > 0)].max() <= table.classes["lake"].resistance
+
+
+def test_border_strip_blocks_diagonal_slips(classes, table):
+    bmask, _ = L.build_border_ids(classes, table)
+    m = bmask > 0
+    # 4-connected: no two border cells touch only by a corner without a shared neighbour on the line
+    corner = m[:-1, :-1] & m[1:, 1:] & ~m[:-1, 1:] & ~m[1:, :-1]
+    anti = m[:-1, 1:] & m[1:, :-1] & ~m[:-1, :-1] & ~m[1:, 1:]
+    assert not corner.any() and not anti.any()
+
+
+def test_suitability_in_unit_range(classes, table):
+    s = L.build_suitability(table=table, classes=classes)
+    v = s.array[~np.isnan(s.array)]
+    assert v.min() >= 0 and v.max() <= 1
+    assert np.all(s.array[classes.array == L.CLASS_CODES["riparian"]] == 1.0)
+
+
+def test_write_surfaces(tmp_path, window):
+    paths = L.write_surfaces(tmp_path / "out", bounds=window, resolution=8000.0, overrides={"desert": 111})
+    r = Raster.read(paths["resistance"])
+    assert r.crs == settings.WORKING_CRS and (r.masked() == 111).any()
+    assert paths["legend"].read_text().splitlines()[0] == "code,class,resistance,suitability"
+
+
+def test_bad_grid_options(window):
+    with pytest.raises(ConfigError, match="resolution"):
+        L.make_grid(window, 0)
+    with pytest.raises(ConfigError, match="bounds"):
+        L.make_grid((10, 10, 5, 20), 1000)
+    with pytest.raises(ConfigError, match="cells"):
+        L.make_grid(L.programme_bounds(), 50.0)
+
+
+# ----------------------------------------------------------------------------- user rasters
+def _write(path, array, transform, crs, nodata=None):
+    profile = dict(driver="GTiff", height=array.shape[0], width=array.shape[1], count=1, dtype=array.dtype,
+                   transform=transform, crs=crs, nodata=nodata)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(array, 1)
+    return path
+
+
+@pytest.fixture
+def target():
+    return L.make_grid((0.0, 0.0, 10_000.0, 10_000.0), 1000.0)
+
+
+@pytest.fixture
+def landcover(tmp_path, target):
+    # 20 x 20 cells of 500 m on the working CRS: classes 1 (west half), 2 (east half), 0 = no data corner
+    a = np.ones((20, 20), dtype="uint8")
+    a[:, 10:] = 2
+    a[:4, :4] = 0
+    return _write(tmp_path / "lc.tif", a, Affine(500, 0, 0, 0, -500, 10_000), settings.WORKING_CRS.to_wkt(), nodata=0)
+
+
+def test_landcover_reclass(landcover, target, tmp_path):
+    r = L.resistance_from_landcover(landcover, {1: 5.0, 2: 50.0}, target)
+    assert r.shape == (10, 10)
+    assert np.all(r.array[2:, :5] == 5.0) and np.all(r.array[:, 5:] == 50.0)
+    assert np.isnan(r.array[:2, :2]).all()  # land-cover no data is impassable
+    csv = tmp_path / "reclass.csv"
+    csv.write_text("class,resistance\n1,5\n2,inf\n", encoding="utf-8")
+    r2 = L.resistance_from_landcover(landcover, csv, target)
+    assert np.isnan(r2.array[:, 5:]).all()  # inf = impassable
+
+
+def test_landcover_missing_class_is_a_config_error(landcover, target, tmp_path):
+    with pytest.raises(ConfigError, match=r"missing: 2"):
+        L.resistance_from_landcover(landcover, {1: 5.0}, target)
+    csv = tmp_path / "reclass.csv"
+    csv.write_text("1,5\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="reclass.csv"):
+        L.resistance_from_landcover(landcover, csv, target)
+    with pytest.raises(ConfigError, match="> 0"):
+        L.resistance_from_landcover(landcover, {1: 5.0, 2: 0.0}, target)
+
+
+def test_resistance_raster_reprojected_from_geographic(tmp_path):
+    # a constant raster in WGS84 over Bukhara keeps its value after warping to the Albers grid
+    a = np.full((40, 40), 7.0, dtype="float32")
+    p = _write(tmp_path / "r.tif", a, Affine(0.05, 0, 63.0, 0, -0.05, 41.0), "EPSG:4326")
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(settings.GEOGRAPHIC_CRS, settings.WORKING_CRS, always_xy=True)
+    grid = L.make_grid(tr.transform_bounds(63.5, 39.5, 64.5, 40.5), 2000.0)
+    r = L.resistance_from_raster(p, grid)
+    assert np.nanmin(r.array) == pytest.approx(7.0) and np.nanmax(r.array) == pytest.approx(7.0)
+    assert np.isfinite(r.array).all()
+
+
+@pytest.mark.parametrize("bad", [0.0, -3.0])
+def test_zero_or_negative_resistance_raster_is_refused(tmp_path, target, bad):
+    a = np.full((10, 10), 2.0, dtype="float32")
+    a[3, 3] = bad
+    p = _write(tmp_path / "r.tif", a, Affine(1000, 0, 0, 0, -1000, 10_000), settings.WORKING_CRS.to_wkt())
+    with pytest.raises(DataError, match=r"r\.tif.*zero or negative"):
+        L.resistance_from_raster(p, target)
+
+
+def test_all_nodata_and_no_overlap_and_no_crs(tmp_path, target):
+    a = np.full((10, 10), -1.0, dtype="float32")
+    p = _write(tmp_path / "empty.tif", a, Affine(1000, 0, 0, 0, -1000, 10_000), settings.WORKING_CRS.to_wkt(), nodata=-1.0)
+    with pytest.raises(DataError, match="every cell is no data"):
+        L.resistance_from_raster(p, target)
+    far = _write(tmp_path / "far.tif", np.ones((5, 5), dtype="float32"), Affine(1000, 0, 9e5, 0, -1000, 9e5), settings.WORKING_CRS.to_wkt())
+    with pytest.raises(DataError, match="does not overlap"):
+        L.resistance_from_raster(far, target)
+    nocrs = _write(tmp_path / "nocrs.tif", np.ones((5, 5), dtype="float32"), Affine(1000, 0, 0, 0, -1000, 5000), None)
+    with pytest.raises(DataError, match="no CRS"):
+        L.resistance_from_raster(nocrs, target)
+
+
+def test_warp_to_other_crs_and_check_aligned(target):
+    utm = Raster(np.ones((5, 5), dtype="float32"), Affine(1000, 0, 0, 0, -1000, 5000), CRS.from_epsg(32642), None, "utm.tif")
+    with pytest.raises(DataError, match="CRS differs"):
+        target.check_aligned(utm)
+    with pytest.raises(DataError, match="grid does not match"):
+        target.check_aligned(L.make_grid((0.0, 0.0, 5000.0, 5000.0), 1000.0))
+
+
+def test_seal_diagonals_closes_corner_gaps():
+    a = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 2]], dtype="uint8")
+    s = L._seal_diagonals(a)
+    m = s > 0
+    assert not (m[:-1, :-1] & m[1:, 1:] & ~m[:-1, 1:] & ~m[1:, :-1]).any()
+    assert m.sum() == 5  # two cells added, one per corner contact
+    assert s[0, 1] == 1 and s[1, 2] == 1  # filled with the value of the line it seals
+    b = np.array([[0, 3], [3, 0]], dtype="uint8")
+    assert (L._seal_diagonals(b) > 0).sum() == 3
