@@ -1033,6 +1033,9 @@ def _draw_sites(
         texts.append(ax.text(x, y, text, zorder=STYLE["z"]["labels"], gid=gid, **{**label_kw, **kw}))
         anchors.append((x, y))
 
+    located = sites[sites.geometry.notna() & ~sites.geometry.is_empty]
+    points = located[located.geometry.geom_type.eq("Point")]
+    symbol_pts = points[points["kind"].isin(list(SITE_SYMBOLS))].geometry
     for unit in range(1, 7):
         area = _unit_area(sites, unit)
         if area is None or area.is_empty:
@@ -1040,10 +1043,10 @@ def _draw_sites(
         colour = STYLE["unit_colours"][unit]
         gpd.GeoSeries([area], crs=settings.WORKING_CRS).plot(ax=ax, facecolor=colour, alpha=0.22, edgecolor="none", zorder=z)
         gpd.GeoSeries([area.boundary], crs=settings.WORKING_CRS).plot(ax=ax, color=colour, linewidth=0.9, zorder=z)
-        seen = area.intersection(view)
+        seen = area.intersection(view.buffer(-0.04 * (xmax - xmin)))
         if seen.is_empty:
             continue
-        rp = seen.representative_point()
+        rp = _clear_spot(seen, np.column_stack([symbol_pts.x, symbol_pts.y]) if len(symbol_pts) else np.empty((0, 2)))
         # The unit number is an area label: shown on every map that shows the unit.
         texts.append(
             ax.text(
@@ -1055,8 +1058,6 @@ def _draw_sites(
         )
         anchors.append((rp.x, rp.y))
 
-    located = sites[sites.geometry.notna() & ~sites.geometry.is_empty]
-    points = located[located.geometry.geom_type.eq("Point")]
     if precision_circles:
         approx = points[
             points["location_status"].eq("approximate")
@@ -1131,6 +1132,32 @@ def _draw_sites(
     return texts, anchors, sym_xy
 
 
+def _clear_spot(area: shapely.Geometry, obstacles: np.ndarray, n: int = 60) -> shapely.Point:
+    """The point of an area farthest from the obstacle points (the unit number goes there, clear of site symbols).
+
+    A grid of about n x n candidates inside the area is scored by the
+    distance to the nearest obstacle; ties go to the point nearest the
+    area's representative point. Without obstacles: the representative point.
+    """
+    rp = area.representative_point()
+    if len(obstacles) == 0:
+        return rp
+    x0, y0, x1, y1 = area.bounds
+    gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    gx, gy = gx.ravel(), gy.ravel()
+    inside = shapely.contains_xy(area, gx, gy)
+    if not inside.any():
+        return rp
+    gx, gy = gx[inside], gy[inside]
+    from scipy.spatial import cKDTree
+
+    clearance, _ = cKDTree(obstacles).query(np.column_stack([gx, gy]))
+    # Clearance beyond 60 km buys nothing more; then prefer the middle of the area.
+    score = np.minimum(clearance, 60e3) - 0.05 * np.hypot(gx - rp.x, gy - rp.y)
+    k = int(np.argmax(score))
+    return shapely.Point(gx[k], gy[k])
+
+
 def _place_labels(
     ax: Axes,
     texts: list[Text],
@@ -1163,7 +1190,7 @@ def _place_labels(
             force_static=(0.2, 0.4),
             iter_lim=iterations,
         )
-    _free_spots(ax, texts, static, anchors)
+    _free_spots(ax, texts, static, anchors, symbols=sym_xy)
     _leader_lines(ax, texts, anchors)
 
 
@@ -1211,7 +1238,14 @@ def _note(fig: Figure, x: float, y: float, note: str) -> Text:
     )
 
 
-def _free_spots(ax: Axes, texts: list[Text], static: list[Text], anchors: list[tuple[float, float]]) -> None:
+def _free_spots(
+    ax: Axes,
+    texts: list[Text],
+    static: list[Text],
+    anchors: list[tuple[float, float]],
+    symbols: Sequence[tuple[float, float]] = (),
+    symbol_px: float = 7.0,
+) -> None:
     """Move every label that still overlaps another to the nearest position round its anchor where it overlaps none.
 
     Written by hand because adjustText (the force-directed placement used
@@ -1223,6 +1257,11 @@ def _free_spots(ax: Axes, texts: list[Text], static: list[Text], anchors: list[t
     frame = ax.patch.get_window_extent(renderer=renderer)
     boxes = [t.get_window_extent(renderer=renderer) for t in texts]
     others = [t.get_window_extent(renderer=renderer) for t in static]
+    # Site symbols are obstacles too (a square of symbol_px round each), so a
+    # moved label never hides a marker.
+    half = symbol_px / 2
+    for sx, sy in to_disp.transform(np.asarray(symbols, dtype=float).reshape(-1, 2)):
+        others.append(matplotlib.transforms.Bbox.from_extents(sx - half, sy - half, sx + half, sy + half))
     pad = 1.5
 
     def clash(i: int, box) -> bool:
