@@ -205,7 +205,12 @@ def _explode_lines(rivers: gpd.GeoDataFrame) -> list[dict]:
             "cuts": [],  # (distance along, node)
         }
         for geom, river, system, name, approx, prec in zip(
-            parts.geometry, parts["river"], parts["river_system"], parts["name"], parts["approximate"], parts["precision_km"]
+            parts.geometry,
+            parts["river"],
+            parts["river_system"],
+            parts["name"],
+            parts["approximate"],
+            parts["precision_km"],
         )
     ]
 
@@ -395,9 +400,8 @@ def build_river_graph(
                 "river_stated": row["river"] if isinstance(row["river"], str) and row["river"] else None,
             }
             if not isinstance(geom, shapely.Geometry) or geom.is_empty or row["location_status"] == "unresolved":
-                report_rows.append(
-                    base | {"status": "unresolved", "distance_m": np.nan, "river": None, "river_system": None, "node": None}
-                )
+                missing = {"status": "unresolved", "distance_m": np.nan, "river": None, "river_system": None, "node": None}
+                report_rows.append(base | missing)
                 continue
             system = row["river_system"] if isinstance(row["river_system"], str) and row["river_system"] else None
             snap = _snap_site(geom, lines, tree, base["river_stated"], system, tolerance_m)
@@ -703,7 +707,9 @@ def along_river_path(graph: nx.MultiGraph, site_a: str, site_b: str) -> LineStri
         parts.append(edge["geometry"])
     line = shapely.line_merge(shapely.MultiLineString(parts))
     if line.geom_type != "LineString":  # reaches meet exactly (pinned ends), so this does not happen
-        raise DataError(f"{where(feature=f'{site_a} -> {site_b}')}: the river path is not continuous; rebuild the graph.")
+        raise DataError(
+            f"{where(feature=f'{site_a} -> {site_b}')}: the river path is not continuous; rebuild the graph."
+        )
     if Point(line.coords[0]).distance(pa) > Point(line.coords[-1]).distance(pa):
         line = line.reverse()
     return line

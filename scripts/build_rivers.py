@@ -32,6 +32,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import shapely
+import shapely.ops
 from pyproj import Transformer
 from shapely.geometry import LineString, MultiLineString, Point
 
@@ -184,7 +185,10 @@ def _snap_end(line: LineString, target: shapely.Geometry, which: int) -> LineStr
     """Move the first (``which=0``) or last (``-1``) vertex of ``line`` onto the nearest point of ``target``."""
     coords = list(line.coords)
     p = Point(coords[which])
-    q = target.interpolate(target.project(p)) if target.geom_type == "LineString" else shapely.ops.nearest_points(target, p)[0]
+    if target.geom_type == "LineString":
+        q = target.interpolate(target.project(p))
+    else:
+        q = shapely.ops.nearest_points(target, p)[0]
     coords[which] = (q.x, q.y)
     return LineString(coords)
 
@@ -257,7 +261,8 @@ def build() -> gpd.GeoDataFrame:
     for slug, line in hand.items():
         records.append({"river": slug, "geometry": line, "hand": True, "notes": []})
     for i, rec in enumerate(records):
-        others = [r["geometry"] for j, r in enumerate(records) if j != i and systems[r["river"]] == systems[rec["river"]]]
+        system = systems[rec["river"]]
+        others = [r["geometry"] for j, r in enumerate(records) if j != i and systems[r["river"]] == system]
         if not others:
             continue
         line = rec["geometry"]

@@ -1,4 +1,4 @@
-"""The ``corridors rivers`` command: build the river-connectivity graph and the along-river distances between subpopulations."""
+"""The ``corridors rivers`` command: the river-connectivity graph and along-river distances between subpopulations."""
 
 from __future__ import annotations
 
