@@ -126,6 +126,7 @@ def run_batch(
     threads_per_worker: int = 1,
     quiet: bool = False,
     runner: Callable | None = None,
+    connect_timeout: str = "10s",
 ) -> BatchResult:
     """Run scenarios in parallel on Dask distributed and summarise them.
 
@@ -150,6 +151,8 @@ def run_batch(
     runner : callable, optional
         ``runner(model, outdir, quiet=True)`` run per scenario (default
         :func:`corridors.scenario.run_scenario`); must be importable by the workers.
+    connect_timeout : str, default '10s'
+        How long to try reaching ``scheduler`` before giving up.
 
     Returns
     -------
@@ -177,7 +180,7 @@ def run_batch(
         try:
             if scheduler:
                 try:
-                    client = Client(scheduler, timeout="10s")
+                    client = Client(scheduler, timeout=connect_timeout)
                 except OSError as exc:
                     raise ConfigError(
                         f"batch --scheduler {scheduler}: cannot connect ({exc}); start `dask scheduler` "

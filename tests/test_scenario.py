@@ -272,3 +272,126 @@ def test_intervention_area_from_sites_and_errors():
         intervention_area(CorridorRestoration(type="corridor_restoration", measure="2.1", between=("a", "zz")), sites)
     with pytest.raises(ConfigError, match="site 'u' is unresolved"):
         intervention_area(CorridorRestoration(type="corridor_restoration", measure="2.1", sites=["u"]), sites)
+
+
+# ----------------------------------------------------------------------------- the pipeline
+
+PIPE = """
+name: {name}
+base:
+  population_units: [4]
+landscape:
+  resolution_m: 20000
+scoring:
+  robustness: {{draws: 60, dispersal_levels: 2}}
+interventions:
+  - type: corridor_restoration
+    measure: "5.7"
+    between: [zarafshon-sr, zarafshon-nnp]
+    buffer_m: 15000
+    resistance_multiplier: 0.2
+"""
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    from corridors.scenario import run_scenario
+
+    d = tmp_path_factory.mktemp("pipe")
+    p = d / "z.yml"
+    p.write_text(PIPE.format(name="z"))
+    a = run_scenario(p, d / "a", quiet=True)
+    b = run_scenario(p, d / "b", quiet=True)
+    return a, b, d
+
+
+def test_outputs_complete(two_runs):
+    a, _, _ = two_runs
+    out = a.outdir
+    for name in ("scenario.gpkg", "resistance.tif", "suitability.tif", "corridors.tif", "resistance_change.tif",
+                 "ec_by_system.csv", "corridor_scores.csv", "network_nodes.csv", "unresolved.csv",
+                 "map.png", "map.svg", "provenance.json", "report.md", "report.html"):
+        assert (out / name).exists(), name
+    import json
+
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["seed"] == 0 and len(prov["inputs"]["sites"]["sha256"]) == 64
+    assert prov["parameters"]["landscape"]["resolution_m"] == 20000
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64," in html and "could not be located" in html
+    # unresolved places are listed in the report, never dropped
+    un = a.tables["unresolved"]
+    assert len(un) >= 1 and all(i in html for i in un.index)
+
+
+def test_deterministic_tables_and_maps(two_runs):
+    a, b, _ = two_runs
+    csvs = sorted(p.name for p in a.outdir.glob("*.csv"))
+    assert len(csvs) >= 8
+    for name in csvs + ["map.png", "map.svg", "report.md"]:
+        assert (a.outdir / name).read_bytes() == (b.outdir / name).read_bytes(), name
+
+
+def test_restoration_lowers_corridor_cost_and_never_lowers_ec(two_runs):
+    a, _, _ = two_runs
+    s = a.summary
+    assert s["ec_ha"] >= s["ec_base_ha"]
+    corr = a.tables["corridors"]
+    assert corr.loc["5.7", "cwd"] < corr.loc["5.7", "cwd_base"]
+    eb = a.tables["ec_by_system"]
+    assert (eb["ec_ha"] >= eb["ec_base_ha"] - 1e-9).all()
+
+
+def test_corridor_restoration_never_lowers_ec_many_cases():
+    """EC never falls under any restoration: lower resistance and more suitability only add."""
+    from corridors.scenario import _analyse, _apply, _context, _habitat_ha
+
+    model = scenario_from_dict({"name": "m", "base": {"population_units": [2, 3]},
+                                "landscape": {"resolution_m": 20000}})
+    ctx = _context(model)
+    base_state = _apply(ctx, [])
+    ctx.landscape_area_ha = _habitat_ha(base_state.suitability)
+    base = _analyse(ctx, base_state, node_metrics=False).connectivity.summary["EC_PC"]
+    cases = [
+        {"between": ["uz1", "uz2"], "resistance_multiplier": 0.05, "buffer_m": 30000},
+        {"between": ["tm1", "uz2"], "resistance_multiplier": 0.5, "suitability_add": 0.0},
+        {"sites": ["uz1"], "resistance_multiplier": 1.0, "suitability_add": 0.5, "buffer_m": 20000},
+        {"river": "amu_darya", "resistance_multiplier": 0.3, "buffer_m": 10000},
+    ]
+    for k, case in enumerate(cases):
+        iv = CorridorRestoration(type="corridor_restoration", measure="2.1", **case)
+        ec = _analyse(ctx, _apply(ctx, [iv]), node_metrics=False).connectivity.summary["EC_PC"]
+        assert ec >= base * (1 - 1e-12), (k, case, ec, base)
+    # the strongest case does raise EC
+    iv = CorridorRestoration(type="corridor_restoration", measure="2.1", **cases[0])
+    assert _analyse(ctx, _apply(ctx, [iv]), node_metrics=False).connectivity.summary["EC_PC"] > base
+
+
+def test_failed_run_leaves_no_half_folder_and_keeps_the_old_one(two_runs, monkeypatch):
+    import corridors.scenario as sc
+
+    _, _, d = two_runs
+    out = d / "keep"
+    p = d / "z.yml"
+    sc.run_scenario(p, out, quiet=True, per_measure=False)
+    before = {q.name: q.read_bytes() for q in out.iterdir() if q.suffix == ".csv"}
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full while writing the report")
+
+    monkeypatch.setattr(sc, "_report_blocks", boom)
+    with pytest.raises(RuntimeError, match="disk full"):
+        sc.run_scenario(p, out, quiet=True, per_measure=False)
+    after = {q.name: q.read_bytes() for q in out.iterdir() if q.suffix == ".csv"}
+    assert after == before  # the earlier good output is intact
+    assert not [q for q in d.iterdir() if q.name.startswith(".keep")]  # no temporary folder left
+
+
+def test_unknown_site_in_intervention_fails_before_writing(tmp_path):
+    from corridors.scenario import run_scenario
+
+    p = tmp_path / "x.yml"
+    p.write_text(PIPE.format(name="x").replace("zarafshon-nnp", "no-such-place"))
+    with pytest.raises(ConfigError, match=r"interventions\[0\]: site 'no-such-place' is not in the sites file"):
+        run_scenario(p, tmp_path / "out", quiet=True)
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,96 @@
+"""Batch runs on a real Dask LocalCluster (2 worker processes on loopback): one scenario fails, the others finish."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from corridors._errors import ConfigError
+from corridors.batch import run_batch
+
+SMALL = """
+name: {name}
+base:
+  population_units: [4]
+landscape:
+  resolution_m: 20000
+scoring:
+  robustness: {{draws: 50, dispersal_levels: 2}}
+interventions:
+{interventions}
+"""
+
+
+def _scenario(folder: Path, name: str, interventions: str) -> Path:
+    p = folder / f"{name}.yml"
+    p.write_text(textwrap.dedent(SMALL.format(name=name, interventions=interventions)).lstrip())
+    return p
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("batch")
+    files = [
+        _scenario(folder, "zar-base", "  []"),
+        _scenario(
+            folder,
+            "zar-corridor",
+            "  - type: corridor_restoration\n    measure: '5.7'\n    between: [zarafshon-sr, zarafshon-nnp]\n"
+            "    resistance_multiplier: 0.1\n    buffer_m: 20000\n",
+        ),
+        # fails on the worker: the site id exists in no sites file
+        _scenario(folder, "zar-broken", "  - type: reintroduction\n    measure: '2.5'\n    site: nowhere\n    capacity: 20\n"),
+    ]
+    out = folder / "out"
+    return run_batch(files, out, workers=2, quiet=True), out
+
+
+def test_failing_scenario_reports_and_others_finish(batch):
+    result, out = batch
+    by = {o.name: o for o in result.outcomes}
+    assert [o.name for o in result.outcomes] == ["zar-base", "zar-corridor", "zar-broken"]
+    assert by["zar-base"].ok and by["zar-corridor"].ok
+    assert not by["zar-broken"].ok
+    assert "site 'nowhere' is not in the sites file" in by["zar-broken"].error
+    assert not (out / "zar-broken").exists()  # no half folder
+    for name in ("zar-base", "zar-corridor"):
+        folder = out / name
+        assert (folder / "report.html").stat().st_size > 10_000
+        assert (folder / "scenario.gpkg").exists() and (folder / "ec_by_system.csv").exists()
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # no temporary folder left
+
+
+def test_summary_table_and_figure(batch):
+    result, out = batch
+    table = pd.read_csv(out / "batch_summary.csv")
+    assert list(table["scenario"]) == ["zar-base", "zar-corridor", "zar-broken"]
+    assert list(table["status"]) == ["ok", "ok", "failed"]
+    ok = table[table["status"] == "ok"].set_index("scenario")
+    # both run the same baseline landscape: same baseline EC
+    assert ok.loc["zar-base", "ec_base_ha"] == pytest.approx(ok.loc["zar-corridor", "ec_base_ha"])
+    assert ok.loc["zar-base", "ec_change_pct"] == 0
+    assert ok.loc["zar-corridor", "ec_ha"] >= ok.loc["zar-corridor", "ec_base_ha"]
+    assert "nowhere" in table.set_index("scenario").loc["zar-broken", "error"]
+    assert result.figure is not None and result.figure.stat().st_size > 5_000
+    assert result.figure.with_suffix(".svg").exists()
+
+
+def test_invalid_file_fails_alone_without_cluster(tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("name: bad\nlandscape:\n  resolution_m: -5\n")
+    result = run_batch([bad], tmp_path / "out", quiet=True)
+    assert len(result.failed) == 1
+    assert "line 3, key 'landscape.resolution_m'" in result.failed[0].error
+
+
+def test_duplicate_names_and_bad_scheduler(tmp_path):
+    a = _scenario(tmp_path, "same", "  []")
+    b = tmp_path / "other.yml"
+    b.write_text(a.read_text())
+    with pytest.raises(ConfigError, match="also the name of"):
+        run_batch([a, b], tmp_path / "out", quiet=True)
+    with pytest.raises(ConfigError, match="cannot connect"):
+        run_batch([a], tmp_path / "out", scheduler="tcp://127.0.0.1:9", quiet=True, connect_timeout="1s")
