@@ -594,7 +594,7 @@ def along_river_distance(graph: nx.MultiGraph, site_a: str, site_b: str, add_off
     Returns
     -------
     float
-        Metres; ``0.0`` for a site with itself; ``math.inf`` when the two sites
+        Metres; ``0.0`` for a site with itself (offsets or not); ``math.inf`` when the two sites
         lie on different river systems (no water connects them), so that a
         matrix of these values can feed a connectivity graph directly.
 
@@ -605,6 +605,8 @@ def along_river_distance(graph: nx.MultiGraph, site_a: str, site_b: str, add_off
         snapped (the message gives its distance and the tolerance).
     """
     a, b = sorted((_site_node(graph, site_a), _site_node(graph, site_b)))  # same sum order both ways
+    if site_a == site_b:
+        return 0.0
     try:
         d = float(nx.dijkstra_path_length(graph, a, b, weight="length_m"))
     except nx.NetworkXNoPath:

@@ -109,6 +109,9 @@ def test_y_network_distances_match_hand_values(ygraph):
     assert rv.along_river_distance(ygraph, "s1", "s3") == pytest.approx(16000, abs=1e-6)
     assert rv.along_river_distance(ygraph, "s2", "s3") == pytest.approx(13000, abs=1e-6)
     assert rv.along_river_distance(ygraph, "s2", "s2") == 0.0
+    assert rv.along_river_distance(ygraph, "s2", "s2", add_offsets=True) == 0.0
+    m = rv.along_river_distances(ygraph, ["s1", "s2"], add_offsets=True)
+    assert m.loc["s1", "s2"] == pytest.approx(13300, abs=1e-6) and m.loc["s2", "s2"] == 0.0
     assert rv.along_river_distance(ygraph, "s1", "s2", add_offsets=True) == pytest.approx(13000 + 100 + 200, abs=1e-6)
     # Different river systems: no water connects them.
     assert rv.along_river_distance(ygraph, "s1", "s6") == math.inf
