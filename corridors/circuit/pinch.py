@@ -1,0 +1,442 @@
+"""Pinch points of least-cost corridors (Linkage Mapper's Pinchpoint Mapper) and current-flow centrality of a linkage network (Centrality Mapper)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from corridors._errors import DataError
+from corridors.circuit.graph import network_graph
+from corridors.circuit.grid import build_grid_circuit
+from corridors.circuit.modes import pairwise
+from corridors.circuit.solve import DEFAULT_RTOL
+from corridors.raster import Raster
+
+
+@dataclass
+class CorridorCurrent:
+    """Current through one corridor with 1 A flowing from core A to core B.
+
+    Attributes
+    ----------
+    current : Raster
+        Node current (A) on the full grid; NaN outside the corridor and, by
+        default, inside the two cores.
+    voltage : Raster
+        Voltage, core A at ``effective_resistance`` volts, core B at 0.
+    effective_resistance : float
+        Effective resistance between the cores through the corridor, in
+        Circuitscape's units (cell resistances); -1 if the corridor does not
+        join them.
+    """
+
+    current: Raster
+    voltage: Raster
+    effective_resistance: float
+
+
+def _mask_of(corridor: np.ndarray | Raster, shape: tuple[int, int]) -> np.ndarray:
+    if isinstance(corridor, Raster):
+        m = corridor.valid & np.isfinite(corridor.array.astype("float64"))
+    else:
+        m = np.asarray(corridor)
+        m = m.astype(bool) if m.dtype == bool else np.isfinite(m.astype("float64")) & (m.astype("float64") != 0)
+    if m.shape != shape:
+        raise DataError(f"corridor mask shape {m.shape} differs from the resistance grid {shape}; use the same grid.")
+    return m
+
+
+def corridor_current(
+    resistance: Raster,
+    corridor: np.ndarray | Raster,
+    core_a: np.ndarray,
+    core_b: np.ndarray,
+    *,
+    four_neighbors: bool = False,
+    avg_resistances: bool = False,
+    mask_cores: bool = True,
+    solver: str = "amg",
+    rtol: float = DEFAULT_RTOL,
+) -> CorridorCurrent:
+    """Run Circuitscape pairwise between two cores inside one corridor (one Pinchpoint Mapper linkage).
+
+    As Linkage Mapper does: the resistance raster is clipped to the corridor
+    (plus the two cores), the cores are focal regions (each short-circuited
+    into one node), and 1 A is driven from A to B. The current map shows the
+    pinch points: cells where the current crowds through a narrow passage.
+    Only the bounding window of corridor and cores is solved.
+
+    Parameters
+    ----------
+    resistance : Raster
+        Resistance per cell (> 0; no data impassable).
+    corridor : numpy.ndarray or Raster
+        Boolean mask, or a raster whose finite cells are the corridor (e.g. a
+        truncated normalized least-cost corridor of :mod:`corridors.lcp`).
+    core_a, core_b : numpy.ndarray of bool
+        The two cores' cells on the resistance grid.
+    four_neighbors, avg_resistances
+        Circuitscape's connection scheme (Linkage Mapper uses 8 neighbours
+        and average conductance, Circuitscape's defaults).
+    mask_cores : bool, default True
+        Leave core cells out of the current map (they carry the full 1 A and
+        would hide the corridor).
+    solver, rtol
+        See :func:`corridors.circuit.modes.pairwise`.
+
+    Returns
+    -------
+    CorridorCurrent
+
+    Raises
+    ------
+    DataError
+        If the masks do not fit the grid, are empty, or the cores overlap.
+    """
+    shape = resistance.shape
+    corr = _mask_of(corridor, shape)
+    a = np.asarray(core_a, dtype=bool)
+    b = np.asarray(core_b, dtype=bool)
+    if a.shape != shape or b.shape != shape:
+        raise DataError(f"core masks {a.shape} / {b.shape} differ from the resistance grid {shape}; rasterize them on it.")
+    valid = resistance.valid
+    if not (a & valid).any() or not (b & valid).any():
+        raise DataError("corridor_current: a core has no cell with a resistance; check the cores lie on the resistance grid.")
+    if (a & b).any():
+        raise DataError("corridor_current: the two cores share cells; give disjoint cores (their resistance is 0).")
+    keep = (corr | a | b) & valid
+    rows, cols = np.nonzero(keep)
+    r0, r1 = max(rows.min() - 1, 0), min(rows.max() + 2, shape[0])
+    c0, c1 = max(cols.min() - 1, 0), min(cols.max() + 2, shape[1])
+    win = (slice(r0, r1), slice(c0, c1))
+    sub = np.where(keep[win], resistance.array[win].astype("float64"), np.nan)
+    t = resistance.transform @ resistance.transform.translation(c0, r0)
+    hab = Raster(sub, t, resistance.crs, None, resistance.label)
+    focal = np.zeros(sub.shape, dtype=np.int64)
+    focal[a[win] & keep[win]] = 1
+    focal[b[win] & keep[win]] = 2
+    gc = build_grid_circuit(hab, focal, four_neighbors=four_neighbors, avg_resistances=avg_resistances, solver=solver, n_vectors=2)
+    volts: dict[str, np.ndarray] = {}
+
+    def grab(ij, v, cur):
+        volts["v"], volts["c"] = v, cur
+
+    res = pairwise(gc.graph, gc.focal_nodes, gc.focal_ids, solver=solver, rtol=rtol, currents=True, on_pair=grab)
+    cur_full = np.full(shape, np.nan)
+    volt_full = np.full(shape, np.nan)
+    on = gc.graph.nodemap >= 0
+    if "v" in volts:
+        cw = gc.graph.cell_values(volts["c"], fill=np.nan)
+        vw = gc.graph.cell_values(volts["v"], fill=np.nan)
+    else:
+        cw = np.where(on, 0.0, np.nan)
+        vw = np.where(on, 0.0, np.nan)
+    if mask_cores:
+        cw[(a | b)[win]] = np.nan
+    cur_full[win] = cw
+    volt_full[win] = vw
+    return CorridorCurrent(
+        current=resistance.replace(cur_full, nodata=None, name="current"),
+        voltage=resistance.replace(volt_full, nodata=None, name="voltage"),
+        effective_resistance=float(res.resistances[0, 1]),
+    )
+
+
+@dataclass
+class PinchResult:
+    """Pinch points of every linkage.
+
+    Attributes
+    ----------
+    current : Raster
+        Current of every corridor mosaicked by maximum (1 A per corridor);
+        NaN outside the corridors.
+    table : pandas.DataFrame
+        One row per linkage: ``core_a``, ``core_b``, ``cwd_m`` (if known),
+        ``eff_resist`` (Circuitscape units, -1 if the corridor does not join
+        the cores), ``cwd_to_eff_resist`` (Linkage Mapper's ratio),
+        ``max_current`` (A, the worst pinch) and ``corridor_cells``.
+    per_linkage : dict
+        (core_a, core_b) -> CorridorCurrent.
+    """
+
+    current: Raster
+    table: pd.DataFrame
+    per_linkage: dict[tuple[str, str], CorridorCurrent] = field(default_factory=dict, repr=False)
+
+
+def pinch_points(
+    linkages: Any,
+    *,
+    cutoff_m: float | None = ...,  # type: ignore[assignment]
+    four_neighbors: bool = False,
+    avg_resistances: bool = False,
+    solver: str = "amg",
+    rtol: float = DEFAULT_RTOL,
+    keep_per_linkage: bool = False,
+) -> PinchResult:
+    """Pinch points of the least-cost corridors of a linkage run (Linkage Mapper's Pinchpoint Mapper).
+
+    For each linkage the normalized least-cost corridor is cut at
+    ``cutoff_m`` (Linkage Mapper's "CWD cutoff distance"), and
+    :func:`corridor_current` drives 1 A between its two cores inside it. The
+    per-corridor current maps are mosaicked by maximum; the table holds each
+    linkage's effective resistance and Linkage Mapper's CWD : effective
+    resistance ratio.
+
+    Parameters
+    ----------
+    linkages : corridors.lcp.LinkageResult
+        Anything with ``resistance`` (Raster), ``cores`` (GeoDataFrame with
+        ``core_id``), ``linkages`` (``core_a``, ``core_b``, optionally
+        ``cwd_m``) and ``corridor(a, b, truncate_m)`` returning the
+        normalized corridor Raster.
+    cutoff_m : float or None, optional
+        Corridor width in cost-weighted metres; default the run's truncation;
+        None for the whole landscape.
+    four_neighbors, avg_resistances, solver, rtol
+        As in :func:`corridor_current`.
+    keep_per_linkage : bool, default False
+        Keep each linkage's current and voltage rasters in ``per_linkage``.
+
+    Returns
+    -------
+    PinchResult
+    """
+    from corridors.lcp import source_cells
+
+    resistance: Raster = linkages.resistance
+    shape = resistance.shape
+    masks: dict[str, np.ndarray] = {}
+    for cid, geom in zip(linkages.cores["core_id"], linkages.cores.geometry):
+        m = np.zeros(shape[0] * shape[1], dtype=bool)
+        m[source_cells(resistance, geom, label=f"core {cid}")] = True
+        masks[str(cid)] = m.reshape(shape)
+    mosaic = np.full(shape, np.nan)
+    rows = []
+    per: dict[tuple[str, str], CorridorCurrent] = {}
+    kwargs = {} if cutoff_m is ... else {"truncate_m": cutoff_m}
+    for _, link in linkages.linkages.iterrows():
+        a, b = str(link["core_a"]), str(link["core_b"])
+        corr = linkages.corridor(a, b, **kwargs)
+        cc = corridor_current(resistance, corr, masks[a], masks[b], four_neighbors=four_neighbors,
+                              avg_resistances=avg_resistances, solver=solver, rtol=rtol)
+        np.fmax(mosaic, cc.current.array, out=mosaic)
+        cwd = float(link["cwd_m"]) if "cwd_m" in link.index else np.nan
+        er = cc.effective_resistance
+        rows.append({
+            "core_a": a, "core_b": b, "cwd_m": cwd, "eff_resist": er,
+            "cwd_to_eff_resist": cwd / er if er > 0 else np.nan,
+            "max_current": float(np.nanmax(cc.current.array)) if np.isfinite(cc.current.array).any() else 0.0,
+            "corridor_cells": int(np.isfinite(corr.array.astype("float64")).sum()),
+        })
+        if keep_per_linkage:
+            per[(a, b)] = cc
+    table = pd.DataFrame(rows, columns=["core_a", "core_b", "cwd_m", "eff_resist", "cwd_to_eff_resist", "max_current", "corridor_cells"])
+    return PinchResult(current=resistance.replace(mosaic, nodata=None, name="pinch points"), table=table, per_linkage=per)
+
+
+def centrality(
+    node_a: Sequence[str],
+    node_b: Sequence[str],
+    resistance: Sequence[float],
+    nodes: Sequence[str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Current-flow centrality of a network (Linkage Mapper's Centrality Mapper).
+
+    Linkage Mapper runs Circuitscape in network pairwise mode with every
+    core as a focal node and takes the cumulative current through each core
+    and each link (1 A between every pair) as ``CF_Central``. That is what
+    ``cf_central`` holds. A core is the source or the ground of the ``k - 1``
+    pairs it belongs to (``k`` cores in its component) and carries 1 A in
+    each; ``cf_betweenness = cf_central - (k - 1)`` leaves only the current it
+    passes on for others, which equals networkx's unnormalized
+    ``current_flow_betweenness_centrality``.
+
+    Parameters
+    ----------
+    node_a, node_b : sequence of str
+        Ends of each link.
+    resistance : sequence of float
+        Link resistances (Linkage Mapper uses the cost-weighted distance).
+    nodes : sequence of str, optional
+        All nodes, so that isolated ones are listed with 0.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        Nodes (``node``, ``cf_central``, ``cf_betweenness``, ``component``) and
+        links (``node_a``, ``node_b``, ``resistance``, ``cf_central``).
+    """
+    a = np.asarray([str(x) for x in node_a], dtype=object)
+    b = np.asarray([str(x) for x in node_b], dtype=object)
+    r = np.asarray(resistance, dtype="float64")
+    all_nodes = sorted(set(a) | set(b) | set(str(n) for n in (nodes if nodes is not None else [])))
+    if len(a) == 0:
+        n_df = pd.DataFrame({"node": all_nodes, "cf_central": 0.0, "cf_betweenness": 0.0, "component": range(len(all_nodes))})
+        return n_df, pd.DataFrame(columns=["node_a", "node_b", "resistance", "cf_central"])
+    g = network_graph(a.astype(str), b.astype(str), r, is_resistance=True, label="linkage network")
+    names = [str(x) for x in g.names]
+    bi, bj, gb = g.branches()
+    cum_branch = np.zeros(len(bi))
+
+    def on_pair(ij, v, cur):
+        cum_branch[:] += np.abs(gb * (v[bi] - v[bj]))
+
+    res = pairwise(g, np.arange(g.n_nodes), names, currents=True, on_pair=on_pair, solver="direct")
+    labels = g.components
+    k = np.bincount(labels)[labels]
+    central = dict(zip(names, res.cum_current))
+    bt = res.cum_current - (k - 1)
+    bt[np.abs(bt) < 1e-9 * np.maximum(k, 1)] = 0.0  # round-off of "no current passed on"
+    between = dict(zip(names, bt))
+    comp = dict(zip(names, labels))
+    n_df = pd.DataFrame({
+        "node": all_nodes,
+        "cf_central": [float(central.get(n, 0.0)) for n in all_nodes],
+        "cf_betweenness": [float(between.get(n, 0.0)) for n in all_nodes],
+        "component": [int(comp.get(n, -1)) for n in all_nodes],
+    })
+    by_pair = {frozenset((names[i], names[j])): c for i, j, c in zip(bi, bj, cum_branch)}
+    l_df = pd.DataFrame({"node_a": a, "node_b": b, "resistance": r,
+                         "cf_central": [float(by_pair.get(frozenset((x, y)), 0.0)) for x, y in zip(a, b)]})
+    return n_df, l_df
+
+
+def linkage_centrality(linkages: Any, weight: str = "cwd_m") -> tuple[Any, Any]:
+    """Centrality Mapper on a linkage run: cores and linkages with ``cf_central`` (and ``cf_betweenness`` for cores).
+
+    Parameters
+    ----------
+    linkages : corridors.lcp.LinkageResult
+        Anything with ``cores`` (``core_id``) and ``linkages`` (``core_a``,
+        ``core_b`` and the ``weight`` column) GeoDataFrames.
+    weight : str, default 'cwd_m'
+        Link resistance column: Linkage Mapper's default is the cost-weighted
+        distance; ``eff_resist`` from :func:`pinch_points` also works.
+
+    Returns
+    -------
+    (GeoDataFrame, GeoDataFrame)
+        Copies of the cores and linkages with the centrality columns.
+    """
+    links = linkages.linkages
+    if weight not in links.columns:
+        raise DataError(f"linkages: no column {weight!r} to use as link resistance; choose one of {', '.join(map(str, links.columns))}.")
+    w = links[weight].astype(float).to_numpy()
+    if np.any(~(w > 0)):
+        bad = links.iloc[int(np.argmax(~(w > 0)))]
+        raise DataError(f"linkage {bad['core_a']}-{bad['core_b']}, field {weight!r}: {bad[weight]!r} is not a positive resistance.")
+    n_df, l_df = centrality(links["core_a"], links["core_b"], w, nodes=linkages.cores["core_id"].astype(str))
+    cores = linkages.cores.copy()
+    cores = cores.merge(n_df.rename(columns={"node": "core_id"}), on="core_id", how="left")
+    out_links = links.copy()
+    out_links["cf_central"] = l_df["cf_central"].to_numpy()
+    return cores, out_links
+
+
+def plot_pinch_points(result: PinchResult, linkages: Any = None, ax: Any = None, bounds: Sequence[float] | None = None,
+                      title: str | None = None) -> tuple[Any, Any]:
+    """Map the pinch-point current over the programme base map.
+
+    Parameters
+    ----------
+    result : PinchResult
+    linkages : LinkageResult, optional
+        Draws its cores and least-cost paths on top.
+    ax : matplotlib Axes, optional
+    bounds : (left, bottom, right, top), optional
+        Frame in working-CRS metres; default the corridors' extent plus 100 km.
+    title : str, optional
+
+    Returns
+    -------
+    (Figure, Axes)
+    """
+    import matplotlib.colors as mcolors
+
+    from corridors import plot
+
+    m = result.current
+    arr = np.ma.masked_invalid(m.array)
+    if bounds is None:
+        fin = np.isfinite(m.array)
+        if fin.any():
+            rr, cc = np.nonzero(fin)
+            x0, y1 = m.transform * (cc.min(), rr.min())
+            x1, y0 = m.transform * (cc.max() + 1, rr.max() + 1)
+            pad = 100_000.0
+            bounds = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+        else:
+            bounds = m.bounds
+    fig, ax = plot.base_map(ax=ax, bounds=bounds)
+    left, bottom, right, top = m.bounds
+    # Below 1 mA of the 1 A the current is negligible (dead ends beyond the cores): leave it out.
+    vmin = 1e-3
+    arr = np.ma.masked_less(arr, vmin)
+    im = ax.imshow(arr, extent=(left, right, bottom, top), cmap="inferno", norm=mcolors.LogNorm(vmin=vmin, vmax=1.0),
+                   zorder=plot.STYLE["z"]["overlay"], interpolation="nearest", alpha=0.9)
+    if linkages is not None:
+        linkages.cores.plot(ax=ax, facecolor="#1b7837", edgecolor="#00441b", linewidth=0.6, alpha=0.8,
+                            zorder=plot.STYLE["z"]["overlay"] + 1)
+        if len(linkages.linkages):
+            linkages.linkages.plot(ax=ax, color="#4eb3d3", linewidth=0.6, linestyle="--", zorder=plot.STYLE["z"]["overlay"] + 2)
+    cb = fig.colorbar(im, ax=ax, shrink=0.5, pad=0.01)
+    cb.set_label("current (A) with 1 A between the corridor's two cores; bright = pinch point", fontsize=plot.STYLE["font_size"])
+    cb.ax.tick_params(labelsize=plot.STYLE["font_size"])
+    if title:
+        ax.set_title(title, fontsize=plot.STYLE["font_size"] + 2)
+    return fig, ax
+
+
+def plot_centrality(cores: Any, links: Any, ax: Any = None, bounds: Sequence[float] | None = None,
+                    title: str | None = None) -> tuple[Any, Any]:
+    """Map current-flow centrality over the programme base map: link width and core size by ``cf_central``.
+
+    Parameters
+    ----------
+    cores, links : GeoDataFrame
+        The outputs of :func:`linkage_centrality` (links drawn as their geometry, e.g. least-cost paths).
+    ax : matplotlib Axes, optional
+    bounds : (left, bottom, right, top), optional
+        Default: the cores' extent plus 150 km.
+    title : str, optional
+
+    Returns
+    -------
+    (Figure, Axes)
+    """
+    import matplotlib
+    import matplotlib.cm as cm
+    import matplotlib.colors as mcolors
+
+    from corridors import plot
+
+    if bounds is None:
+        x0, y0, x1, y1 = cores.total_bounds
+        bounds = (x0 - 150_000, y0 - 150_000, x1 + 150_000, y1 + 150_000)
+    fig, ax = plot.base_map(ax=ax, bounds=bounds)
+    z = plot.STYLE["z"]["overlay"]
+    vmax = float(max(links["cf_central"].max() if len(links) else 1.0, 1e-9))
+    norm = mcolors.Normalize(vmin=0, vmax=vmax)
+    cmap = matplotlib.colormaps["viridis"]
+    for _, r in links.iterrows():
+        w = 0.6 + 3.4 * r["cf_central"] / vmax
+        ax.plot(*r.geometry.xy, color=cmap(norm(r["cf_central"])), linewidth=w, zorder=z + 1, solid_capstyle="round")
+    cent = cores.geometry.representative_point()
+    size = 15 + 120 * cores["cf_central"].fillna(0) / max(float(cores["cf_central"].max()), 1e-9)
+    ax.scatter(cent.x, cent.y, s=size, c="#d95f0e", edgecolor="#7f2704", linewidth=0.6, zorder=z + 2)
+    for x, y, name, v in zip(cent.x, cent.y, cores["core_id"], cores["cf_central"]):
+        ax.annotate(f"{name} ({v:.1f})", (x, y), xytext=(4, 4), textcoords="offset points", fontsize=plot.STYLE["font_size"],
+                    zorder=plot.STYLE["z"]["labels"], path_effects=plot._halo())
+    sm = cm.ScalarMappable(norm=norm, cmap=cmap)
+    cb = fig.colorbar(sm, ax=ax, shrink=0.5, pad=0.01)
+    cb.set_label("link current-flow centrality (cumulative A, 1 A between every pair of cores)", fontsize=plot.STYLE["font_size"])
+    cb.ax.tick_params(labelsize=plot.STYLE["font_size"])
+    if title:
+        ax.set_title(title, fontsize=plot.STYLE["font_size"] + 2)
+    return fig, ax
