@@ -472,7 +472,10 @@ def build_resistance(
         lut[code] = t.classes[name].resistance
     res = lut[codes]
     bmask, ids = build_border_ids(classes, t)
-    bvals = np.array([np.nan] + [t.borders.get(i, t.borders["default"]) for i in ids], dtype="float32")
+    # One crossing costs about value x border_width_m whatever the cell size: a strip one cell wide
+    # (border narrower than a cell) gets value x width / cell; a wider strip is buffered to the width.
+    scale = min(1.0, t.zones.border_width_m / classes.cellsize) if t.zones.border_width_m > 0 else 1.0
+    bvals = np.array([np.nan] + [t.borders.get(i, t.borders["default"]) * scale for i in ids], dtype="float32")
     on_border = (bmask > 0) & (codes > 0)
     res[on_border] = np.maximum(res[on_border], bvals[bmask[on_border]])
     return Raster(res, classes.transform, classes.crs, None, "resistance")

@@ -126,7 +126,10 @@ def test_border_override_changes_only_that_border(classes, table):
     tkm_uzb = bmask == ids.index("TKM-UZB") + 1
     assert changed.any()
     assert not (changed & ~tkm_uzb).any()
-    assert np.all(base.array[tkm_uzb & (classes.array > 0)] >= table.borders["TKM-UZB"])
+    # a crossing costs value x border_width_m at any cell size: the one-cell strip holds value x width / cell
+    scaled = table.borders["TKM-UZB"] * table.zones.border_width_m / RES
+    assert np.all(base.array[tkm_uzb & (classes.array > 0)] >= scaled)
+    assert base.array[tkm_uzb & (classes.array > 0)].min() == pytest.approx(scaled)
     # opened: the border cells fall back to their land class
     assert opened.array[tkm_uzb & (classes.array > 0)].max() <= table.classes["lake"].resistance
 
