@@ -15,6 +15,7 @@ from corridors import settings
 from corridors._errors import ConfigError, DataError
 from corridors.network.graph import HabitatGraph, build_graph, dispersal_k, link_probability
 from corridors.network.sources import AlongRiver, LinkSource, StraightLine
+from corridors.network.metrics import Connectivity
 from corridors.network.whatif import Candidate
 
 #: Kinds of site that are habitat nodes of the programme graph.
@@ -464,3 +465,122 @@ def corridor_candidates(
                              {"end_a": spec.end_a, "end_b": spec.end_b, "corridor_distance_m": d, "distance_from": how,
                               "added_nodes": ";".join(map(str, enodes.index))}))
     return out
+
+
+@dataclass
+class ProgrammeAnalysis:
+    """Everything ``corridors network`` computes on the programme's populations.
+
+    Attributes
+    ----------
+    graph : HabitatGraph
+        All populations (every river system).
+    connectivity : Connectivity
+        Metrics of the whole graph; ``connectivity.nodes`` also has
+        ``dPC_system`` and ``dIIC_system``: the node's importance within
+        its own river system's graph.
+    systems : pandas.DataFrame
+        One summary row per river system (PC, EC, IIC... of its subgraph).
+    ranking : pandas.DataFrame or None
+        Candidate sites and programme corridors ranked by EC gain.
+    borders : pandas.DataFrame or None
+        EC loss per border when its crossings are fenced (``fence_factor``).
+    candidates : GeoDataFrame
+        The located candidate sites (with their ``rank``).
+    unresolved : list of str
+        Candidate sites that have no location (the programme's footnotes).
+    corridors : GeoDataFrame
+        The corridors tested, as straight lines between their ends, with their rank.
+    """
+
+    graph: HabitatGraph
+    connectivity: Connectivity
+    systems: pd.DataFrame
+    ranking: pd.DataFrame | None
+    borders: pd.DataFrame | None
+    candidates: gpd.GeoDataFrame
+    unresolved: list[str]
+    corridors: gpd.GeoDataFrame
+
+
+def analyse_programme(
+    source: str | LinkSource = "river",
+    sites: gpd.GeoDataFrame | None = None,
+    capacity: str = "area",
+    *,
+    median_dispersal_m: float = DEFAULT_MEDIAN_DISPERSAL_M,
+    max_distance_m: float | None = None,
+    permeability: Mapping[str, float] | None = None,
+    landscape_area: float | None = None,
+    corridor_factor: float = DEFAULT_CORRIDOR_FACTOR,
+    fence_factor: float = 0.0,
+    whatif: bool = True,
+    link_metrics: bool = True,
+    quiet: bool = True,
+) -> ProgrammeAnalysis:
+    """The programme's habitat network: graph, metrics per graph and per river system, what-if ranking, fence losses.
+
+    Parameters
+    ----------
+    source : 'river', 'straight' or LinkSource, default 'river'
+    sites : GeoDataFrame, optional
+        Default the bundled sites.
+    capacity : str, default 'area'
+        See :func:`site_capacity`.
+    median_dispersal_m : float, default 25 km
+        p = 0.5 at this distance (see :data:`DEFAULT_MEDIAN_DISPERSAL_M`).
+    max_distance_m : float, optional
+        Links longer than this are dropped.
+    permeability : mapping of str to float, optional
+        Per-border factors (measure 1.3).
+    landscape_area : float, optional
+        A_L (ha for capacity 'area'); default the total capacity.
+    corridor_factor : float, default 0.5
+        Effective-distance multiplier of a programme corridor.
+    fence_factor : float, default 0
+        Permeability multiplier of a fenced border in the fence losses.
+    whatif : bool, default True
+        Rank candidate sites and corridors.
+    link_metrics : bool, default True
+        dPC / dIIC of each link.
+    quiet : bool, default True
+
+    Returns
+    -------
+    ProgrammeAnalysis
+    """
+    from corridors.network.metrics import connectivity
+    from corridors.network.whatif import border_losses, rank_candidates
+
+    s = _sites(sites)
+    g = programme_graph(source, s, capacity, median_dispersal_m=median_dispersal_m, max_distance_m=max_distance_m,
+                        permeability=permeability, landscape_area=landscape_area)
+    conn = connectivity(g, links=link_metrics, quiet=quiet)
+    rows = []
+    conn.nodes["dPC_system"] = np.nan
+    conn.nodes["dIIC_system"] = np.nan
+    for name, sub in by_river_system(g).items():
+        c = connectivity(sub, betweenness=False, quiet=True)
+        rows.append(c.summary)
+        conn.nodes.loc[c.nodes.index, "dPC_system"] = c.nodes["dPC"]
+        conn.nodes.loc[c.nodes.index, "dIIC_system"] = c.nodes["dIIC"]
+    systems = pd.DataFrame(rows)
+    cands = candidate_nodes(s, capacity)
+    ranking = None
+    lines = gpd.GeoDataFrame({"key": [], "rank": []}, geometry=[], crs=settings.WORKING_CRS)
+    if whatif:
+        items = site_candidates(g, cands) if len(cands) else []
+        items += corridor_candidates(g, programme_corridor_specs(), s, factor=corridor_factor, capacity=capacity)
+        ranking = rank_candidates(g, items)
+        if len(cands):
+            cands = cands.assign(rank=ranking["rank"].reindex(cands.index).to_numpy(), dEC=ranking["dEC"].reindex(cands.index).to_numpy())
+        by_id = s.to_crs(settings.WORKING_CRS).set_index(s["id"].astype(str).to_numpy())
+        corr = ranking[ranking["kind"] == "corridor"]
+        if len(corr):
+            geoms = [shapely.LineString([by_id.geometry.loc[a].representative_point(), by_id.geometry.loc[b].representative_point()])
+                     for a, b in zip(corr["end_a"], corr["end_b"])]
+            lines = gpd.GeoDataFrame({"key": corr.index.to_numpy(), "name": corr["name"].to_numpy(), "rank": corr["rank"].to_numpy(),
+                                      "dEC": corr["dEC"].to_numpy(), "dEC_pct": corr["dEC_pct"].to_numpy()},
+                                     geometry=geoms, crs=settings.WORKING_CRS)
+    fences = border_losses(g, factor=fence_factor) if len(g.links) else None
+    return ProgrammeAnalysis(g, conn, systems, ranking, fences, cands, cands.attrs.get("unresolved", []), lines)

@@ -1,0 +1,181 @@
+"""The ``corridors network`` command: the habitat-connectivity graph, its Conefor metrics and what-if gains."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from corridors._errors import ConfigError
+
+
+def _permeability(values: tuple[str, ...]) -> dict[str, float]:
+    from corridors.borders import border_id
+
+    out: dict[str, float] = {}
+    for v in values:
+        key, sep, num = v.partition("=")
+        parts = key.strip().upper().split("-")
+        if not sep or len(parts) != 2 or not all(len(p) == 3 for p in parts):
+            raise ConfigError(f"--permeability {v!r}: write BORDER=FACTOR with a border id of two ISO3 codes, e.g. TKM-UZB=0.3.")
+        try:
+            f = float(num)
+        except ValueError:
+            raise ConfigError(f"--permeability {v!r}: the factor must be a number in [0, 1], e.g. TKM-UZB=0.3.") from None
+        out[border_id(*parts)] = f
+    return out
+
+
+def _resistance(kind: str, nodes, resolution_km: float):
+    from corridors.landscape import bounds_around, build_resistance
+    from corridors.network.sources import EffectiveResistance, LeastCost
+
+    r = build_resistance(bounds=bounds_around(nodes, 150_000.0), resolution=resolution_km * 1000.0)
+    return LeastCost(r) if kind == "lcp" else EffectiveResistance(r)
+
+
+@click.command("network")
+@click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/network"), show_default=True,
+              help="Output folder: network.gpkg, network_*.csv, network_provenance.json, network_map.png/.svg.")
+@click.option("--sites", "sites_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Sites file of the data/sites.geojson schema; default: the bundled sites.")
+@click.option("--source", type=click.Choice(["river", "straight", "lcp", "circuit"]), default="river", show_default=True,
+              help="Link distances: along the rivers (reach links), straight line, least-cost distance or effective "
+                   "resistance on the bundled resistance surface.")
+@click.option("--capacity", default="area", show_default=True,
+              help="Node capacity: 'area' (ha: stated area, polygon, or precision circle - a placeholder), 'equal', "
+                   "or a numeric column of the sites.")
+@click.option("--median-dispersal-km", type=click.FloatRange(min=0, min_open=True), default=25.0, show_default=True,
+              help="Distance at which the dispersal probability is 0.5 (p = exp(-k d)); in cost-km for lcp, scaled ohms for circuit.")
+@click.option("--max-distance-km", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Drop links longer than this.")
+@click.option("--permeability", multiple=True, metavar="BORDER=FACTOR",
+              help="Multiply the probability of links crossing a border, e.g. TKM-UZB=0.3 (measure 1.3). Repeatable.")
+@click.option("--landscape-area", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="A_L for PC and IIC, in capacity units (default: the total capacity).")
+@click.option("--corridor-factor", type=click.FloatRange(min=0, max=1, min_open=True), default=0.5, show_default=True,
+              help="A programme corridor multiplies the effective distance between its ends by this.")
+@click.option("--fence-factor", type=click.FloatRange(min=0, max=1), default=0.0, show_default=True,
+              help="Permeability of a fenced border in the border-loss table (0 closes it).")
+@click.option("--resolution-km", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
+              help="Cell size of the resistance surface for --source lcp/circuit.")
+@click.option("--no-whatif", is_flag=True, help="Skip the ranking of candidate sites and corridors.")
+@click.option("--no-map", is_flag=True, help="Skip the map.")
+@click.option("--conefor-nodes", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Analyse a Conefor project instead: node file ('id attribute' per line).")
+@click.option("--conefor-links", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Conefor connection file ('id id distance' or 'id id probability' per line).")
+@click.option("--conefor-kind", type=click.Choice(["distance", "probability"]), default="distance", show_default=True,
+              help="What the third column of the connection file holds (distances in the unit of --median-dispersal-km x 1000).")
+@click.option("--export-conefor", is_flag=True, help="Also write the graph as Conefor node and connection files.")
+@click.pass_context
+def network_cmd(
+    ctx: click.Context, outdir: Path, sites_path: Path | None, source: str, capacity: str, median_dispersal_km: float,
+    max_distance_km: float | None, permeability: tuple[str, ...], landscape_area: float | None, corridor_factor: float,
+    fence_factor: float, resolution_km: float, no_whatif: bool, no_map: bool, conefor_nodes: Path | None,
+    conefor_links: Path | None, conefor_kind: str, export_conefor: bool,
+) -> None:
+    """Habitat-connectivity graph and its metrics (Conefor's IIC, PC, EC, dPC fractions, BC/BCPC) with what-if gains.
+
+    On the bundled data: nodes are the programme's subpopulations and
+    protected areas (free-ranging groups), linked along the rivers; metrics
+    for the whole graph and per river system; candidate sites and the
+    programme's corridors ranked by EC gain; EC loss per fenced border; a
+    map (nodes sized by dPC, links shaded by probability). With
+    --conefor-nodes/--conefor-links: the metrics of your Conefor project.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from corridors import plot
+    from corridors.network import connectivity, read_conefor, write_conefor
+    from corridors.network.export import plot_network, write_results
+
+    quiet = bool((ctx.find_root().obj or {}).get("quiet"))
+    console = Console(quiet=quiet, width=None if sys.stdout.isatty() else 120)
+    perm = _permeability(permeability)
+    max_m = max_distance_km * 1000.0 if max_distance_km is not None else None
+    params = {"source": source, "capacity": capacity, "median_dispersal_m": median_dispersal_km * 1000.0,
+              "max_distance_m": max_m, "permeability": perm, "landscape_area": landscape_area,
+              "corridor_factor": corridor_factor, "fence_factor": fence_factor}
+
+    if (conefor_nodes is None) != (conefor_links is None):
+        raise ConfigError("give both --conefor-nodes and --conefor-links (a Conefor project is a node file and a connection file).")
+    if conefor_nodes is not None:
+        kw = {"landscape_area": landscape_area}
+        if conefor_kind == "distance":
+            kw.update(median_dispersal_m=median_dispersal_km * 1000.0, max_distance_m=max_m)
+        g = read_conefor(conefor_nodes, conefor_links, kind=conefor_kind, **kw)
+        conn = connectivity(g, links=True, quiet=quiet)
+        files = write_results(outdir, g, conn, params={**params, "conefor_nodes": str(conefor_nodes),
+                                                        "conefor_links": str(conefor_links), "conefor_kind": conefor_kind})
+        _print_summary(console, [conn.summary], Table)
+        _print_top(console, conn.nodes, Table)
+        console.print(f"wrote {', '.join(str(p) for p in files.values())}")
+        return
+
+    from corridors.network.programme import analyse_programme
+    from corridors.sites import load_sites
+
+    sites = load_sites(sites_path) if sites_path is not None else load_sites()
+    src: object = source
+    if source in ("lcp", "circuit"):
+        from corridors.network.programme import population_nodes
+
+        src = _resistance(source, population_nodes(sites, capacity), resolution_km)
+    a = analyse_programme(
+        src, sites, capacity, median_dispersal_m=median_dispersal_km * 1000.0, max_distance_m=max_m, permeability=perm,
+        landscape_area=landscape_area, corridor_factor=corridor_factor, fence_factor=fence_factor, whatif=not no_whatif,
+        quiet=quiet,
+    )
+    extra = {}
+    if len(a.candidates):
+        extra["candidates"] = a.candidates.reset_index()
+    if len(a.corridors):
+        extra["corridors"] = a.corridors
+    files = write_results(outdir, a.graph, a.connectivity, ranking=a.ranking, borders=a.borders, systems=a.systems,
+                          extra_layers=extra, params={**params, "unresolved_candidates": a.unresolved})
+    if export_conefor:
+        write_conefor(a.graph, outdir / "conefor_nodes.txt", outdir / "conefor_links.txt")
+        files["conefor"] = outdir / "conefor_links.txt"
+    if not no_map:
+        fig = plot_network(a.graph, a.connectivity, candidates=a.candidates)
+        files.update({f"map_{p.suffix[1:]}": p for p in plot.save_figure(fig, outdir / "network_map")})
+    _print_summary(console, [a.connectivity.summary, *a.systems.to_dict("records")], Table)
+    _print_top(console, a.connectivity.nodes, Table)
+    if a.ranking is not None:
+        t = Table(title="What-if: candidate sites and programme corridors ranked by EC gain")
+        for col in ("rank", "id", "kind", "measures", "dEC", "dEC %", "links"):
+            t.add_column(col, justify="right" if col in ("rank", "dEC", "dEC %", "links") else "left")
+        for cid, r in a.ranking.head(12).iterrows():
+            nl = r.get("n_links")
+            t.add_row(str(r["rank"]), str(cid), r["kind"], ";".join(r["measures"]), f"{r['dEC']:,.0f}", f"{r['dEC_pct']:.2f}",
+                      "" if nl is None or nl != nl else str(int(nl)))
+        console.print(t)
+    if a.unresolved:
+        console.print(f"not ranked (no location, programme footnotes 4-6): {', '.join(a.unresolved)}")
+    if capacity == "area":
+        console.print("note: capacity 'area' uses precision circles where no area is known: a placeholder; "
+                      "use --capacity with surveyed areas or counts for decisions.")
+    console.print(f"wrote {len(files)} files to {outdir}")
+
+
+def _print_summary(console, rows, Table) -> None:
+    t = Table(title="Connectivity (Conefor definitions)")
+    for col in ("graph", "nodes", "links", "components", "capacity", "EC(PC)", "PC", "IIC"):
+        t.add_column(col, justify="left" if col == "graph" else "right")
+    for s in rows:
+        t.add_row(str(s.get("name") or "graph"), str(s["n_nodes"]), str(s["n_links"]), str(s["n_components"]),
+                  f"{s['total_capacity']:,.0f}", f"{s['EC_PC']:,.0f}", f"{s['PC']:.4f}", f"{s.get('IIC', float('nan')):.4f}")
+    console.print(t)
+
+
+def _print_top(console, nodes, Table, n: int = 10) -> None:
+    t = Table(title=f"Top {n} nodes by dPC (% loss of PC if removed)")
+    for col in ("node", "dPC", "intra", "flux", "connector", "dIIC", "BCPC"):
+        t.add_column(col, justify="left" if col == "node" else "right")
+    for nid, r in nodes.sort_values("dPC", ascending=False).head(n).iterrows():
+        t.add_row(str(nid), f"{r['dPC']:.2f}", f"{r['dPCintra']:.2f}", f"{r['dPCflux']:.2f}", f"{r['dPCconnector']:.2f}",
+                  f"{r.get('dIIC', float('nan')):.2f}", f"{r.get('BCPC', float('nan')):.3g}")
+    console.print(t)
