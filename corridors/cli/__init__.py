@@ -56,3 +56,5 @@ main.add_command(run_cmd, "run")
 main.add_command(batch_cmd, "batch")
 from corridors.cli.circuit import circuit_cmd  # noqa: E402
 main.add_command(circuit_cmd, "circuit")
+from corridors.cli.network import network_cmd  # noqa: E402
+main.add_command(network_cmd, "network")
