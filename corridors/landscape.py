@@ -266,6 +266,10 @@ def make_grid(
     return Raster.from_bounds(b, resolution, settings.WORKING_CRS, fill=np.nan, dtype="float32", name=name)
 
 
+#: Alias of :func:`make_grid` (the name the other engines know it by).
+template = make_grid
+
+
 def _rasterize(geoms: Sequence[Any], values: Sequence[Any] | Any, grid: Raster, all_touched: bool = False, dtype: str = "uint8") -> np.ndarray:
     geoms = [g for g in geoms if g is not None and not g.is_empty]
     out = np.zeros(grid.shape, dtype=dtype)
@@ -834,6 +838,7 @@ __all__ = [
     "resistance_from_landcover",
     "resistance_from_raster",
     "make_grid",
+    "template",
     "warp_to",
     "write_surfaces",
 ]
