@@ -263,3 +263,26 @@ def test_seal_diagonals_closes_corner_gaps():
     assert s[0, 1] == 1 and s[1, 2] == 1  # filled with the value of the line it seals
     b = np.array([[0, 3], [3, 0]], dtype="uint8")
     assert (L._seal_diagonals(b) > 0).sum() == 3
+
+
+def test_cli_resistance(tmp_path, landcover):
+    from click.testing import CliRunner
+
+    from corridors.cli import main
+
+    out = tmp_path / "land"
+    run = CliRunner().invoke(main, ["-q", "resistance", "--bbox", "62,37,66,40", "--resolution", "8000", "--set", "desert=123",
+                                    "--format", "asc", "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    r = Raster.read(out / "resistance.asc")
+    assert r.res == (8000.0, 8000.0) and (r.masked() == 123).any()
+    bad = CliRunner().invoke(main, ["resistance", "--landcover", str(landcover), "-o", str(tmp_path / "x")])
+    assert bad.exit_code == 1 and "--reclass" in bad.output
+    assert not (tmp_path / "x").exists()
+    rc = tmp_path / "rc.csv"
+    rc.write_text("class,resistance\n1,3\n2,30\n", encoding="utf-8")
+    ok = CliRunner().invoke(main, ["-q", "resistance", "--landcover", str(landcover), "--reclass", str(rc), "--resolution", "1000",
+                                   "-o", str(tmp_path / "lc")])
+    assert ok.exit_code == 0, ok.output
+    lc = Raster.read(tmp_path / "lc" / "resistance.tif")
+    assert sorted(np.unique(lc.masked()[lc.valid]).tolist()) == [3.0, 30.0]

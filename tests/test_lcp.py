@@ -310,3 +310,66 @@ def test_cores_from_sites_buffers_points_and_skips_unresolved():
     assert cores.geometry.iloc[1].area == pytest.approx(6e6)  # polygons stay as they are
     fixed = lcp.cores_from_sites(sites, radius_m=500)
     assert fixed.geometry.iloc[0].area == pytest.approx(math.pi * 500**2, rel=0.01)
+
+
+# ----------------------------------------------------------------------------- the programme's corridors
+@pytest.fixture(scope="module")
+def programme_4km():
+    from corridors import landscape
+    from corridors.sites import load_sites
+
+    sites = load_sites()
+    ends = {e for c in lcp.PROGRAMME_CORRIDORS for e in (c.end_a, c.end_b)}
+    bounds = landscape.bounds_around(sites[sites["id"].isin(ends)], 150_000.0)
+    r = landscape.build_resistance(bounds=bounds, resolution=4000.0)
+    return r, sites, lcp.programme_corridors(r, sites)
+
+
+def test_programme_corridors_all_mapped_with_their_measures(programme_4km):
+    r, sites, res = programme_4km
+    lk = res.linkages.set_index("corridor")
+    assert list(lk.index) == [c.key for c in lcp.PROGRAMME_CORRIDORS]
+    assert set(lk["measure"]) == {"2.1", "2.5", "2.9", "3.1", "4.2", "5.7", "6.4", "7.4"}
+    assert all(m == [k] for k, m in zip(lk["measure"], lk["measures"]))
+    # resistance is >= 1 everywhere, so a path never costs less than its length
+    assert (lk["cwd_m"] >= lk["lcp_length_m"] - 1e-6).all()
+    assert (lk["lcp_length_m"] >= lk["euclid_m"]).all()
+    # the reserves face each other across the fenced Amu Darya border; the Syr Darya and Ile stay in Kazakhstan
+    assert "TKM-UZB" in lk.loc["2.1a", "borders"]
+    assert lk.loc["6.4", "borders"] == [] and lk.loc["7.4", "borders"] == []
+    ids = set(sites["id"])
+    assert set(res.linkages["core_a"]) | set(res.linkages["core_b"]) <= ids
+
+
+def test_opening_a_border_lowers_the_corridor_cost(programme_4km):
+    from corridors import landscape
+
+    r, sites, res = programme_4km
+    opened = landscape.build_resistance(bounds=r.bounds, resolution=4000.0, overrides={"TKM-UZB": 1})
+    keys = [c for c in lcp.PROGRAMME_CORRIDORS if c.key in ("2.1a", "6.4")]
+    after = lcp.programme_corridors(opened, sites, corridors=keys).linkages.set_index("corridor")["cwd_m"]
+    before = res.linkages.set_index("corridor")["cwd_m"]
+    assert after["2.1a"] < before["2.1a"] - 500_000  # the fence was most of the cost (1000 x 1000 m)
+    assert after["6.4"] == pytest.approx(before["6.4"])  # a corridor that crosses no TKM-UZB border is unchanged
+
+
+def test_cli_linkages_network_on_user_cores(tmp_path):
+    from click.testing import CliRunner
+
+    from corridors.cli import main
+
+    r = grid(np.ones((30, 30)), 1000.0, x0=-15_000.0, y0=15_000.0)
+    rpath = r.write(tmp_path / "res.tif")
+    cores = cores_at(r, {"a": (5, 5), "b": (24, 24)}, radius_cells=1.5).rename(columns={"core_id": "name_id"})
+    cpath = tmp_path / "cores.gpkg"
+    cores.to_file(cpath)
+    out = tmp_path / "out"
+    run = CliRunner().invoke(main, ["-q", "linkages", "--resistance", str(rpath), "--cores", str(cpath), "--id-field", "name_id",
+                                    "--core-radius-km", "0", "--truncate", "3000", "--no-map", "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    back = gpd.read_file(out / "linkages.gpkg", layer="paths")
+    assert back[["core_a", "core_b"]].values.tolist() == [["a", "b"]]
+    bad = CliRunner().invoke(main, ["linkages", "--resistance", str(rpath), "--cores", str(cpath), "-o", str(tmp_path / "o2")])
+    assert bad.exit_code == 1
+    assert "field 'id'" in bad.output and "no such column" in bad.output
+    assert not (tmp_path / "o2").exists()
