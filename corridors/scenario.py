@@ -1466,7 +1466,19 @@ def _corridor_table(ctx: _Context, an: Analysis) -> tuple[Any, Any, Any]:
         }
         row.update(_circuit_metrics(res, area_mask(res, core_geo[a]), area_mask(res, core_geo[b]), corridor))
         rows.append(row)
-    table = pd.DataFrame(rows).reindex(columns=cols).set_index("corridor")
+    done = {r["corridor"] for r in rows}
+    for c in keep:
+        if c.key in done:
+            continue
+        # not computed by the least-cost engine: keep the row, say why, never drop it silently
+        why = result.dropped[(result.dropped["core_a"] == c.end_a) & (result.dropped["core_b"] == c.end_b)]["reason"]
+        rows.append({"corridor": c.key, "measure": c.measure, "name": c.name, "a": c.end_a, "b": c.end_b,
+                     "note": (why.iloc[0] if len(why) else "no least-cost path")
+                     + f" at {res.cellsize / 1000:g} km cells; a finer resolution separates the ends"})
+    order = {c.key: k for k, c in enumerate(keep)}
+    rows.sort(key=lambda r: order.get(r["corridor"], len(order)))
+    table = pd.DataFrame(rows).reindex(columns=cols + ["note"]).set_index("corridor")
+    table["note"] = table["note"].fillna("")
     table["ec_gain"] = _corridor_ec_gain(ctx, an, table, an.graph)
     paths = gpd.GeoDataFrame({"corridor": lk["corridor"].to_numpy()}, geometry=lk.geometry.to_numpy(),
                              crs=settings.WORKING_CRS)
@@ -1741,8 +1753,8 @@ def run_scenario(
         rob = model.scoring.robustness
 
         def corr_at(d: float) -> Any:
-            t = corr.copy()
-            t["ec_gain"] = _corridor_ec_gain(ctx, scen, corr, scen.graph, median_m=d)
+            t = scorable.copy()
+            t["ec_gain"] = _corridor_ec_gain(ctx, scen, scorable, scen.graph, median_m=d)
             return t
 
         def sites_at(d: float) -> Any:
@@ -1751,7 +1763,8 @@ def run_scenario(
             t["ec_gain"], t["pc_gain"] = gains["ec_gain"], gains["pc_gain"]
             return t
 
-        c_scored, c_rob = _score(corr, model.scoring.corridor_weights, CORRIDOR_CRITERIA, rob, model.seed, corr_at, median)
+        scorable = corr[np.isfinite(corr["cwd"].astype(float))] if len(corr) else corr
+        c_scored, c_rob = _score(scorable, model.scoring.corridor_weights, CORRIDOR_CRITERIA, rob, model.seed, corr_at, median)
         s_scored, s_rob = _score(sites_tab.drop(columns="_dists", errors="ignore") if len(sites_tab) else sites_tab,
                                  model.scoring.site_weights, SITE_CRITERIA, rob, model.seed,
                                  lambda d: sites_at(d).drop(columns="_dists"), median)
@@ -1893,7 +1906,8 @@ def _tables(ctx: _Context, model: Scenario, base: Analysis, scen: Analysis, corr
         cc.insert(cc.columns.get_loc("cwd_base") + 1, "cwd_change_pct", (cc["cwd"] / cc["cwd_base"] - 1) * 100)
     t["corridors"] = cc
     if c_scored is not None:
-        t["corridor_scores"] = c_scored[["score", "rank"] + [c for c in c_scored.columns if c not in ("score", "rank")]]
+        cs = c_scored.join(cc[[c for c in cc.columns if c not in c_scored.columns]])
+        t["corridor_scores"] = cs[["score", "rank"] + [c for c in cs.columns if c not in ("score", "rank")]]
         rt = c_rob.table()
         rt.index.name = "corridor"
         t["corridor_robustness"] = rt
@@ -1906,6 +1920,7 @@ def _tables(ctx: _Context, model: Scenario, base: Analysis, scen: Analysis, corr
             bs = weighted_score(sites_base.drop(columns=["_dists"], errors="ignore"), w)
             sc.insert(1, "score_base", bs["score"].reindex(sc.index))
             sc.insert(3, "rank_base", bs["rank"].reindex(sc.index))
+        sc = sc.join(st[[c for c in st.columns if c not in sc.columns]])  # unweighted facts too (capacity ...)
         t["site_scores"] = sc[["score", "rank"] + [c for c in sc.columns if c not in ("score", "rank")]]
         rt = s_rob.table()
         rt.index.name = "site"
@@ -2217,7 +2232,7 @@ def _report_blocks(ctx: _Context, model: Scenario, tables: dict, summary: dict, 
     B.append(Block("h2", "Candidate corridors"))
     cols = [c for c in ("measure", "a", "b", "cwd", "cwd_base", "cwd_change_pct", "lcp_length_m", "cwd_to_euclid",
                         "effective_resistance", "pinch_current", "min_width_m", "n_borders", "borders",
-                        "share_protected", "settlement_overlap", "ec_gain") if c in tables["corridors"].columns]
+                        "share_protected", "settlement_overlap", "ec_gain", "note") if c in tables["corridors"].columns]
     B.append(Block("table", "Corridor metrics (cost-weighted distances in cost-weighted metres; ec_gain in ha)",
                    table=tables["corridors"][cols]))
     if "corridor_scores" in tables:
