@@ -258,18 +258,26 @@ def plot_network(
 
         halo = [pe.withStroke(linewidth=2.0, foreground="white")]
         top = np.argsort(-vals)[:labels]
-        placed: list[tuple[float, float]] = []
-        near = 0.04 * max(bounds[2] - bounds[0], bounds[3] - bounds[1])
+        # Place each label at the first of four spots round its node whose estimated box clears the
+        # boxes already placed (the box is estimated from the text length; a simple, predictable rule).
+        per_pt = (bounds[2] - bounds[0]) / (ax.bbox.width * 72.0 / fig.dpi)
+        boxes: list[tuple[float, float, float, float]] = []
+        spots = [((5, 3), "left"), ((-5, 3), "right"), ((5, -9), "left"), ((-5, -9), "right")]
         for r in top:
             if vals[r] <= 0:
                 continue
             nm = nodes["code"].iloc[r] if "code" in nodes.columns and isinstance(nodes["code"].iloc[r], str) else nodes["id"].iloc[r]
+            text = f"{nm} {vals[r]:.1f}"
             x, y = float(pts.x.iloc[r]), float(pts.y.iloc[r])
-            # a label close to one already placed goes on the other side, lower (a simple, predictable rule)
-            crowded = any(abs(x - px) < 3 * near and abs(y - py) < near for px, py in placed)
-            ax.annotate(f"{nm} {vals[r]:.1f}", (x, y), xytext=(-5, -8) if crowded else (5, 3), textcoords="offset points",
-                        ha="right" if crowded else "left", fontsize=6, path_effects=halo, zorder=plot.STYLE["z"]["labels"] + 1)
-            placed.append((x, y))
+            w, h = len(text) * 3.4 * per_pt, 7.0 * per_pt
+            for (dx, dy), ha in spots:
+                x0 = x + dx * per_pt - (w if ha == "right" else 0.0)
+                box = (x0, y + dy * per_pt, x0 + w, y + dy * per_pt + h)
+                if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes):
+                    break
+            boxes.append(box)
+            ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, fontsize=6,
+                        path_effects=halo, zorder=plot.STYLE["z"]["labels"] + 1)
     ref = [v for v in (vmax, vmax / 4) if v > 0]
     handles = [Line2D([], [], marker="o", linestyle="", markersize=np.sqrt(12 + 400 * v / vmax), markerfacecolor="white",
                       markeredgecolor="black", label=f"{metric} {v:.1f} %") for v in ref]
