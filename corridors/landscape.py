@@ -643,12 +643,44 @@ def resistance_from_landcover(
     DataError
         If the raster cannot be read, has no CRS, or does not overlap the grid.
     """
+    return _reclass_landcover(landcover_path, reclass, template, "resistance")
+
+
+def suitability_from_landcover(
+    landcover_path: str | os.PathLike,
+    reclass: Mapping[Any, float] | str | os.PathLike,
+    template: Raster | None = None,
+) -> Raster:
+    """Habitat suitability (0-1) from a land-cover raster and a reclass table, on the working grid.
+
+    Parameters
+    ----------
+    landcover_path, reclass, template
+        As for :func:`resistance_from_landcover`; values must lie in [0, 1].
+
+    Returns
+    -------
+    Raster
+        float32 suitability, NaN where the land cover has no data.
+
+    Raises
+    ------
+    ConfigError
+        If the table lacks a class present in the raster or a value is outside 0-1.
+    """
+    return _reclass_landcover(landcover_path, reclass, template, "suitability")
+
+
+def _reclass_landcover(landcover_path: str | os.PathLike, reclass: Mapping[Any, float] | str | os.PathLike,
+                       template: Raster | None, what: str) -> Raster:
     grid = _as_template(template)
     lc = Raster.read(landcover_path)
     table, label = _read_reclass(reclass)
     for k, v in table.items():
-        if not v > 0:
+        if what == "resistance" and not v > 0:
             raise ConfigError(f"{where(label, feature=k)}: resistance must be > 0 (use inf for impassable), got {v}.")
+        if what == "suitability" and not 0 <= v <= 1:
+            raise ConfigError(f"{where(label, feature=k)}: suitability must lie within 0-1, got {v}.")
     onto = warp_to(lc, grid, "nearest")
     a = onto.array
     present = np.unique(a[~np.isnan(a)])
@@ -656,7 +688,7 @@ def resistance_from_landcover(
     if missing:
         raise ConfigError(
             f"{where(label, feature=int(missing[0]) if float(missing[0]).is_integer() else missing[0])}: "
-            f"class of {Path(landcover_path).name} has no resistance; add a row for it "
+            f"class of {Path(landcover_path).name} has no {what}; add a row for it "
             f"(missing: {', '.join(str(int(m)) if float(m).is_integer() else str(m) for m in missing[:10])})."
         )
     keys = np.array(sorted(table), dtype="float64")
@@ -668,7 +700,7 @@ def resistance_from_landcover(
     out[np.isinf(out)] = np.nan
     if np.isnan(out).all():
         raise DataError(f"{Path(landcover_path).name}: every cell is no data or impassable after reclassing; check the table.")
-    return Raster(out, grid.transform, grid.crs, None, f"resistance from {Path(landcover_path).name}")
+    return Raster(out, grid.transform, grid.crs, None, f"{what} from {Path(landcover_path).name}")
 
 
 def resistance_from_raster(
@@ -837,6 +869,7 @@ __all__ = [
     "programme_bounds",
     "resistance_from_landcover",
     "resistance_from_raster",
+    "suitability_from_landcover",
     "make_grid",
     "template",
     "warp_to",

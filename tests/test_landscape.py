@@ -286,3 +286,10 @@ def test_cli_resistance(tmp_path, landcover):
     assert ok.exit_code == 0, ok.output
     lc = Raster.read(tmp_path / "lc" / "resistance.tif")
     assert sorted(np.unique(lc.masked()[lc.valid]).tolist()) == [3.0, 30.0]
+
+
+def test_suitability_from_landcover(landcover, target):
+    s = L.suitability_from_landcover(landcover, {1: 0.0, 2: 0.8}, target)
+    assert np.all(s.array[2:, :5] == 0.0) and np.all(s.array[:, 5:] == pytest.approx(0.8))
+    with pytest.raises(ConfigError, match="within 0-1"):
+        L.suitability_from_landcover(landcover, {1: 0.5, 2: 2.0}, target)
