@@ -1068,7 +1068,7 @@ def _base_state(ctx: _Context, border_resistance: dict[str, float] | None = None
     if border_resistance:
         overrides["borders"].update(border_resistance)
     if m.resistance_raster is not None:
-        grid = landscape.template(ctx.bounds, m.resolution_m)
+        grid = landscape.make_grid(ctx.bounds, m.resolution_m)
         res = landscape.resistance_from_raster(m.resistance_raster, grid)
         # a user resistance raster has no classes: suitability falls as resistance grows (1 at the lowest)
         import numpy as np
@@ -1220,7 +1220,17 @@ def _node_table(ctx: _Context, state: _State) -> Any:
 
 
 def _pair_distances(ctx: _Context, state: _State, nodes: Any, cores: dict, costs: dict) -> Any:
-    """Link table (all pairs) with distances from the scenario's link source."""
+    """Link table with distances from the scenario's link source.
+
+    ``least_cost``: every pair, the cost-weighted distance between the two
+    nodes' habitat discs (one cost-distance run per node, kept in ``costs``
+    for the candidate sites). Every pair rather than Linkage Mapper's
+    neighbours only: PC follows the best path anyway, and a restoration can
+    then only shorten distances (never swap a link out), so EC never falls
+    when resistance falls. ``river``, ``effective_resistance`` and
+    ``euclidean`` use the network engine's link sources
+    (:mod:`corridors.network.sources`).
+    """
     import numpy as np
     import pandas as pd
     from shapely.geometry import LineString
@@ -1230,32 +1240,35 @@ def _pair_distances(ctx: _Context, state: _State, nodes: Any, cores: dict, costs
     src = ctx.model.links.source
     ids = list(nodes["id"])
     geoms = dict(zip(nodes["id"], nodes.geometry))
+    if src != "least_cost":
+        from corridors.network import sources
+
+        indexed = nodes.set_index("id")
+        if src == "river":
+            maker = sources.AlongRiver(rivers=ctx.rivers)
+        elif src == "effective_resistance":
+            maker = sources.EffectiveResistance(state.resistance)
+        else:
+            maker = sources.StraightLine()
+        links = maker(indexed)
+        out = pd.DataFrame({"i": links["i"].astype(str), "j": links["j"].astype(str),
+                            "distance_m": links["distance_m"].astype(float),
+                            "borders": [list(b) if isinstance(b, (list, tuple)) else _as_list(b) for b in links["borders"]]})
+        return out[np.isfinite(out["distance_m"]) & (out["distance_m"] >= 0)].reset_index(drop=True)
     rows = []
-    if src in ("least_cost", "effective_resistance"):
-        for sid in ids:
-            if sid not in costs:
-                costs[sid] = _cost_distance(state.resistance, cores[sid])
-    eff = _effective_resistances(state, ids, cores) if src == "effective_resistance" else None
+    for sid in ids:
+        if sid not in costs:
+            costs[sid] = _cost_distance(state.resistance, cores[sid])
     for a_i in range(len(ids)):
         for b_i in range(a_i + 1, len(ids)):
             a, b = ids[a_i], ids[b_i]
-            if src == "least_cost":
-                vals = costs[a][cores[b]]
-                d = float(vals.min()) if vals.size else float("inf")
-            elif src == "effective_resistance":
-                d = float(eff[a_i, b_i]) * state.resistance.cellsize
-            elif src == "euclidean":
-                d = float(geoms[a].distance(geoms[b]))
-            else:
-                d = _river_distance(ctx, a, b)
-            if not np.isfinite(d) or d < 0:
+            vals = costs[a][cores[b]]
+            d = float(vals.min()) if vals.size else float("inf")
+            if not np.isfinite(d):
                 continue
             rows.append({"i": a, "j": b, "distance_m": d, "line": LineString([geoms[a].centroid, geoms[b].centroid])})
     links = pd.DataFrame(rows, columns=["i", "j", "distance_m", "line"])
-    if len(links):
-        links["borders"] = borders_crossed(list(links["line"]), _borders())
-    else:
-        links["borders"] = []
+    links["borders"] = borders_crossed(list(links["line"]), _borders()) if len(links) else []
     return links.drop(columns="line")
 
 
@@ -1268,48 +1281,6 @@ def _borders() -> Any:
 
         _BORDERS_CACHE.append(load_borders())
     return _BORDERS_CACHE[0]
-
-
-def _river_distance(ctx: _Context, a: str, b: str) -> float:
-    try:
-        from corridors import rivers as rv
-    except ImportError as exc:
-        raise ConfigError(
-            f"{ctx.model.source_path or ctx.model.name}, key 'links.source': 'river' needs corridors.rivers, "
-            "which is not installed here; use least_cost or euclidean."
-        ) from exc
-    fn = getattr(rv, "along_river_distance", None)
-    if fn is None:
-        raise ConfigError(
-            f"{ctx.model.source_path or ctx.model.name}, key 'links.source': this corridors.rivers has no "
-            "along_river_distance; use least_cost or euclidean."
-        )
-    try:
-        return float(fn(a, b))
-    except Exception:
-        return float("inf")
-
-
-def _effective_resistances(state: _State, ids: list[str], cores: dict) -> Any:
-    """Pairwise effective resistance between cores (circuit engine), ohms."""
-    try:
-        from corridors import circuit
-    except ImportError as exc:
-        raise ConfigError(
-            "key 'links.source': 'effective_resistance' needs corridors.circuit, which is not available; "
-            "use least_cost."
-        ) from exc
-    import numpy as np
-
-    regions = np.zeros(state.resistance.shape, dtype="int32")
-    for k, sid in enumerate(ids, start=1):
-        regions[cores[sid] & (regions == 0)] = k
-    fn = getattr(circuit, "pairwise_resistance", None) or getattr(circuit, "effective_resistance", None)
-    if fn is None:
-        raise ConfigError("key 'links.source': corridors.circuit offers no pairwise effective resistance yet; use least_cost.")
-    out = fn(state.resistance, regions)
-    mat = getattr(out, "resistances", out)
-    return np.asarray(mat, dtype=float)
 
 
 def _graph(ctx: _Context, state: _State, nodes: Any, links: Any, median_m: float) -> Any:
@@ -1407,7 +1378,7 @@ def _with_median(g: Any, median_m: float) -> Any:
     return HabitatGraph(g.nodes, links, g.landscape_area, g.name, meta)
 
 
-def _corridor_table(ctx: _Context, an: Analysis) -> tuple[Any, Any, Any]:
+def _corridor_table(ctx: _Context, an: Analysis) -> tuple[Any, Any, Any, Any]:
     """Metrics of the programme's candidate corridors on one landscape state.
 
     The least-cost engine (:func:`corridors.lcp.programme_corridors`) gives
@@ -1418,9 +1389,10 @@ def _corridor_table(ctx: _Context, an: Analysis) -> tuple[Any, Any, Any]:
 
     Returns
     -------
-    (DataFrame, GeoDataFrame, numpy.ndarray)
-        Criteria (index: corridor key), least-cost paths, and the truncated
-        normalized corridor mosaic (NaN outside).
+    (DataFrame, GeoDataFrame, numpy.ndarray, numpy.ndarray)
+        Criteria (index: corridor key), least-cost paths, the truncated
+        normalized corridor mosaic and the maximum current over the
+        corridors (NaN outside).
     """
     import geopandas as gpd
     import numpy as np
@@ -1435,8 +1407,9 @@ def _corridor_table(ctx: _Context, an: Analysis) -> tuple[Any, Any, Any]:
     cols = ["corridor", "measure", "name", "a", "b", "cwd", "lcp_length_m", "euclid_m", "cwd_to_euclid", "cwd_to_path",
             "effective_resistance", "pinch_current", "min_width_m", "n_borders", "borders",
             "share_protected", "settlement_overlap", "ec_gain"]
-    empty = (pd.DataFrame(columns=cols).set_index("corridor"),
-             gpd.GeoDataFrame({"corridor": []}, geometry=[], crs=settings.WORKING_CRS), np.full(res.shape, np.nan))
+    empty = (pd.DataFrame(columns=cols + ["note"]).set_index("corridor"),
+             gpd.GeoDataFrame({"corridor": []}, geometry=[], crs=settings.WORKING_CRS), np.full(res.shape, np.nan),
+             np.full(res.shape, np.nan))
     if not keep:
         return empty
     result = lcp.programme_corridors(
@@ -1450,6 +1423,7 @@ def _corridor_table(ctx: _Context, an: Analysis) -> tuple[Any, Any, Any]:
     prot_mask = area_mask(res, protected) if protected is not None and not protected.is_empty else np.zeros(res.shape, bool)
     settle = (ctx.classes.array == landscape.CLASS_CODES["settlement"]) if ctx.classes is not None else np.zeros(res.shape, bool)
     core_geo = dict(zip(result.cores["core_id"], result.cores.geometry))
+    current = np.full(res.shape, np.nan)
     rows = []
     for _, r in lk.iterrows():
         a, b = r["core_a"], r["core_b"]
@@ -1464,7 +1438,10 @@ def _corridor_table(ctx: _Context, an: Analysis) -> tuple[Any, Any, Any]:
             "share_protected": float(prot_mask[corridor].mean()) if n_cells else 0.0,
             "settlement_overlap": float(settle[corridor].mean()) if n_cells else 0.0,
         }
-        row.update(_circuit_metrics(res, area_mask(res, core_geo[a]), area_mask(res, core_geo[b]), corridor))
+        metrics, cur = _circuit_metrics(res, area_mask(res, core_geo[a]), area_mask(res, core_geo[b]), corridor)
+        row.update(metrics)
+        if cur is not None:
+            current = np.fmax(current, cur)
         rows.append(row)
     done = {r["corridor"] for r in rows}
     for c in keep:
@@ -1482,36 +1459,37 @@ def _corridor_table(ctx: _Context, an: Analysis) -> tuple[Any, Any, Any]:
     table["ec_gain"] = _corridor_ec_gain(ctx, an, table, an.graph)
     paths = gpd.GeoDataFrame({"corridor": lk["corridor"].to_numpy()}, geometry=lk.geometry.to_numpy(),
                              crs=settings.WORKING_CRS)
-    return table, paths, result.corridor_mosaic.masked()
+    return table, paths, result.corridor_mosaic.masked(), current
 
 
-def _circuit_metrics(res: Any, core_a: Any, core_b: Any, corridor: Any) -> dict:
-    """Effective resistance and the largest current density between two cores within their corridor.
+def _circuit_metrics(res: Any, core_a: Any, core_b: Any, corridor: Any) -> tuple[dict, Any]:
+    """Effective resistance and the largest current between two cores within their corridor.
 
-    Uses the circuit engine (corridors.circuit) when it provides a pairwise
-    solve on a raster; otherwise the two criteria are NaN (they then weigh
-    nothing: a criterion missing for every option normalizes to 0 for all).
+    The circuit engine's Pinchpoint Mapper step
+    (:func:`corridors.circuit.pinch.corridor_current`): 1 A from core A to
+    core B through the truncated corridor. The largest node current outside
+    the cores is the pinch point. Cores that touch (no corridor between
+    them at this resolution) give NaN.
     """
     import numpy as np
 
+    from corridors._errors import CorridorsError
+    from corridors.circuit.pinch import corridor_current
+
     out = {"effective_resistance": np.nan, "pinch_current": np.nan}
+    a = core_a & ~core_b
+    if not a.any() or not core_b.any():
+        return out, None
     try:
-        from corridors import circuit
-    except ImportError:
-        return out
-    fn = getattr(circuit, "pinch_points", None) or getattr(circuit, "corridor_current", None)
-    if fn is None:
-        return out
-    try:
-        r = fn(res.replace(np.where(corridor | core_a | core_b, res.array, np.nan)), core_a, core_b)
-    except Exception:
-        return out
-    out["effective_resistance"] = float(getattr(r, "effective_resistance", np.nan))
-    cur = getattr(r, "current", None)
-    if cur is not None:
-        arr = cur.masked() if hasattr(cur, "masked") else np.asarray(cur, float)
-        out["pinch_current"] = float(np.nanmax(arr))
-    return out
+        cc = corridor_current(res, corridor, a, core_b)
+    except CorridorsError:
+        return out, None
+    if cc.effective_resistance >= 0:
+        out["effective_resistance"] = float(cc.effective_resistance)
+        cur = cc.current.masked()
+        if np.isfinite(cur).any():
+            out["pinch_current"] = float(np.nanmax(cur))
+    return out, cc.current.masked()
 
 
 def _corridor_ec_gain(ctx: _Context, an: Analysis, table: Any, g: Any, median_m: float | None = None) -> Any:
@@ -1743,8 +1721,8 @@ def run_scenario(
         progress.step("scenario network")
         scen = _analyse(ctx, scen_state) if model.interventions else base
         progress.step("candidate corridors")
-        corr_base, _, _ = _corridor_table(ctx, base) if model.interventions else (None, None, None)
-        corr, paths, mosaic = _corridor_table(ctx, scen)
+        corr_base = _corridor_table(ctx, base)[0] if model.interventions else None
+        corr, paths, mosaic, current = _corridor_table(ctx, scen)
         progress.step("candidate sites")
         sites_base = _site_table(ctx, base) if model.interventions else None
         sites_tab = _site_table(ctx, scen)
@@ -1778,7 +1756,7 @@ def run_scenario(
         summary = _summary(model, base, scen, c_scored, s_scored)
         with atomic_path(out) as tmp:
             tmp.mkdir(parents=True)
-            files = _write_outputs(tmp, ctx, model, base, scen, tables, paths, mosaic, c_rob, s_rob, summary)
+            files = _write_outputs(tmp, ctx, model, base, scen, tables, paths, mosaic, current, c_rob, s_rob, summary)
             prov = {
                 "scenario": model.name,
                 "seed": model.seed,
@@ -1967,7 +1945,7 @@ def _summary(model: Scenario, base: Analysis, scen: Analysis, c_scored: Any, s_s
 
 
 def _write_outputs(tmp: Path, ctx: _Context, model: Scenario, base: Analysis, scen: Analysis, tables: dict,
-                   paths: Any, mosaic: Any, c_rob: Any, s_rob: Any, summary: dict) -> list[Path]:
+                   paths: Any, mosaic: Any, current: Any, c_rob: Any, s_rob: Any, summary: dict) -> list[Path]:
     import geopandas as gpd
     import numpy as np
     import pandas as pd
@@ -1985,7 +1963,8 @@ def _write_outputs(tmp: Path, ctx: _Context, model: Scenario, base: Analysis, sc
     st.resistance.replace(st.resistance.array.astype("float32"), name="resistance").write(tmp / "resistance.tif")
     st.suitability.replace(st.suitability.array.astype("float32"), name="suitability").write(tmp / "suitability.tif")
     st.resistance.replace(mosaic.astype("float32"), name="corridors").write(tmp / "corridors.tif")
-    files += [Path("resistance.tif"), Path("suitability.tif"), Path("corridors.tif")]
+    st.resistance.replace(current.astype("float32"), name="current").write(tmp / "current.tif")
+    files += [Path("resistance.tif"), Path("suitability.tif"), Path("corridors.tif"), Path("current.tif")]
     if model.interventions:
         ratio = st.resistance.masked() / base.state.resistance.masked()
         st.resistance.replace(ratio.astype("float32"), name="resistance change").write(tmp / "resistance_change.tif")
