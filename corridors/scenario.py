@@ -1455,7 +1455,7 @@ def _corridor_table(ctx: _Context, an: Analysis) -> tuple[Any, Any, Any, Any]:
     order = {c.key: k for k, c in enumerate(keep)}
     rows.sort(key=lambda r: order.get(r["corridor"], len(order)))
     table = pd.DataFrame(rows).reindex(columns=cols + ["note"]).set_index("corridor")
-    table["note"] = table["note"].fillna("")
+    table["note"] = table["note"].astype(object).where(table["note"].notna(), "")
     table["ec_gain"] = _corridor_ec_gain(ctx, an, table, an.graph)
     paths = gpd.GeoDataFrame({"corridor": lk["corridor"].to_numpy()}, geometry=lk.geometry.to_numpy(),
                              crs=settings.WORKING_CRS)
