@@ -319,3 +319,17 @@ def test_conefor_bad_lines(tmp_path):
     (tmp_path / "c.txt").write_text("1 9 0.5\n")
     with pytest.raises(DataError, match="'9' is not in the node table"):
         read_conefor(tmp_path / "n.txt", tmp_path / "c.txt", kind="probability")
+
+
+def test_p_min_truncates_small_probabilities_only():
+    # chain a-b-c-d, each link 0.1: p*_ad = 1e-3 is dropped at p_min = 0.005, nothing else is
+    g = _graph({k: 1.0 for k in "abcd"}, [("a", "b", 0.1), ("b", "c", 0.1), ("c", "d", 0.1)])
+    exact = probability_matrix(g)
+    cut = probability_matrix(g, p_min=0.005)
+    assert exact[0, 3] == pytest.approx(1e-3) and cut[0, 3] == 0.0
+    assert cut[0, 2] == pytest.approx(0.01)
+    assert pc(g, p_min=0.005) == pytest.approx(pc(g) - 2 * 1e-3 / 16)
+    r = connectivity(g, p_min=0.005)
+    np.testing.assert_allclose(r.nodes["dPCintra"] + r.nodes["dPCflux"] + r.nodes["dPCconnector"], r.nodes["dPC"])
+    with pytest.raises(ConfigError, match="p_min"):
+        pc(g, p_min=1.5)

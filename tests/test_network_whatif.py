@@ -242,3 +242,10 @@ def test_cli_conefor_project_and_errors(tmp_path):
     assert not (tmp_path / "out2" / "network_nodes.csv").exists()
     res = CliRunner().invoke(main, ["network", "--permeability", "TKMUZB=0.3"])
     assert res.exit_code == 1 and "BORDER=FACTOR" in res.output
+
+
+def test_effective_resistance_nodes_in_one_cell_are_one_focal_node():
+    nodes = _pts({"a": (2500, 10500), "a2": (2700, 10700), "c": (18500, 10500)})
+    lk = EffectiveResistance(_uniform_raster())(nodes).set_index(["i", "j"])["distance_m"]
+    assert lk.loc[("a", "a2")] == 0.0
+    assert lk.loc[("a", "c")] == pytest.approx(lk.loc[("a2", "c")])

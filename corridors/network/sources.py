@@ -271,20 +271,33 @@ class EffectiveResistance:
         w = _nodes_in_working_crs(nodes, self.name)
         ids = [str(x) for x in w.index]
         pts = w.geometry.representative_point()
+        # Nodes in one cell are one focal node of the circuit (distance 0 between them).
+        rr, cc = self.resistance.rowcol(pts.x.to_numpy(), pts.y.to_numpy())
+        cells: dict[tuple[int, int], int] = {}
+        group = np.array([cells.setdefault((int(r), int(c)), len(cells) + 1) for r, c in zip(rr, cc)])
+        first = {g: k for k, g in reversed(list(enumerate(group)))}
+        gid = np.array(sorted(first))
         focal = circuit.focal_grid_from_points(
-            self.resistance, np.arange(1, len(ids) + 1), pts.x.to_numpy(), pts.y.to_numpy(), label="network nodes"
+            self.resistance, gid, pts.x.to_numpy()[[first[g] for g in gid]], pts.y.to_numpy()[[first[g] for g in gid]],
+            label="network nodes",
         )
         self.result = circuit.pairwise_raster(self.resistance, focal, currents=False)
-        fid = [int(x) for x in self.result.ids]
+        row_of = {int(f): k for k, f in enumerate(self.result.ids)}
         r = self.result.resistances
         rows = []
-        for x in range(len(fid)):
-            for y in range(x + 1, len(fid)):
-                if r[x, y] < 0 or (self.max_resistance is not None and r[x, y] > self.max_resistance):
+        for x in range(len(ids)):
+            for y in range(x + 1, len(ids)):
+                gx, gy = int(group[x]), int(group[y])
+                if gx == gy:
+                    rx = 0.0
+                elif gx in row_of and gy in row_of:
+                    rx = float(r[row_of[gx], row_of[gy]])
+                else:
                     continue
-                a, b = ids[fid[x] - 1], ids[fid[y] - 1]
-                rows.append({"i": a, "j": b, "distance_m": float(r[x, y]) * self.scale_m, "borders": [],
-                             "geometry": shapely.LineString([pts.loc[a].coords[0], pts.loc[b].coords[0]])})
+                if rx < 0 or (self.max_resistance is not None and rx > self.max_resistance):
+                    continue
+                rows.append({"i": ids[x], "j": ids[y], "distance_m": rx * self.scale_m, "borders": [],
+                             "geometry": shapely.LineString([pts.iloc[x].coords[0], pts.iloc[y].coords[0]])})
         return _add_borders(_links_frame(rows, settings.WORKING_CRS, True), None)
 
 
