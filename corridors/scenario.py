@@ -2151,18 +2151,23 @@ def _comparison_figure(tables: dict, model: Scenario) -> Any:
     eb = tables["ec_by_system"]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), layout="constrained")
     x = np.arange(len(eb))
-    axes[0].bar(x - 0.2, eb["ec_base_ha"] / 1000, 0.4, label="baseline", color="0.65")
-    axes[0].bar(x + 0.2, eb["ec_ha"] / 1000, 0.4, label=model.name, color="#2b8a3e")
+    ch = eb["ec_change_pct"].fillna(0.0).to_numpy()
+    axes[0].bar(x, ch, 0.6, color=["#2b8a3e" if c >= 0 else "#c92a2a" for c in ch])
+    for xi, c, b, a in zip(x, ch, eb["ec_base_ha"], eb["ec_ha"]):
+        axes[0].text(xi, c, f"{c:+.2f}%\n{b / 1000:,.1f} -> {a / 1000:,.1f}k ha", ha="center",
+                     va="bottom" if c >= 0 else "top", fontsize=7)
+    axes[0].axhline(0, color="0.3", lw=0.8)
     axes[0].set_xticks(x, [s.replace("_", " ") for s in eb.index], fontsize=8)
-    axes[0].set_ylabel("EC(PC), thousand ha")
-    axes[0].legend(fontsize=8)
-    axes[0].set_title("Equivalent connected area by river system", fontsize=10)
+    axes[0].set_ylabel("EC(PC) change against the baseline (%)")
+    axes[0].set_title(f"{model.name}: EC per river system", fontsize=10)
+    axes[0].margins(y=0.25)
     bm = tables.get("ec_by_measure")
     if bm is not None:
         allrows = bm.xs("all", level="river_system")
         axes[1].barh(np.arange(len(allrows)), allrows["ec_change_pct"], color="#2b8a3e")
-        axes[1].set_yticks(np.arange(len(allrows)), [f"{m} ({w})" for m, w in zip(allrows.index, allrows["what"])],
-                           fontsize=7)
+        labels = ["all measures together" if m == "all" else f"{m} ({w.replace('_', ' ')})"
+                  for m, w in zip(allrows.index, allrows["what"])]
+        axes[1].set_yticks(np.arange(len(allrows)), labels, fontsize=7)
         axes[1].invert_yaxis()
         axes[1].axvline(0, color="0.3", lw=0.8)
         axes[1].set_xlabel("EC change against the baseline (%)")
