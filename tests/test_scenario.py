@@ -395,3 +395,49 @@ def test_unknown_site_in_intervention_fails_before_writing(tmp_path):
     with pytest.raises(ConfigError, match=r"interventions\[0\]: site 'no-such-place' is not in the sites file"):
         run_scenario(p, tmp_path / "out", quiet=True)
     assert not (tmp_path / "out").exists()
+
+
+def test_restoration_never_lowers_ec_property():
+    """On random landscapes and random restoration boxes, EC with the restoration >= EC without."""
+    import numpy as np
+    from hypothesis import given, settings as hsettings, strategies as st
+    from shapely.geometry import box
+
+    from corridors.lcp import cost_distance
+    from corridors.network import build_graph, equivalent_connected_area
+    from corridors.scenario import apply_area_intervention
+
+    cores = {"a": (slice(0, 2), slice(0, 2)), "b": (slice(8, 10), slice(8, 10)), "c": (slice(0, 2), slice(8, 10))}
+
+    def ec(res, suit):
+        cap = {k: float(suit.array[s].sum()) for k, s in cores.items()}
+        rows = []
+        for i, a in enumerate(cores):
+            m = np.zeros(res.shape, bool)
+            m[cores[a]] = True
+            cd = cost_distance(res, m).array
+            for b in list(cores)[i + 1:]:
+                rows.append({"i": a, "j": b, "distance_m": float(np.nanmin(cd[cores[b]]))})
+        import pandas as pd
+
+        g = build_graph(pd.DataFrame({"id": list(cap), "capacity": list(cap.values())}), pd.DataFrame(rows),
+                        median_dispersal_m=5000.0)
+        return equivalent_connected_area(g)
+
+    @hsettings(max_examples=25, deadline=None)
+    @given(
+        seed=st.integers(0, 10_000),
+        x0=st.integers(0, 9), y0=st.integers(0, 9), w=st.integers(1, 10), h=st.integers(1, 10),
+        mult=st.floats(0.05, 1.0), add=st.floats(0.0, 1.0),
+    )
+    def check(seed, x0, y0, w, h, mult, add):
+        rng = np.random.default_rng(seed)
+        res = _grid(1.0).replace(rng.uniform(1, 100, (10, 10)))
+        suit = _grid(0.0).replace(rng.uniform(0, 1, (10, 10)))
+        iv = CorridorRestoration(type="corridor_restoration", measure="2.1", sites=["x"],
+                                 resistance_multiplier=mult, suitability_add=add)
+        geom = box(x0 * 1000, 10000 - (y0 + h) * 1000, (x0 + w) * 1000, 10000 - y0 * 1000)
+        r2, s2, _ = apply_area_intervention(res, suit, iv, geom)
+        assert ec(r2, s2) >= ec(res, suit) * (1 - 1e-12)
+
+    check()
