@@ -171,6 +171,16 @@ class Landscape(_Model):
     )
 
 
+    @model_validator(mode="after")
+    def _raster_has_no_classes(self) -> "Landscape":
+        if self.resistance_raster is not None and (self.class_overrides or self.border_overrides):
+            raise ValueError(
+                "class_overrides and border_overrides need the resistance table; a resistance_raster has "
+                "no classes or borders (remove them, or drop resistance_raster)"
+            )
+        return self
+
+
 class Links(_Model):
     """The habitat graph's links: distance source and dispersal."""
 
@@ -416,6 +426,18 @@ class Scenario(_Model):
         for iv in self.interventions:
             seen.setdefault(iv.measure, None)
         return list(seen)
+
+    @model_validator(mode="after")
+    def _raster_has_no_classes(self) -> "Scenario":
+        if self.landscape.resistance_raster is None:
+            return self
+        for i, iv in enumerate(self.interventions):
+            if isinstance(iv, BorderPermeability) and iv.resistance is not None:
+                raise ValueError(
+                    f"interventions[{i}] sets a border resistance, which needs the resistance table; with a "
+                    "resistance_raster give only permeability"
+                )
+        return self
 
     def baseline(self) -> "Scenario":
         """The same scenario without interventions: what every scenario is compared against."""
