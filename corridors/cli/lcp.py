@@ -23,6 +23,11 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, float]:
             out[key.strip()] = float(num)
         except ValueError:
             raise ConfigError(f"--set {v!r}: the value must be a number, e.g. --set TKM-UZB=50.") from None
+        from corridors.landscape import CLASSES
+
+        k = key.strip()
+        if k not in CLASSES and k != "default" and not (len(k) == 7 and k[3] == "-" and k.replace("-", "").isalpha()):
+            raise ConfigError(f"--set {v!r}: {k!r} is neither a class ({', '.join(CLASSES)}) nor a border id like TKM-UZB.")
     return out
 
 
