@@ -17,10 +17,19 @@ add_scale_bar(ax), add_north_arrow(ax)
     Map furniture; the arrow points to true north at its own position.
 save_figure(fig, stem, formats=("png", "svg"), dpi=300)
     Write ``stem.png``, ``stem.svg`` ... atomically; returns the paths.
-programme_map(sites=None, rivers=None, ...)
-    The programme's Figure 1 redrawn from ``data/sites.geojson``.
-label_overlaps(texts)
-    Pairs of labels whose drawn boxes overlap (empty when placement worked).
+add_graticule(ax, step=None)
+    Degree lines (curved in the conic projection) labelled on the frame;
+    base_map calls it, call it yourself on an axes you framed by hand.
+default_rivers()
+    The bundled river centrelines in the working CRS.
+programme_map(sites=None, rivers=None, *, bounds=None, inset=True, ...)
+    The programme's Figure 1 redrawn from ``data/sites.geojson``: overview
+    plus an inset of the Upper Amu Darya and Zarafshon (INSET_BOUNDS_DEG).
+SITE_SYMBOLS
+    Marker, size and legend text per site kind, for overlays that show sites.
+map_labels(fig), label_overlaps(texts)
+    The labels a map placed, and the pairs of them whose drawn boxes overlap
+    (empty when placement worked).
 
 Example
 -------
