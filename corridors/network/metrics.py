@@ -425,11 +425,16 @@ def connectivity(
     The numbers are Conefor's (see the module docstring for the exact
     definitions and conventions). Cost: one all-pairs Dijkstra for PC (and
     one breadth-first all-pairs for IIC), ``O(n (m + n log n))`` time and
-    ``O(n^2)`` memory (about 12 bytes per pair and metric: 300 MB at 5000
-    nodes). Node importance adds one Dijkstra run per (node k, source that
-    routes through k): at worst ``O(n^2 (m + n log n))`` like the naive
-    remove-and-recompute, in practice a small fraction of it (see
-    ``benchmarks/bench_network.py``). Link importance is the same per link.
+    ``O(n^2)`` memory. Node importance repairs, for each removed node k,
+    only the subtrees below k in the baseline shortest-path trees (one small
+    Dijkstra per k): ``O(n^2 h d log n)`` in all, h the mean number of links
+    on a best path and d the mean degree, against ``O(n^2 (m + n log n))``
+    for the naive remove-and-recompute; about 55-70 times one PC at 1000
+    nodes (``benchmarks/bench_network.py``). Memory: about 40 bytes per
+    node pair and metric (1 GB at 5000 nodes for PC alone). Link importance
+    is the same per link (the subtree below the link). BC uses networkx
+    (Brandes, pure Python): skip it (``betweenness=False``) past a few
+    thousand nodes.
 
     Parameters
     ----------
