@@ -1203,8 +1203,6 @@ def _habitat_ha(suitability: Any) -> float:
 
 def _node_table(ctx: _Context, state: _State) -> Any:
     """Nodes of the habitat graph: wild populations plus reintroduced sites, capacity in ha."""
-    import numpy as np
-
     m = ctx.model.scoring
     rows = []
     cell_ha = state.suitability.res[0] * state.suitability.res[1] / 1e4
@@ -1722,7 +1720,6 @@ def run_scenario(
     import time
 
     import numpy as np
-    import pandas as pd
 
     from corridors.io import atomic_path
     from corridors.scoring import CORRIDOR_CRITERIA, SITE_CRITERIA
@@ -1969,7 +1966,6 @@ def _summary(model: Scenario, base: Analysis, scen: Analysis, c_scored: Any, s_s
 def _write_outputs(tmp: Path, ctx: _Context, model: Scenario, base: Analysis, scen: Analysis, tables: dict,
                    paths: Any, mosaic: Any, current: Any, c_rob: Any, s_rob: Any, summary: dict) -> list[Path]:
     import geopandas as gpd
-    import numpy as np
     import pandas as pd
     from shapely.geometry import LineString
 
