@@ -310,7 +310,7 @@ def plot_comparison(outcomes: Sequence[BatchOutcome], path: str | os.PathLike) -
 
     ok = [o for o in outcomes if o.ok]
     systems = sorted({k[3:-3] for o in ok for k in o.summary if k.startswith("ec_") and k.endswith("_ha")
-                      and k != "ec_ha"})
+                      and k not in ("ec_ha", "ec_base_ha")})
     names = [o.name for o in ok]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, max(3.0, 0.45 * len(ok) + 1.5)), layout="constrained")
     y = np.arange(len(ok))
@@ -323,7 +323,7 @@ def plot_comparison(outcomes: Sequence[BatchOutcome], path: str | os.PathLike) -
         left += vals
     ax1.set_yticks(y, names, fontsize=8)
     ax1.invert_yaxis()
-    ax1.set_xlabel("EC(PC), thousand ha")
+    ax1.set_xlabel("EC(PC) of each river system's network, thousand ha (stacked)")
     ax1.set_title("Equivalent connected area by river system", fontsize=10)
     ax1.legend(fontsize=7, loc="lower right")
     change = np.array([float(o.summary.get("ec_change_pct") or 0.0) for o in ok])
