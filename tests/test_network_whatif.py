@@ -249,3 +249,17 @@ def test_effective_resistance_nodes_in_one_cell_are_one_focal_node():
     lk = EffectiveResistance(_uniform_raster())(nodes).set_index(["i", "j"])["distance_m"]
     assert lk.loc[("a", "a2")] == 0.0
     assert lk.loc[("a", "c")] == pytest.approx(lk.loc[("a2", "c")])
+
+
+def test_links_computed_once_on_a_superset_are_reused_exactly():
+    from corridors.network.programme import _links
+
+    nodes = _pts({"a": (0, 0), "b": (3000, 4000), "c": (30000, 0), "d": (9000, 1000)})
+    src = StraightLine()
+    direct = src(nodes.loc[["a", "b", "d"]])
+    src._network_memo = {"ids": set(nodes.index), "links": src(nodes)}
+    reused = _links(src, nodes.loc[["a", "b", "d"]])
+    pd.testing.assert_frame_equal(pd.DataFrame(reused.drop(columns="geometry")), pd.DataFrame(direct.drop(columns="geometry")))
+    river = AlongRiver()  # set-dependent (reach links): never reused
+    river._network_memo = {"ids": set(nodes.index), "links": direct.iloc[:0]}
+    assert not getattr(river, "pairwise_independent", False)

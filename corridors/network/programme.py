@@ -206,6 +206,17 @@ def _source(source: str | LinkSource) -> LinkSource:
     return source
 
 
+def _links(src: LinkSource, nodes: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Links of ``nodes`` from the source, reusing links computed once on a superset when the source allows it."""
+    memo = getattr(src, "_network_memo", None)
+    if memo is not None and getattr(src, "pairwise_independent", False):
+        ids = {str(x) for x in nodes.index}
+        if ids <= memo["ids"]:
+            lk = memo["links"]
+            return lk[lk["i"].isin(ids) & lk["j"].isin(ids)].reset_index(drop=True)
+    return src(nodes)
+
+
 def graph_from_nodes(
     nodes: gpd.GeoDataFrame,
     source: str | LinkSource = "river",
@@ -235,7 +246,7 @@ def graph_from_nodes(
         ``meta['source']`` names the link source.
     """
     src = _source(source)
-    links = src(nodes)
+    links = _links(src, nodes)
     links = links[np.isfinite(pd.to_numeric(links["distance_m"], errors="coerce"))] if "distance_m" in links.columns else links
     if "source" not in links.columns:
         links = links.assign(source=getattr(src, "name", type(src).__name__))
@@ -339,7 +350,7 @@ def site_candidates(
         one = candidates.loc[[cid]]
         both = pd.concat([g.nodes, one])
         both = gpd.GeoDataFrame(both, geometry=both.geometry.name, crs=settings.WORKING_CRS)
-        lk = src(both)
+        lk = _links(src, both)
         lk = lk[(lk["i"] == cid) | (lk["j"] == cid)]
         lk = _probabilities(lk, k, g)
         nodes = pd.DataFrame({"capacity": [float(row["capacity"])]}, index=pd.Index([cid], name="id"))
@@ -444,13 +455,13 @@ def corridor_candidates(
         allnodes = pd.concat([g.nodes, enodes]) if len(enodes) else g.nodes
         allnodes = gpd.GeoDataFrame(allnodes, geometry=g.nodes.geometry.name, crs=settings.WORKING_CRS)
         if len(enodes):
-            lk = src(allnodes)
+            lk = _links(src, allnodes)
             touch = lk["i"].isin(enodes.index) | lk["j"].isin(enodes.index)
             new_links = _probabilities(lk[touch], k, g)
         else:
             new_links = pd.DataFrame({"i": [], "j": [], "probability": []})
         # the corridor link itself: the source's distance between the ends, shortened
-        pair = src(allnodes.loc[[spec.end_a, spec.end_b]])
+        pair = _links(src, allnodes.loc[[spec.end_a, spec.end_b]])
         pair = pair[np.isfinite(pd.to_numeric(pair["distance_m"], errors="coerce"))]
         if len(pair) == 0:
             d = float(allnodes.geometry.loc[spec.end_a].distance(allnodes.geometry.loc[spec.end_b]))
@@ -553,8 +564,18 @@ def analyse_programme(
     from corridors.network.whatif import border_losses, rank_candidates
 
     s = _sites(sites)
-    g = programme_graph(source, s, capacity, median_dispersal_m=median_dispersal_m, max_distance_m=max_distance_m,
-                        permeability=permeability, landscape_area=landscape_area)
+    src = _source(source)
+    nodes = population_nodes(s, capacity)
+    cands = candidate_nodes(s, capacity)
+    if whatif and getattr(src, "pairwise_independent", False):
+        # one run of the source on every node the what-ifs can need (costly engines: circuit)
+        ends = {e for c in programme_corridor_specs() for e in (c.end_a, c.end_b)} - set(nodes.index) - set(cands.index)
+        extra = s[s["id"].astype(str).isin(ends) & _located(s)]
+        parts = [nodes, cands] + ([_node_frame(extra, "equal")] if len(extra) else [])
+        union = gpd.GeoDataFrame(pd.concat([p for p in parts if len(p)]), geometry="geometry", crs=settings.WORKING_CRS)
+        src._network_memo = {"ids": {str(x) for x in union.index}, "links": src(union)}
+    g = graph_from_nodes(nodes, src, median_dispersal_m=median_dispersal_m, max_distance_m=max_distance_m,
+                         permeability=permeability, landscape_area=landscape_area, name="programme")
     conn = connectivity(g, links=link_metrics, quiet=quiet)
     rows = []
     conn.nodes["dPC_system"] = np.nan
@@ -565,7 +586,6 @@ def analyse_programme(
         conn.nodes.loc[c.nodes.index, "dPC_system"] = c.nodes["dPC"]
         conn.nodes.loc[c.nodes.index, "dIIC_system"] = c.nodes["dIIC"]
     systems = pd.DataFrame(rows)
-    cands = candidate_nodes(s, capacity)
     ranking = None
     lines = gpd.GeoDataFrame({"key": [], "rank": []}, geometry=[], crs=settings.WORKING_CRS)
     if whatif:

@@ -72,6 +72,9 @@ class StraightLine:
     """
 
     name = "straight"
+    #: The distance of a pair does not depend on the other nodes, so links computed once on a
+    #: superset of nodes can be reused (what-if candidates do).
+    pairwise_independent = True
 
     def __init__(self, max_distance_m: float | None = None, borders: gpd.GeoDataFrame | None = None) -> None:
         if max_distance_m is not None and not max_distance_m > 0:
@@ -255,6 +258,8 @@ class EffectiveResistance:
     """
 
     name = "circuit"
+    #: Pairwise mode: the effective resistance of a pair does not depend on the other focal nodes.
+    pairwise_independent = True
 
     def __init__(self, resistance: Raster, scale_m: float | None = None, max_resistance: float | None = None) -> None:
         if not isinstance(resistance, Raster):
