@@ -263,3 +263,12 @@ def test_links_computed_once_on_a_superset_are_reused_exactly():
     river = AlongRiver()  # set-dependent (reach links): never reused
     river._network_memo = {"ids": set(nodes.index), "links": direct.iloc[:0]}
     assert not getattr(river, "pairwise_independent", False)
+
+
+def test_least_cost_overlapping_cores_get_distance_zero():
+    nodes = _pts({"w": (2500, 10500), "w2": (3000, 10500), "e": (18500, 10500)})
+    src = LeastCost(_uniform_raster(), core_radius_m=1500.0)
+    assert src.pairwise_independent
+    lk = src(nodes).set_index(["i", "j"])["distance_m"]
+    assert lk.loc[("w", "w2")] == 0.0
+    assert len(lk) == 3

@@ -183,13 +183,20 @@ class LeastCost:
         Cost per metre (see :mod:`corridors.landscape`), in the working CRS.
     core_radius_m : float or 'precision', default 5000
         Points become cores of this radius (see ``lcp.cores_from_sites``).
-    adjacency : str, default 'both'
-        Which pairs get a linkage (``lcp.build_linkages``); ``'all'`` links every pair.
+    adjacency : str, default 'all'
+        Which pairs get a linkage (``lcp.build_linkages``). ``'all'`` (every
+        pair) suits PC, which follows the best path through stepping stones
+        anyway; ``'both'`` is Linkage Mapper's neighbours-only network.
     max_cwd_m : float, optional
         Drop linkages costlier than this (cost-weighted metres).
-    drop_through_cores : bool, default True
+    drop_through_cores : bool, default False
         Drop linkages whose path runs through a third node (Linkage Mapper's
-        default): that node is then a stepping stone.
+        default), making that node a stepping stone.
+
+    With ``adjacency='all'`` and ``drop_through_cores=False`` the distance
+    of a pair does not depend on the other nodes, so the what-if ranking
+    computes the links once for every node (``pairwise_independent``).
+    Overlapping cores get distance 0 (p = 1), not dropped.
 
     Notes
     -----
@@ -203,9 +210,9 @@ class LeastCost:
         self,
         resistance: Raster,
         core_radius_m: float | str = 5000.0,
-        adjacency: str = "both",
+        adjacency: str = "all",
         max_cwd_m: float | None = None,
-        drop_through_cores: bool = True,
+        drop_through_cores: bool = False,
     ) -> None:
         if not isinstance(resistance, Raster):
             raise ConfigError("link source 'lcp' needs a resistance Raster (e.g. corridors.landscape.build_resistance()).")
@@ -214,6 +221,7 @@ class LeastCost:
         self.adjacency = adjacency
         self.max_cwd_m = max_cwd_m
         self.drop_through_cores = drop_through_cores
+        self.pairwise_independent = adjacency == "all" and not drop_through_cores
         self.result = None
 
     def __call__(self, nodes: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -225,7 +233,7 @@ class LeastCost:
         cores = lcp.cores_from_sites(sites, radius_m=self.core_radius_m)
         self.result = lcp.build_linkages(
             self.resistance, cores, max_cwd_m=self.max_cwd_m, truncate_m=None, adjacency=self.adjacency,
-            drop_through_cores=self.drop_through_cores, quiet=True,
+            drop_through_cores=self.drop_through_cores, drop_overlapping=False, quiet=True,
         )
         lk = self.result.linkages
         out = gpd.GeoDataFrame(
