@@ -58,3 +58,5 @@ from corridors.cli.circuit import circuit_cmd  # noqa: E402
 main.add_command(circuit_cmd, "circuit")
 from corridors.cli.network import network_cmd  # noqa: E402
 main.add_command(network_cmd, "network")
+from corridors.cli.programme import programme_cmd  # noqa: E402
+main.add_command(programme_cmd, "programme")

@@ -1,0 +1,82 @@
+"""The `corridors` command as a whole: help on every subcommand, exit codes, --debug, and the main job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from corridors.cli import main
+from corridors.cli.programme import STEPS
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
+    for name, cmd in group.commands.items():
+        yield prefix + (name,), cmd
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, prefix + (name,))
+
+
+@pytest.mark.parametrize("path", [p for p, _ in _commands(main)], ids=" ".join)
+def test_every_subcommand_has_help(path):
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage: " in result.output and "--help" in result.output
+
+
+def test_usage_errors_exit_2():
+    runner = CliRunner()
+    assert runner.invoke(main, ["no-such-command"]).exit_code == 2
+    assert runner.invoke(main, ["rivers", "--tolerance-km", "minus-one"]).exit_code == 2
+
+
+def test_data_error_is_one_line_and_exit_1(tmp_path):
+    missing = tmp_path / "nowhere.geojson"
+    result = CliRunner().invoke(main, ["rivers", "-o", str(tmp_path / "o"), "--sites", str(missing)])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "nowhere.geojson: file not found" in lines[0]
+    assert not (tmp_path / "o").exists()
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    bad = tmp_path / "bad.geojson"
+    bad.write_text('{"type": "FeatureCollection", "features": []}')
+    quiet = CliRunner().invoke(main, ["rivers", "-o", str(tmp_path / "o"), "--sites", str(bad)])
+    assert quiet.exit_code == 1 and quiet.output.startswith("error: ") and "bad.geojson" in quiet.output
+    loud = CliRunner().invoke(main, ["--debug", "rivers", "-o", str(tmp_path / "o"), "--sites", str(bad)])
+    assert loud.exit_code == 1
+    assert loud.exception is not None and "bad.geojson" in str(loud.exception)
+
+
+def test_programme_steps_are_registered_subcommands():
+    registered = {cmd for _, cmd in _commands(main)}
+    assert all(cmd in registered for _, _, cmd, _ in STEPS)
+    assert [sub for sub, *_ in STEPS] == ["map", "rivers", "linkages", "pinch", "centrality", "network", "baseline"]
+
+
+def test_main_job_writes_every_step(tmp_path):
+    """The README's run command on the bundled data (about a minute)."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["--quiet", "programme", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    expected = [
+        "map/programme_map.png",
+        "map/programme_map.pdf",
+        "rivers/river_graph.gpkg",
+        "rivers/river_distances.csv",
+        "linkages/linkages.gpkg",
+        "linkages/corridors.tif",
+        "pinch/pinchpoints.tif",
+        "network/network.gpkg",
+        "baseline/report.html",
+        "baseline/report.md",
+        "baseline/provenance.json",
+    ]
+    missing = [p for p in expected if not (out / p).is_file()]
+    assert missing == []
+    assert (out / "map/programme_map.png").stat().st_size > 100_000
+    report = (out / "baseline/report.md").read_text()
+    assert "cand-kyzyltau-baijurkum" in report  # unresolved places are listed, never dropped
