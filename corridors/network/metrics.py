@@ -205,15 +205,25 @@ def _subtree_loss(
             m = members[e_from]
             banned |= ((m == x) & (nb == y)) | ((m == y) & (nb == x))
         enter = ~inside & ~banned
+        ef = e_from[enter]
         base = np.take(b.d.reshape(-1), e_flat[enter]) + wt[enter]
         entry = np.full(total, np.inf)
-        np.minimum.at(entry, e_from[enter], base)
+        if len(ef):
+            # e_from is sorted, so the entries of one member are contiguous: a segmented minimum
+            first = np.flatnonzero(np.r_[True, ef[1:] != ef[:-1]])
+            entry[ef[first]] = np.minimum.reduceat(base, first)
         inner = inside & ~banned
-        has = np.isfinite(entry)
-        rows = np.concatenate([nb_slot[inner].astype(np.int64), np.full(int(has.sum()), total)])
-        cols = np.concatenate([e_from[inner], np.flatnonzero(has)])
+        has = np.flatnonzero(np.isfinite(entry))
+        # The links inside the subtrees are symmetric (each is scanned from both ends), so the
+        # member -> neighbour rows are already sorted by row: build the CSR arrays directly,
+        # with the virtual source as the last row.
+        rows = e_from[inner]
+        counts = np.bincount(rows, minlength=total + 1)
+        counts[total] = len(has)
+        indptr = np.concatenate([[0], np.cumsum(counts)])
+        indices = np.concatenate([nb_slot[inner].astype(np.int64), has])
         data = np.concatenate([wt[inner], entry[has]])
-        small = sp.csr_array((data, (rows, cols)), shape=(total + 1, total + 1))
+        small = sp.csr_array((data, indices, indptr), shape=(total + 1, total + 1))
         if b.unweighted:
             dist = dijkstra(small, directed=True, indices=total)
         else:
