@@ -49,6 +49,14 @@ def _naive_pcnum(caps: dict[str, float], links: list[tuple[str, str, float]], dr
     return tot
 
 
+def _naive_iicnum(caps, links, drop_node=None) -> float:
+    """Reference: networkx breadth-first topological distances, everything recomputed."""
+    g = nx.Graph()
+    g.add_nodes_from(n for n in caps if n != drop_node)
+    g.add_edges_from((a, b) for a, b, p in links if p > 0 and drop_node not in (a, b))
+    return sum(caps[s] * caps[t] / (1 + nl) for s, d in nx.all_pairs_shortest_path_length(g) for t, nl in d.items())
+
+
 # ----------------------------------------------------------------- by hand
 def test_two_patches_by_hand():
     # a = 2, b = 3, p = 0.5: PCnum = 4 + 9 + 2 * 2 * 3 * 0.5 = 19; A_L = 10
@@ -188,6 +196,10 @@ def test_node_and_link_importance_match_naive_recompute(seed):
     for rec in r.links.itertuples():
         expect = 100 * (base - _naive_pcnum(caps, links, drop_link=(rec.i, rec.j))) / base
         assert rec.dPC == pytest.approx(expect, abs=1e-9)
+    ibase = _naive_iicnum(caps, links)
+    assert r.summary["IICnum"] == pytest.approx(ibase)
+    for k in caps:
+        assert r.nodes.loc[k, "dIIC"] == pytest.approx(100 * (ibase - _naive_iicnum(caps, links, drop_node=k)) / ibase, abs=1e-9)
 
 
 def test_bcpc_matches_path_enumeration():
