@@ -430,9 +430,15 @@ def plot_centrality(cores: Any, links: Any, ax: Any = None, bounds: Sequence[flo
     cent = cores.geometry.representative_point()
     size = 15 + 120 * cores["cf_central"].fillna(0) / max(float(cores["cf_central"].max()), 1e-9)
     ax.scatter(cent.x, cent.y, s=size, c="#d95f0e", edgecolor="#7f2704", linewidth=0.6, zorder=z + 2)
-    for x, y, name, v in zip(cent.x, cent.y, cores["core_id"], cores["cf_central"]):
-        ax.annotate(f"{name} ({v:.1f})", (x, y), xytext=(4, 4), textcoords="offset points", fontsize=plot.STYLE["font_size"],
-                    zorder=plot.STYLE["z"]["labels"], path_effects=plot._halo())
+    texts = [ax.text(x, y, f" {name} ({v:.1f})", fontsize=plot.STYLE["font_size"], zorder=plot.STYLE["z"]["labels"],
+                     path_effects=plot._halo(), clip_on=True)
+             for x, y, name, v in zip(cent.x, cent.y, cores["core_id"], cores["cf_central"])]
+    try:
+        from adjustText import adjust_text
+
+        adjust_text(texts, ax=ax, expand=(1.2, 1.4), arrowprops=dict(arrowstyle="-", color="#555555", lw=0.5))
+    except Exception:  # label placement is cosmetic; never fail a map over it
+        pass
     sm = cm.ScalarMappable(norm=norm, cmap=cmap)
     cb = fig.colorbar(sm, ax=ax, shrink=0.5, pad=0.01)
     cb.set_label("link current-flow centrality (cumulative A, 1 A between every pair of cores)", fontsize=plot.STYLE["font_size"])
