@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -258,9 +257,7 @@ def build_grid_circuit(
     nodes = np.full(len(ids), -1, dtype=np.int64)
     if len(ids):
         on = (focal > 0) & (graph.nodemap >= 0)
-        nodes_of = np.zeros(int(ids.max()) + 1, dtype=np.int64) - 1
-        nodes_of[focal[on]] = graph.nodemap[on]
-        nodes = nodes_of[ids]
+        nodes[np.searchsorted(ids, focal[on])] = graph.nodemap[on]
         missing = ids[nodes < 0]
         if len(missing):
             r, c = np.argwhere(focal == missing[0])[0]
@@ -351,16 +348,3 @@ def one_to_all_raster(
     res.cum_current = gc.to_raster(res.cum_current, name="cum_curmap")
     res.max_current = gc.to_raster(res.max_current, name="max_curmap")
     return res
-
-
-def uniform_strip_resistance(length: int, width: int, cell_resistance: float = 1.0) -> float:
-    """Effective resistance, 4-neighbour grid, between the two short edges of a ``width`` x ``length`` strip held as regions.
-
-    With both end columns short-circuited, the current runs straight along
-    the rows: ``length - 1`` links per row, ``width`` rows in parallel, each
-    link of resistance ``cell_resistance``; so R = (length - 1) / width x r.
-    Used by the tests and the notebook as a hand-checked answer.
-    """
-    if length < 2 or width < 1:
-        raise DataError(f"strip of {length} x {width} cells: need length >= 2 and width >= 1.")
-    return (length - 1) / width * cell_resistance if not math.isnan(cell_resistance) else math.nan
