@@ -279,3 +279,35 @@ def test_memory_estimate_refuses_before_building():
     with pytest.raises(SolverError, match=r"60,000 cells .* needs about .* GiB"):
         build_grid_circuit(hab, max_memory=need // 2)
     assert estimate_memory(10**6, 8, "direct") > estimate_memory(10**6, 8, "amg")
+
+
+def test_one_to_all_agrees_with_advanced_and_kirchhoff_holds():
+    # Two independent code paths: one-to-all (interior setup + Dirichlet-to-Neumann map) and
+    # advanced mode with the other focal nodes as direct grounds.
+    rng = np.random.default_rng(11)
+    cond = rng.uniform(0.1, 10.0, (12, 13))
+    g = grid_graph(cond)
+    focal = [3, 40, 77, 150]
+    strengths = [1.0, 2.0, 0.5, 3.0]
+    seen = {}
+    one_to_all(g, focal, strengths=strengths, on_focal=lambda i, v, c: seen.__setitem__(i[0], (v.copy(), c.copy())))
+    for k, f in enumerate(focal):
+        src = np.zeros(g.n_nodes)
+        src[f] = strengths[k]
+        gnd = np.zeros(g.n_nodes)
+        gnd[[x for x in focal if x != f]] = np.inf
+        adv = advanced(g, src, gnd)
+        v, cur = seen[k]
+        assert np.allclose(v, adv.voltages, atol=1e-8) and np.allclose(cur, adv.currents, atol=1e-8)
+        # Kirchhoff at every node that is not a ground: net current out = injected current.
+        free = np.setdiff1d(np.arange(g.n_nodes), [x for x in focal if x != f])
+        assert np.abs((g.laplacian @ v)[free] - src[free]).max() < 1e-8
+        assert v.min() >= -1e-12 and v.max() == pytest.approx(v[f])  # maximum principle
+    # Finite grounds: L v + g v = s everywhere.
+    s = np.zeros(g.n_nodes)
+    s[[5, 60]] = [1.0, 2.0]
+    gr = np.zeros(g.n_nodes)
+    gr[[100, 140]] = [0.3, 2.0]
+    adv = advanced(g, s, gr)
+    assert np.abs(g.laplacian @ adv.voltages + gr * adv.voltages - s).max() < 1e-8
+    assert (gr * adv.voltages).sum() == pytest.approx(3.0)  # all injected current reaches ground
