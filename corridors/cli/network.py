@@ -140,7 +140,7 @@ def network_cmd(
         write_conefor(a.graph, outdir / "conefor_nodes.txt", outdir / "conefor_links.txt")
         files["conefor"] = outdir / "conefor_links.txt"
     if not no_map:
-        fig = plot_network(a.graph, a.connectivity, candidates=a.candidates)
+        fig = plot_network(a.graph, a.connectivity, candidates=a.candidates, corridors=a.corridors)
         files.update({f"map_{p.suffix[1:]}": p for p in plot.save_figure(fig, outdir / "network_map")})
     _print_summary(console, [a.connectivity.summary, *a.systems.to_dict("records")], Table)
     _print_top(console, a.connectivity.nodes, Table)

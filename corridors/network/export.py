@@ -186,6 +186,7 @@ def plot_network(
     bounds=None,
     metric: str = "dPC",
     candidates: gpd.GeoDataFrame | None = None,
+    corridors: gpd.GeoDataFrame | None = None,
     labels: int = 10,
     title: str | None = None,
 ):
@@ -203,6 +204,9 @@ def plot_network(
         Node column of ``conn.nodes`` that sets the marker area.
     candidates : GeoDataFrame, optional
         Candidate sites to show (hollow diamonds), e.g. with a ``rank`` column.
+    corridors : GeoDataFrame, optional
+        Candidate corridors (lines, e.g. ``ProgrammeAnalysis.corridors``),
+        drawn dashed (straight between their ends) and labelled with their key.
     labels : int, default 10
         Label the nodes with the largest ``metric`` (0: none).
     title : str, optional
@@ -278,13 +282,28 @@ def plot_network(
             boxes.append(box)
             ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, fontsize=6,
                         path_effects=halo, zorder=plot.STYLE["z"]["labels"] + 1)
+    if corridors is not None and len(corridors):
+        cg = corridors.to_crs(settings.WORKING_CRS)
+        for _, row in cg.iterrows():
+            x, y = row.geometry.xy
+            ax.plot(x, y, color="#b2182b", linewidth=1.0, linestyle=(0, (3, 2)), zorder=z - 0.5)
+            if "key" in cg.columns:
+                mid = row.geometry.interpolate(0.5, normalized=True)
+                ax.annotate(str(row["key"]), (mid.x, mid.y), fontsize=5.5, color="#b2182b", ha="center",
+                            path_effects=[__import__("matplotlib.patheffects", fromlist=["x"]).withStroke(linewidth=1.8, foreground="white")],
+                            zorder=plot.STYLE["z"]["labels"])
     ref = [v for v in (vmax, vmax / 4) if v > 0]
     handles = [Line2D([], [], marker="o", linestyle="", markersize=np.sqrt(12 + 400 * v / vmax), markerfacecolor="white",
                       markeredgecolor="black", label=f"{metric} {v:.1f} %") for v in ref]
     if candidates is not None and len(candidates):
         handles.append(Line2D([], [], marker="D", linestyle="", markerfacecolor="none", markeredgecolor="#b2182b",
                               label="candidate site"))
-    ax.legend(handles=handles, loc="lower right", fontsize=6.5, framealpha=0.9)
+    if corridors is not None and len(corridors):
+        handles.append(Line2D([], [], color="#b2182b", linewidth=1.0, linestyle=(0, (3, 2)),
+                              label="programme corridor (measure key; straight between its ends)"))
+    # below the frame, so it hides no node (save_figure keeps everything drawn)
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=len(handles), fontsize=6.5,
+              frameon=False, handlelength=3.2, handletextpad=0.9, columnspacing=1.5)
     plot.add_scale_bar(ax)
     plot.add_north_arrow(ax)
     if title is None:
