@@ -565,11 +565,14 @@ def save_figure(
     stem = Path(stem)
     written = []
     rc = {"svg.fonttype": "none", "pdf.fonttype": 42, "svg.hashsalt": "corridors"}
+    # The tight frame is measured once, not once per format (each measure is a full draw).
+    with matplotlib.rc_context(rc):
+        bbox = fig.get_tightbbox(_renderer(fig)).padded(0.05)
     for f in fmts:
         final = stem.with_name(f"{stem.name}.{f}")
         metadata = {"png": {"Software": "corridors"}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[f]
         with matplotlib.rc_context(rc), atomic_path(final) as tmp:
-            fig.savefig(tmp, format=f, dpi=dpi, bbox_inches="tight", pad_inches=0.05, metadata=metadata)
+            fig.savefig(tmp, format=f, dpi=dpi, bbox_inches=bbox, metadata=metadata)
         written.append(final)
     return written
 
