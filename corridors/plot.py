@@ -552,7 +552,9 @@ def save_figure(
 
     Notes
     -----
-    Text stays text in SVG (editable in Inkscape/Illustrator) and fonts are
+    Titles, legend, notes and tick labels stay text in SVG (editable in
+    Inkscape/Illustrator); map labels drawn with a white halo are written as
+    outlines, which is how matplotlib renders path effects. Fonts are
     embedded as TrueType in PDF. Dates are left out of the file metadata so
     the same figure gives byte-identical SVG and PDF files.
     """
@@ -879,7 +881,8 @@ def programme_map(
     bounds : (xmin, ymin, xmax, ymax), optional
         Frame of the overview in working-CRS metres; default :func:`programme_bounds`.
     inset : bool, default True
-        Draw the inset; without it every label goes on the overview.
+        Draw the inset (only if its frame lies inside the overview); without
+        it every label goes on the overview.
     inset_bounds_deg : (west, south, east, north), default INSET_BOUNDS_DEG
         Frame of the inset in degrees.
     title : str or None
@@ -928,6 +931,8 @@ def programme_map(
                 f"programme_map option 'inset_bounds_deg' is {inset_bounds_deg!r}; give (west, south, east, north) in degrees."
             ) from exc
         inset_b = _check_bounds(_to_working().transform_bounds(w_, s_, e_, n_, densify_pts=50))
+        # An overview framed elsewhere (own bounds) gets no inset of a place it does not show.
+        inset = shapely.box(*main_b).contains(shapely.box(*inset_b))
 
     # Layout in inches: title, overview, then the legend beside the inset, then the note.
     width = STYLE["figure_width_in"]

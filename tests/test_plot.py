@@ -370,3 +370,13 @@ def test_programme_map_without_inset_labels_everything_on_one_map():
         assert texts.count(code) == 1
     assert "Cap Romit" not in texts  # named places are left to the inset
     assert _pairwise_overlaps(labels) == []
+
+
+def test_overview_framed_elsewhere_gets_no_inset():
+    # Frame round the Ile-Balkhash (about 73-80 E, 43-46 N): the Upper Amu Darya inset would show nothing of it.
+    x0, y0, x1, y1 = TO_WORK.transform_bounds(73.0, 43.0, 80.0, 46.5, densify_pts=20)
+    fig = plot.programme_map(_sites(), bounds=(x0, y0, x1, y1), title=None, label_iterations=50)
+    assert len(fig.axes) == 1
+    texts = [t.get_text() for t in plot.map_labels(fig)]
+    assert {"Kz1", "Kz3", "Kz4", "6"} <= set(texts)
+    assert "Tj1" not in texts  # outside the frame: no label pushed into view
