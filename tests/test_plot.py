@@ -380,3 +380,16 @@ def test_overview_framed_elsewhere_gets_no_inset():
     texts = [t.get_text() for t in plot.map_labels(fig)]
     assert {"Kz1", "Kz3", "Kz4", "6"} <= set(texts)
     assert "Tj1" not in texts  # outside the frame: no label pushed into view
+
+
+def test_same_sites_give_the_same_label_positions_and_text_fields_work(fig):
+    # The GeoPackage/Shapefile form: list fields as ';'-joined text.
+    flat = _sites()
+    for col in ("population_unit", "countries", "measures", "alt_names"):
+        flat[col] = flat[col].map(lambda v: ";".join(map(str, v)))
+    again = plot.programme_map(flat)
+    first = {t.get_gid(): t.get_position() for t in plot.map_labels(fig)}
+    second = {t.get_gid(): t.get_position() for t in plot.map_labels(again)}
+    assert first.keys() == second.keys()
+    for gid, xy in first.items():
+        assert second[gid] == pytest.approx(xy, abs=1.0), gid  # metres
