@@ -68,12 +68,13 @@ def available_memory() -> int:
 def estimate_memory(n_nodes: int, neighbours: int = 8, solver: str = "amg", n_vectors: int = 0) -> int:
     """Rough peak bytes needed to build and solve a grid circuit of ``n_nodes`` nodes.
 
-    The figures come from ``benchmarks/bench_circuit.py`` (peak resident
-    memory on random grids of 0.25-25 M cells): the Laplacian in CSR holds
-    ``neighbours + 1`` entries of 12 bytes per node; smoothed-aggregation AMG
-    adds about 1.6 times the Laplacian; a sparse LU of a 2-D grid fills in to
-    about ``30 log2(n)`` entries per node; every kept voltage vector costs
-    8 bytes per node.
+    The factors are measured (peak resident memory of 0.1-25 M-cell random
+    grids, see ``benchmarks/bench_circuit.py``): the Laplacian in CSR holds
+    ``neighbours + 1`` entries of 12 bytes per node; the smoothed-aggregation
+    setup peaks at about 4.5 times the Laplacian on top of it (strength
+    matrix, prolongator, Galerkin products); SuperLU with a minimum-degree
+    ordering fills a 2-D grid to about ``7 log2(n)`` entries per node; every
+    kept voltage vector costs 8 bytes per node.
 
     Parameters
     ----------
@@ -95,10 +96,10 @@ def estimate_memory(n_nodes: int, neighbours: int = 8, solver: str = "amg", n_ve
     lap = nnz * 12
     build = n_nodes * 60  # grid-sized temporaries while building
     if solver == "direct":
-        fill = 30.0 * max(1.0, math.log2(max(n_nodes, 2))) * n_nodes * 12
+        fill = 7.0 * max(1.0, math.log2(max(n_nodes, 2))) * n_nodes * 12
         work = lap + fill
     else:
-        work = lap * 2.6
+        work = lap * 5.5
     return int(max(build + lap, work) + n_nodes * 8 * (8 + n_vectors))
 
 

@@ -16,8 +16,10 @@ def circuit_cmd() -> None:
 @circuit_cmd.command("run")
 @click.argument("ini", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--rtol", type=float, default=None, help="Relative residual of the AMG-preconditioned CG (default 1e-9).")
+@click.option("--max-memory-gb", type=float, default=None,
+              help="Refuse grids whose estimated memory exceeds this (default: the memory available now).")
 @click.pass_context
-def run_cmd(ctx: click.Context, ini: Path, rtol: float | None) -> None:
+def run_cmd(ctx: click.Context, ini: Path, rtol: float | None, max_memory_gb: float | None) -> None:
     """Run a Circuitscape INI job (raster or network; pairwise, one-to-all, all-to-one, advanced).
 
     Paths inside the INI are relative to the current directory, as in
@@ -33,7 +35,8 @@ def run_cmd(ctx: click.Context, ini: Path, rtol: float | None) -> None:
         job = read_ini(ini)
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
-    files = run_job(job, rtol=rtol or DEFAULT_RTOL)
+    limit = None if max_memory_gb is None else int(max_memory_gb * 2**30)
+    files = run_job(job, rtol=rtol or DEFAULT_RTOL, max_memory=limit)
     if not quiet:
         click.echo(f"{job.scenario} ({job.data_type}): wrote {len(files)} file(s) to {job.output_file.parent or Path('.')}")
         for f in files:
