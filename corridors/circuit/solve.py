@@ -103,6 +103,10 @@ def estimate_memory(n_nodes: int, neighbours: int = 8, solver: str = "amg", n_ve
     return int(max(build + lap, work) + n_nodes * 8 * (8 + n_vectors))
 
 
+def _size(b: float) -> str:
+    return f"{b / 2**30:.1f} GiB" if b >= 2**30 else f"{b / 2**20:.0f} MiB"
+
+
 def check_memory(n_cells: int, n_nodes: int, neighbours: int, solver: str, n_vectors: int = 0, limit: int | None = None) -> int:
     """Refuse a problem that would not fit in memory, before building it.
 
@@ -128,10 +132,13 @@ def check_memory(n_cells: int, n_nodes: int, neighbours: int, solver: str, n_vec
     need = estimate_memory(n_nodes, neighbours, solver, n_vectors)
     have = limit if limit is not None else available_memory()
     if have and need > have:
+        hint = "coarsen the raster, clip it with a mask or write fewer per-pair maps"
+        if solver == "direct":
+            hint += ", or use solver 'amg' (cg+amg), which needs far less"
+        what = "is allowed" if limit is not None else "is available"
         raise SolverError(
             f"a grid of {n_cells:,} cells ({n_nodes:,} nodes, {neighbours} neighbours, solver {solver!r}, "
-            f"{n_vectors} kept voltage maps) needs about {need / 2**30:.1f} GiB but only {have / 2**30:.1f} GiB "
-            "is available; coarsen the raster, clip it with a mask, write fewer per-pair maps, or use solver 'amg'."
+            f"{n_vectors} kept voltage maps) needs about {_size(need)} but only {_size(have)} {what}; {hint}."
         )
     return need
 
