@@ -96,3 +96,26 @@ def test_linkage_centrality_on_a_chain_of_cores():
     assert lk["cf_central"].tolist() == pytest.approx([2.0, 2.0])
     with pytest.raises(DataError, match="no column 'nope'"):
         linkage_centrality(links, weight="nope")
+
+
+def test_cli_pinch_on_the_programme_corridors(tmp_path):
+    from click.testing import CliRunner
+
+    from corridors import landscape
+    from corridors.cli import main
+
+    # A coarse (10 km) resistance keeps the run short; the command is the same at 1 km.
+    res = landscape.build_resistance(resolution=10_000.0)
+    res.write(tmp_path / "res.tif")
+    r = CliRunner().invoke(main, ["-q", "circuit", "pinch", "-o", str(tmp_path / "pinch"), "--resistance", str(tmp_path / "res.tif")])
+    assert r.exit_code == 0, r.output
+    import pandas as pd
+
+    table = pd.read_csv(tmp_path / "pinch" / "pinch_linkages.csv")
+    assert {"2.1a", "6.4", "7.4"} <= set(table["corridor"])
+    joined = table[table["eff_resist"] > 0]
+    assert len(joined) >= 8 and (joined["cwd_to_eff_resist"] > 0).all()
+    assert (joined["max_current"] <= 1.0 + 1e-6).all()
+    cur = Raster.read(tmp_path / "pinch" / "pinchpoints.tif")
+    assert np.nanmax(cur.masked()) <= 1.0 + 1e-6
+    assert (tmp_path / "pinch" / "pinch_map.png").stat().st_size > 10_000
