@@ -367,8 +367,8 @@ def plot_pinch_points(result: PinchResult, linkages: Any = None, ax: Any = None,
         fin = np.isfinite(m.array)
         if fin.any():
             rr, cc = np.nonzero(fin)
-            x0, y1 = m.transform * (cc.min(), rr.min())
-            x1, y0 = m.transform * (cc.max() + 1, rr.max() + 1)
+            x0, y1 = m.transform @ (cc.min(), rr.min())
+            x1, y0 = m.transform @ (cc.max() + 1, rr.max() + 1)
             pad = 100_000.0
             bounds = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
         else:
