@@ -61,7 +61,7 @@ from pyproj import Transformer
 
 from corridors import settings
 from corridors._errors import ConfigError
-from corridors.io import atomic_path, load_base, read_vector
+from corridors.io import atomic_path, load_base
 
 #: The one visual style of corridors figures.
 STYLE: dict = {
@@ -179,15 +179,8 @@ def default_rivers() -> gpd.GeoDataFrame:
 
 @functools.lru_cache(maxsize=1)
 def _rivers_cached() -> gpd.GeoDataFrame:
-    try:
-        from corridors.rivers import load_rivers
-    except ImportError:
-        # corridors.rivers is written in parallel with this module; until it
-        # lands, its data file (or the raw Natural Earth lines) stands in.
-        path = settings.RIVERS_DIR / "rivers.geojson"
-        if not path.exists():
-            path = settings.RIVERS_DIR / "naturalearth_rivers.geojson"
-        return read_vector(path)
+    from corridors.rivers import load_rivers
+
     return load_rivers()
 
 
@@ -627,14 +620,9 @@ def _units(value: object) -> list[int]:
 
 
 def _unresolved_rows(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    try:
-        from corridors.sites import unresolved
-    except ImportError:
-        # corridors.sites is written in parallel with this module; the schema
-        # defines unresolved places by their location_status.
-        return sites[sites["location_status"].eq("unresolved")]
-    out = unresolved(sites)
-    return out if isinstance(out, gpd.GeoDataFrame) else sites[sites["id"].isin(list(out))]
+    from corridors.sites import unresolved
+
+    return unresolved(sites)
 
 
 def _default_sites() -> gpd.GeoDataFrame:
