@@ -390,7 +390,9 @@ def _run_raster(job: CircuitscapeJob, out: _Outputs, rtol: float, max_memory: in
     gc = build_grid_circuit(
         habitat, focal, is_resistance=job.habitat_map_is_resistances, four_neighbors=job.connect_four_neighbors_only,
         avg_resistances=job.connect_using_avg_resistances, polygons=polygons, mask=mask, solver=solver,
-        n_vectors=n_focal if (maps and job.scenario == "pairwise") else (2 if maps else 0), max_memory=max_memory,
+        # pairwise keeps one voltage column per focal node only for maps; one-to-all and
+        # all-to-one always hold the harmonic extension of every focal node.
+        n_vectors=(n_focal if maps else 0) if job.scenario == "pairwise" else n_focal, max_memory=max_memory,
     )
     off = gc.graph.nodemap < 0
     if job.scenario == "advanced":
