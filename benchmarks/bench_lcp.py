@@ -117,15 +117,15 @@ def time_linkages(n_cores: int, n: int = 1500, seed: int = 2) -> dict:
     res = lcp.build_linkages(r, cores, borders=empty)
     t_full = time.perf_counter() - t0
     t0 = time.perf_counter()
-    res_w = lcp.build_linkages(r, cores, borders=empty, max_cwd_m=3e6)
+    res_w = lcp.build_linkages(r, cores, borders=empty, max_cwd_m=1e5)
     t_win = time.perf_counter() - t0
     return {
         "cores": n_cores,
         "grid": n,
         "linkages": len(res.linkages),
         "seconds": t_full,
-        "linkages_max_cwd_3e6": len(res_w.linkages),
-        "seconds_max_cwd_3e6": t_win,
+        "linkages_max_cwd_1e5": len(res_w.linkages),
+        "seconds_max_cwd_1e5": t_win,
     }
 
 
