@@ -110,7 +110,9 @@ class CircuitGraph:
     def components(self) -> np.ndarray:
         """Connected-component label of every node (computed once)."""
         if self._labels is None:
-            _, self._labels = connected_components(self.laplacian, directed=False)
+            # 'weak' on the (symmetric) Laplacian: the same components as directed=False
+            # without the symmetrised copy that option makes (a whole Laplacian of memory).
+            _, self._labels = connected_components(self.laplacian, directed=True, connection="weak")
         return self._labels
 
     def branches(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -317,7 +319,7 @@ def grid_graph(
         if links_i:
             li, lj = np.concatenate(links_i), np.concatenate(links_j)
             union = sp.csr_array((np.ones(len(li)), (li, lj)), shape=(n, n))
-            _, lab = connected_components(union, directed=False)
+            _, lab = connected_components(union, directed=True, connection="weak")
             member = np.zeros(n, dtype=bool)
             member[li] = True
             member[lj] = True

@@ -25,6 +25,20 @@ CIRCUITSCAPE_SOLVERS = {"cg+amg": "amg", "amg": "amg", "cholmod": "direct", "mkl
 DEFAULT_RTOL = 1e-9
 
 
+#: pyamg smoothed-aggregation options. A graph Laplacian's near-null space is
+#: the constant vector, which SA's default candidate B = 1 already is, so
+#: improving candidates buys nothing; the Jacobi prolongation smoother with
+#: Gershgorin ("local") weights needs no spectral-radius estimate, which is
+#: 70-85 % of the default setup time. Measured on 700 x 700 random grids
+#: (resistances 1-100 and 1-1e5): setup 6-8x faster, CG 13 -> 16 and
+#: 24 -> 25 iterations, the same resistances to 1e-11.
+AMG_OPTIONS: dict = {
+    "symmetry": "hermitian",
+    "smooth": ("jacobi", {"weighting": "local"}),
+    "improve_candidates": None,
+}
+
+
 @dataclass
 class SolveStats:
     """Counts of the expensive steps of a run, so that reuse can be checked.
@@ -197,7 +211,7 @@ class GroundedSolver:
 
             self._lu = None
             with _single_thread_blas():
-                self._ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(matrix), symmetry="hermitian")
+                self._ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(matrix), **AMG_OPTIONS)
         self.stats.setups += 1
 
     def solve(self, b: np.ndarray) -> np.ndarray:
