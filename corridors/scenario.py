@@ -1359,33 +1359,6 @@ def _analyse(ctx: _Context, state: _State, median_m: float | None = None, node_m
 # --------------------------------------------------------------------------- candidate corridors and sites
 
 
-def _ec_with(g: Any, extra_links: Any = None, extra_nodes: Any = None) -> float:
-    """EC of a graph with some links shortened/added or nodes added (the network what-if)."""
-    import pandas as pd
-
-    from corridors.network import equivalent_connected_area
-    from corridors.network.graph import HabitatGraph, link_probability
-
-    links = g.links.copy()
-    nodes = g.nodes.copy()
-    k = g.meta["k"]
-    if extra_nodes is not None and len(extra_nodes):
-        nodes = pd.concat([nodes, extra_nodes])
-    if extra_links is not None and len(extra_links):
-        add = extra_links.copy()
-        add["probability"] = link_probability(add["distance_m"].to_numpy(), k) * add.get("permeability", 1.0)
-        cutoff = g.meta.get("max_distance_m")
-        if cutoff is not None:
-            add = add[add["distance_m"] <= cutoff]
-        links = pd.concat([links, add[["i", "j", "distance_m", "probability"]]], ignore_index=True)
-        # keep the best probability of every pair
-        key = links.apply(lambda r: tuple(sorted((str(r["i"]), str(r["j"])))), axis=1)
-        links = links.assign(_k=key).sort_values("probability", ascending=False, kind="stable")
-        links = links.drop_duplicates("_k").drop(columns="_k")
-    h = HabitatGraph(nodes, links.reset_index(drop=True), g.landscape_area, g.name, g.meta)
-    return equivalent_connected_area(h)
-
-
 def _with_median(g: Any, median_m: float) -> Any:
     """The same graph with probabilities recomputed for another median dispersal distance."""
     from corridors.network.graph import HabitatGraph, dispersal_k, link_probability
@@ -1513,27 +1486,38 @@ def _circuit_metrics(res: Any, core_a: Any, core_b: Any, corridor: Any) -> tuple
 
 
 def _corridor_ec_gain(ctx: _Context, an: Analysis, table: Any, g: Any, median_m: float | None = None) -> Any:
-    """EC gain of restoring each candidate corridor: the link between the nodes its ends belong to
-    shortened to the restored cost distance (cwd x the default restoration multiplier)."""
+    """EC gain of restoring each candidate corridor (the network engine's what-if, one at a time).
+
+    The link between the nodes the corridor's two ends belong to gets the
+    probability of the restored corridor: its cost-weighted distance times
+    the default restoration multiplier (0.5), or keeps its own if better.
+    """
     import numpy as np
-    import pandas as pd
+
+    from corridors.network.graph import link_probability
+    from corridors.network.whatif import link_candidate, rank_candidates
 
     mult = CorridorRestoration.model_fields["resistance_multiplier"].default
     base_g = g if median_m is None else _with_median(g, median_m)
-    base = _ec_with(base_g)
-    out = []
+    k = base_g.meta["k"]
+    cutoff = base_g.meta.get("max_distance_m")
+    cands, out = [], {}
     for cid, r in table.iterrows():
-        if not np.isfinite(r.get("cwd", np.nan)):
-            out.append(np.nan)
+        if not np.isfinite(float(r.get("cwd", np.nan))):
+            out[cid] = np.nan
             continue
         na = _node_of(ctx, r["a"], f"corridor {cid}")
         nb = _node_of(ctx, r["b"], f"corridor {cid}")
-        if na == nb or na not in base_g.ids or nb not in base_g.ids:
-            out.append(0.0)
+        d = float(r["cwd"]) * mult
+        if na == nb or na not in base_g.ids or nb not in base_g.ids or (cutoff is not None and d > cutoff):
+            out[cid] = 0.0
             continue
-        add = pd.DataFrame({"i": [na], "j": [nb], "distance_m": [r["cwd"] * mult]})
-        out.append(_clean(_ec_with(base_g, extra_links=add) - base))
-    return out
+        cands.append(link_candidate(str(cid), na, nb, float(link_probability(d, k))))
+    if cands:
+        ranked = rank_candidates(base_g, cands)
+        for cid in ranked.index:
+            out[cid] = _clean(float(ranked.loc[cid, "dEC"]))
+    return [out[str(c)] if str(c) in out else out.get(c, np.nan) for c in table.index]
 
 
 def _clean(gain: float) -> float:
@@ -1602,30 +1586,34 @@ def _site_table(ctx: _Context, an: Analysis) -> Any:
 
 
 def _site_gains(ctx: _Context, g: Any, table: Any, median_m: float | None = None) -> Any:
-    """EC gain (ha) and PC gain (%) of adding each candidate site as a node, one at a time."""
+    """EC gain (ha) and PC gain (% of the baseline PC, A_L kept) of adding each candidate site as a node.
+
+    The network engine's what-if (:func:`corridors.network.whatif.rank_candidates`),
+    one site at a time: the node's capacity is its suitability-weighted
+    habitat within reach, its links the least-cost distances to every node.
+    """
     import math
 
     import pandas as pd
 
+    from corridors.network.graph import link_probability
+    from corridors.network.whatif import node_candidate, rank_candidates
+
     base_g = g if median_m is None else _with_median(g, median_m)
-    base_ec = _ec_with(base_g)
-    base_pc = (base_ec / base_g.area_l) ** 2 if base_g.area_l > 0 else 0.0
-    out = []
+    k = base_g.meta["k"]
+    cutoff = base_g.meta.get("max_distance_m")
+    cands = []
     for sid, r in table.iterrows():
-        node = pd.DataFrame({"capacity": [r["habitat_ha"]], "river_system": [r["river_system"]]},
-                            index=pd.Index([sid], name=base_g.nodes.index.name))
-        node = node.reindex(columns=base_g.nodes.columns)
-        node["capacity"] = r["habitat_ha"]
-        links = pd.DataFrame(
-            [{"i": sid, "j": n, "distance_m": d} for n, d in r["_dists"].items() if math.isfinite(d)],
-            columns=["i", "j", "distance_m"],
-        )
-        ec = _ec_with(base_g, extra_links=links, extra_nodes=node)
-        total = base_g.area_l + r["habitat_ha"] if base_g.landscape_area is None else base_g.area_l
-        pcv = (ec / total) ** 2 if total > 0 else 0.0
-        out.append({"site": sid, "ec_gain": _clean(ec - base_ec),
-                     "pc_gain": (pcv - base_pc) / base_pc * 100.0 if base_pc > 0 else 0.0})
-    return pd.DataFrame(out).set_index("site") if out else pd.DataFrame(columns=["ec_gain", "pc_gain"])
+        links = {n: float(link_probability(d, k)) for n, d in r["_dists"].items()
+                 if math.isfinite(d) and (cutoff is None or d <= cutoff)}
+        cands.append(node_candidate(str(sid), float(r["habitat_ha"]), links))
+    if not cands:
+        return pd.DataFrame(columns=["ec_gain", "pc_gain"])
+    ranked = rank_candidates(base_g, cands)
+    out = pd.DataFrame({"ec_gain": [_clean(float(v)) for v in ranked["dEC"]],
+                        "pc_gain": [_clean(float(v)) for v in ranked["dPC_pct"]]}, index=ranked.index)
+    out.index.name = "site"
+    return out.reindex([str(s) for s in table.index])
 
 
 # --------------------------------------------------------------------------- scoring
