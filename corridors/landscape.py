@@ -764,6 +764,10 @@ def check_resistance(resistance: Raster) -> np.ndarray:
             f"{resistance.label}: cell (row {r}, col {c}) holds resistance {a[r, c]!r}; resistance must be > 0 "
             "(set impassable cells to no data)."
         )
+    if valid.all():
+        # Nothing to mark impassable: hand MCP the array itself (no copy if it is float64 already;
+        # MCP only reads it), which saves a grid-sized copy on large rasters.
+        return np.ascontiguousarray(a, dtype="float64")
     costs = a.astype("float64", copy=True)
     costs[~valid] = np.inf
     return costs
