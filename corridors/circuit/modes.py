@@ -204,7 +204,7 @@ def pairwise(
             # grounded Green's function is then x - x[g] exactly.
             sub.data[dpos] = old * 2.0
             try:
-                solv = GroundedSolver(sub, solver=solver, rtol=rtol, stats=stats)
+                solv = GroundedSolver(sub, solver=solver, rtol=rtol, stats=stats, expected_solves=len(unodes) - 1)
                 ul = local[np.array(unodes)]
                 for u in unodes[1:]:
                     b = np.zeros(len(nodes_c))
@@ -266,7 +266,7 @@ def _focal_setup(lap: sp.csr_array, nodes_c: np.ndarray, fnodes: np.ndarray, sol
         return interior, np.zeros((0, len(fnodes))), lff
     lii = lap[interior][:, interior].tocsr()
     lif = lap[interior][:, fnodes].toarray()
-    solv = GroundedSolver(lii, solver=solver, rtol=rtol, stats=stats)
+    solv = GroundedSolver(lii, solver=solver, rtol=rtol, stats=stats, expected_solves=len(fnodes))
     h = np.column_stack([solv.solve(-lif[:, k]) for k in range(len(fnodes))])
     q = lff + lif.T @ h
     return interior, h, q

@@ -38,6 +38,14 @@ AMG_OPTIONS: dict = {
     "improve_candidates": None,
 }
 
+#: pyamg's default setup: about 5x slower to build than :data:`AMG_OPTIONS`
+#: but its hierarchy saves ~20 % of every solve (1000 x 1000 grid: setup
+#: 4.5 s vs 0.7 s, solve 2.8 s vs 3.5 s), so it pays from about 6 solves on.
+AMG_OPTIONS_MANY_SOLVES: dict = {"symmetry": "hermitian"}
+
+#: Expected number of solves from which :data:`AMG_OPTIONS_MANY_SOLVES` is used.
+MANY_SOLVES = 6
+
 
 @dataclass
 class SolveStats:
@@ -192,9 +200,13 @@ class GroundedSolver:
         Relative residual of CG.
     stats : SolveStats, optional
         Counters to update.
+    expected_solves : int, default 1
+        Right-hand sides that will be solved; from :data:`MANY_SOLVES` on,
+        a costlier AMG setup with cheaper solves is built.
     """
 
-    def __init__(self, matrix: sp.csr_array, solver: str = "amg", rtol: float = DEFAULT_RTOL, stats: SolveStats | None = None):
+    def __init__(self, matrix: sp.csr_array, solver: str = "amg", rtol: float = DEFAULT_RTOL, stats: SolveStats | None = None,
+                 expected_solves: int = 1):
         if solver not in SOLVERS:
             raise ConfigError(f"solver {solver!r} is unknown; choose one of {', '.join(SOLVERS)}.")
         self.matrix = matrix
@@ -211,7 +223,8 @@ class GroundedSolver:
 
             self._lu = None
             with _single_thread_blas():
-                self._ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(matrix), **AMG_OPTIONS)
+                opts = AMG_OPTIONS_MANY_SOLVES if expected_solves >= MANY_SOLVES else AMG_OPTIONS
+                self._ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(matrix), **opts)
         self.stats.setups += 1
 
     def solve(self, b: np.ndarray) -> np.ndarray:
