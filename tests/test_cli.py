@@ -74,6 +74,7 @@ def test_main_job_writes_every_step(tmp_path):
         "baseline/report.html",
         "baseline/report.md",
         "baseline/provenance.json",
+        "provenance.json",
     ]
     missing = [p for p in expected if not (out / p).is_file()]
     assert missing == []

@@ -64,3 +64,23 @@ def test_write_geopackage_layers_and_lists(tmp_path):
 
     assert [name for name, _ in pyogrio.list_layers(path)] == ["one", "two"]
     assert gpd.read_file(path, layer="one")["countries"][0] == "TJK;UZB"
+
+
+def test_provenance_record_hashes_inputs(tmp_path):
+    import hashlib
+    import json
+
+    from corridors import provenance
+
+    f = tmp_path / "in.txt"
+    f.write_bytes(b"bukhara deer")
+    d = tmp_path / "folder"
+    d.mkdir()
+    (d / "a.csv").write_bytes(b"1,2\n")
+    rec = provenance.record({"table": f, "data": d}, {"resolution_m": 1000}, command="test")
+    assert rec["inputs"]["table"]["sha256"] == hashlib.sha256(b"bukhara deer").hexdigest()
+    assert rec["inputs"]["data"]["files"] == {"a.csv": hashlib.sha256(b"1,2\n").hexdigest()}
+    assert rec["parameters"] == {"resolution_m": 1000}
+    assert rec["versions"]["numpy"] != "not installed"
+    out = provenance.write(tmp_path / "p" / "provenance.json", rec)
+    assert json.loads(out.read_text())["command"] == "test"

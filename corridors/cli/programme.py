@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from corridors import settings
+from corridors import provenance, settings
 from corridors.cli.circuit import centrality_cmd, pinch_cmd
 from corridors.cli.lcp import linkages_cmd
 from corridors.cli.map import programme_cmd as map_programme_cmd
@@ -50,7 +50,8 @@ def programme_cmd(ctx: click.Context, outdir: Path, scenario: Path | None) -> No
     Draws the programme map, builds the river graph, maps the programme's
     candidate corridors (least cost, pinch points, centrality), computes the
     habitat network's metrics and what-if ranking, and runs the baseline
-    scenario with its report (OUTDIR/baseline/report.html). Each step is the
+    scenario with its report (OUTDIR/baseline/report.html). OUTDIR/provenance.json
+    lists every bundled input file with its SHA-256 and the package versions. Each step is the
     subcommand of the same name run with its defaults, writing into its own
     sub-folder; a failing step stops the job with its error and leaves the
     folders of the steps before it intact.
@@ -67,6 +68,14 @@ def programme_cmd(ctx: click.Context, outdir: Path, scenario: Path | None) -> No
         t0 = time.perf_counter()
         ctx.invoke(cmd, outdir=outdir / sub, **kwargs)
         timings.append((sub, time.perf_counter() - t0))
+    provenance.write(
+        outdir / "provenance.json",
+        provenance.record(
+            inputs={"data": settings.DATA_DIR, "scenario": scenario},
+            parameters={"steps": {sub: round(t, 1) for sub, t in timings}},
+            command="corridors programme",
+        ),
+    )
     if not quiet:
         total = sum(t for _, t in timings)
         click.echo(

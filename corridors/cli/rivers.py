@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import math
-from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import click
-
-
-def _version(package: str) -> str:
-    try:
-        return version(package)
-    except PackageNotFoundError:
-        return "not installed"
 
 
 @click.command("rivers")
@@ -61,6 +51,7 @@ def rivers_cmd(
     summary: components per river system, length per river, and which sites
     were snapped, left unsnapped or are unresolved.
     """
+    from corridors import provenance, settings
     from corridors import rivers as rv
     from corridors.io import atomic_path
     from corridors.sites import load_sites
@@ -80,25 +71,21 @@ def rivers_cmd(
     csv = outdir / "river_distances.csv"
     with atomic_path(csv) as tmp:
         dist.to_csv(tmp, float_format="%.0f")
-    prov = outdir / "river_graph_provenance.json"
-    with atomic_path(prov) as tmp:
-        tmp.write_text(
-            json.dumps(
-                {
-                    "command": "corridors rivers",
-                    "date_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                    "rivers": str(rivers_path or rv.RIVERS_PATH.name + " (bundled)"),
-                    "sites": str(sites_path or "sites.geojson (bundled)"),
-                    "tolerance_m": tolerance_km * 1000.0,
-                    "join_m": graph.graph["join_m"],
-                    "crs": "corridors.settings.WORKING_CRS (Albers equal-area, Central Asia)",
-                    "versions": {p: _version(p) for p in ("corridors", "networkx", "shapely", "geopandas")},
-                },
-                indent=2,
-            )
-            + "\n",
-            encoding="utf-8",
-        )
+    prov = provenance.write(
+        outdir / "river_graph_provenance.json",
+        provenance.record(
+            inputs={
+                "rivers": rivers_path or rv.RIVERS_PATH,
+                "sites": sites_path or settings.SITES_PATH,
+            },
+            parameters={
+                "tolerance_m": tolerance_km * 1000.0,
+                "join_m": graph.graph["join_m"],
+                "crs": "corridors.settings.WORKING_CRS (Albers equal-area, Central Asia)",
+            },
+            command="corridors rivers",
+        ),
+    )
     if quiet:
         return
 

@@ -8,7 +8,6 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,6 +17,7 @@ import shapely
 
 from corridors import settings
 from corridors.io import write_geopackage
+from corridors.provenance import package_versions
 from corridors.network.graph import HabitatGraph
 from corridors.network.metrics import Connectivity
 
@@ -77,16 +77,6 @@ def link_layer(g: HabitatGraph, conn: Connectivity) -> gpd.GeoDataFrame | pd.Dat
     else:
         geoms = straight
     return gpd.GeoDataFrame(pd.DataFrame(lk), geometry=geoms, crs=g.nodes.crs)
-
-
-def _versions() -> dict[str, str]:
-    out = {}
-    for pkg in ("corridors", "numpy", "scipy", "networkx", "geopandas", "shapely"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
 
 
 def write_results(
@@ -166,7 +156,7 @@ def write_results(
             "graph_meta": meta,
             "params": dict(params or {}),
             "crs": settings.WORKING_CRS.to_wkt() if isinstance(g.nodes, gpd.GeoDataFrame) else None,
-            "versions": _versions(),
+            "versions": package_versions(),
             "conventions": "Conefor: IIC, PC over ordered pairs with i = j; EC = sqrt(PCnum); dPC = intra + flux (both "
                            "directions) + connector, A_L fixed when a node is removed.",
         }

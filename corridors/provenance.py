@@ -1,0 +1,121 @@
+"""Provenance records: what went into an output folder (inputs and their hashes, parameters, package versions, date)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from corridors.io import atomic_path
+
+#: Packages whose versions every provenance record lists.
+PACKAGES: tuple[str, ...] = (
+    "corridors", "numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj", "pyogrio", "rasterio",
+    "scikit-image", "networkx", "pyamg", "pydantic", "matplotlib", "dask", "distributed",
+)
+
+
+def package_versions(packages: Iterable[str] = PACKAGES) -> dict[str, str]:
+    """Versions of Python and of the given installed packages.
+
+    Parameters
+    ----------
+    packages : iterable of str
+        Distribution names (default: corridors and every package it uses).
+
+    Returns
+    -------
+    dict
+        ``{"python": "3.11.7", "numpy": "2.4.6", ...}``; ``"not installed"`` for a missing one.
+    """
+    out = {"python": platform.python_version()}
+    for pkg in packages:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes, read in chunks.
+
+    Parameters
+    ----------
+    path : path-like
+    chunk : int
+        Bytes read at a time.
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def record(inputs: Mapping[str, str | os.PathLike] | None = None, parameters: Mapping[str, Any] | None = None,
+           *, command: str | None = None) -> dict[str, Any]:
+    """A provenance record.
+
+    Parameters
+    ----------
+    inputs : mapping of str to path, optional
+        Named input files; each is listed with its path and SHA-256 (a
+        folder is listed with the hashes of the files below it).
+    parameters : mapping, optional
+        The parameters of the run (JSON-serialisable; others are written as text).
+    command : str, optional
+        The command line or function that produced the folder.
+
+    Returns
+    -------
+    dict
+        ``created`` (UTC, ISO 8601), ``command``, ``inputs``, ``parameters``, ``versions``.
+    """
+    files: dict[str, Any] = {}
+    for name, path in (inputs or {}).items():
+        p = Path(path)
+        if p.is_dir():
+            files[name] = {
+                "path": str(p),
+                "files": {str(f.relative_to(p)): file_sha256(f) for f in sorted(p.rglob("*")) if f.is_file()},
+            }
+        else:
+            files[name] = {"path": str(p), "sha256": file_sha256(p)}
+    return {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": command,
+        "inputs": files,
+        "parameters": dict(parameters or {}),
+        "versions": package_versions(),
+    }
+
+
+def write(path: str | os.PathLike, rec: Mapping[str, Any]) -> Path:
+    """Write a provenance record as indented JSON, atomically.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.json`` file.
+    rec : mapping
+        As returned by :func:`record`.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(rec, indent=2, default=str) + "\n", encoding="utf-8")
+    return Path(path)
