@@ -28,8 +28,16 @@ def border_id(iso_a: str, iso_b: str) -> str:
     return f"{a}-{b}"
 
 
+#: Natural Earth boundary classes that are no national border: the Baikonur
+#: lease limit (the leased area is coded 'KAB'); deer meet no fence or patrol there.
+NOT_NATIONAL: frozenset[str] = frozenset({"Lease limit"})
+
+
 def load_borders() -> gpd.GeoDataFrame:
-    """The bundled land borders, one row per border id, dissolved, in the working CRS.
+    """The bundled national land borders, one row per border id, dissolved, in the working CRS.
+
+    Lines that are no national border (``NOT_NATIONAL``: the Baikonur lease
+    limit) are left out, so no cost or permeability is ever charged for them.
 
     Returns
     -------
@@ -37,7 +45,7 @@ def load_borders() -> gpd.GeoDataFrame:
         Columns ``border_id``, ``iso_a``, ``iso_b`` and the geometry.
     """
     raw = load_base("borders")
-    raw = raw[raw["adm0_a3_l"].str.len().eq(3) & raw["adm0_a3_r"].str.len().eq(3)]
+    raw = raw[raw["adm0_a3_l"].str.len().eq(3) & raw["adm0_a3_r"].str.len().eq(3) & ~raw["featurecla"].isin(NOT_NATIONAL)]
     raw = raw.assign(border_id=[border_id(a, b) for a, b in zip(raw["adm0_a3_l"], raw["adm0_a3_r"])])
     out = raw.dissolve(by="border_id", as_index=False)[["border_id", "geometry"]]
     out["iso_a"] = out["border_id"].str[:3]

@@ -371,22 +371,6 @@ def build_classes(
     return Raster(codes, grid.transform, grid.crs, 0, "landscape classes")
 
 
-#: Lines of the borders layer that are no national border: the Baikonur lease limit
-#: (Natural Earth codes the leased area 'KAB'); deer meet no fence or patrol there.
-NOT_NATIONAL_BORDERS: frozenset[str] = frozenset({"KAB-KAZ"})
-
-
-def national_borders() -> gpd.GeoDataFrame:
-    """The bundled land borders (``corridors.borders.load_borders``) without lines that are no national border.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-    """
-    b = load_borders()
-    return b[~b["border_id"].isin(NOT_NATIONAL_BORDERS)].reset_index(drop=True)
-
-
 def build_border_ids(grid: Raster, table: ResistanceTable, borders: gpd.GeoDataFrame | None = None) -> tuple[np.ndarray, list[str]]:
     """Rasterize the national borders: cell -> 1-based index into the returned border ids (0 = no border).
 
@@ -394,7 +378,7 @@ def build_border_ids(grid: Raster, table: ResistanceTable, borders: gpd.GeoDataF
     so the strip is 4-connected and an 8-neighbour path cannot slip
     diagonally through it; wider strips follow ``zones.border_width_m``.
     """
-    borders = national_borders() if borders is None else borders
+    borders = load_borders() if borders is None else borders
     ids = list(borders["border_id"])
     width = table.zones.border_width_m
     geoms = list(borders.geometry)
@@ -869,7 +853,6 @@ __all__ = [
     "check_resistance",
     "load_river_lines",
     "load_table",
-    "national_borders",
     "programme_bounds",
     "resistance_from_landcover",
     "resistance_from_raster",

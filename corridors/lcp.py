@@ -773,9 +773,9 @@ def build_linkages(
     # borders its path crosses
     if len(links) and crs is not None:
         if borders is None:
-            from corridors.landscape import national_borders
+            from corridors.borders import load_borders
 
-            borders = national_borders().to_crs(crs)
+            borders = load_borders().to_crs(crs)
         links["borders"] = borders_crossed(links.geometry, borders) if borders is not None else [[] for _ in range(len(links))]
     else:
         links["borders"] = [[] for _ in range(len(links))]

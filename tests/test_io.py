@@ -84,3 +84,9 @@ def test_provenance_record_hashes_inputs(tmp_path):
     assert rec["versions"]["numpy"] != "not installed"
     out = provenance.write(tmp_path / "p" / "provenance.json", rec)
     assert json.loads(out.read_text())["command"] == "test"
+
+
+def test_lease_limit_is_no_national_border():
+    ids = set(load_borders()["border_id"])
+    assert "KAB-KAZ" not in ids  # Baikonur lease limit
+    assert all(len(i) == 7 and i[3] == "-" for i in ids)
