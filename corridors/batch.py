@@ -96,14 +96,26 @@ def _run_one(spec: Any, outroot: str, runner: Callable | None) -> dict:
 
 def _warm_up() -> int:
     """Import the engines and load the bundled base layers once per worker, before the first scenario."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
     import corridors.landscape as landscape
     import corridors.lcp  # noqa: F401
     import corridors.network  # noqa: F401
     import corridors.plot  # noqa: F401
     import corridors.scenario as scenario
+    from corridors.sites import load_sites
 
     landscape._layers()
+    landscape.load_river_lines()
     scenario._borders()
+    load_sites()
+    fig, ax = plt.subplots()
+    ax.text(0, 0, "warm-up")  # loads the font cache once
+    fig.canvas.draw()
+    plt.close(fig)
     return os.getpid()
 
 
@@ -220,8 +232,11 @@ def run_batch(
                 # imports and base layers load on every worker at once, not inside the first scenario of each
                 client.run(_warm_up)
                 t_submit = time.perf_counter()
+                # larger scenarios first (more interventions, more analyses): the last task to finish
+                # is then a short one and the two workers end close together
                 futures = {
-                    client.submit(_run_one, m, str(out), runner, key=f"scenario-{m.name}", pure=False): m.name
+                    client.submit(_run_one, m, str(out), runner, key=f"scenario-{m.name}", pure=False,
+                                  priority=len(m.interventions)): m.name
                     for m in ready
                 }
                 _collect(futures, results, as_completed, quiet)
