@@ -311,3 +311,13 @@ def test_one_to_all_agrees_with_advanced_and_kirchhoff_holds():
     adv = advanced(g, s, gr)
     assert np.abs(g.laplacian @ adv.voltages + gr * adv.voltages - s).max() < 1e-8
     assert (gr * adv.voltages).sum() == pytest.approx(3.0)  # all injected current reaches ground
+
+
+def test_circuit_knows_nothing_of_sites():
+    # Design rule: data flows one way; the circuit engine must not pull in the sites module.
+    import subprocess
+    import sys
+
+    code = "import sys, corridors.circuit, corridors.circuit.ini, corridors.circuit.pinch; print('corridors.sites' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
