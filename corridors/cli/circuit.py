@@ -36,7 +36,13 @@ def run_cmd(ctx: click.Context, ini: Path, rtol: float | None, max_memory_gb: fl
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
     limit = None if max_memory_gb is None else int(max_memory_gb * 2**30)
-    files = run_job(job, rtol=rtol or DEFAULT_RTOL, max_memory=limit)
+    if quiet:
+        files = run_job(job, rtol=rtol or DEFAULT_RTOL, max_memory=limit)
+    else:
+        from rich.console import Console
+
+        with Console(stderr=True).status(f"{job.scenario} ({job.data_type}): solving {job.habitat_file} ..."):
+            files = run_job(job, rtol=rtol or DEFAULT_RTOL, max_memory=limit)
     if not quiet:
         click.echo(f"{job.scenario} ({job.data_type}): wrote {len(files)} file(s) to {job.output_file.parent or Path('.')}")
         for f in files:
