@@ -2091,8 +2091,13 @@ def _map(stem: Path, ctx: _Context, model: Scenario, scen: Analysis, paths: Any,
     if iv_geoms is not None:
         for typ, grp in iv_geoms.groupby("type", sort=True):
             col = _TYPE_COLOURS.get(typ, "k")
-            grp.plot(ax=ax, facecolor=col, edgecolor=col, alpha=0.35, linewidth=1.2, zorder=z + 1)
-            handles.append(Patch(facecolor=col, edgecolor=col, alpha=0.5, label=typ.replace("_", " ")))
+            lines = grp.geom_type.isin(["LineString", "MultiLineString"])
+            if (~lines).any():
+                grp[~lines].plot(ax=ax, facecolor=col, edgecolor=col, alpha=0.35, linewidth=1.2, zorder=z + 1)
+            if lines.any():  # borders: drawn as lines, a fill would close them into false polygons
+                grp[lines].plot(ax=ax, color=col, linewidth=2.5, alpha=0.8, zorder=z + 1)
+            handles.append(Line2D([], [], color=col, lw=2.5, label=typ.replace("_", " ")) if lines.all()
+                           else Patch(facecolor=col, edgecolor=col, alpha=0.5, label=typ.replace("_", " ")))
     lk = tables["network_links"]
     geo = dict(zip(ctx.sites["id"], ctx.sites.geometry))
     for _, row in lk.iterrows():
