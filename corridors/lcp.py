@@ -313,9 +313,26 @@ def cores_from_sites(
     return out
 
 
+def _check_metric_crs(resistance: Raster, vector_crs: object) -> None:
+    # Costs are resistance x metres travelled: a grid in degrees would give
+    # distances near 0 without any error, and a grid without a CRS cannot be
+    # matched to cores that have one.
+    if resistance.crs is not None and resistance.crs.is_geographic:
+        raise DataError(
+            f"{resistance.label}: the raster is in a geographic CRS ({resistance.crs.name}), so its cells are degrees, not metres; "
+            f"resample it onto the working grid first (`corridors resistance --raster {resistance.label}`) or reproject it to a projected CRS."
+        )
+    if resistance.crs is None and vector_crs is not None:
+        raise DataError(
+            f"{resistance.label}: the raster has no CRS, so the cores cannot be placed on it; "
+            "set its CRS (e.g. `gdal_edit.py -a_srs EPSG:<code>`) or give cores without a CRS in the raster's coordinates."
+        )
+
+
 def _check_cores(cores: gpd.GeoDataFrame, resistance: Raster, id_field: str) -> gpd.GeoDataFrame:
     if not isinstance(cores, gpd.GeoDataFrame):
         raise ConfigError(f"{where(field='cores')}: give a GeoDataFrame of core areas.")
+    _check_metric_crs(resistance, cores.crs)
     if id_field not in cores.columns:
         raise DataError(f"{where(field=id_field)}: the cores have no such column; pass id_field= the column holding core ids.")
     if cores.crs is not None and resistance.crs is not None and cores.crs != resistance.crs:
@@ -1001,6 +1018,8 @@ def programme_corridors(
     from corridors.landscape import bounds_around, build_resistance
 
     s = sites_mod.load_sites() if sites is None else sites
+    if resistance is not None:
+        _check_metric_crs(resistance, s.crs)
     if resistance is not None and resistance.crs is not None and s.crs is not None and s.crs != resistance.crs:
         s = s.to_crs(resistance.crs)
     by_id = s.set_index("id")

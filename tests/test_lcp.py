@@ -373,3 +373,31 @@ def test_cli_linkages_network_on_user_cores(tmp_path):
     assert bad.exit_code == 1
     assert "field 'id'" in bad.output and "no such column" in bad.output
     assert not (tmp_path / "o2").exists()
+
+
+def test_resistance_in_degrees_or_without_crs_is_refused(tmp_path):
+    # A grid in EPSG:4326 has cells of 0.01 "metres": every distance would come out near 0 without an error.
+    from click.testing import CliRunner
+
+    from corridors.cli import main
+
+    degrees = grid(np.ones((20, 20)), 0.01, crs=CRS.from_epsg(4326), x0=64.0, y0=40.0)
+    cores = gpd.GeoDataFrame({"core_id": ["a", "b"]}, geometry=[centre(degrees, 2, 2), centre(degrees, 17, 17)], crs="EPSG:4326")
+    with pytest.raises(DataError, match="geographic CRS.*corridors resistance --raster"):
+        lcp.build_linkages(degrees, cores)
+    with pytest.raises(DataError, match="geographic CRS"):
+        lcp.programme_corridors(degrees)
+    no_crs = grid(np.ones((20, 20)), 1000.0, crs=None)
+    with pytest.raises(DataError, match="has no CRS"):
+        lcp.build_linkages(no_crs, cores_at(grid(np.ones((20, 20)), 1000.0), {"a": (2, 2), "b": (17, 17)}))
+    # without a CRS on either side the grid's own units are trusted, as before
+    ok = lcp.build_linkages(no_crs, cores_at(no_crs, {"a": (2, 2), "b": (17, 17)}), quiet=True)
+    assert len(ok.linkages) == 1
+
+    rpath = degrees.write(tmp_path / "deg.tif")
+    cpath = tmp_path / "cores.gpkg"
+    cores.rename(columns={"core_id": "id"}).to_file(cpath)
+    run = CliRunner().invoke(main, ["linkages", "--resistance", str(rpath), "--cores", str(cpath), "-o", str(tmp_path / "o")])
+    assert run.exit_code == 1
+    assert run.output.count("\n") == 1 and "deg.tif" in run.output and "geographic CRS" in run.output
+    assert not (tmp_path / "o").exists()
