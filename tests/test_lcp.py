@@ -401,3 +401,25 @@ def test_resistance_in_degrees_or_without_crs_is_refused(tmp_path):
     assert run.exit_code == 1
     assert run.output.count("\n") == 1 and "deg.tif" in run.output and "geographic CRS" in run.output
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_bad_cores_file_names_the_file_and_field(tmp_path):
+    from click.testing import CliRunner
+
+    from corridors.cli import main
+
+    r = grid(np.ones((30, 30)), 1000.0, x0=-15_000.0, y0=15_000.0)
+    rpath = r.write(tmp_path / "res.tif")
+    dup = cores_at(r, {"a": (5, 5), "b": (24, 24)}).rename(columns={"core_id": "id"})
+    dup.loc[1, "id"] = "a"
+    cpath = tmp_path / "dup.geojson"
+    dup.to_file(cpath)
+    run = CliRunner().invoke(main, ["linkages", "--resistance", str(rpath), "--cores", str(cpath), "-o", str(tmp_path / "o")])
+    assert run.exit_code == 1
+    assert run.output.count("\n") == 1
+    assert "dup.geojson, feature 'a', field 'id'" in run.output and "not unique" in run.output
+    run = CliRunner().invoke(main, ["linkages", "--resistance", str(rpath), "--cores", str(cpath), "--id-field", "name",
+                                    "-o", str(tmp_path / "o")])
+    assert run.exit_code == 1
+    assert "dup.geojson, field 'name'" in run.output and "--id-field" in run.output and "one of: id" in run.output
+    assert not (tmp_path / "o").exists()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from corridors._errors import ConfigError
+from corridors._errors import ConfigError, DataError, where
 
 
 def _quiet(ctx: click.Context) -> bool:
@@ -189,7 +189,16 @@ def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None,
         title = "Candidate corridors of the Bukhara deer work programme 2025-2032"
     else:
         if cores_path is not None:
-            cores = lcp.cores_from_sites(read_vector(cores_path), id_field=id_field, radius_m=core_radius_km * 1000)
+            user_cores = read_vector(cores_path)
+            if id_field not in user_cores.columns:
+                columns = ", ".join(c for c in user_cores.columns if c != user_cores.geometry.name)
+                raise DataError(f"{where(cores_path, field=id_field)}: the cores have no such column; "
+                                f"pass --id-field with the column holding core ids (one of: {columns}).")
+            ids = user_cores[id_field].astype(str)
+            if ids.duplicated().any():
+                raise DataError(f"{where(cores_path, feature=ids[ids.duplicated()].iloc[0], field=id_field)}: "
+                                "core id is not unique; give each core its own id (or merge its features into one).")
+            cores = lcp.cores_from_sites(user_cores, id_field=id_field, radius_m=core_radius_km * 1000)
         else:
             from corridors.sites import load_sites
 
