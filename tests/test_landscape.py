@@ -293,3 +293,18 @@ def test_suitability_from_landcover(landcover, target):
     assert np.all(s.array[2:, :5] == 0.0) and np.all(s.array[:, 5:] == pytest.approx(0.8))
     with pytest.raises(ConfigError, match="within 0-1"):
         L.suitability_from_landcover(landcover, {1: 0.5, 2: 2.0}, target)
+
+
+def test_cli_resistance_raster_without_crs_asks_for_a_crs_only(tmp_path):
+    # --bbox cannot help a raster without a CRS: the message must not suggest it.
+    from click.testing import CliRunner
+
+    from corridors.cli import main
+
+    nocrs = _write(tmp_path / "nocrs.tif", np.ones((5, 5), dtype="float32"), Affine(1000, 0, 0, 0, -1000, 5000), None)
+    for extra in ([], ["--bbox", "62,37,66,40"]):
+        run = CliRunner().invoke(main, ["resistance", "--raster", str(nocrs), *extra, "-o", str(tmp_path / "x")])
+        assert run.exit_code == 1
+        assert run.output.count("\n") == 1 and "nocrs.tif" in run.output and "no CRS" in run.output
+        assert "--bbox" not in run.output
+    assert not (tmp_path / "x").exists()

@@ -103,7 +103,8 @@ def resistance_cmd(ctx: click.Context, outdir: Path, table: Path | None, sets: t
         src = Raster.read(landcover or raster)
         if bounds is None:
             if src.crs is None:
-                raise ConfigError(f"{landcover or raster}: the raster has no CRS; give --bbox or assign a CRS to it.")
+                raise DataError(f"{landcover or raster}: the raster has no CRS, so it cannot be placed on the working grid; "
+                                "assign one (e.g. `gdal_edit.py -a_srs EPSG:<code>`).")
             from rasterio.crs import CRS as RioCRS
             from rasterio.warp import transform_bounds
 
