@@ -244,6 +244,25 @@ def test_cli_conefor_project_and_errors(tmp_path):
     assert res.exit_code == 1 and "BORDER=FACTOR" in res.output
 
 
+def test_cli_conefor_project_refuses_programme_options_and_exports(tmp_path):
+    # Options that only shape the programme's graph used to be ignored in silence with a Conefor project.
+    (tmp_path / "n.txt").write_text("1 10\n2 20\n3 30\n")
+    (tmp_path / "c.txt").write_text("1 2 0.5\n2 3 0.4\n")
+    project = ["--conefor-nodes", str(tmp_path / "n.txt"), "--conefor-links", str(tmp_path / "c.txt"), "--conefor-kind", "probability"]
+    for extra, flag in ((["--source", "lcp"], "--source"), (["--permeability", "TKM-UZB=0.3"], "--permeability"),
+                        (["--capacity", "equal"], "--capacity"), (["--median-dispersal-km", "3"], "--median-dispersal-km")):
+        res = CliRunner().invoke(main, ["network", "-o", str(tmp_path / "bad"), *project, *extra])
+        assert res.exit_code == 1, extra
+        assert res.output.count("\n") == 1 and res.output.startswith(f"error: {flag}")
+        assert not (tmp_path / "bad").exists()
+    res = CliRunner().invoke(main, ["network", "-o", str(tmp_path / "bad"), "--conefor-kind", "probability"])
+    assert res.exit_code == 1 and "--conefor-kind" in res.output
+    res = CliRunner().invoke(main, ["-q", "network", "-o", str(tmp_path / "out"), *project, "--export-conefor"])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "out" / "conefor_nodes.txt").read_text().split() == ["1", "10", "2", "20", "3", "30"]
+    assert len((tmp_path / "out" / "conefor_links.txt").read_text().splitlines()) == 2
+
+
 def test_effective_resistance_nodes_in_one_cell_are_one_focal_node():
     nodes = _pts({"a": (2500, 10500), "a2": (2700, 10700), "c": (18500, 10500)})
     lk = EffectiveResistance(_uniform_raster())(nodes).set_index(["i", "j"])["distance_m"]

@@ -102,14 +102,32 @@ def network_cmd(
 
     if (conefor_nodes is None) != (conefor_links is None):
         raise ConfigError("give both --conefor-nodes and --conefor-links (a Conefor project is a node file and a connection file).")
+    given = {name for name in ctx.params if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT}
+    if conefor_nodes is None and "conefor_kind" in given:
+        raise ConfigError("--conefor-kind: only used with --conefor-nodes and --conefor-links; drop it or give the Conefor files.")
     if conefor_nodes is not None:
+        # These shape the programme's graph; silently ignoring them would leave the user believing they were applied.
+        ignored = sorted(given & set(_PROGRAMME_ONLY))
+        if ignored:
+            names = ", ".join(_PROGRAMME_ONLY[n] for n in ignored)
+            raise ConfigError(f"{names}: not used with a Conefor project (--conefor-nodes/--conefor-links); drop it or analyse the programme data.")
+        distance_only = [n for n in ("median_dispersal_km", "max_distance_km") if n in given]
+        if conefor_kind == "probability" and distance_only:
+            names = ", ".join("--" + n.replace("_", "-") for n in distance_only)
+            raise ConfigError(f"{names}: turns distances into probabilities, but with --conefor-kind probability "
+                              f"{conefor_links} holds probabilities already; drop it or use --conefor-kind distance.")
         kw = {"landscape_area": landscape_area}
+        cparams = {"landscape_area": landscape_area}
         if conefor_kind == "distance":
             kw.update(median_dispersal_m=median_dispersal_km * 1000.0, max_distance_m=max_m)
+            cparams.update(median_dispersal_m=median_dispersal_km * 1000.0, max_distance_m=max_m)
         g = read_conefor(conefor_nodes, conefor_links, kind=conefor_kind, **kw)
         conn = connectivity(g, links=True, quiet=quiet)
-        files = write_results(outdir, g, conn, params={**params, "conefor_nodes": str(conefor_nodes),
+        files = write_results(outdir, g, conn, params={**cparams, "conefor_nodes": str(conefor_nodes),
                                                         "conefor_links": str(conefor_links), "conefor_kind": conefor_kind})
+        if export_conefor:
+            write_conefor(g, outdir / "conefor_nodes.txt", outdir / "conefor_links.txt")
+            files["conefor"] = outdir / "conefor_links.txt"
         _print_summary(console, [conn.summary], Table)
         _print_top(console, conn.nodes, Table)
         console.print(f"wrote {', '.join(str(p) for p in files.values())}")
@@ -159,6 +177,14 @@ def network_cmd(
         console.print("note: capacity 'area' uses precision circles where no area is known: a placeholder; "
                       "use --capacity with surveyed areas or counts for decisions.")
     console.print(f"wrote {len(files)} files to {outdir}")
+
+
+#: Options that shape the programme's graph only, with their flag as the user typed it.
+_PROGRAMME_ONLY = {
+    "sites_path": "--sites", "source": "--source", "capacity": "--capacity", "permeability": "--permeability",
+    "corridor_factor": "--corridor-factor", "fence_factor": "--fence-factor", "resolution_km": "--resolution-km",
+    "no_whatif": "--no-whatif",
+}
 
 
 def _print_summary(console, rows, Table) -> None:
