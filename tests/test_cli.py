@@ -41,6 +41,19 @@ def test_data_error_is_one_line_and_exit_1(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_warnings_are_one_line_without_source_location(tmp_path):
+    # A Shapefile cuts the long 'source' texts: the user gets one 'warning:' line, not Python's file:line and code.
+    out = tmp_path / "places.shp"
+    result = CliRunner().invoke(main, ["sites", "export", str(out), "--kind", "subpopulation"])
+    assert result.exit_code == 0, result.output
+    warning_lines = [line for line in result.output.splitlines() if "254 characters" in line]
+    assert len(warning_lines) == 1 and warning_lines[0].startswith("warning: ") and "places.shp" in warning_lines[0]
+    assert "UserWarning" not in result.output and ".py:" not in result.output
+    with pytest.warns(UserWarning, match="254 characters"):  # --debug leaves warnings to Python
+        loud = CliRunner().invoke(main, ["--debug", "sites", "export", str(tmp_path / "again.shp"), "--kind", "subpopulation"])
+    assert loud.exit_code == 0 and "warning: " not in loud.output
+
+
 def test_debug_shows_the_traceback(tmp_path):
     bad = tmp_path / "bad.geojson"
     bad.write_text('{"type": "FeatureCollection", "features": []}')

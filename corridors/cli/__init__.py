@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 import click
 
@@ -10,17 +11,29 @@ from corridors._errors import CorridorsError
 
 
 class _Group(click.Group):
-    """A click group that turns CorridorsError into one line on stderr and exit status 1."""
+    """A click group that turns CorridorsError into one line on stderr and exit status 1.
+
+    Python warnings (e.g. a Shapefile field cut at 254 characters) are shown
+    the same way, as one ``warning: ...`` line without the source file and
+    line of the code that raised them; ``--debug`` keeps Python's format.
+    """
 
     def invoke(self, ctx: click.Context):  # noqa: D102 - click API
+        debug = bool(ctx.find_root().params.get("debug"))
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                if not debug:
+                    warnings.showwarning = _show_warning
+                return super().invoke(ctx)
         except CorridorsError as exc:
-            root = ctx.find_root()
-            if root.params.get("debug"):
+            if debug:
                 raise
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    click.echo(f"warning: {message}", err=True)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
