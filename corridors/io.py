@@ -10,10 +10,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 from pyproj import CRS
 
 from corridors import settings
-from corridors._errors import DataError
+from corridors._errors import DataError, where
 
 #: Vector formats corridors reads; anything pyogrio/GDAL opens works, these are tested.
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
@@ -64,7 +65,43 @@ def read_vector(
         )
     if to_crs is not None:
         gdf = gdf.to_crs(to_crs)
+        check_reprojected(gdf, p)
     return gdf
+
+
+def check_reprojected(gdf: gpd.GeoDataFrame, path: object, id_field: str = "id") -> None:
+    """Refuse features whose coordinates did not survive reprojection.
+
+    Coordinates outside the valid range of the file's CRS (longitude and
+    latitude swapped beyond +-90, or metres in a file declared WGS84)
+    reproject to infinity without an error from PROJ; every distance and
+    map built on them would be meaningless.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The reprojected features; missing and empty geometries are skipped.
+    path : object
+        The source file, named in the error.
+    id_field : str, default 'id'
+        Column naming the feature in the error (the row number if absent).
+
+    Raises
+    ------
+    DataError
+        Naming the file and the first feature with non-finite coordinates.
+    """
+    geoms = gdf.geometry
+    present = (~geoms.isna() & ~geoms.is_empty).to_numpy()
+    finite = np.isfinite(geoms.bounds.to_numpy()).all(axis=1)
+    bad = np.flatnonzero(present & ~finite)
+    if len(bad):
+        i = int(bad[0])
+        feature = gdf[id_field].iloc[i] if id_field in gdf.columns else f"row {i}"
+        raise DataError(
+            f"{where(path, feature, 'geometry')}: coordinates outside the valid range of the file's CRS, so they cannot be "
+            "reprojected; check for swapped longitude/latitude or projected coordinates in a file declared WGS84."
+        )
 
 
 def load_base(name: str, to_crs: CRS | str | None = settings.WORKING_CRS) -> gpd.GeoDataFrame:

@@ -354,6 +354,7 @@ def load_sites(
     gdf = validate_sites(gdf, p)
     if to_crs is not None:
         gdf = gdf.to_crs(to_crs)
+        io.check_reprojected(gdf, p)
     return gdf
 
 

@@ -90,3 +90,13 @@ def test_lease_limit_is_no_national_border():
     ids = set(load_borders()["border_id"])
     assert "KAB-KAZ" not in ids  # Baikonur lease limit
     assert all(len(i) == 7 and i[3] == "-" for i in ids)
+
+
+def test_coordinates_that_cannot_be_reprojected_are_refused(tmp_path):
+    # Metres in a file declared WGS84 reproject to inf without a PROJ error: every distance would be meaningless.
+    path = tmp_path / "cores.geojson"
+    gpd.GeoDataFrame({"id": ["ok", "metres"]}, geometry=[Point(64.4, 39.8), Point(500_000, 4_400_000)],
+                     crs="EPSG:4326").to_file(path)
+    with pytest.raises(DataError, match=r"cores\.geojson, feature 'metres', field 'geometry': coordinates outside"):
+        read_vector(path)
+    assert len(read_vector(path, to_crs=None)) == 2  # kept as is when not reprojected

@@ -412,14 +412,14 @@ def test_cli_bad_cores_file_names_the_file_and_field(tmp_path):
     rpath = r.write(tmp_path / "res.tif")
     dup = cores_at(r, {"a": (5, 5), "b": (24, 24)}).rename(columns={"core_id": "id"})
     dup.loc[1, "id"] = "a"
-    cpath = tmp_path / "dup.geojson"
+    cpath = tmp_path / "dup.gpkg"
     dup.to_file(cpath)
     run = CliRunner().invoke(main, ["linkages", "--resistance", str(rpath), "--cores", str(cpath), "-o", str(tmp_path / "o")])
     assert run.exit_code == 1
     assert run.output.count("\n") == 1
-    assert "dup.geojson, feature 'a', field 'id'" in run.output and "not unique" in run.output
+    assert "dup.gpkg, feature 'a', field 'id'" in run.output and "not unique" in run.output
     run = CliRunner().invoke(main, ["linkages", "--resistance", str(rpath), "--cores", str(cpath), "--id-field", "name",
                                     "-o", str(tmp_path / "o")])
     assert run.exit_code == 1
-    assert "dup.geojson, field 'name'" in run.output and "--id-field" in run.output and "one of: id" in run.output
+    assert "dup.gpkg, field 'name'" in run.output and "--id-field" in run.output and "one of: id" in run.output
     assert not (tmp_path / "o").exists()

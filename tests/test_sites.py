@@ -459,3 +459,11 @@ def test_cli_export_and_list(tmp_path):
     assert res.exit_code == 0 and "uz1" in res.output and "tj1" not in res.output
     res = runner.invoke(main, ["sites", "export", str(tmp_path / "all.shp")])
     assert res.exit_code == 1 and "one geometry type" in res.output
+
+
+def test_coordinates_that_cannot_be_reprojected(tmp_path):
+    # Longitude and latitude swapped past 90 degrees: PROJ returns inf, which used to pass `sites check` silently.
+    path = _write(tmp_path, _feature(), _feature(id="x2", geometry={"type": "Point", "coordinates": [39.8, 164.4]}))
+    with pytest.raises(DataError, match=r"bad\.geojson, feature 'x2', field 'geometry': coordinates outside"):
+        S.load_sites(path)
+    assert len(S.load_sites(path, to_crs=None)) == 2
