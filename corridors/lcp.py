@@ -131,15 +131,16 @@ def source_cells(resistance: Raster, sources: Any, label: str = "source") -> np.
     out = []
     flat_valid = valid.ravel()
     for k, g in enumerate(geoms):
+        name = label if len(geoms) == 1 else f"{label} {k}"  # a lone core or source needs no index
         cells = _cells_of_geometry(resistance, g)
         if cells.size == 0:
             raise DataError(
-                f"{label} {k}: lies outside {resistance.label} (bounds {tuple(round(b) for b in resistance.bounds)}); "
+                f"{name}: lies outside {resistance.label} (bounds {tuple(round(b) for b in resistance.bounds)}); "
                 "give sources inside the raster, in its CRS."
             )
         cells = cells[flat_valid[cells]]
         if cells.size == 0:
-            raise DataError(f"{label} {k}: lies only on no-data (impassable) cells of {resistance.label}; move it onto passable cells.")
+            raise DataError(f"{name}: lies only on no-data (impassable) cells of {resistance.label}; move it onto passable cells.")
         out.append(cells)
     return np.unique(np.concatenate(out))
 

@@ -423,3 +423,12 @@ def test_cli_bad_cores_file_names_the_file_and_field(tmp_path):
     assert run.exit_code == 1
     assert "dup.gpkg, field 'name'" in run.output and "--id-field" in run.output and "one of: id" in run.output
     assert not (tmp_path / "o").exists()
+
+
+def test_core_outside_the_raster_is_named_without_an_index():
+    r = grid(np.ones((10, 10)), 100.0)
+    cores = gpd.GeoDataFrame({"core_id": ["a", "b"]}, geometry=[centre(r, 2, 2), shapely.Point(50_000, 50_000)], crs=r.crs)
+    with pytest.raises(DataError, match=r"^core 'b': lies outside test resistance"):
+        lcp.build_linkages(r, cores)
+    with pytest.raises(DataError, match=r"^source 1: lies outside"):
+        lcp.cost_distance(r, [centre(r, 0, 0), shapely.Point(50_000, 50_000)])
