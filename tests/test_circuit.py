@@ -268,7 +268,7 @@ def test_node_current_is_throughput():
 # ------------------------------------------------------------------ checks
 def test_focal_point_on_nodata_is_an_error():
     hab = Raster(np.array([[1.0, -9999.0, 1.0]]), Affine(1, 0, 0, 0, -1, 1), nodata=-9999.0, name="hab.asc")
-    with pytest.raises(DataError, match=r"hab.asc: focal id 2 \(row 0, col 1\) lies on a no-data"):
+    with pytest.raises(DataError, match=r"hab.asc: focal id 2 \(cell centre 1\.5, 0\.5; row 1, column 2 from the top left\) lies on a no-data"):
         build_grid_circuit(hab, np.array([[1, 2, 3]]))
 
 

@@ -180,7 +180,8 @@ def test_include_list_polygons_mask_and_raster_focal_regions(strip_job):
     assert np.loadtxt(strip_job / "out/strip_resistances.out")[1, 2] == pytest.approx(2.0)
     # A mask dropping column 7 puts focal point 3 on a masked cell.
     _ini(strip_job / "job.ini", **_base(use_mask="True", mask_file="mask.asc", output_file="masked/strip.out"))
-    with pytest.raises(DataError, match="focal id 3 .* no-data or masked cell"):
+    # named by its coordinates and 1-based row/column, as a GIS user counts them (point 3 is at x 7.5 in column 8)
+    with pytest.raises(DataError, match=r"focal id 3 \(cell centre 7\.5, 0\.5; row 1, column 8 from the top left\) lies on a no-data or masked cell"):
         run_job("job.ini")
     assert not (strip_job / "masked").exists() or not any((strip_job / "masked").iterdir())
 
@@ -268,7 +269,7 @@ def test_bad_input_clear_error_and_no_partial_output(strip_job):
         run_job("job.ini")
     (strip_job / "pts_gap.txt").write_text("1 0.5 0.5\n2 5.5 0.5\n")
     _ini(strip_job / "job.ini", **_base(point_file="pts_gap.txt", output_file="bad/strip.out"))
-    with pytest.raises(DataError, match="focal id 2 \\(row 0, col 5\\) lies on a no-data"):
+    with pytest.raises(DataError, match=r"focal id 2 \(cell centre 5\.5, 0\.5; row 1, column 6 from the top left\) lies on a no-data"):
         run_job("job.ini")
     assert not any(p for p in (strip_job / "bad").iterdir())
 

@@ -261,9 +261,10 @@ def build_grid_circuit(
         missing = ids[nodes < 0]
         if len(missing):
             r, c = np.argwhere(focal == missing[0])[0]
+            x, y = habitat.xy(r, c)
             raise DataError(
-                f"{habitat.label}: focal id {int(missing[0])} (row {r}, col {c}) lies on a no-data or masked cell; "
-                "move the point onto habitat or give the cell a resistance."
+                f"{habitat.label}: focal id {int(missing[0])} (cell centre {float(x):g}, {float(y):g}; row {r + 1}, column {c + 1} "
+                "from the top left) lies on a no-data or masked cell; move the point onto habitat or give the cell a resistance."
             )
     return GridCircuit(habitat, graph, ids, nodes)
 
