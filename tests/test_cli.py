@@ -32,6 +32,21 @@ def test_usage_errors_exit_2():
     assert runner.invoke(main, ["rivers", "--tolerance-km", "minus-one"]).exit_code == 2
 
 
+@pytest.mark.parametrize("args", [
+    # 0 used to fall back to the default in silence ('resolution or 1000', 'rtol or 1e-9'); negatives reached the engines
+    ["linkages", "--resolution", "0"],
+    ["resistance", "--resolution", "-5"],
+    ["circuit", "run", "job.ini", "--rtol", "0"],
+    ["circuit", "run", "job.ini", "--rtol", "-1"],
+    ["circuit", "run", "job.ini", "--max-memory-gb", "-1"],
+])
+def test_out_of_range_numbers_are_usage_errors(tmp_path, args):
+    result = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "o")] if args[0] != "circuit" else args)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for '{args[-2]}'" in result.output
+    assert not (tmp_path / "o").exists()
+
+
 def test_data_error_is_one_line_and_exit_1(tmp_path):
     missing = tmp_path / "nowhere.geojson"
     result = CliRunner().invoke(main, ["rivers", "-o", str(tmp_path / "o"), "--sites", str(missing)])

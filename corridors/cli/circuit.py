@@ -15,8 +15,9 @@ def circuit_cmd() -> None:
 
 @circuit_cmd.command("run")
 @click.argument("ini", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--rtol", type=float, default=None, help="Relative residual of the AMG-preconditioned CG (default 1e-9).")
-@click.option("--max-memory-gb", type=float, default=None,
+@click.option("--rtol", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
+              help="Relative residual of the AMG-preconditioned CG (default 1e-9).")
+@click.option("--max-memory-gb", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Refuse grids whose estimated memory exceeds this (default: the memory available now).")
 @click.pass_context
 def run_cmd(ctx: click.Context, ini: Path, rtol: float | None, max_memory_gb: float | None) -> None:

@@ -57,7 +57,7 @@ _set_opt = click.option(
     "--set", "sets", multiple=True, metavar="KEY=VALUE",
     help="Replace one resistance of the table: a class (desert=120) or a border id (TKM-UZB=50). Repeatable.",
 )
-_res_opt = click.option("--resolution", type=float, default=None, help="Cell size in metres (default 1000).")
+_res_opt = click.option("--resolution", type=click.FloatRange(min=0, min_open=True), default=None, help="Cell size in metres (default 1000).")
 _bbox_opt = click.option("--bbox", default=None, metavar="W,S,E,N", help="Extent in degrees (default: the programme extent).")
 
 
