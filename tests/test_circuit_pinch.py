@@ -119,3 +119,24 @@ def test_cli_pinch_on_the_programme_corridors(tmp_path):
     cur = Raster.read(tmp_path / "pinch" / "pinchpoints.tif")
     assert np.nanmax(cur.masked()) <= 1.0 + 1e-6
     assert (tmp_path / "pinch" / "pinch_map.png").stat().st_size > 10_000
+
+
+def test_cli_centrality_bad_cores_name_the_file_and_field(tmp_path):
+    from click.testing import CliRunner
+
+    from corridors.cli import main
+
+    from corridors.settings import WORKING_CRS
+
+    w = _walled()
+    r = Raster(w.array, w.transform, WORKING_CRS, None, "walled")
+    rpath = r.write(tmp_path / "res.tif")
+    cores = gpd.GeoDataFrame({"id": ["a", "a"]}, geometry=[box(0, 0, 2000, 2000), box(20_000, 0, 22_000, 2000)], crs=r.crs)
+    cpath = tmp_path / "cores.gpkg"
+    cores.to_file(cpath)
+    run = CliRunner().invoke(main, ["circuit", "centrality", "--cores", str(cpath), "--resistance", str(rpath), "-o", str(tmp_path / "o")])
+    assert run.exit_code == 1
+    assert run.output.count("\n") == 1 and "cores.gpkg, feature 'a', field 'id': core id is not unique" in run.output
+    run = CliRunner().invoke(main, ["circuit", "centrality", "--cores", str(cpath), "--id-field", "name", "-o", str(tmp_path / "o")])
+    assert run.exit_code == 1 and "cores.gpkg, field 'name'" in run.output and "--id-field" in run.output
+    assert not (tmp_path / "o").exists()

@@ -151,12 +151,14 @@ def centrality_cmd(ctx: click.Context, outdir: Path, kinds: str, cores_path: Pat
     """
     from corridors import landscape, lcp, settings
     from corridors.circuit.pinch import linkage_centrality, pinch_points, plot_centrality
-    from corridors.io import read_vector, write_geopackage
+    from corridors.io import write_geopackage
     from corridors.raster import Raster
 
     quiet = _quiet(ctx)
     if cores_path is not None:
-        cores = lcp.cores_from_sites(read_vector(cores_path), id_field=id_field, radius_m=core_radius_km * 1000)
+        from corridors.cli.lcp import read_cores
+
+        cores = read_cores(cores_path, id_field, core_radius_km)
     else:
         from corridors.sites import load_sites
 

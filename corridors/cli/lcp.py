@@ -162,7 +162,6 @@ def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None,
     metres), as Linkage Mapper reports them.
     """
     from corridors import landscape, lcp, settings
-    from corridors.io import read_vector
     from corridors.raster import Raster
 
     quiet = _quiet(ctx)
@@ -190,16 +189,7 @@ def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None,
         title = "Candidate corridors of the Bukhara deer work programme 2025-2032"
     else:
         if cores_path is not None:
-            user_cores = read_vector(cores_path)
-            if id_field not in user_cores.columns:
-                columns = ", ".join(c for c in user_cores.columns if c != user_cores.geometry.name)
-                raise DataError(f"{where(cores_path, field=id_field)}: the cores have no such column; "
-                                f"pass --id-field with the column holding core ids (one of: {columns}).")
-            ids = user_cores[id_field].astype(str)
-            if ids.duplicated().any():
-                raise DataError(f"{where(cores_path, feature=ids[ids.duplicated()].iloc[0], field=id_field)}: "
-                                "core id is not unique; give each core its own id (or merge its features into one).")
-            cores = lcp.cores_from_sites(user_cores, id_field=id_field, radius_m=core_radius_km * 1000)
+            cores = read_cores(cores_path, id_field, core_radius_km)
         else:
             from corridors.sites import load_sites
 
@@ -223,6 +213,44 @@ def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None,
         _print_table(result)
         for p in paths.values():
             click.echo(str(p))
+
+
+def read_cores(path: Path, id_field: str, core_radius_km: float):
+    """Read the user's --cores file as core areas, checking the --id-field column against the file itself.
+
+    Parameters
+    ----------
+    path : Path
+        GeoJSON, GeoPackage or Shapefile of core areas (points are buffered).
+    id_field : str
+        The column of core ids (``--id-field``).
+    core_radius_km : float
+        Radius of the core around a point.
+
+    Returns
+    -------
+    GeoDataFrame
+        As :func:`corridors.lcp.cores_from_sites`.
+
+    Raises
+    ------
+    DataError
+        Naming the file and the column when the column is missing, or the
+        file, the feature and the column when an id repeats.
+    """
+    from corridors import lcp
+    from corridors.io import read_vector
+
+    user_cores = read_vector(path)
+    if id_field not in user_cores.columns:
+        columns = ", ".join(c for c in user_cores.columns if c != user_cores.geometry.name)
+        raise DataError(f"{where(path, field=id_field)}: the cores have no such column; "
+                        f"pass --id-field with the column holding core ids (one of: {columns}).")
+    ids = user_cores[id_field].astype(str)
+    if ids.duplicated().any():
+        raise DataError(f"{where(path, feature=ids[ids.duplicated()].iloc[0], field=id_field)}: "
+                        "core id is not unique; give each core its own id (or merge its features into one).")
+    return lcp.cores_from_sites(user_cores, id_field=id_field, radius_m=core_radius_km * 1000)
 
 
 def _print_table(result) -> None:
