@@ -186,6 +186,12 @@ def test_area_capacity_cuts_nested_sites_out_of_their_parent():
     assert cap["p"] == pytest.approx(poly * (10_000**2 - 2000**2) / 1e4, rel=1e-6)
     assert cap["s"] == 1234.0
     assert (site_capacity(sites, "equal") == 1.0).all()
+    # a text column or a gap is named with the value found, not called 'missing or negative'
+    sites["name"] = ["Beshai", "Palangon", "Tugay"]
+    with pytest.raises(DataError, match=r"feature 'p', field 'name': capacity is 'Beshai', not a number >= 0"):
+        site_capacity(sites, "name")
+    with pytest.raises(DataError, match=r"feature 'p', field 'area_ha': capacity is empty, not a number >= 0"):
+        site_capacity(sites, "area_ha")
 
 
 def test_split_by_river_system():

@@ -80,9 +80,12 @@ def site_capacity(sites: gpd.GeoDataFrame, capacity: str = "area") -> pd.Series:
         vals = pd.to_numeric(sites[capacity], errors="coerce")
         bad = vals.isna() | (vals < 0)
         if bad.any():
+            r = int(np.flatnonzero(bad.to_numpy())[0])
+            raw = sites[capacity].iloc[r]
+            value = "empty" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else f"{raw!r}"
             raise DataError(
-                f"sites, feature {ids[np.flatnonzero(bad.to_numpy())[0]]!r}, field {capacity!r}: missing or negative; "
-                "give every node a number >= 0 or choose capacity='area'."
+                f"sites, feature {ids[r]!r}, field {capacity!r}: capacity is {value}, not a number >= 0; "
+                "give every site a number >= 0 (a count or an area in ha) or use capacity 'area' or 'equal'."
             )
         return pd.Series(vals.to_numpy(dtype=float), index=pd.Index(ids, name="id"))
     from corridors.sites import precision_areas
