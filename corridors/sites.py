@@ -45,7 +45,7 @@ __all__ = [
     "write_sites",
 ]
 
-#: Kinds of place (see docs/sites.md for what each means).
+#: Kinds of place (the README section "The sites schema" says what each means).
 KINDS: tuple[str, ...] = (
     "population_unit",
     "subpopulation",
