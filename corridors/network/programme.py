@@ -186,7 +186,7 @@ def _sites(sites: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
         sites = load_sites()
     for col in ("id", "kind", "status"):
         if col not in sites.columns:
-            raise DataError(f"sites, field {col!r}: missing; give sites of the schema in the README (section "The sites schema").")
+            raise DataError(f"sites, field {col!r}: missing; give sites of the schema in the README (section 'The sites schema').")
     return sites
 
 
