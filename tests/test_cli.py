@@ -109,3 +109,40 @@ def test_main_job_writes_every_step(tmp_path):
     assert (out / "map/programme_map.png").stat().st_size > 100_000
     report = (out / "baseline/report.md").read_text()
     assert "cand-kyzyltau-baijurkum" in report  # unresolved places are listed, never dropped
+
+
+def test_steps_invoked_like_the_programme_count_no_option_as_given(tmp_path):
+    # `corridors programme` runs each step with ctx.invoke, where click records no parameter source:
+    # the checks refusing options a run would ignore must not see them as typed.
+    from corridors.cli.lcp import given_options
+    from corridors.cli.network import network_cmd
+
+    (tmp_path / "n.txt").write_text("1 10\n2 20\n")
+    (tmp_path / "c.txt").write_text("1 2 0.5\n")
+    seen = {}
+
+    @click.command()
+    @click.option("--adjacency", default="both")
+    @click.pass_context
+    def step(ctx, adjacency):
+        seen["given"] = given_options(ctx)
+
+    @click.command()
+    @click.pass_context
+    def wrapper(ctx):
+        ctx.invoke(step)
+        ctx.invoke(network_cmd, outdir=tmp_path / "net", conefor_nodes=tmp_path / "n.txt", conefor_links=tmp_path / "c.txt",
+                   conefor_kind="probability")
+
+    result = CliRunner().invoke(main, ["-q", "programme", "--help"])
+    assert result.exit_code == 0
+    main.add_command(wrapper, "wrapper-for-test")
+    try:
+        result = CliRunner().invoke(main, ["-q", "wrapper-for-test"])
+    finally:
+        main.commands.pop("wrapper-for-test")
+    assert result.exit_code == 0, result.output
+    assert seen["given"] == set()
+    assert (tmp_path / "net" / "network_summary.csv").exists()
+    typed = CliRunner().invoke(step, ["--adjacency", "cost"])
+    assert typed.exit_code == 0 and seen["given"] == {"adjacency"}

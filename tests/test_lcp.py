@@ -432,3 +432,22 @@ def test_core_outside_the_raster_is_named_without_an_index():
         lcp.build_linkages(r, cores)
     with pytest.raises(DataError, match=r"^source 1: lies outside"):
         lcp.cost_distance(r, [centre(r, 0, 0), shapely.Point(50_000, 50_000)])
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--adjacency", "cost"], "--adjacency: only for network runs"),
+    (["--keep-through-cores", "--max-cwd", "5"], "--max-cwd, --keep-through-cores: only for network runs"),
+    (["--id-field", "name"], "--id-field: names the id column of --cores"),
+    (["--network", "subpopulation,foo"], "unknown kind 'foo'"),
+    (["--network", ","], "no kind given"),
+])
+def test_cli_linkages_refuses_options_it_would_ignore(tmp_path, args, words):
+    # these used to be dropped in silence: the programme's corridors ran instead, or the kind 'foo' selected nothing
+    from click.testing import CliRunner
+
+    from corridors.cli import main
+
+    run = CliRunner().invoke(main, ["linkages", *args, "-o", str(tmp_path / "o")])
+    assert run.exit_code == 1
+    assert run.output.count("\n") == 1 and words in run.output
+    assert not (tmp_path / "o").exists()

@@ -171,13 +171,29 @@ def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None,
         raise ConfigError("--cores and --network: give one of them, not both.")
     if resistance_path is not None and (table or sets or resolution):
         raise ConfigError("--resistance is used as is; drop --table/--set/--resolution or drop --resistance.")
+    # Options of one kind of run given to the other used to be ignored in silence.
+    given = given_options(ctx)
+    if cores_path is None and kinds is None:
+        network_only = [flag for name, flag in (("max_euclid_km", "--max-euclid-km"), ("max_cwd", "--max-cwd"),
+                                                ("adjacency", "--adjacency"), ("keep_through_cores", "--keep-through-cores"))
+                        if name in given]
+        if network_only:
+            raise ConfigError(f"{', '.join(network_only)}: only for network runs (--cores or --network); "
+                              "the programme's corridors are always all mapped.")
+    if cores_path is None and "id_field" in given:
+        raise ConfigError("--id-field: names the id column of --cores; give --cores or drop --id-field.")
+    if kinds is not None:
+        from corridors.sites import KINDS
+
+        unknown = [k.strip() for k in kinds.split(",") if k.strip() and k.strip() not in KINDS]
+        if unknown or not kinds.strip(", "):
+            raise ConfigError(f"--network {kinds!r}: {'unknown kind ' + repr(unknown[0]) if unknown else 'no kind given'}; "
+                              f"give kinds of the sites, comma-separated, from {', '.join(KINDS)}.")
     res = resolution or settings.DEFAULT_RESOLUTION_M
     overrides = _parse_sets(sets)
     resistance = Raster.read(resistance_path) if resistance_path is not None else None
 
     if cores_path is None and kinds is None:
-        if max_euclid_km is not None or max_cwd is not None:
-            raise ConfigError("--max-euclid-km/--max-cwd filter network runs; the programme's corridors are always all mapped.")
         if resistance is None:
             from corridors.sites import load_sites
 
@@ -213,6 +229,26 @@ def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None,
         _print_table(result)
         for p in paths.values():
             click.echo(str(p))
+
+
+def given_options(ctx: click.Context) -> set[str]:
+    """Names of the options the user typed (or set in the environment), not defaults.
+
+    A step run by ``corridors programme`` through ``ctx.invoke`` has no parameter
+    source at all and so counts as given nothing.
+
+    Parameters
+    ----------
+    ctx : click.Context
+        The context of the running command.
+
+    Returns
+    -------
+    set of str
+        Parameter names (``adjacency``, ``conefor_kind``, ...).
+    """
+    typed = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+    return {name for name in ctx.params if ctx.get_parameter_source(name) in typed}
 
 
 def read_cores(path: Path, id_field: str, core_radius_km: float):

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from corridors._errors import ConfigError
+from corridors.cli.lcp import given_options
 
 
 def _permeability(values: tuple[str, ...]) -> dict[str, float]:
@@ -102,7 +103,7 @@ def network_cmd(
 
     if (conefor_nodes is None) != (conefor_links is None):
         raise ConfigError("give both --conefor-nodes and --conefor-links (a Conefor project is a node file and a connection file).")
-    given = {name for name in ctx.params if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT}
+    given = given_options(ctx)
     if conefor_nodes is None and "conefor_kind" in given:
         raise ConfigError("--conefor-kind: only used with --conefor-nodes and --conefor-links; drop it or give the Conefor files.")
     if conefor_nodes is not None:
