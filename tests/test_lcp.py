@@ -422,6 +422,14 @@ def test_cli_bad_cores_file_names_the_file_and_field(tmp_path):
                                     "-o", str(tmp_path / "o")])
     assert run.exit_code == 1
     assert "dup.gpkg, field 'name'" in run.output and "--id-field" in run.output and "one of: id" in run.output
+    # a core without a geometry used to be dropped in silence, leaving a run with one core fewer
+    nogeom = cores_at(r, {"a": (5, 5), "b": (24, 24), "c": (5, 24)}).rename(columns={"core_id": "id"})
+    nogeom.loc[2, "geometry"] = None
+    npath = tmp_path / "nogeom.gpkg"
+    nogeom.to_file(npath)
+    run = CliRunner().invoke(main, ["linkages", "--resistance", str(rpath), "--cores", str(npath), "-o", str(tmp_path / "o")])
+    assert run.exit_code == 1
+    assert "nogeom.gpkg, feature 'c', field 'geometry': the core has no geometry" in run.output
     assert not (tmp_path / "o").exists()
 
 

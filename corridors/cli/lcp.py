@@ -272,7 +272,8 @@ def read_cores(path: Path, id_field: str, core_radius_km: float):
     ------
     DataError
         Naming the file and the column when the column is missing, or the
-        file, the feature and the column when an id repeats.
+        file, the feature and the column when an id repeats or a core has
+        no geometry.
     """
     from corridors import lcp
     from corridors.io import read_vector
@@ -286,6 +287,12 @@ def read_cores(path: Path, id_field: str, core_radius_km: float):
     if ids.duplicated().any():
         raise DataError(f"{where(path, feature=ids[ids.duplicated()].iloc[0], field=id_field)}: "
                         "core id is not unique; give each core its own id (or merge its features into one).")
+    empty = (user_cores.geometry.isna() | user_cores.geometry.is_empty).to_numpy()
+    if empty.any():
+        # cores_from_sites drops places without a location (right for the programme's unresolved sites),
+        # but a user's core without a geometry is a mistake in the file, not a place to skip in silence.
+        raise DataError(f"{where(path, feature=ids[empty].iloc[0], field='geometry')}: the core has no geometry; "
+                        "draw its outline or point, or remove the feature.")
     return lcp.cores_from_sites(user_cores, id_field=id_field, radius_m=core_radius_km * 1000)
 
 
