@@ -322,8 +322,10 @@ def base_map(
     countries = _clip(_base_layer("countries"), bnds, margin)
     in_range = countries["ISO_A3"].isin(RANGE_STATES)
     z = STYLE["z"]
-    countries[~in_range].plot(ax=ax, color=STYLE["land_other"], edgecolor="none", zorder=z["land"])
-    countries[in_range].plot(ax=ax, color=STYLE["land"], edgecolor="none", zorder=z["land"])
+    # A frame inside the Range States has no other country: geopandas warns on plotting an empty frame.
+    for part, colour in ((countries[~in_range], STYLE["land_other"]), (countries[in_range], STYLE["land"])):
+        if len(part):
+            part.plot(ax=ax, color=colour, edgecolor="none", zorder=z["land"])
     # Outline land (coast and lake shores of the country polygons) thinly, national borders stronger.
     countries.boundary.plot(ax=ax, color=STYLE["coast"], linewidth=0.3, zorder=z["land"])
     if lakes:

@@ -123,6 +123,18 @@ def test_base_map_draws_into_a_given_axes_and_rejects_bad_bounds():
         plot.base_map(bounds=(0, 0, 1))
 
 
+def test_base_map_inside_the_range_states_draws_without_warning():
+    # A frame around Bukhara touches no country outside the Range States; plotting that empty
+    # selection made geopandas warn, and every user map of a small area printed the warning.
+    import warnings
+
+    x, y = Transformer.from_crs("EPSG:4326", settings.WORKING_CRS, always_xy=True).transform(64.4, 39.8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig, ax = plot.base_map(bounds=(x - 20e3, y - 20e3, x + 20e3, y + 20e3), graticule=False)
+    assert len(ax.collections) > 0
+
+
 def test_north_arrow_turns_by_the_meridian_convergence():
     # Albers: the angle between grid north and true north is n * (lon - lon0),
     # n = (sin 36 + sin 46) / 2 = 0.6536 on the sphere (the ellipsoid changes it by < 0.5 %).
