@@ -1106,8 +1106,9 @@ def plot_linkages(result: LinkageResult, ax: Any = None, bounds: Sequence[float]
         Map frame in working-CRS metres; default the cores' extent plus 150 km.
     title : str, optional
     label : {'auto', 'corridor', 'pair', 'none'}
-        Path labels: programme corridor keys, the core pair, or none; ``auto``
-        picks corridor keys when present, pairs for up to 12 linkages, else none.
+        Path labels: programme corridor keys, the core pair (the cores are then
+        labelled with their ids too), or none; ``auto`` picks corridor keys when
+        present, pairs for up to 12 linkages, else none.
 
     Returns
     -------
@@ -1139,6 +1140,12 @@ def plot_linkages(result: LinkageResult, ax: Any = None, bounds: Sequence[float]
             mode = label
         if mode != "none":
             texts = []
+            if mode == "pair":
+                # the pair labels 'a-b' say nothing unless the cores carry their ids too
+                for cid, geom in zip(result.cores["core_id"], result.cores.geometry):
+                    pt = geom.representative_point()
+                    texts.append(ax.text(pt.x, pt.y, str(cid), fontsize=plot.STYLE["font_size"], color="#00441b",
+                                         fontweight="bold", zorder=plot.STYLE["z"]["labels"], path_effects=plot._halo()))
             for _, r in links.iterrows():
                 pt = r.geometry.interpolate(0.5, normalized=True)
                 txt = r["corridor"] if mode == "corridor" else f"{r['core_a']}-{r['core_b']}"

@@ -459,3 +459,16 @@ def test_cli_linkages_refuses_options_it_would_ignore(tmp_path, args, words):
     assert run.exit_code == 1
     assert run.output.count("\n") == 1 and words in run.output
     assert not (tmp_path / "o").exists()
+
+
+def test_map_of_a_user_network_labels_the_cores():
+    # pair labels 'a-b' on the paths could not be matched to the green squares before the cores had labels
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs("EPSG:4326", WORKING_CRS, always_xy=True).transform(64.4, 39.8)  # Bukhara
+    r = Raster(np.ones((40, 40), dtype="float32"), Affine(1000.0, 0, x - 20_000.0, 0, -1000.0, y + 20_000.0), WORKING_CRS, None, "r")
+    cores = cores_at(r, {"north": (5, 5), "south": (34, 34)}, radius_cells=1.5)
+    result = lcp.build_linkages(r, cores, quiet=True)
+    _, ax = lcp.plot_linkages(result)
+    texts = {t.get_text() for t in ax.texts}
+    assert {"north", "south", "north-south"} <= texts
