@@ -940,6 +940,11 @@ PROGRAMME_CORRIDORS: tuple[ProgrammeCorridor, ...] = (
 )
 
 
+def _fmt_bounds(bounds: Sequence[float]) -> str:
+    """'(left, bottom, right, top)' rounded to whole units, without numpy reprs, for messages."""
+    return "(" + ", ".join(f"{float(b):.0f}" for b in bounds) + ")"
+
+
 def crop(raster: Raster, bounds: Sequence[float]) -> tuple[Raster, tuple[int, int]]:
     """The part of a raster inside ``bounds`` (whole cells), and its (row, col) offset in the parent.
 
@@ -958,7 +963,8 @@ def crop(raster: Raster, bounds: Sequence[float]) -> tuple[Raster, tuple[int, in
     r0, c0 = max(int(r0), 0), max(int(c0), 0)
     r1, c1 = min(int(r1) + 1, raster.shape[0]), min(int(c1) + 1, raster.shape[1])
     if r0 >= r1 or c0 >= c1:
-        raise DataError(f"{raster.label}: bounds {tuple(bounds)} do not overlap the raster; give places inside it.")
+        raise DataError(f"{raster.label}: the area {_fmt_bounds(bounds)} lies outside the raster {_fmt_bounds(raster.bounds)}; "
+                        "give places inside it or a raster that covers them.")
     t = raster.transform @ Affine.translation(c0, r0)
     return Raster(raster.array[r0:r1, c0:c1], t, raster.crs, raster.nodata, raster.label), (r0, c0)
 
@@ -1049,7 +1055,15 @@ def programme_corridors(
             dist = geo[c.end_a].distance(geo[c.end_b])
             margin = max(margin_m, 0.5 * dist)
             for _attempt in range(4):
-                sub, (r0, c0) = crop(resistance, bounds_around(pair, margin))
+                window = bounds_around(pair, margin)
+                try:
+                    sub, (r0, c0) = crop(resistance, window)
+                except DataError:
+                    raise DataError(
+                        f"{resistance.label}: corridor {c.key} ({c.end_a} - {c.end_b}) lies outside the raster "
+                        f"{_fmt_bounds(resistance.bounds)}; give a resistance raster that covers the programme's corridors "
+                        "(or leave --resistance out to build one)."
+                    ) from None
                 res = build_linkages(
                     sub, pair, pairs=[(c.end_a, c.end_b)], truncate_m=truncate_m, drop_through_cores=False,
                     measures={(c.end_a, c.end_b): [c.measure]}, quiet=True,

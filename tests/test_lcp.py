@@ -472,3 +472,13 @@ def test_map_of_a_user_network_labels_the_cores():
     _, ax = lcp.plot_linkages(result)
     texts = {t.get_text() for t in ax.texts}
     assert {"north", "south", "north-south"} <= texts
+
+
+def test_raster_not_covering_the_places_is_named_plainly():
+    # the message used to print the window as (np.float64(-661021.38...), ...) and named no corridor
+    r = grid(np.ones((10, 10)), 1000.0)
+    with pytest.raises(DataError, match=r"test resistance: the area \(1000000, 1000000, 2000000, 2000000\) lies outside "
+                                        r"the raster \(0, 0, 10000, 10000\)"):
+        lcp.crop(r, (np.float64(1e6), np.float64(1e6), np.float64(2e6), np.float64(2e6)))
+    with pytest.raises(DataError, match=r"^test resistance: corridor 2\.1a \(\S+ - \S+\) lies outside the raster \(0, 0, 10000, 10000\)"):
+        lcp.programme_corridors(r)
