@@ -186,6 +186,14 @@ def test_include_list_polygons_mask_and_raster_focal_regions(strip_job):
     assert not (strip_job / "masked").exists() or not any((strip_job / "masked").iterdir())
 
 
+def test_output_folder_that_is_a_file_is_a_data_error(strip_job):
+    # used to end in FileExistsError with a traceback
+    (strip_job / "afile").write_text("")
+    _ini(strip_job / "job.ini", **_base(output_file="afile/strip.out"))
+    with pytest.raises(DataError, match=r"key 'output_file' \(afile/strip\.out\): cannot write into the folder afile"):
+        run_job("job.ini")
+
+
 # ------------------------------------------------------------------ other modes
 def test_one_to_all_and_all_to_one_outputs(strip_job):
     (strip_job / "pts2.txt").write_text("1 0.5 0.5\n2 2.5 0.5\n3 4.5 0.5\n")

@@ -146,3 +146,15 @@ def test_steps_invoked_like_the_programme_count_no_option_as_given(tmp_path):
     assert (tmp_path / "net" / "network_summary.csv").exists()
     typed = CliRunner().invoke(step, ["--adjacency", "cost"])
     assert typed.exit_code == 0 and seen["given"] == {"adjacency"}
+
+
+def test_file_system_refusal_is_one_line_not_a_traceback(tmp_path):
+    # '-o' below a file used to end in NotADirectoryError with a traceback
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    result = CliRunner().invoke(main, ["rivers", "-o", str(blocker / "sub")])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "afile" in lines[0] and "Traceback" not in result.output
+    loud = CliRunner().invoke(main, ["--debug", "rivers", "-o", str(blocker / "sub")])
+    assert loud.exit_code == 1 and isinstance(loud.exception, OSError)

@@ -273,8 +273,14 @@ class _Outputs:
     def __init__(self, job: CircuitscapeJob):
         self.job = job
         self.final_dir = job.output_file.parent if str(job.output_file.parent) else Path(".")
-        self.final_dir.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{job.stem}.", dir=self.final_dir))
+        try:
+            self.final_dir.mkdir(parents=True, exist_ok=True)
+            self.tmp = Path(tempfile.mkdtemp(prefix=f".{job.stem}.", dir=self.final_dir))
+        except OSError as exc:
+            raise DataError(
+                f"key 'output_file' ({job.output_file}): cannot write into the folder {self.final_dir} ({exc.strerror}); "
+                "give an output_file in a writable folder (no file of the same name on the way)."
+            ) from None
         self.names: list[str] = []
 
     def path(self, name: str) -> Path:

@@ -13,6 +13,9 @@ from corridors._errors import CorridorsError
 class _Group(click.Group):
     """A click group that turns CorridorsError into one line on stderr and exit status 1.
 
+    An OSError of the file system (a file where a folder is needed, no
+    permission, disk full) is reported the same way, naming the path.
+
     Python warnings (e.g. a Shapefile field cut at 254 characters) are shown
     the same way, as one ``warning: ...`` line without the source file and
     line of the code that raised them; ``--debug`` keeps Python's format.
@@ -29,6 +32,15 @@ class _Group(click.Group):
             if debug:
                 raise
             click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except OSError as exc:
+            # The file system refused a read or write (a file where a folder should be, no permission,
+            # disk full): the user's environment, not a defect, so one line naming the path like any error.
+            if debug or exc.strerror is None:
+                raise
+            name = exc.filename if exc.filename is not None else "output"
+            click.echo(f"error: {name}: {exc.strerror}; check the path (a file where a folder is needed?), "
+                       "its permissions and the free disk space.", err=True)
             sys.exit(1)
 
 
