@@ -683,7 +683,7 @@ def _site_rows(sites: Any, ids: Sequence[str], where_: str) -> Any:
         if sid not in known:
             raise ConfigError(
                 f"{where_}: site {sid!r} is not in the sites file; use an id of data/sites.geojson "
-                "(`corridors sites` lists them) or give geometry/file instead."
+                "(`corridors sites list` lists them) or give geometry/file instead."
             )
     rows = sites[sites["id"].isin(list(ids))]
     bad = rows[rows.geometry.isna() | rows.geometry.is_empty]
