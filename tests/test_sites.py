@@ -277,6 +277,7 @@ def _equal(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, cut_text: int | None = None
 def test_round_trip_geopackage(sites, tmp_path):
     path = S.write_sites(sites, tmp_path / "sites.gpkg")
     back = S.load_sites(path)
+    assert list(back["id"]) == list(sites["id"])
     _equal(sites, back)
 
 
