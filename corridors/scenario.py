@@ -2196,12 +2196,15 @@ def _report_blocks(ctx: _Context, model: Scenario, tables: dict, summary: dict, 
         B.append(Block("p", model.description.strip()))
     B.append(Block("p", (
         f"Resolution {model.landscape.resolution_m / 1000:g} km, link source {model.links.source}, median dispersal "
-        f"distance {model.links.median_dispersal_m / 1000:g} km, seed {model.seed}. Compared against its baseline: "
-        "the same settings without interventions. EC is the equivalent connected area EC(PC) in hectares of "
-        "suitability-weighted habitat; PC is the probability of connectivity with the total capacity as landscape area.")))
+        f"distance {model.links.median_dispersal_m / 1000:g} km, seed {model.seed}. "
+        + ("Compared against its baseline: the same settings without interventions. " if model.interventions
+           else "This scenario has no intervention: it is the baseline other scenarios are compared against. ")
+        + "EC is the equivalent connected area EC(PC) in hectares of suitability-weighted habitat; PC is the "
+        "probability of connectivity with the total capacity as landscape area.")))
+    against = (f" against {summary['ec_base_ha']:,.0f} ha in the baseline ({summary['ec_change_pct']:+.2f}%)"
+               if model.interventions else "")
     B.append(Block("p", (
-        f"EC {summary['ec_ha']:,.0f} ha against {summary['ec_base_ha']:,.0f} ha in the baseline "
-        f"({summary['ec_change_pct']:+.2f}%); {summary['n_nodes']} populations, {summary['n_links']} links, "
+        f"EC {summary['ec_ha']:,.0f} ha{against}; {summary['n_nodes']} populations, {summary['n_links']} links, "
         f"{summary['n_components']} connected component(s).")))
     if (folder / "map.png").exists():
         B.append(Block("image", "Scenario map: candidate corridors, network, candidate sites and interventions.",

@@ -34,8 +34,9 @@ def run_cmd(ctx: click.Context, scenario: Path, outdir: Path | None) -> None:
     if not quiet:
         s = result.summary
         click.echo(
-            f"{model.name}: EC {s.get('ec_ha', 0):,.0f} ha ({s.get('ec_change_pct', 0):+.2f}% against the baseline), "
-            f"{s.get('n_linkages', 0)} linkages, report {result.outdir / 'report.html'}"
+            f"{model.name}: EC {s.get('ec_ha', 0):,.0f} ha"
+            + (f" ({s.get('ec_change_pct', 0):+.2f}% against the baseline), " if model.interventions else " (baseline), ")
+            + f"{s.get('n_linkages', 0)} linkages, report {result.outdir / 'report.html'}"
         )
 
 
