@@ -25,6 +25,7 @@ from pydantic import (
 
 from corridors import settings
 from corridors._errors import ConfigError
+from corridors.provenance import package_versions
 from corridors.scoring import CORRIDOR_CRITERIA, SITE_CRITERIA
 
 # --------------------------------------------------------------------------- measures
@@ -1641,20 +1642,6 @@ def _score(table: Any, weights: dict[str, float], catalogue: dict, rob: Robustne
 # --------------------------------------------------------------------------- run
 
 
-def _versions() -> dict[str, str]:
-    import platform
-    from importlib import metadata
-
-    out = {"python": platform.python_version()}
-    for pkg in ("corridors", "numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj", "pyogrio", "rasterio",
-                "scikit-image", "networkx", "pyamg", "pydantic", "matplotlib", "dask", "distributed"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
 def _csv(df: Any, path: Path, index: bool = True) -> None:
     """Write a table with a fixed float format so reruns give byte-identical files."""
     from corridors.io import atomic_path
@@ -1770,7 +1757,7 @@ def run_scenario(
                 "parameters": json.loads(model.model_dump_json()),
                 "inputs": {k: {"path": str(p), "sha256": _file_hash(p)} for k, p in sorted(ctx.inputs.items())
                            if Path(p).is_file()},
-                "packages": _versions(),
+                "packages": package_versions(),
                 "engines": _engines(),
                 "grid": {"bounds": list(ctx.bounds), "resolution_m": model.landscape.resolution_m,
                          "shape": list(base.state.resistance.shape), "crs": settings.WORKING_CRS.name},

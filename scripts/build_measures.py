@@ -28,23 +28,14 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from corridors.sites import MEASURE_COLUMNS  # noqa: E402
+
 DEFAULT_OUT = REPO / "data" / "programme" / "measures.csv"
 DEFAULT_PLACES = REPO / "data" / "programme" / "places.csv"
 
-COLUMNS = [
-    "id",
-    "number",
-    "part",
-    "section",
-    "section_title",
-    "population_unit",
-    "text",
-    "priority",
-    "responsible",
-    "countries",
-    "site_ids",
-    "footnote",
-]
+COLUMNS = [*MEASURE_COLUMNS, "footnote"]
 
 #: Measure section -> population unit (sections do not follow unit numbers).
 SECTION_UNIT = {2: 3, 3: 2, 4: 1, 5: 4, 6: 5, 7: 6, 8: 7, 9: 8}
