@@ -94,3 +94,47 @@ def test_duplicate_names_and_bad_scheduler(tmp_path):
         run_batch([a, b], tmp_path / "out", quiet=True)
     with pytest.raises(ConfigError, match="cannot connect"):
         run_batch([a], tmp_path / "out", scheduler="tcp://127.0.0.1:9", quiet=True, connect_timeout="1s")
+
+
+PROBE = '''
+import os
+
+
+def probe(model, outdir, quiet=True):
+    import dask
+
+    return {
+        "malloc_trim": os.environ.get("MALLOC_TRIM_THRESHOLD_", "unset"),
+        "omp_threads": os.environ.get("OMP_NUM_THREADS", "unset"),
+        "profiler": dask.config.get("distributed.worker.profile.enabled"),
+    }
+'''
+
+
+def test_workers_run_without_malloc_trim_and_profiler(tmp_path, monkeypatch):
+    # Dask's worker defaults (MALLOC_TRIM_THRESHOLD_=65536, a 10 ms stack profiler) slowed scenarios
+    # on the workers; the embedded cluster must start its workers without them, keeping one BLAS thread
+    (tmp_path / "corridors_probe.py").write_text(PROBE)
+    monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers inherit sys.path
+    from corridors_probe import probe
+
+    a = _scenario(tmp_path, "probe-a", "  []")
+    result = run_batch([a], tmp_path / "out", workers=1, quiet=True, runner=probe)
+    (o,) = result.outcomes
+    assert o.ok, o.error
+    assert o.summary == {"malloc_trim": "unset", "omp_threads": "1", "profiler": False}
+
+
+def test_relative_cost_counts_network_analyses():
+    from corridors.batch import relative_cost
+    from corridors.scenario import scenario_from_dict
+
+    def model(interventions):
+        return scenario_from_dict({"name": "x", "interventions": interventions}, source="x.yml")
+
+    pc = {"type": "population_control", "measure": "2.3", "site": "tigrovaya-balka", "capacity_multiplier": 0.5}
+    re = {"type": "reintroduction", "measure": "2.5", "site": "sudochye", "capacity": 20}
+    assert relative_cost(model([])) == 1  # the baseline alone
+    assert relative_cost(model([pc])) == 3  # baseline, scenario, one measure
+    assert relative_cost(model([pc, pc])) == 3  # the same measure twice: still one per-measure run
+    assert relative_cost(model([pc, re])) == 4
