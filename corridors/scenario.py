@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -419,6 +420,27 @@ class Scenario(_Model):
 
     #: the file the scenario was read from (not a YAML key)
     source_path: Path | None = Field(None, exclude=True)
+    # how errors found while running name the file (as the user gave it) and the line of each key
+    _label: str | None = PrivateAttr(None)
+    _lines: dict = PrivateAttr(default_factory=dict)
+
+    def where(self, *key: str | int) -> str:
+        """The file, line and key of a part of this scenario, for an error message.
+
+        Parameters
+        ----------
+        *key : str or int
+            The key path, e.g. ``('interventions', 2)``.
+
+        Returns
+        -------
+        str
+            ``'scenarios/x.yml, line 14, key 'interventions[2]''`` (the line when
+            the scenario came from a file).
+        """
+        src = self._label or (str(self.source_path) if self.source_path else self.name)
+        line = self._lines.get(tuple(key))
+        return f"{src}{f', line {line}' if line else ''}, key '{_dotted(tuple(key))}'"
 
     @property
     def measures(self) -> list[str]:
@@ -625,6 +647,8 @@ def scenario_from_dict(
         model = Scenario.model_validate(data, context={"base_dir": Path(base_dir) if base_dir else Path.cwd()})
     except ValidationError as exc:
         raise ConfigError(_format_error(source, exc, lines or {})) from None
+    model._label = str(source)
+    model._lines = dict(lines or {})
     return model
 
 
@@ -1109,8 +1133,7 @@ def _base_state(ctx: _Context, border_resistance: dict[str, float] | None = None
 
 
 def _where(ctx: _Context, i: int) -> str:
-    src = ctx.model.source_path or ctx.model.name
-    return f"{src}, interventions[{i}]"
+    return ctx.model.where("interventions", i)
 
 
 def _apply(ctx: _Context, interventions: list, index: list[int] | None = None) -> _State:

@@ -392,7 +392,9 @@ def test_unknown_site_in_intervention_fails_before_writing(tmp_path):
 
     p = tmp_path / "x.yml"
     p.write_text(PIPE.format(name="x").replace("zarafshon-nnp", "no-such-place"))
-    with pytest.raises(ConfigError, match=r"interventions\[0\]: site 'no-such-place' is not in the sites file"):
+    # the file as given, the line of the intervention and its key
+    with pytest.raises(ConfigError, match=r"x\.yml, line 10, key 'interventions\[0\]': site 'no-such-place' is not in "
+                                          r"the sites file"):
         run_scenario(p, tmp_path / "out", quiet=True)
     assert not (tmp_path / "out").exists()
 
