@@ -3,16 +3,20 @@
 Run by hand (it takes minutes and both cores):
 
     flock /tmp/corridors-bench.lock .venv/bin/python benchmarks/bench_scenarios.py
-    flock /tmp/corridors-bench.lock .venv/bin/python benchmarks/bench_scenarios.py --resolution 5000 --run-command
+    flock /tmp/corridors-bench.lock .venv/bin/python benchmarks/bench_scenarios.py --resolution 5000 --cold --run-command
 
 Prints the figures; the goal is a speed-up >= 1.7x on 2 cores. Timings are
-only comparable within one run of this script.
+only comparable within one run of this script, and even there the machine's
+speed drifts (the same scenario took 10.6 s and 15.8 s minutes apart), so
+sequential and batch runs are alternated over --rounds and the median
+ratio is reported.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,11 +52,57 @@ def _models(resolution: float, draws: int):
     return out
 
 
+def _write_files(resolution: float, draws: int, folder: Path) -> list[Path]:
+    """The eight scenario files with the benchmark's resolution and draws, for the cold (new process) runs."""
+    folder.mkdir(parents=True)
+    out = []
+    for name in FILES:
+        data = yaml.safe_load((SCENARIOS / f"{name}.yml").read_text())
+        data.setdefault("landscape", {})["resolution_m"] = resolution
+        data.setdefault("scoring", {})["robustness"] = {"draws": draws}
+        p = folder / f"{name}.yml"
+        p.write_text(yaml.safe_dump(data, sort_keys=False))
+        out.append(p)
+    return out
+
+
+def _cold(files: list[Path], root: Path) -> tuple[float, float]:
+    """Wall time of a new process running the files one after another, and of `corridors batch` on them."""
+    loop = ("import sys\nfrom pathlib import Path\nfrom corridors.scenario import run_scenario\n"
+            "for f in sys.argv[2:]:\n    run_scenario(f, Path(sys.argv[1]) / Path(f).stem, quiet=True)\n")
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", loop, str(root / "cold-seq"), *map(str, files)], check=True)
+    t_seq = time.perf_counter() - t0
+    exe = Path(sys.executable).with_name("corridors")
+    t0 = time.perf_counter()
+    subprocess.run([str(exe), "-q", "batch", *map(str, files), "-o", str(root / "cold-batch")], check=True,
+                   stdout=subprocess.DEVNULL)
+    return t_seq, time.perf_counter() - t0
+
+
+def _sequential(models, root: Path) -> tuple[float, dict[str, float]]:
+    from corridors.scenario import run_scenario
+
+    t0 = time.perf_counter()
+    per = {}
+    for m in models:
+        t = time.perf_counter()
+        run_scenario(m, root / m.name, quiet=True)
+        per[m.name] = time.perf_counter() - t
+    return time.perf_counter() - t0, per
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--resolution", type=float, default=10000.0, help="cell size in metres (shipped files use 5000)")
     ap.add_argument("--draws", type=int, default=500, help="robustness draws per scenario")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="sequential and batch runs, alternated; the machine's speed drifts by up to 30 %% over "
+                         "minutes, so each round's ratio compares runs made minutes apart, and the median is reported")
+    ap.add_argument("--cold", action="store_true",
+                    help="also time, each round, a new Python process running the eight files one after another "
+                         "against a new `corridors batch` process (imports and start-up charged to both)")
     ap.add_argument("--run-command", action="store_true", help="also time `corridors run scenarios/baseline.yml` as shipped")
     args = ap.parse_args()
 
@@ -64,32 +114,46 @@ def main() -> None:
     try:
         # warm-up: imports and bundled-data caches, so the sequential run is not charged for them
         run_scenario(models[-1], tmp / "warmup", quiet=True)
-        t0 = time.perf_counter()
-        seq = {}
-        for m in models:
-            t = time.perf_counter()
-            run_scenario(m, tmp / "seq" / m.name, quiet=True)
-            seq[m.name] = time.perf_counter() - t
-        t_seq = time.perf_counter() - t0
+        files = _write_files(args.resolution, args.draws, tmp / "files") if args.cold else []
+        rounds, cold = [], []
+        for r in range(args.rounds):
+            # alternate which goes first, so a drift in the machine's speed does not favour one side
+            order = ("seq", "batch") if r % 2 == 0 else ("batch", "seq")
+            for side in order:
+                if side == "seq":
+                    t_seq, seq = _sequential(models, tmp / f"seq{r}")
+                else:
+                    t0 = time.perf_counter()
+                    result = run_batch(models, tmp / f"batch{r}", workers=args.workers, quiet=True)
+                    t_batch = time.perf_counter() - t0
+            if args.cold:
+                c_seq, c_batch = _cold(files, tmp / f"cold{r}")
+                cold.append((c_seq, c_batch))
+                print(f"round {r + 1} cold: new process one after another {c_seq:.1f} s, `corridors batch` "
+                      f"{c_batch:.1f} s: speed-up {c_seq / c_batch:.2f}x", flush=True)
+            failed = [o.name for o in result.outcomes if not o.ok]
+            in_tasks = sum(o.seconds for o in result.outcomes)
+            rounds.append((t_seq, t_batch, result.run_seconds, in_tasks))
+            print(f"round {r + 1} ({' then '.join(order)}): sequential {t_seq:.1f} s, batch {t_batch:.1f} s "
+                  f"(scenarios {result.run_seconds:.1f} s, task times sum {in_tasks:.1f} s): "
+                  f"speed-up {t_seq / t_batch:.2f}x whole call, {t_seq / result.run_seconds:.2f}x scenarios only"
+                  + (f"; FAILED in batch: {', '.join(failed)}" if failed else ""), flush=True)
 
-        t0 = time.perf_counter()
-        result = run_batch(models, tmp / "batch", workers=args.workers, quiet=True)
-        t_batch = time.perf_counter() - t0
-        failed = [o.name for o in result.outcomes if not o.ok]
-        in_tasks = sum(o.seconds for o in result.outcomes)
-
-        print(f"scenarios: {len(models)} at {args.resolution / 1000:g} km, {args.draws} robustness draws each")
+        print(f"\nscenarios: {len(models)} at {args.resolution / 1000:g} km, {args.draws} robustness draws each; "
+              f"last round:")
         for m in models:
             o = next(x for x in result.outcomes if x.name == m.name)
             print(f"  {m.name:24s} sequential {seq[m.name]:6.1f} s   on a worker {o.seconds:6.1f} s")
-        print(f"sequential (one process, warm):          {t_seq:7.1f} s")
-        print(f"LocalCluster, {args.workers} workers, total:          {t_batch:7.1f} s"
-              f"  (start-up and warm-up {result.startup_seconds:.1f} s, scenarios {result.run_seconds:.1f} s)")
-        print(f"sum of task times on the workers:        {in_tasks:7.1f} s")
-        print(f"speed-up, whole batch call:    {t_seq / t_batch:.2f}x (goal >= 1.7x on 2 cores)")
-        print(f"speed-up, scenarios only:      {t_seq / result.run_seconds:.2f}x (cluster already up, warm workers)")
-        if failed:
-            print(f"FAILED in batch: {', '.join(failed)}")
+        print(f"cluster start-up and warm-up: {result.startup_seconds:.1f} s (last round)")
+        whole = statistics.median(s / b for s, b, _, _ in rounds)
+        only = statistics.median(s / r for s, _, r, _ in rounds)
+        slower = statistics.median(t / s - 1 for s, _, _, t in rounds)
+        print(f"speed-up, whole batch call:    median {whole:.2f}x over {len(rounds)} rounds (goal >= 1.7x on 2 cores)")
+        print(f"speed-up, scenarios only:      median {only:.2f}x (cluster already up, warm workers)")
+        print(f"task times on the workers against sequential: median {slower:+.0%}")
+        if cold:
+            print(f"speed-up, new processes:       median {statistics.median(a / b for a, b in cold):.2f}x "
+                  "(one after another in one process against `corridors batch`, both from the shell)")
 
         if args.run_command:
             exe = Path(sys.executable).with_name("corridors")
