@@ -42,21 +42,48 @@ class Block:
     path: Path | None = None
 
 
-def _fmt(v: object) -> str:
-    if v is None:
-        return ""
+def _plain(v: object) -> object:
     if hasattr(v, "item") and not isinstance(v, (list, tuple)):
         v = v.item()  # numpy scalar -> Python
+    return v
+
+
+def _float_format(values: list[float], name: str) -> str:
+    """One format for a whole column of floats, so its numbers line up and read alike.
+
+    Picked from the column's largest magnitude: whole numbers with thousands
+    separators from 100 up (hectares, metres, cost-weighted metres), two
+    decimals from 1, three below 1 (shares, scores), and scientific notation
+    with three digits when a column holds only values under 0.001 (PC).
+    Percent changes (``*_pct``) carry their sign and two decimals.
+    """
+    finite = [abs(v) for v in values if math.isfinite(v)]
+    top = max(finite, default=0.0)
+    if name.endswith("_pct"):
+        return "+,.0f" if top >= 100 else "+.2f"
+    if top >= 100:
+        return ",.0f"
+    if top >= 1:
+        return ".2f"
+    if top == 0:
+        return ".0f"
+    if top >= 1e-3:
+        return ".3f"
+    return ".2e"
+
+
+def _fmt(v: object, spec: str | None = None) -> str:
+    v = _plain(v)
+    if v is None:
+        return ""
     if isinstance(v, bool):
         return str(v)
     if isinstance(v, float):
         if math.isnan(v):
             return ""
-        if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-3):
-            return f"{v:.3g}"
-        if abs(v) >= 100:
-            return f"{v:,.0f}"
-        return f"{v:.3g}" if abs(v) < 1 else f"{v:.2f}"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return format(v, spec or ".3g")
     if isinstance(v, (list, tuple)):
         return ", ".join(map(str, v))
     return str(v)
@@ -65,9 +92,14 @@ def _fmt(v: object) -> str:
 def _table_rows(df: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     show_index = df.index.name is not None
     cols = ([str(df.index.name)] if show_index else []) + [str(c) for c in df.columns]
+    specs = []
+    for c in df.columns:
+        vals = [_plain(v) for v in df[c]]
+        floats = [v for v in vals if isinstance(v, float) and not isinstance(v, bool)]
+        specs.append(_float_format(floats, str(c)) if floats else None)
     rows = []
     for tup in df.itertuples(index=True, name=None):  # itertuples keeps each column's own type
-        idx, vals = tup[0], [_fmt(v) for v in tup[1:]]
+        idx, vals = tup[0], [_fmt(v, spec) for v, spec in zip(tup[1:], specs)]
         rows.append(([str(idx)] if show_index else []) + vals)
     return cols, rows
 
