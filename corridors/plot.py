@@ -969,7 +969,7 @@ def programme_map(
     for (this_ax, skip), (texts, anchors, sym_xy) in zip(axes_done, drawn):
         add_scale_bar(this_ax)
         _river_labels(this_ax, rv, avoid=sym_xy + anchors, detail=this_ax is iax, skip=skip)
-        _place_labels(this_ax, texts, anchors, sym_xy, label_iterations)
+        place_labels(this_ax, texts, anchors, sym_xy, label_iterations)
     add_north_arrow(ax)
     if title:
         fig.text(left / width, 1 - 0.06 / height, title, fontsize=STYLE["title_size"], color=STYLE["text"],
@@ -1165,14 +1165,34 @@ def _clear_spot(area: shapely.Geometry, obstacles: np.ndarray, n: int = 60) -> s
     return shapely.Point(gx[k], gy[k])
 
 
-def _place_labels(
+def place_labels(
     ax: Axes,
     texts: list[Text],
     anchors: list[tuple[float, float]],
-    sym_xy: list[tuple[float, float]],
-    iterations: int,
+    sym_xy: Sequence[tuple[float, float]] = (),
+    iterations: int = 200,
 ) -> None:
-    """Place the labels of one axes: adjustText first, then the spiral fallback, then leader lines."""
+    """Move the labels of one map axes so that none overlaps another, a symbol, or a country or river name.
+
+    adjustText first, then a spiral search for the few it leaves
+    overlapping, then a thin leader line from every label that ends up off
+    its anchor. Call it after everything else is drawn (colorbars and
+    legends change the axes' size).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        A map axes (working-CRS metres) with its limits set.
+    texts : list of matplotlib.text.Text
+        The labels, drawn at or near their anchors.
+    anchors : list of (x, y)
+        What each label names, in data coordinates.
+    sym_xy : sequence of (x, y), optional
+        Symbols (markers) no label may cover.
+    iterations : int, default 200
+        adjustText's iteration limit (fixed, so the result is reproducible).
+    """
+    sym_xy = list(sym_xy)
     from adjustText import adjust_text
 
     static = [t for t in ax.texts if (t.get_gid() or "").startswith(("country-", "river:"))]

@@ -297,3 +297,29 @@ def test_least_cost_overlapping_cores_get_distance_zero():
     lk = src(nodes).set_index(["i", "j"])["distance_m"]
     assert lk.loc[("w", "w2")] == 0.0
     assert len(lk) == 3
+
+
+def test_network_map_labels_clear_each_other_and_the_markers():
+    # the bundled programme network: the lower Amu Darya crowds node labels and corridor keys together
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from corridors.network.export import plot_network
+    from corridors.network.programme import analyse_programme
+
+    a = analyse_programme("river", whatif=False, link_metrics=False)
+    fig = plot_network(a.graph, a.connectivity, candidates=a.candidates, corridors=a.corridors)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    labels = [t for t in ax.texts if t.get_text() and not (t.get_gid() or "").startswith(("country-", "river:"))
+              and t.get_text() not in ("N",) and not t.get_text().strip().isdigit() and t.get_text() != "km"]
+    keys = {str(k) for k in a.corridors["key"]}
+    assert keys <= {t.get_text() for t in labels}  # every corridor is labelled
+    boxes = [t.get_window_extent(renderer=renderer) for t in labels]
+    overlaps = [(labels[i].get_text(), labels[j].get_text()) for i in range(len(boxes)) for j in range(i + 1, len(boxes))
+                if boxes[i].overlaps(boxes[j])]
+    assert overlaps == []
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

@@ -247,41 +247,30 @@ def plot_network(
     if candidates is not None and len(candidates):
         cp = candidates.to_crs(settings.WORKING_CRS).geometry.representative_point()
         ax.scatter(cp.x, cp.y, s=40, marker="D", facecolors="none", edgecolors="#b2182b", linewidths=1.0, zorder=z + 1)
-    if labels:
-        import matplotlib.patheffects as pe
+    import matplotlib.patheffects as pe
 
+    texts, anchors = [], []
+    if labels:
         halo = [pe.withStroke(linewidth=2.0, foreground="white")]
-        top = np.argsort(-vals)[:labels]
-        # Place each label at the first of four spots round its node whose estimated box clears the
-        # boxes already placed (the box is estimated from the text length; a simple, predictable rule).
-        per_pt = (bounds[2] - bounds[0]) / (ax.bbox.width * 72.0 / fig.dpi)
-        boxes: list[tuple[float, float, float, float]] = []
-        spots = [((5, 3), "left"), ((-5, 3), "right"), ((5, -9), "left"), ((-5, -9), "right")]
-        for r in top:
+        for r in np.argsort(-vals)[:labels]:
             if vals[r] <= 0:
                 continue
             nm = nodes["code"].iloc[r] if "code" in nodes.columns and isinstance(nodes["code"].iloc[r], str) else nodes["id"].iloc[r]
-            text = f"{nm} {vals[r]:.1f}"
             x, y = float(pts.x.iloc[r]), float(pts.y.iloc[r])
-            w, h = len(text) * 3.4 * per_pt, 7.0 * per_pt
-            for (dx, dy), ha in spots:
-                x0 = x + dx * per_pt - (w if ha == "right" else 0.0)
-                box = (x0, y + dy * per_pt, x0 + w, y + dy * per_pt + h)
-                if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes):
-                    break
-            boxes.append(box)
-            ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, fontsize=6,
-                        path_effects=halo, zorder=plot.STYLE["z"]["labels"] + 1)
+            texts.append(ax.text(x, y, f"{nm} {vals[r]:.1f}", fontsize=6, ha="left", va="bottom", path_effects=halo,
+                                 zorder=plot.STYLE["z"]["labels"] + 1))
+            anchors.append((x, y))
     if corridors is not None and len(corridors):
         cg = corridors.to_crs(settings.WORKING_CRS)
+        halo = [pe.withStroke(linewidth=1.8, foreground="white")]
         for _, row in cg.iterrows():
             x, y = row.geometry.xy
             ax.plot(x, y, color="#b2182b", linewidth=1.0, linestyle=(0, (3, 2)), zorder=z - 0.5)
             if "key" in cg.columns:
                 mid = row.geometry.interpolate(0.5, normalized=True)
-                ax.annotate(str(row["key"]), (mid.x, mid.y), fontsize=5.5, color="#b2182b", ha="center",
-                            path_effects=[__import__("matplotlib.patheffects", fromlist=["x"]).withStroke(linewidth=1.8, foreground="white")],
-                            zorder=plot.STYLE["z"]["labels"])
+                texts.append(ax.text(mid.x, mid.y, str(row["key"]), fontsize=5.5, color="#b2182b", ha="center",
+                                     va="center", path_effects=halo, zorder=plot.STYLE["z"]["labels"]))
+                anchors.append((mid.x, mid.y))
     ref = [v for v in (vmax, vmax / 4) if v > 0]
     handles = [Line2D([], [], marker="o", linestyle="", markersize=np.sqrt(12 + 400 * v / vmax), markerfacecolor="white",
                       markeredgecolor="black", label=f"{metric} {v:.1f} %") for v in ref]
@@ -301,4 +290,10 @@ def plot_network(
         title = (f"Habitat network '{g.name}': {s['n_nodes']} nodes, {s['n_links']} links, EC(PC) = {s['EC_PC']:,.0f} "
                  f"of {s['total_capacity']:,.0f} capacity units,\nPC = {s['PC']:.3f}; nodes sized by {metric} (%), links shaded by probability")
     ax.set_title(title, fontsize=8)
+    # node and corridor labels clear each other, the node and candidate markers and the country names
+    # (the programme map's placement: adjustText, then a free-spot search, then leader lines)
+    symbols = list(zip(pts.x.astype(float), pts.y.astype(float)))
+    if candidates is not None and len(candidates):
+        symbols += list(zip(cp.x.astype(float), cp.y.astype(float)))
+    plot.place_labels(ax, texts, anchors, symbols)
     return fig
