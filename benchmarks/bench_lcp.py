@@ -1,13 +1,17 @@
-"""Benchmark of corridors.lcp: cost distance against a direct MCP_Geometric call, linkages for 10 and 50 cores, peak memory.
+"""Benchmark of corridors.lcp: cost distance against a direct MCP_Geometric call, the row-sweep engine, linkages for 10 and 50 cores, peak memory.
 
 Run by hand (not part of the tests); the big grids need several GB, so wrap the run
 in the shared lock when other heavy jobs may run:
 
     flock /tmp/corridors-bench.lock .venv/bin/python benchmarks/bench_lcp.py
     .venv/bin/python benchmarks/bench_lcp.py --sizes 1000 4000 --cores 10   # quicker
+    .venv/bin/python benchmarks/bench_lcp.py --sizes 8000 --memory-only     # peak memory only
 
 It prints one line per figure. Goals (issue 3): the wrapper within 10 % of the
-direct MCP call; peak memory of the 8000 x 8000 cost distance under 4 GB.
+direct MCP call; peak memory of the 8000 x 8000 cost distance under 4 GB (with
+no limit set, grids whose MCP run would pass the 4 GiB budget, about 7470 x
+7470 cells and up, take the row sweep of ``corridors.sweep``).
+GB in the output are GiB (2**30 bytes).
 """
 
 from __future__ import annotations
@@ -63,18 +67,77 @@ def time_cost_distance(n: int, repeats: int) -> dict:
         cd = lcp.cost_distance(r, pt)
         wrapped.append(time.perf_counter() - t0)
     same = bool(np.allclose(cd.array, cum_direct, rtol=1e-12, equal_nan=False))
-    return {"n": n, "direct_s": min(direct), "wrapper_s": min(wrapped), "ratio": min(wrapped) / min(direct), "identical": same}
+    del cd
+    # The row sweep on the same grid, after the interleaved runs above (it does not disturb their ratio).
+    from corridors.sweep import sweep_cost_distance
+
+    t0 = time.perf_counter()
+    cum_sweep, passes = sweep_cost_distance(a, [start[0] * n + start[1]], (1000.0, 1000.0))
+    sweep_s = time.perf_counter() - t0
+    return {"n": n, "engine": lcp.cost_distance_engine(r.shape), "direct_s": min(direct), "wrapper_s": min(wrapped),
+            "ratio": min(wrapped) / min(direct), "identical": same,
+            "sweep_s": sweep_s, "passes": passes, "max_rel_diff": max_rel_diff(cum_sweep, cum_direct)}
 
 
-def peak_memory(n: int, which: str) -> tuple[float, float]:
-    """Peak resident memory (GB) of one cost-distance run in a fresh subprocess.
+def max_rel_diff(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest |a - b| / b over the cells both reach (b > 0); inf if they disagree on which cells are reachable."""
+    if not np.array_equal(np.isfinite(a), np.isfinite(b)):
+        return float("inf")
+    m = np.isfinite(b) & (b > 0)
+    return float(np.max(np.abs(a[m] - b[m]) / b[m])) if m.any() else 0.0
 
-    Returns the process's lifetime peak and the peak of the run alone: after
-    the input grid is built, the kernel's high-water mark is reset (Linux
-    /proc/self/clear_refs), so generating the test grid does not count.
+
+def walled(n: int, walls: int, seed: int = 1) -> np.ndarray:
+    """:func:`landscape` cut by ``walls`` vertical walls of no data (inf), with a gap at the bottom and top in turn.
+
+    A path from the top-left corner to the far side must go down to a gap,
+    up to the next, and so on: each turn from down to up costs the sweep a pass.
+    """
+    a = landscape(n, seed)
+    gap = max(n // 100, 2)
+    for k in range(walls):
+        col = (k + 1) * n // (walls + 1)
+        if k % 2 == 0:
+            a[: n - gap, col] = np.inf  # gap at the bottom
+        else:
+            a[gap:, col] = np.inf  # gap at the top
+    return a
+
+
+def time_walls(n: int, walls: int) -> dict:
+    """Row sweep against MCP on :func:`walled` (source at the top-left corner): seconds, passes, agreement."""
+    from skimage.graph import MCP_Geometric
+
+    from corridors.sweep import sweep_cost_distance
+
+    a = walled(n, walls)
+    t0 = time.perf_counter()
+    cum_sweep, passes = sweep_cost_distance(a, [0], (1000.0, 1000.0))
+    sweep_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    m = MCP_Geometric(a, sampling=(1000.0, 1000.0))
+    cum_mcp, _ = m.find_costs([(0, 0)])
+    mcp_s = time.perf_counter() - t0
+    del m
+    return {"n": n, "walls": walls, "sweep_s": sweep_s, "passes": passes, "mcp_s": mcp_s, "max_rel_diff": max_rel_diff(cum_sweep, cum_mcp)}
+
+
+#: The peak-memory runs: a direct MCP_Geometric call, the wrapper with its defaults (MCP while it fits
+#: in settings.MEMORY_BUDGET, 4 GiB, and the available memory; the sweep above), the row sweep called
+#: directly, and the wrapper with memory_limit=4 GiB.
+MEMORY_RUNS = ("direct", "wrapper", "sweep", "wrapper-4GiB")
+
+
+def peak_memory(n: int, which: str) -> tuple[float, float, float, int]:
+    """Peak resident memory (GB) and wall time of one cost-distance run in a fresh subprocess.
+
+    Returns the process's lifetime peak, the peak of the run alone (after
+    the input grid is built, the kernel's high-water mark is reset with Linux
+    /proc/self/clear_refs, so generating the test grid does not count), the
+    seconds of the run and the sweep's passes (0 for MCP).
     """
     code = f"""
-import gc, resource, sys
+import gc, sys, time
 sys.path.insert(0, {str(__file__.rsplit('/', 1)[0])!r})
 from bench_lcp import landscape, _raster
 a = landscape({n})
@@ -83,27 +146,36 @@ def hwm():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM"):
             return int(line.split()[1]) / 1024**2
+build = hwm()  # VmHWM belongs to this process image (ru_maxrss would carry the parent's peak over exec)
 try:
     open("/proc/self/clear_refs", "w").write("5")
     reset = True
 except OSError:
     reset = False
-if {which!r} == "wrapper":
+passes = 0
+t0 = time.perf_counter()
+if {which!r} in ("wrapper", "wrapper-4GiB"):
     import shapely
     from corridors import lcp
     r = _raster(a)
     x, y = r.xy({n} // 3, {n} // 3)
-    lcp.cost_distance(r, shapely.Point(float(x), float(y)))
+    limit = 4 * 2**30 if {which!r} == "wrapper-4GiB" else None
+    lcp.cost_distance(r, shapely.Point(float(x), float(y)), memory_limit=limit)
+elif {which!r} == "sweep":
+    from corridors.sweep import sweep_cost_distance
+    _, passes = sweep_cost_distance(a, [({n} // 3) * {n} + {n} // 3], (1000.0, 1000.0))
 else:
     from skimage.graph import MCP_Geometric
     m = MCP_Geometric(a, sampling=(1000.0, 1000.0))
     m.find_costs([({n} // 3, {n} // 3)])
-life = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-print(life, hwm() if reset else float("nan"))
+seconds = time.perf_counter() - t0
+run = hwm()
+life = max(build, run)
+print(life, run if reset else float("nan"), seconds, passes)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    life, run = (float(v) for v in out.stdout.split())
-    return life, run
+    life, run, seconds, passes = out.stdout.split()
+    return float(life), float(run), float(seconds), int(passes)
 
 
 def time_linkages(n_cores: int, n: int = 1500, seed: int = 2) -> dict:
@@ -147,18 +219,29 @@ def main() -> None:
     ap.add_argument("--cores", type=int, nargs="*", default=[10, 50])
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--memory-only", action="store_true", help="Only the peak-memory runs of the largest size.")
+    ap.add_argument("--walls", type=int, nargs="*", default=[1, 8],
+                    help="Wall counts of the detour landscapes the sweep is timed on (largest size).")
     args = ap.parse_args()
     for n in ([] if args.memory_only else args.sizes):
         reps = 3 if n <= 1000 else (2 if n <= 4000 else 1)
         res = time_cost_distance(n, reps)
-        print(f"cost distance {n}x{n}: direct MCP {res['direct_s']:.2f} s, wrapper {res['wrapper_s']:.2f} s, "
+        print(f"cost distance {n}x{n}: direct MCP {res['direct_s']:.2f} s, wrapper ({res['engine']}) {res['wrapper_s']:.2f} s, "
               f"ratio {res['ratio']:.3f}, identical {res['identical']}", flush=True)
+        print(f"cost distance {n}x{n}: row sweep {res['sweep_s']:.2f} s, {res['passes']} passes, "
+              f"max relative difference to MCP {res['max_rel_diff']:.1e}", flush=True)
     if not args.no_memory and args.sizes:
         n = max(args.sizes)
-        for which in ("direct", "wrapper"):
-            life, run = peak_memory(n, which)
-            print(f"peak memory cost distance {n}x{n} ({which}): {run:.2f} GB for the run "
+        for which in MEMORY_RUNS:
+            life, run, seconds, passes = peak_memory(n, which)
+            extra = f", {passes} passes" if passes else ""
+            print(f"peak memory cost distance {n}x{n} ({which}): {run:.2f} GB for the run, {seconds:.1f} s{extra} "
                   f"(input grid included; {life:.2f} GB process lifetime, with building the test grid)", flush=True)
+    if not args.memory_only and args.sizes:
+        n = max(args.sizes)
+        for k in args.walls:
+            res = time_walls(n, k)
+            print(f"cost distance {n}x{n} with {k} wall(s) (detours): row sweep {res['sweep_s']:.2f} s, {res['passes']} passes; "
+                  f"MCP {res['mcp_s']:.2f} s; max relative difference {res['max_rel_diff']:.1e}", flush=True)
     for k in ([] if args.memory_only else args.cores):
         res = time_linkages(k)
         print("linkages " + json.dumps(res), flush=True)

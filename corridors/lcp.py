@@ -24,6 +24,7 @@ from scipy import ndimage
 from shapely.geometry import LineString
 from skimage.graph import MCP_Geometric
 
+from corridors import settings, sweep
 from corridors._errors import ConfigError, DataError, where
 from corridors.io import write_geopackage
 from corridors.landscape import check_resistance
@@ -146,6 +147,78 @@ def source_cells(resistance: Raster, sources: Any, label: str = "source") -> np.
 
 
 # ----------------------------------------------------------------------------- cost distance
+#: Peak bytes per cell of a scikit-image ``MCP_Geometric`` run, the float64 costs included, counted on
+#: the grid padded by one cell as MCP pads it. Measured (VmHWM of the process, reset after the costs
+#: were built) on random 2000 x 2000 and 4000 x 4000 grids: 68.9 and 69.0 bytes per cell on top of
+#: the costs (0.28 GB and 1.10 GB), so 77 with them: padded float64 copies of the costs, cumulative
+#: costs, traceback, heap cross-reference and the unpadded output copies. (benchmarks/bench_lcp.py:
+#: 4.58 GiB on 8000 x 8000, 76.8 bytes per cell with the interpreter.)
+MCP_BYTES_PER_CELL: int = 77
+
+#: Peak bytes per cell of a :func:`cost_distance` run on the row sweep (``corridors.sweep``), the float64
+#: costs included: costs 8, result 8, and the byte-per-cell masks of the resistance checks. Measured
+#: (benchmarks/bench_lcp.py): 1.14 GiB on 8000 x 8000, 19.1 bytes per cell with the interpreter and imports.
+SWEEP_BYTES_PER_CELL: int = 18
+
+
+def _size(b: float) -> str:
+    if b >= 2**30:
+        return f"{b / 2**30:.2f} GiB"
+    return f"{b / 2**20:.0f} MiB" if b >= 2**20 else f"{b / 2**10:.0f} KiB"
+
+
+def cost_distance_engine(shape: tuple[int, int], memory_limit: int | None = None) -> str:
+    """The engine a cost-distance run on a grid of this shape uses: ``'mcp'`` or ``'sweep'``.
+
+    scikit-image's ``MCP_Geometric`` when its estimated peak,
+    :data:`MCP_BYTES_PER_CELL` x (rows + 2) x (cols + 2), fits within the
+    memory limit; otherwise the exact row sweep of :mod:`corridors.sweep`
+    (:data:`SWEEP_BYTES_PER_CELL` per cell). Both give the same cost
+    distances (to 1e-9 relative; measured differences are about 1e-13).
+
+    Parameters
+    ----------
+    shape : (int, int)
+        Rows and columns of the grid.
+    memory_limit : int, optional
+        Bytes the run may use. Default :data:`corridors.settings.MEMORY_LIMIT`;
+        if that is None too, MCP is used while its estimate fits in
+        :data:`corridors.settings.MEMORY_BUDGET` (4 GiB) and in the memory
+        available now (:func:`corridors.settings.available_memory`), and
+        nothing is refused.
+
+    Returns
+    -------
+    str
+        ``'mcp'`` or ``'sweep'``.
+
+    Raises
+    ------
+    ConfigError
+        If the limit is not a positive number of bytes, or a limit was given
+        (here or in ``settings.MEMORY_LIMIT``) that even the sweep would exceed.
+    """
+    limit = memory_limit if memory_limit is not None else settings.MEMORY_LIMIT
+    explicit = limit is not None
+    if explicit and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit <= 0):
+        raise ConfigError(f"{where(field='memory_limit')}: give a positive whole number of bytes, got {limit!r}.")
+    rows, cols = (int(v) for v in shape)
+    if explicit:
+        have = int(limit)
+    else:
+        avail = settings.available_memory()
+        have = min(settings.MEMORY_BUDGET, avail) if avail else settings.MEMORY_BUDGET
+    if MCP_BYTES_PER_CELL * (rows + 2) * (cols + 2) <= have:
+        return "mcp"
+    need = SWEEP_BYTES_PER_CELL * rows * cols
+    if explicit and need > have:
+        raise ConfigError(
+            f"{where(field='memory_limit')} (--memory-limit) {_size(have)}: a cost-distance run on {rows:,} x {cols:,} cells "
+            f"needs about {_size(need)} even with the lean row sweep; raise the limit or coarsen the raster."
+        )
+    return "sweep"
+
+
 class _Engine:
     """One MCP_Geometric over a cost array, reused for many source sets (MCP allows repeated find_costs)."""
 
@@ -167,8 +240,41 @@ class _Engine:
         return np.asarray(self.mcp.traceback(end), dtype=np.int64)
 
 
-def cost_distance(resistance: Raster, sources: Any, fully_connected: bool = True) -> Raster:
-    """Accumulated cost distance from one or many sources (skimage MCP_Geometric).
+class _SweepEngine:
+    """The row sweep of corridors.sweep behind _Engine's interface: the same numbers in a quarter of MCP's memory.
+
+    ``path`` backtracks on the result of the last ``run`` (as MCP's traceback does).
+    """
+
+    def __init__(self, resistance: Raster, costs: np.ndarray | None = None, fully_connected: bool = True):
+        self.resistance = resistance
+        self.costs = check_resistance(resistance) if costs is None else costs
+        cell = resistance.res
+        self.sampling = (cell[1], cell[0])  # as _Engine gives MCP: (row size, column size)
+        self.fully_connected = fully_connected
+        self.cum: np.ndarray | None = None
+        self.passes = 0
+
+    def run(self, cells: np.ndarray) -> np.ndarray:
+        self.cum, self.passes = sweep.sweep_cost_distance(self.costs, cells, self.sampling, self.fully_connected)
+        return self.cum
+
+    def path(self, end_flat: int) -> np.ndarray:
+        if self.cum is None:
+            raise RuntimeError("run() before path()")  # internal misuse, not a user error
+        return sweep.sweep_path(self.cum, self.costs, int(end_flat), self.sampling, self.fully_connected)
+
+
+def _engine(resistance: Raster, costs: np.ndarray | None = None, fully_connected: bool = True,
+            memory_limit: int | None = None) -> _Engine | _SweepEngine:
+    """The cost-distance engine for this grid and memory limit (see :func:`cost_distance_engine`)."""
+    kind = cost_distance_engine(resistance.shape, memory_limit)
+    cls = _Engine if kind == "mcp" else _SweepEngine
+    return cls(resistance, costs=costs, fully_connected=fully_connected)
+
+
+def cost_distance(resistance: Raster, sources: Any, fully_connected: bool = True, memory_limit: int | None = None) -> Raster:
+    """Accumulated cost distance from one or many sources (skimage MCP_Geometric, or the lean row sweep on large grids).
 
     Parameters
     ----------
@@ -178,6 +284,13 @@ def cost_distance(resistance: Raster, sources: Any, fully_connected: bool = True
         See :func:`source_cells`. The cost at every source cell is 0.
     fully_connected : bool, default True
         8-neighbour moves (diagonals cost sqrt(2) x cell); False for 4-neighbour.
+    memory_limit : int, optional
+        Bytes the run may use; it picks the engine (:func:`cost_distance_engine`):
+        scikit-image's MCP_Geometric when its estimate (77 bytes per cell) fits,
+        else the exact row sweep of :mod:`corridors.sweep` (about 18 bytes per
+        cell). The results are the same either way up to 1e-9 relative.
+        Default ``settings.MEMORY_LIMIT``; with no limit set, MCP up to the
+        4 GiB ``settings.MEMORY_BUDGET`` (and the memory available), the sweep above.
 
     Returns
     -------
@@ -191,9 +304,13 @@ def cost_distance(resistance: Raster, sources: Any, fully_connected: bool = True
     DataError
         If the resistance is all no data or holds values <= 0, or a source lies
         outside the raster or on no data only.
+    ConfigError
+        If ``memory_limit`` is not a positive number of bytes or is too small
+        even for the row sweep.
     """
-    engine = _Engine(resistance, fully_connected=fully_connected)
+    engine = _engine(resistance, fully_connected=fully_connected, memory_limit=memory_limit)
     cum = engine.run(source_cells(resistance, sources))
+    del engine  # frees MCP's arrays before the mask below
     cum[np.isinf(cum)] = np.nan
     return resistance.replace(cum, nodata=None, name="cost distance")
 
@@ -214,7 +331,8 @@ def _path_line(grid: Raster, rc: np.ndarray) -> tuple[LineString, float]:
     return LineString(xy), length
 
 
-def least_cost_path(resistance: Raster, source: Any, target: Any, fully_connected: bool = True) -> tuple[LineString, float, float]:
+def least_cost_path(resistance: Raster, source: Any, target: Any, fully_connected: bool = True,
+                    memory_limit: int | None = None) -> tuple[LineString, float, float]:
     """The least-cost path between two places.
 
     Parameters
@@ -225,6 +343,10 @@ def least_cost_path(resistance: Raster, source: Any, target: Any, fully_connecte
         cell is used.
     fully_connected : bool, default True
         8-neighbour moves.
+    memory_limit : int, optional
+        Bytes the run may use; picks the engine as in :func:`cost_distance`
+        (the same path cost either way up to 1e-9 relative; among paths of
+        equal cost the engines may pick different cells).
 
     Returns
     -------
@@ -239,8 +361,11 @@ def least_cost_path(resistance: Raster, source: Any, target: Any, fully_connecte
     ------
     DataError
         If the target cannot be reached from the source (separated by no data).
+    ConfigError
+        If ``memory_limit`` is not a positive number of bytes or is too small
+        even for the row sweep.
     """
-    engine = _Engine(resistance, fully_connected=fully_connected)
+    engine = _engine(resistance, fully_connected=fully_connected, memory_limit=memory_limit)
     src = source_cells(resistance, source, "source")
     dst = source_cells(resistance, target, "target")
     cum = engine.run(src)
@@ -562,12 +687,14 @@ def build_linkages(
     measures: Mapping[tuple[str, str], Sequence[str]] | None = None,
     fully_connected: bool = True,
     quiet: bool = True,
+    memory_limit: int | None = None,
 ) -> LinkageResult:
     """Linkage-Mapper-style linkages, least-cost paths and normalized corridors between core areas.
 
     Steps (as Linkage Mapper's Build Network and Map Linkages):
 
-    1. one cost-distance run per core (MCP_Geometric), kept as float32 and
+    1. one cost-distance run per core (MCP_Geometric, or the lean row sweep
+       when MCP would not fit in ``memory_limit``), kept as float32 and
        reused for every linkage of that core;
     2. candidate pairs: cores whose cost-distance allocation zones touch
        (``adjacency='cost'``), whose Euclidean allocation zones touch
@@ -623,6 +750,10 @@ def build_linkages(
         8-neighbour moves.
     quiet : bool, default True
         No progress bar.
+    memory_limit : int, optional
+        Bytes one cost-distance run may use; picks its engine as in
+        :func:`cost_distance` (the per-core float32 surfaces this function
+        keeps come on top).
 
     Returns
     -------
@@ -678,7 +809,7 @@ def build_linkages(
     reach = None
     if max_cwd_m is not None:
         reach = (max_cwd_m + (truncate_m or 0.0)) / rmin + 2 * cell
-    shared = None if reach is not None else _Engine(resistance, costs=costs, fully_connected=fully_connected)
+    shared = None if reach is not None else _engine(resistance, costs=costs, fully_connected=fully_connected, memory_limit=memory_limit)
     runs: dict[str, _CoreRun] = {}
     paths: dict[tuple[int, int], tuple[float, np.ndarray]] = {}
     best = np.full(shape, np.inf, dtype=np.float32) if (pairs is None and adjacency in ("cost", "both")) else None
@@ -698,7 +829,7 @@ def build_linkages(
                 window = (slice(max(rr.min() - k, 0), min(rr.max() + k + 1, shape[0])), slice(max(cc.min() - k, 0), min(cc.max() + k + 1, shape[1])))
                 sub = costs[window]
                 sub_r = Raster(resistance.array[window], resistance.transform @ Affine.translation(window[1].start, window[0].start), resistance.crs, resistance.nodata, resistance.label)
-                engine = _Engine(sub_r, costs=sub, fully_connected=fully_connected)
+                engine = _engine(sub_r, costs=sub, fully_connected=fully_connected, memory_limit=memory_limit)
                 local = np.ravel_multi_index((rr - window[0].start, cc - window[1].start), sub.shape)
             cum = engine.run(local)
             # Least-cost paths to every later core, while this MCP's traceback is alive.
@@ -977,6 +1108,7 @@ def programme_corridors(
     truncate_m: float | None = DEFAULT_TRUNCATE_M,
     margin_m: float = 100_000.0,
     quiet: bool = True,
+    memory_limit: int | None = None,
 ) -> LinkageResult:
     """The candidate corridors the work programme names, with their metrics and measure numbers.
 
@@ -1007,6 +1139,9 @@ def programme_corridors(
         Initial margin of each corridor's window.
     quiet : bool, default True
         No progress bar.
+    memory_limit : int, optional
+        Bytes one cost-distance run may use; picks its engine as in
+        :func:`cost_distance`.
 
     Returns
     -------
@@ -1067,6 +1202,7 @@ def programme_corridors(
                 res = build_linkages(
                     sub, pair, pairs=[(c.end_a, c.end_b)], truncate_m=truncate_m, drop_through_cores=False,
                     measures={(c.end_a, c.end_b): [c.measure]}, quiet=True,
+                    memory_limit=memory_limit,
                 )
                 if len(res.linkages) == 0:
                     break
@@ -1185,6 +1321,8 @@ def plot_linkages(result: LinkageResult, ax: Any = None, bounds: Sequence[float]
 __all__ = [
     "ADJACENCY",
     "DEFAULT_TRUNCATE_M",
+    "MCP_BYTES_PER_CELL",
+    "SWEEP_BYTES_PER_CELL",
     "LinkageResult",
     "PROGRAMME_CORRIDORS",
     "ProgrammeCorridor",
@@ -1194,6 +1332,7 @@ __all__ = [
     "build_linkages",
     "cores_from_sites",
     "cost_distance",
+    "cost_distance_engine",
     "least_cost_path",
     "source_cells",
 ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -13,6 +12,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from corridors._errors import ConfigError, SolverError
+from corridors.settings import available_memory
 
 #: Solver names accepted by :class:`GroundedSolver` (Circuitscape's ``solver`` values map onto them).
 SOLVERS = ("amg", "direct")
@@ -70,21 +70,6 @@ class SolveStats:
         self.setups += other.setups
         self.solves += other.solves
         self.iterations.extend(other.iterations)
-
-
-def available_memory() -> int:
-    """Bytes of memory available to a new allocation (``MemAvailable`` on Linux), 0 if unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 0
 
 
 def estimate_memory(n_nodes: int, neighbours: int = 8, solver: str = "amg", n_vectors: int = 0) -> int:

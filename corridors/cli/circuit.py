@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from corridors.cli.lcp import memory_limit_opt
+
 
 @click.group("circuit")
 def circuit_cmd() -> None:
@@ -78,9 +80,10 @@ _radius_opt = click.option("--core-radius-km", type=float, default=5.0, show_def
               help="Corridor width for the circuit run (Linkage Mapper's CWD cutoff), cost-weighted metres; default --truncate.")
 @_radius_opt
 @click.option("--no-map", is_flag=True, help="Skip the map.")
+@memory_limit_opt
 @click.pass_context
 def pinch_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None, truncate: float, cutoff: float | None,
-              core_radius_km: float, no_map: bool) -> None:
+              core_radius_km: float, no_map: bool, memory_limit: int | None = None) -> None:
     """Pinch points of the programme's candidate corridors (Linkage Mapper's Pinchpoint Mapper).
 
     Maps the least-cost corridors the work programme names (corridors
@@ -97,7 +100,8 @@ def pinch_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None, tr
 
     quiet = _quiet(ctx)
     resistance = Raster.read(resistance_path) if resistance_path is not None else None
-    links = lcp.programme_corridors(resistance, core_radius_m=core_radius_km * 1000, truncate_m=truncate, quiet=quiet)
+    links = lcp.programme_corridors(resistance, core_radius_m=core_radius_km * 1000, truncate_m=truncate, quiet=quiet,
+                                    memory_limit=memory_limit)
     result = pinch_points(links, cutoff_m=cutoff if cutoff is not None else truncate)
     table = result.table
     extra = [c for c in ("corridor", "measure", "name") if c in links.linkages.columns]
@@ -137,9 +141,11 @@ def pinch_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None, tr
 @_truncate_opt
 @_radius_opt
 @click.option("--no-map", is_flag=True, help="Skip the map.")
+@memory_limit_opt
 @click.pass_context
 def centrality_cmd(ctx: click.Context, outdir: Path, kinds: str, cores_path: Path | None, id_field: str, weight: str,
-                   resistance_path: Path | None, truncate: float, core_radius_km: float, no_map: bool) -> None:
+                   resistance_path: Path | None, truncate: float, core_radius_km: float, no_map: bool,
+                   memory_limit: int | None = None) -> None:
     """Current-flow centrality of the linkage network (Linkage Mapper's Centrality Mapper).
 
     Builds the least-cost linkage network between the cores (by default the
@@ -167,7 +173,7 @@ def centrality_cmd(ctx: click.Context, outdir: Path, kinds: str, cores_path: Pat
         resistance = Raster.read(resistance_path)
     else:
         resistance = landscape.build_resistance(bounds=landscape.bounds_around(cores, 150_000.0), resolution=settings.DEFAULT_RESOLUTION_M)
-    links = lcp.build_linkages(resistance, cores, truncate_m=truncate, quiet=quiet)
+    links = lcp.build_linkages(resistance, cores, truncate_m=truncate, quiet=quiet, memory_limit=memory_limit)
     col = "cwd_m"
     if weight == "eff_resist":
         pp = pinch_points(links)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -48,6 +50,42 @@ def _parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
     tr = Transformer.from_crs(settings.GEOGRAPHIC_CRS, settings.WORKING_CRS, always_xy=True)
     return tuple(float(v) for v in tr.transform_bounds(w, s, e, n))  # type: ignore[return-value]
 
+
+#: Multipliers of the units ``--memory-limit`` accepts (case-insensitive): K, M, G, T are powers of 1024,
+#: with or without B or iB (4GB = 4G = 4GiB = 4 x 2**30 bytes, as the peak-memory figures of the benchmarks).
+_SIZE_UNITS = {"": 1, "b": 1}
+for _i, _u in enumerate("kmgt", start=1):
+    _SIZE_UNITS.update({_u: 1024**_i, _u + "b": 1024**_i, _u + "ib": 1024**_i})
+
+
+class MemorySize(click.ParamType):
+    """A number of bytes written as ``4GB``, ``500MB``, ``1.5G`` or ``4000000000`` (K, M, G, T are powers of 1024)."""
+
+    name = "size"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        """Bytes as an int; a clear usage error naming the option otherwise."""
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        m = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]*)\s*", str(value))
+        unit = m.group(2).lower() if m else ""
+        if m is None or unit not in _SIZE_UNITS:
+            self.fail(f"{value!r} is not a memory size; write e.g. 4GB, 500MB or a number of bytes "
+                      "(K, M, G, T are powers of 1024).", param, ctx)
+        n = int(float(m.group(1)) * _SIZE_UNITS[unit])
+        if n < 1:
+            self.fail(f"{value!r} is not a positive memory size; write e.g. 4GB or 500MB.", param, ctx)
+        return n
+
+
+#: ``--memory-limit`` of every command that runs cost distance.
+memory_limit_opt = click.option(
+    "--memory-limit", type=MemorySize(), default=None, metavar="SIZE",
+    help="Memory one cost-distance run may use, e.g. 4GB or 500MB (K/M/G/T are powers of 1024; a plain number is bytes). "
+         "It picks the engine: scikit-image's MCP (about 77 bytes per cell) when that fits, else the exact row sweep "
+         "(about 18 bytes per cell, the same results). Default: MCP up to a 4 GiB budget (about 7470 x 7470 cells) "
+         "and the memory available, the sweep above.",
+)
 
 _table_opt = click.option(
     "--table", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -148,18 +186,20 @@ def resistance_cmd(ctx: click.Context, outdir: Path, table: Path | None, sets: t
               help="Which core pairs are candidate linkages (network runs).")
 @click.option("--keep-through-cores", is_flag=True, help="Keep linkages whose path crosses a third core (listed in through_cores).")
 @click.option("--no-map", is_flag=True, help="Skip the map.")
+@memory_limit_opt
 @click.pass_context
 def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None, table: Path | None, sets: tuple[str, ...],
                  resolution: float | None, cores_path: Path | None, id_field: str, kinds: str | None, core_radius_km: float,
                  max_euclid_km: float | None, max_cwd: float | None, truncate: float, adjacency: str,
-                 keep_through_cores: bool, no_map: bool) -> None:
+                 keep_through_cores: bool, no_map: bool, memory_limit: int | None = None) -> None:
     """Least-cost linkages and normalized corridors (Linkage Mapper parity).
 
     Without --cores or --network: the candidate corridors the work programme
     names (measures 2.1, 2.5, 2.9, 3.1, 4.2, 5.7, 6.4, 7.4), with their
     cost-weighted distance, path length, ratios, narrowest width and the
     borders they cross. Distances are in cost-weighted metres (resistance x
-    metres), as Linkage Mapper reports them.
+    metres), as Linkage Mapper reports them. --memory-limit bounds each
+    cost-distance run (large rasters then take the lean row sweep).
     """
     from corridors import landscape, lcp, settings
     from corridors.raster import Raster
@@ -201,7 +241,8 @@ def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None,
             ends = {e for c in lcp.PROGRAMME_CORRIDORS for e in (c.end_a, c.end_b)}
             bounds = landscape.bounds_around(s[s["id"].isin(ends)], 150_000.0)
             resistance = landscape.build_resistance(bounds=bounds, resolution=res, table=table, overrides=overrides)
-        result = lcp.programme_corridors(resistance, core_radius_m=core_radius_km * 1000, truncate_m=truncate, quiet=quiet)
+        result = lcp.programme_corridors(resistance, core_radius_m=core_radius_km * 1000, truncate_m=truncate, quiet=quiet,
+                                         memory_limit=memory_limit)
         title = "Candidate corridors of the Bukhara deer work programme 2025-2032"
     else:
         if cores_path is not None:
@@ -217,6 +258,7 @@ def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None,
         result = lcp.build_linkages(
             resistance, cores, max_euclid_m=None if max_euclid_km is None else max_euclid_km * 1000, max_cwd_m=max_cwd,
             truncate_m=truncate, adjacency=adjacency, drop_through_cores=not keep_through_cores, quiet=quiet,
+            memory_limit=memory_limit,
         )
         title = f"Least-cost linkages between {len(cores)} core areas"
     paths = result.write(outdir)
