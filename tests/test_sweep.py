@@ -354,7 +354,7 @@ def test_linkages_under_a_small_limit_match_the_default():
 
 # ----------------------------------------------------------------------------- command line
 def test_cli_memory_limit_sizes():
-    from corridors.cli.lcp import MemorySize
+    from corridors.cli._options import MemorySize
 
     size = MemorySize()
     assert size.convert("4GB", None, None) == 4 * 2**30

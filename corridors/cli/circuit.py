@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from corridors.cli.lcp import memory_limit_opt
+from corridors.cli._options import memory_limit_opt, outdir_option
 
 
 @click.group("circuit")
@@ -72,8 +72,7 @@ _radius_opt = click.option("--core-radius-km", type=float, default=5.0, show_def
 
 
 @circuit_cmd.command("pinch")
-@click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/pinch"), show_default=True,
-              help="Output folder: pinchpoints.tif, pinch_linkages.csv, pinch.gpkg, pinch_map.png/.svg.")
+@outdir_option(Path("out/pinch"), "Output folder: pinchpoints.tif, pinch_linkages.csv, pinch.gpkg, pinch_map.png/.svg.")
 @_resistance_opt
 @_truncate_opt
 @click.option("--cutoff", type=float, default=None,
@@ -128,8 +127,7 @@ def pinch_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None, tr
 
 
 @circuit_cmd.command("centrality")
-@click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/centrality"), show_default=True,
-              help="Output folder: centrality.gpkg, centrality_cores.csv, centrality_linkages.csv, centrality_map.png/.svg.")
+@outdir_option(Path("out/centrality"), "Output folder: centrality.gpkg, centrality_cores.csv, centrality_linkages.csv, centrality_map.png/.svg.")
 @click.option("--network", "kinds", default="subpopulation", show_default=True, metavar="KIND[,KIND]",
               help="Cores: the bundled sites of these kinds.")
 @click.option("--cores", "cores_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -156,7 +154,11 @@ def centrality_cmd(ctx: click.Context, outdir: Path, kinds: str, cores_path: Pat
     leaves out the current a core carries as a source or ground itself.
     """
     from corridors import landscape, lcp, settings
-    from corridors.circuit.pinch import linkage_centrality, pinch_points, plot_centrality
+    from corridors.circuit.pinch import (
+        linkage_centrality,
+        pinch_points,
+        plot_centrality,
+    )
     from corridors.io import write_geopackage
     from corridors.raster import Raster
 

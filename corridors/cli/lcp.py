@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any
 
 import click
 
 from corridors._errors import ConfigError, DataError, where
+from corridors.cli._options import memory_limit_opt, outdir_option
 
 
 def _quiet(ctx: click.Context) -> bool:
@@ -51,42 +50,6 @@ def _parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
     return tuple(float(v) for v in tr.transform_bounds(w, s, e, n))  # type: ignore[return-value]
 
 
-#: Multipliers of the units ``--memory-limit`` accepts (case-insensitive): K, M, G, T are powers of 1024,
-#: with or without B or iB (4GB = 4G = 4GiB = 4 x 2**30 bytes, as the peak-memory figures of the benchmarks).
-_SIZE_UNITS = {"": 1, "b": 1}
-for _i, _u in enumerate("kmgt", start=1):
-    _SIZE_UNITS.update({_u: 1024**_i, _u + "b": 1024**_i, _u + "ib": 1024**_i})
-
-
-class MemorySize(click.ParamType):
-    """A number of bytes written as ``4GB``, ``500MB``, ``1.5G`` or ``4000000000`` (K, M, G, T are powers of 1024)."""
-
-    name = "size"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        """Bytes as an int; a clear usage error naming the option otherwise."""
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
-        m = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]*)\s*", str(value))
-        unit = m.group(2).lower() if m else ""
-        if m is None or unit not in _SIZE_UNITS:
-            self.fail(f"{value!r} is not a memory size; write e.g. 4GB, 500MB or a number of bytes "
-                      "(K, M, G, T are powers of 1024).", param, ctx)
-        n = int(float(m.group(1)) * _SIZE_UNITS[unit])
-        if n < 1:
-            self.fail(f"{value!r} is not a positive memory size; write e.g. 4GB or 500MB.", param, ctx)
-        return n
-
-
-#: ``--memory-limit`` of every command that runs cost distance.
-memory_limit_opt = click.option(
-    "--memory-limit", type=MemorySize(), default=None, metavar="SIZE",
-    help="Memory one cost-distance run may use, e.g. 4GB or 500MB (K/M/G/T are powers of 1024; a plain number is bytes). "
-         "It picks the engine: scikit-image's MCP (about 77 bytes per cell) when that fits, else the exact row sweep "
-         "(about 18 bytes per cell, the same results). Default: MCP up to a 4 GiB budget (about 7470 x 7470 cells) "
-         "and the memory available, the sweep above.",
-)
-
 _table_opt = click.option(
     "--table", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="Resistance table (YAML like data/resistance.yml); default: the bundled expert table.",
@@ -100,8 +63,7 @@ _bbox_opt = click.option("--bbox", default=None, metavar="W,S,E,N", help="Extent
 
 
 @click.command("resistance")
-@click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/landscape"), show_default=True,
-              help="Output folder.")
+@outdir_option(Path("out/landscape"), "Output folder.")
 @_table_opt
 @_set_opt
 @_res_opt
@@ -164,8 +126,7 @@ def resistance_cmd(ctx: click.Context, outdir: Path, table: Path | None, sets: t
 
 
 @click.command("linkages")
-@click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/linkages"), show_default=True,
-              help="Output folder: linkages.gpkg (cores, linkages, paths), linkages.csv, corridors.tif, map, provenance.json.")
+@outdir_option(Path("out/linkages"), "Output folder: linkages.gpkg (cores, linkages, paths), linkages.csv, corridors.tif, map, provenance.json.")
 @click.option("--resistance", "resistance_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="A resistance GeoTIFF/ASCII grid to use as is (default: built from the table).")
 @_table_opt

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from corridors.cli._options import outdir_option, sites_option
+
 _FORMATS = ("png", "svg", "pdf")
 
 
@@ -15,21 +17,8 @@ def map_cmd() -> None:
 
 
 @map_cmd.command("programme")
-@click.option(
-    "-o",
-    "--outdir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("out"),
-    show_default=True,
-    help="Output folder; writes programme_map.<format> there.",
-)
-@click.option(
-    "--sites",
-    "sites_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Sites file of the data/sites.geojson schema (GeoJSON, GeoPackage, Shapefile); default: the bundled sites.",
-)
+@outdir_option(Path("out"), "Output folder; writes programme_map.<format> there.")
+@sites_option
 @click.option(
     "--format",
     "formats",

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from corridors._errors import ConfigError
+from corridors.cli._options import outdir_option, sites_option
 from corridors.cli.lcp import given_options
 
 
@@ -37,10 +38,8 @@ def _resistance(kind: str, nodes, resolution_km: float):
 
 
 @click.command("network")
-@click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/network"), show_default=True,
-              help="Output folder: network.gpkg, network_*.csv, network_provenance.json, network_map.png/.svg.")
-@click.option("--sites", "sites_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Sites file of the data/sites.geojson schema; default: the bundled sites.")
+@outdir_option(Path("out/network"), "Output folder: network.gpkg, network_*.csv, network_provenance.json, network_map.png/.svg.")
+@sites_option
 @click.option("--source", type=click.Choice(["river", "straight", "lcp", "circuit"]), default="river", show_default=True,
               help="Link distances: along the rivers (reach links), straight line, least-cost distance or effective "
                    "resistance on the bundled resistance surface.")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from corridors import provenance, settings
+from corridors.cli._options import outdir_option
 from corridors.cli.circuit import centrality_cmd, pinch_cmd
 from corridors.cli.lcp import linkages_cmd
 from corridors.cli.map import programme_cmd as map_programme_cmd
@@ -29,14 +30,7 @@ STEPS = [
 
 
 @click.command("programme")
-@click.option(
-    "-o",
-    "--outdir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("out"),
-    show_default=True,
-    help="Output folder; one sub-folder per step (map, rivers, linkages, pinch, centrality, network, baseline).",
-)
+@outdir_option(Path("out"), "Output folder; one sub-folder per step (map, rivers, linkages, pinch, centrality, network, baseline).")
 @click.option(
     "--scenario",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),

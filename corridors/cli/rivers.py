@@ -7,23 +7,12 @@ from pathlib import Path
 
 import click
 
+from corridors.cli._options import outdir_option, sites_option
+
 
 @click.command("rivers")
-@click.option(
-    "-o",
-    "--outdir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("out"),
-    show_default=True,
-    help="Output folder; writes river_graph.gpkg, river_distances.csv and river_graph_provenance.json there.",
-)
-@click.option(
-    "--sites",
-    "sites_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Sites file of the data/sites.geojson schema (GeoJSON, GeoPackage, Shapefile); default: the bundled sites.",
-)
+@outdir_option(Path("out"), "Output folder; writes river_graph.gpkg, river_distances.csv and river_graph_provenance.json there.")
+@sites_option
 @click.option(
     "--rivers",
     "rivers_path",

@@ -6,16 +6,12 @@ from pathlib import Path
 
 import click
 
+from corridors.cli._options import outdir_option
+
 
 @click.command("run")
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--outdir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Output folder (default: out/<scenario name>). Replaced as a whole when the run succeeds.",
-)
+@outdir_option(None, "Output folder (default: out/<scenario name>). Replaced as a whole when the run succeeds.")
 @click.pass_context
 def run_cmd(ctx: click.Context, scenario: Path, outdir: Path | None) -> None:
     """Run one scenario: landscape, interventions, linkages, circuit, network, scoring, report.
@@ -42,14 +38,7 @@ def run_cmd(ctx: click.Context, scenario: Path, outdir: Path | None) -> None:
 
 @click.command("batch")
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--outdir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("out/batch"),
-    show_default=True,
-    help="Each scenario writes <outdir>/<name>/; the summary table and figure go in <outdir>.",
-)
+@outdir_option(Path("out/batch"), "Each scenario writes <outdir>/<name>/; the summary table and figure go in <outdir>.")
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler, e.g. tcp://host:8786 (default: a local cluster).")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True, help="Worker processes of the local cluster.")
 @click.pass_context

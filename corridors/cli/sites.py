@@ -6,13 +6,7 @@ from pathlib import Path
 
 import click
 
-_SITES_OPTION = click.option(
-    "--sites",
-    "sites_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Sites file of the data/sites.geojson schema (GeoJSON, GeoPackage, Shapefile); default: the bundled sites.",
-)
+from corridors.cli._options import sites_option
 
 
 def _console():
@@ -54,7 +48,7 @@ def sites_cmd() -> None:
 
 
 @sites_cmd.command("check")
-@_SITES_OPTION
+@sites_option
 @click.option(
     "--measures",
     "measures_path",
@@ -103,7 +97,7 @@ def check_cmd(sites_path: Path | None, measures_path: Path | None) -> None:
 
 
 @sites_cmd.command("list")
-@_SITES_OPTION
+@sites_option
 @_filters
 def list_cmd(sites_path: Path | None, kinds: tuple[str, ...], unit: int | None, system: str | None) -> None:
     """Print a table of places: id, code, kind, units, countries, status, location and measures."""
@@ -134,7 +128,7 @@ def list_cmd(sites_path: Path | None, kinds: tuple[str, ...], unit: int | None, 
 
 @sites_cmd.command("export")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@_SITES_OPTION
+@sites_option
 @_filters
 def export_cmd(
     out: Path, sites_path: Path | None, kinds: tuple[str, ...], unit: int | None, system: str | None
