@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import geopandas as gpd
 import shapely
 
+from corridors import settings
 from corridors.io import load_base
 
 
@@ -38,12 +40,26 @@ def load_borders() -> gpd.GeoDataFrame:
 
     Lines that are no national border (``NOT_NATIONAL``: the Baikonur lease
     limit) are left out, so no cost or permeability is ever charged for them.
+    The file is read and dissolved once per process (a scenario asks for the
+    borders several times: 0.3 s of reading and 0.2 s of dissolving each);
+    every call gets its own copy, and a changed file is read again.
 
     Returns
     -------
     geopandas.GeoDataFrame
         Columns ``border_id``, ``iso_a``, ``iso_b`` and the geometry.
     """
+    path = settings.BASE_DIR / "borders.geojson"
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = -1  # load_base names the missing file
+    return _dissolved_borders(str(path), stamp).copy()
+
+
+@functools.lru_cache(maxsize=2)
+def _dissolved_borders(path: str, stamp: int) -> gpd.GeoDataFrame:
+    """The dissolved borders of ``path`` (``stamp``, its modification time, keys the cache)."""
     raw = load_base("borders")
     raw = raw[raw["adm0_a3_l"].str.len().eq(3) & raw["adm0_a3_r"].str.len().eq(3) & ~raw["featurecla"].isin(NOT_NATIONAL)]
     raw = raw.assign(border_id=[border_id(a, b) for a, b in zip(raw["adm0_a3_l"], raw["adm0_a3_r"])])

@@ -1279,7 +1279,7 @@ def _pair_distances(ctx: _Context, state: _State, nodes: Any, cores: dict, costs
     import pandas as pd
     from shapely.geometry import LineString
 
-    from corridors.borders import borders_crossed
+    from corridors.borders import borders_crossed, load_borders
 
     src = ctx.model.links.source
     ids = list(nodes["id"])
@@ -1312,19 +1312,8 @@ def _pair_distances(ctx: _Context, state: _State, nodes: Any, cores: dict, costs
                 continue
             rows.append({"i": a, "j": b, "distance_m": d, "line": LineString([geoms[a].centroid, geoms[b].centroid])})
     links = pd.DataFrame(rows, columns=["i", "j", "distance_m", "line"])
-    links["borders"] = borders_crossed(list(links["line"]), _borders()) if len(links) else []
+    links["borders"] = borders_crossed(list(links["line"]), load_borders()) if len(links) else []
     return links.drop(columns="line")
-
-
-_BORDERS_CACHE: list = []
-
-
-def _borders() -> Any:
-    if not _BORDERS_CACHE:
-        from corridors.borders import load_borders
-
-        _BORDERS_CACHE.append(load_borders())
-    return _BORDERS_CACHE[0]
 
 
 def _graph(ctx: _Context, state: _State, nodes: Any, links: Any, median_m: float) -> Any:
@@ -1555,6 +1544,7 @@ def _site_table(ctx: _Context, an: Analysis) -> Any:
     import pandas as pd
 
     from corridors import landscape
+    from corridors.borders import load_borders
 
     state = an.state
     res, suit = state.resistance, state.suitability
@@ -1562,7 +1552,7 @@ def _site_table(ctx: _Context, an: Analysis) -> Any:
     cell_ha = res.res[0] * res.res[1] / 1e4
     s = suit.masked(np.nan)
     settle = (ctx.classes.array == landscape.CLASS_CODES["settlement"]) if ctx.classes is not None else np.zeros(res.shape, bool)
-    borders = _borders()
+    borders = load_borders()
     rows = []
     site_geom = dict(zip(ctx.sites["id"], ctx.sites.geometry))
     node_geoms = {n: site_geom[n] for n in an.graph.ids}
@@ -2058,7 +2048,9 @@ def _intervention_geoms(ctx: _Context, model: Scenario) -> Any:
             g = ctx.sites.loc[ctx.sites["id"] == iv.site].geometry
             geom = g.iloc[0].buffer(ctx.model.scoring.reach_m) if len(g) and g.iloc[0] is not None else None
         else:
-            b = _borders()
+            from corridors.borders import load_borders
+
+            b = load_borders()
             g = b.loc[b["border_id"] == iv.border].geometry
             geom = g.iloc[0] if len(g) else None
         if geom is None:

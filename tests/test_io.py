@@ -92,6 +92,26 @@ def test_lease_limit_is_no_national_border():
     assert all(len(i) == 7 and i[3] == "-" for i in ids)
 
 
+def test_borders_are_read_once_but_each_caller_gets_its_own_copy(tmp_path, monkeypatch):
+    import shutil
+
+    from corridors import settings
+
+    a = load_borders()
+    a.loc[0, "border_id"] = "changed"
+    a.drop(a.index[1:], inplace=True)
+    b = load_borders()
+    assert b.loc[0, "border_id"] != "changed" and len(b) > 1
+    # a different or rewritten file is read again, not served from the cache
+    for name in ("borders", "countries"):
+        shutil.copy(settings.BASE_DIR / f"{name}.geojson", tmp_path / f"{name}.geojson")
+    monkeypatch.setattr(settings, "BASE_DIR", tmp_path)
+    raw = gpd.read_file(tmp_path / "borders.geojson")
+    raw[raw["adm0_a3_l"].eq("TJK") | raw["adm0_a3_r"].eq("TJK")].to_file(tmp_path / "borders.geojson", driver="GeoJSON")
+    tjk = load_borders()
+    assert len(tjk) < len(b) and tjk["border_id"].str.contains("TJK").all()
+
+
 def test_coordinates_that_cannot_be_reprojected_are_refused(tmp_path):
     # Metres in a file declared WGS84 reproject to inf without a PROJ error: every distance would be meaningless.
     path = tmp_path / "cores.geojson"
