@@ -3,7 +3,7 @@
 Run by hand (it takes minutes and both cores):
 
     flock /tmp/corridors-bench.lock .venv/bin/python benchmarks/bench_scenarios.py
-    flock /tmp/corridors-bench.lock .venv/bin/python benchmarks/bench_scenarios.py --resolution 5000 --cold --run-command
+    flock /tmp/corridors-bench.lock .venv/bin/python benchmarks/bench_scenarios.py --resolution 5000 --ceiling --cold --run-command
 
 Prints the figures; the goal is a speed-up >= 1.7x on 2 cores. Timings are
 only comparable within one run of this script, and even there the machine's
@@ -80,6 +80,57 @@ def _cold(files: list[Path], root: Path) -> tuple[float, float]:
     return t_seq, time.perf_counter() - t0
 
 
+def _plain_worker(models, root: str, barrier, jobs, results) -> None:
+    """One plain process of the ceiling run: warm up, wait for the other, then take scenarios off the queue."""
+    from corridors.batch import _warm_up
+    from corridors.scenario import run_scenario
+
+    _warm_up()
+    barrier.wait()
+    while (i := jobs.get()) is not None:
+        t = time.perf_counter()
+        run_scenario(models[i], Path(root) / models[i].name, quiet=True)
+        results.put((models[i].name, time.perf_counter() - t))
+    results.put(None)
+
+
+def _plain(models, root: Path, workers: int) -> float:
+    """The machine's own ceiling: the scenarios on `workers` plain processes, no Dask.
+
+    The processes are started and warmed up first (not timed), then take the
+    scenarios longest first from a queue, as the batch's workers do; the
+    time runs from the moment all are ready to the last result. What two
+    processes lose here against one is the machine (shared caches, memory
+    bandwidth, clock), not Dask.
+    """
+    import multiprocessing as mp
+
+    from corridors.batch import relative_cost
+
+    ctx = mp.get_context("spawn")
+    barrier, jobs, results = ctx.Barrier(workers + 1), ctx.Queue(), ctx.Queue()
+    for i in sorted(range(len(models)), key=lambda i: -relative_cost(models[i])):
+        jobs.put(i)
+    for _ in range(workers):
+        jobs.put(None)
+    procs = [ctx.Process(target=_plain_worker, args=(models, str(root), barrier, jobs, results))
+             for _ in range(workers)]
+    for p in procs:
+        p.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    done = 0
+    while done < workers:
+        if results.get() is None:
+            done += 1
+    elapsed = time.perf_counter() - t0
+    for p in procs:
+        p.join()
+        if p.exitcode:
+            raise SystemExit(f"a plain process of the ceiling run failed (exit code {p.exitcode})")
+    return elapsed
+
+
 def _sequential(models, root: Path) -> tuple[float, dict[str, float]]:
     from corridors.scenario import run_scenario
 
@@ -103,6 +154,9 @@ def main() -> None:
     ap.add_argument("--cold", action="store_true",
                     help="also time, each round, a new Python process running the eight files one after another "
                          "against a new `corridors batch` process (imports and start-up charged to both)")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="also time, each round, the same scenarios on plain processes without Dask (warm, longest "
+                         "first from a queue): what this machine gives two processes, the most a batch can reach")
     ap.add_argument("--run-command", action="store_true", help="also time `corridors run scenarios/baseline.yml` as shipped")
     args = ap.parse_args()
 
@@ -115,7 +169,7 @@ def main() -> None:
         # warm-up: imports and bundled-data caches, so the sequential run is not charged for them
         run_scenario(models[-1], tmp / "warmup", quiet=True)
         files = _write_files(args.resolution, args.draws, tmp / "files") if args.cold else []
-        rounds, cold = [], []
+        rounds, cold, ceiling = [], [], []
         for r in range(args.rounds):
             # alternate which goes first, so a drift in the machine's speed does not favour one side
             order = ("seq", "batch") if r % 2 == 0 else ("batch", "seq")
@@ -126,6 +180,11 @@ def main() -> None:
                     t0 = time.perf_counter()
                     result = run_batch(models, tmp / f"batch{r}", workers=args.workers, quiet=True)
                     t_batch = time.perf_counter() - t0
+            if args.ceiling:
+                t_plain = _plain(models, tmp / f"plain{r}", args.workers)
+                ceiling.append((t_seq, t_plain))
+                print(f"round {r + 1} ceiling: {args.workers} plain processes {t_plain:.1f} s: speed-up "
+                      f"{t_seq / t_plain:.2f}x (against this round's sequential run)", flush=True)
             if args.cold:
                 c_seq, c_batch = _cold(files, tmp / f"cold{r}")
                 cold.append((c_seq, c_batch))
@@ -151,6 +210,9 @@ def main() -> None:
         print(f"speed-up, whole batch call:    median {whole:.2f}x over {len(rounds)} rounds (goal >= 1.7x on 2 cores)")
         print(f"speed-up, scenarios only:      median {only:.2f}x (cluster already up, warm workers)")
         print(f"task times on the workers against sequential: median {slower:+.0%}")
+        if ceiling:
+            print(f"speed-up, plain processes:     median {statistics.median(a / b for a, b in ceiling):.2f}x "
+                  f"(no Dask, warm, same queue order: this machine's ceiling; compare with 'scenarios only')")
         if cold:
             print(f"speed-up, new processes:       median {statistics.median(a / b for a, b in cold):.2f}x "
                   "(one after another in one process against `corridors batch`, both from the shell)")

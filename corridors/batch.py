@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -319,9 +320,25 @@ def run_batch(
                     for m in ready
                 }
                 _collect(futures, results, as_completed, quiet)
-        finally:
+        except BaseException:
             if cluster is not None:
                 cluster.close()
+            raise
+    t_done = time.perf_counter()
+    # the embedded cluster shuts down (0.4 s, the workers' interpreters exiting) while the summary is written
+    closing = threading.Thread(target=cluster.close, name="corridors-batch-close") if cluster is not None else None
+    if closing is not None:
+        closing.start()
+    try:
+        return _summarise(scenarios, prepared, results, out, t_submit - t_start, t_done - t_submit)
+    finally:
+        if closing is not None:
+            closing.join()
+
+
+def _summarise(scenarios: Sequence[Any], prepared: list[Any], results: dict[str, dict], out: Path,
+               startup: float, run: float) -> BatchResult:
+    """Outcomes in input order, the summary table and the comparison figure."""
     outcomes: list[BatchOutcome] = []
     for spec, m in zip(scenarios, prepared):
         if isinstance(m, BatchOutcome):
@@ -339,7 +356,7 @@ def run_batch(
                 summary=r["summary"],
             )
         )
-    result = BatchResult(outcomes, startup_seconds=t_submit - t_start, run_seconds=time.perf_counter() - t_submit)
+    result = BatchResult(outcomes, startup_seconds=startup, run_seconds=run)
     table = summary_table(outcomes)
     csv_path = out / "batch_summary.csv"
     with atomic_path(csv_path) as tmp:
