@@ -148,9 +148,9 @@ def _worker_config() -> dict[str, Any]:
       frequent: an idle 2-worker cluster used 8.4 % of a core in all
       (client process 4.5 %, each worker 2 %); with a 500 ms tick, a 2 s
       system monitor and a 1 s memory poll, 1.7 %. On two busy cores that
-      CPU, and the GIL hand-overs between a worker's event loop and its
-      task thread, come out of the scenarios. The memory limit is still
-      enforced, one second later at most.
+      CPU comes out of the scenarios, though on a whole 5 km batch the
+      gain was within this machine's noise (3 alternated rounds: 0.99x).
+      The memory limit is still enforced, one second later at most.
     - No work stealing: with saturation 1.0 no task waits on a busy worker,
       so there is nothing to steal, and the scheduler's 100 ms stealing
       pass is skipped.
@@ -325,7 +325,7 @@ def run_batch(
                 cluster.close()
             raise
     t_done = time.perf_counter()
-    # the embedded cluster shuts down (0.4 s, the workers' interpreters exiting) while the summary is written
+    # the embedded cluster shuts down (about 0.4 s) while the summary table and figure are written
     closing = threading.Thread(target=cluster.close, name="corridors-batch-close") if cluster is not None else None
     if closing is not None:
         closing.start()
