@@ -40,16 +40,19 @@ FILES = (
 )
 
 
+def _scenario_data(name: str, resolution: float, draws: int) -> dict:
+    """A shipped scenario file's content with the benchmark's resolution and robustness draws."""
+    data = yaml.safe_load((SCENARIOS / f"{name}.yml").read_text())
+    data.setdefault("landscape", {})["resolution_m"] = resolution
+    data.setdefault("scoring", {})["robustness"] = {"draws": draws}
+    return data
+
+
 def _models(resolution: float, draws: int):
     from corridors.scenario import scenario_from_dict
 
-    out = []
-    for name in FILES:
-        data = yaml.safe_load((SCENARIOS / f"{name}.yml").read_text())
-        data.setdefault("landscape", {})["resolution_m"] = resolution
-        data.setdefault("scoring", {})["robustness"] = {"draws": draws}
-        out.append(scenario_from_dict(data, source=f"{name}.yml", base_dir=SCENARIOS))
-    return out
+    return [scenario_from_dict(_scenario_data(name, resolution, draws), source=f"{name}.yml", base_dir=SCENARIOS)
+            for name in FILES]
 
 
 def _write_files(resolution: float, draws: int, folder: Path) -> list[Path]:
@@ -57,11 +60,8 @@ def _write_files(resolution: float, draws: int, folder: Path) -> list[Path]:
     folder.mkdir(parents=True)
     out = []
     for name in FILES:
-        data = yaml.safe_load((SCENARIOS / f"{name}.yml").read_text())
-        data.setdefault("landscape", {})["resolution_m"] = resolution
-        data.setdefault("scoring", {})["robustness"] = {"draws": draws}
         p = folder / f"{name}.yml"
-        p.write_text(yaml.safe_dump(data, sort_keys=False))
+        p.write_text(yaml.safe_dump(_scenario_data(name, resolution, draws), sort_keys=False))
         out.append(p)
     return out
 

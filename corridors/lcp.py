@@ -161,12 +161,6 @@ MCP_BYTES_PER_CELL: int = 77
 SWEEP_BYTES_PER_CELL: int = 18
 
 
-def _size(b: float) -> str:
-    if b >= 2**30:
-        return f"{b / 2**30:.2f} GiB"
-    return f"{b / 2**20:.0f} MiB" if b >= 2**20 else f"{b / 2**10:.0f} KiB"
-
-
 def cost_distance_engine(shape: tuple[int, int], memory_limit: int | None = None) -> str:
     """The engine a cost-distance run on a grid of this shape uses: ``'mcp'`` or ``'sweep'``.
 
@@ -213,8 +207,8 @@ def cost_distance_engine(shape: tuple[int, int], memory_limit: int | None = None
     need = SWEEP_BYTES_PER_CELL * rows * cols
     if explicit and need > have:
         raise ConfigError(
-            f"{where(field='memory_limit')} (--memory-limit) {_size(have)}: a cost-distance run on {rows:,} x {cols:,} cells "
-            f"needs about {_size(need)} even with the lean row sweep; raise the limit or coarsen the raster."
+            f"{where(field='memory_limit')} (--memory-limit) {settings.format_bytes(have)}: a cost-distance run on {rows:,} x {cols:,} cells "
+            f"needs about {settings.format_bytes(need)} even with the lean row sweep; raise the limit or coarsen the raster."
         )
     return "sweep"
 

@@ -70,3 +70,10 @@ def available_memory() -> int:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return 0
+
+
+def format_bytes(b: float) -> str:
+    """A byte count for messages, in binary units: ``'4.00 GiB'``, ``'512 MiB'``, ``'64 KiB'``."""
+    if b >= 2**30:
+        return f"{b / 2**30:.2f} GiB"
+    return f"{b / 2**20:.0f} MiB" if b >= 2**20 else f"{b / 2**10:.0f} KiB"

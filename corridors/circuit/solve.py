@@ -12,7 +12,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from corridors._errors import ConfigError, SolverError
-from corridors.settings import available_memory
+from corridors.settings import available_memory, format_bytes
 
 #: Solver names accepted by :class:`GroundedSolver` (Circuitscape's ``solver`` values map onto them).
 SOLVERS = ("amg", "direct")
@@ -110,10 +110,6 @@ def estimate_memory(n_nodes: int, neighbours: int = 8, solver: str = "amg", n_ve
     return int(max(build + lap, work) + n_nodes * 8 * (8 + n_vectors))
 
 
-def _size(b: float) -> str:
-    return f"{b / 2**30:.1f} GiB" if b >= 2**30 else f"{b / 2**20:.0f} MiB"
-
-
 def check_memory(n_cells: int, n_nodes: int, neighbours: int, solver: str, n_vectors: int = 0, limit: int | None = None) -> int:
     """Refuse a problem that would not fit in memory, before building it.
 
@@ -145,7 +141,7 @@ def check_memory(n_cells: int, n_nodes: int, neighbours: int, solver: str, n_vec
         what = "is allowed" if limit is not None else "is available"
         raise SolverError(
             f"a grid of {n_cells:,} cells ({n_nodes:,} nodes, {neighbours} neighbours, solver {solver!r}, "
-            f"{n_vectors} kept voltage maps) needs about {_size(need)} but only {_size(have)} {what}; {hint}."
+            f"{n_vectors} kept voltage maps) needs about {format_bytes(need)} but only {format_bytes(have)} {what}; {hint}."
         )
     return need
 
