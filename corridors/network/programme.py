@@ -387,13 +387,13 @@ class CorridorSpec:
 
 
 def programme_corridor_specs() -> list[CorridorSpec]:
-    """The corridors the work programme names (from :data:`corridors.lcp.PROGRAMME_CORRIDORS`).
+    """The corridors the work programme names (from :data:`corridors.programme.PROGRAMME_CORRIDORS`).
 
     Returns
     -------
     list of CorridorSpec
     """
-    from corridors.lcp import PROGRAMME_CORRIDORS
+    from corridors.programme import PROGRAMME_CORRIDORS
 
     return [CorridorSpec(c.key, c.end_a, c.end_b, c.name, c.measure, c.reading) for c in PROGRAMME_CORRIDORS]
 
