@@ -15,6 +15,7 @@ from pyproj import Transformer
 from shapely.geometry import Point
 
 from corridors import plot, settings
+from corridors.plot.figure1 import _unit_area
 from corridors._errors import ConfigError
 
 TO_WORK = Transformer.from_crs("EPSG:4326", settings.WORKING_CRS, always_xy=True)
@@ -286,9 +287,9 @@ def test_crowded_labels_are_still_separated():
 def test_unit_area_without_polygon_is_the_grown_hull_of_its_places():
     # One place with a 25 km precision: the unit is the 25 km disc round it.
     sites = _sites([("a", "subpopulation", [4], "Aa1", 67.0, 39.5, [], 25)]).to_crs(settings.WORKING_CRS)
-    area = plot._unit_area(sites, 4)
+    area = _unit_area(sites, 4)
     assert area.area == pytest.approx(math.pi * 25e3**2, rel=0.01)
-    assert plot._unit_area(sites, 5) is None
+    assert _unit_area(sites, 5) is None
 
 
 def test_programme_map_rejects_sites_without_schema_fields():

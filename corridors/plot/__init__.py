@@ -1,0 +1,76 @@
+"""One visual style for every corridors map: the base map, its furniture, and the programme map (Figure 1).
+
+Public names other modules draw with
+------------------------------------
+STYLE
+    Colours (``STYLE["unit_colours"][1..8]`` for the population units, land,
+    water, rivers, borders, graticule) and font sizes. Use these instead of
+    picking colours so every figure of the project looks alike.
+base_map(ax=None, bounds=None, *, rivers=True, borders=True, lakes=True, country_labels=True, graticule=True)
+    Countries, lakes, rivers, national borders, country names and a degree
+    graticule in :data:`corridors.settings.WORKING_CRS` (metres). Returns
+    ``(fig, ax)``; draw your own layers over it in the same CRS (z-orders
+    above ``STYLE["z"]["labels"]`` stay on top of everything it draws).
+programme_bounds()
+    The programme frame (55-82 E, 34-48 N) in working-CRS metres.
+add_scale_bar(ax), add_north_arrow(ax)
+    Map furniture; the arrow points to true north at its own position.
+save_figure(fig, stem, formats=("png", "svg"), dpi=300)
+    Write ``stem.png``, ``stem.svg`` ... atomically; returns the paths.
+add_graticule(ax, step=None)
+    Degree lines (curved in the conic projection) labelled on the frame;
+    base_map calls it, call it yourself on an axes you framed by hand.
+default_rivers()
+    The bundled river centrelines in the working CRS.
+programme_map(sites=None, rivers=None, *, bounds=None, inset=True, ...)
+    The programme's Figure 1 redrawn from ``data/sites.geojson``: overview
+    plus an inset of the Upper Amu Darya and Zarafshon (INSET_BOUNDS_DEG).
+SITE_SYMBOLS
+    Marker, size and legend text per site kind, for overlays that show sites.
+map_labels(fig), label_overlaps(texts)
+    The labels a map placed, and the pairs of them whose drawn boxes overlap
+    (empty when placement worked).
+
+Example
+-------
+>>> from corridors import plot
+>>> fig, ax = plot.base_map()
+>>> my_corridors.plot(ax=ax, color=plot.STYLE["unit_colours"][1], zorder=plot.STYLE["z"]["overlay"])
+>>> plot.save_figure(fig, "out/my_corridors")
+"""
+
+from corridors.plot.figure1 import INSET_BOUNDS_DEG, SITE_SYMBOLS, programme_map
+from corridors.plot.labels import label_overlaps, map_labels, place_labels
+from corridors.plot.save import save_figure
+from corridors.plot.style import (
+    RANGE_STATES,
+    STYLE,
+    _base_layer,
+    _borders_cached,
+    _halo,
+    _rivers_cached,
+    add_graticule,
+    add_north_arrow,
+    add_scale_bar,
+    base_map,
+    default_rivers,
+    programme_bounds,
+)
+
+__all__ = [
+    "INSET_BOUNDS_DEG",
+    "RANGE_STATES",
+    "SITE_SYMBOLS",
+    "STYLE",
+    "add_graticule",
+    "add_north_arrow",
+    "add_scale_bar",
+    "base_map",
+    "default_rivers",
+    "label_overlaps",
+    "map_labels",
+    "place_labels",
+    "programme_bounds",
+    "programme_map",
+    "save_figure",
+]
