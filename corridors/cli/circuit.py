@@ -92,15 +92,16 @@ def pinch_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None, tr
     way around them. The table gives each corridor's effective resistance
     and Linkage Mapper's CWD : effective-resistance ratio.
     """
-    from corridors import lcp, settings
+    from corridors import settings
+    from corridors.analyses.linkages import programme_corridors
     from corridors.circuit.pinch import pinch_points, plot_pinch_points
     from corridors.io import write_geopackage
     from corridors.raster import Raster
 
     quiet = _quiet(ctx)
     resistance = Raster.read(resistance_path) if resistance_path is not None else None
-    links = lcp.programme_corridors(resistance, core_radius_m=core_radius_km * 1000, truncate_m=truncate, quiet=quiet,
-                                    memory_limit=memory_limit)
+    links = programme_corridors(resistance, core_radius_m=core_radius_km * 1000, truncate_m=truncate, quiet=quiet,
+                                memory_limit=memory_limit)
     result = pinch_points(links, cutoff_m=cutoff if cutoff is not None else truncate)
     table = result.table
     extra = [c for c in ("corridor", "measure", "name") if c in links.linkages.columns]
@@ -153,7 +154,7 @@ def centrality_cmd(ctx: click.Context, outdir: Path, kinds: str, cores_path: Pat
     each core and linkage (Linkage Mapper's CF_Central); cf_betweenness
     leaves out the current a core carries as a source or ground itself.
     """
-    from corridors import landscape, lcp, settings
+    from corridors import landscape, linkages, settings
     from corridors.circuit.pinch import (
         linkage_centrality,
         pinch_points,
@@ -164,18 +165,18 @@ def centrality_cmd(ctx: click.Context, outdir: Path, kinds: str, cores_path: Pat
 
     quiet = _quiet(ctx)
     if cores_path is not None:
-        from corridors.cli.lcp import read_cores
+        from corridors.analyses.linkages import read_cores
 
         cores = read_cores(cores_path, id_field, core_radius_km)
     else:
         from corridors.sites import load_sites
 
-        cores = lcp.cores_from_sites(load_sites(), radius_m=core_radius_km * 1000, kinds=[k.strip() for k in kinds.split(",") if k.strip()])
+        cores = linkages.cores_from_sites(load_sites(), radius_m=core_radius_km * 1000, kinds=[k.strip() for k in kinds.split(",") if k.strip()])
     if resistance_path is not None:
         resistance = Raster.read(resistance_path)
     else:
         resistance = landscape.build_resistance(bounds=landscape.bounds_around(cores, 150_000.0), resolution=settings.DEFAULT_RESOLUTION_M)
-    links = lcp.build_linkages(resistance, cores, truncate_m=truncate, quiet=quiet, memory_limit=memory_limit)
+    links = linkages.build_linkages(resistance, cores, truncate_m=truncate, quiet=quiet, memory_limit=memory_limit)
     col = "cwd_m"
     if weight == "eff_resist":
         pp = pinch_points(links)
