@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from pyproj import Transformer
@@ -11,10 +12,15 @@ from rich.table import Table
 
 from corridors import settings
 from corridors._errors import ConfigError
-from corridors.analyses.linkages import LinkagesRun, run_linkages, run_resistance
 from corridors.cli._options import memory_limit_opt, outdir_option
 from corridors.landscape import CLASSES
 from corridors.sites import KINDS
+
+if TYPE_CHECKING:
+    from corridors.analyses.linkages import LinkagesRun
+
+# corridors.analyses.linkages is imported inside the two commands: at module level it loads matplotlib and the
+# plot package into every `corridors` command, --help included (measured, best of 4: `import corridors.cli` 1.00 s -> 1.46 s).
 
 
 def _quiet(ctx: click.Context) -> bool:
@@ -97,6 +103,8 @@ def resistance_cmd(ctx: click.Context, outdir: Path, table: Path | None, sets: t
             raise ConfigError("--table/--set apply to the bundled model only; edit your reclass table instead.")
     elif reclass is not None:
         raise ConfigError("--reclass: only used with --landcover.")
+    from corridors.analyses.linkages import run_resistance  # see the note on imports above
+
     run = run_resistance(bounds=_parse_bbox(bbox), resolution_m=resolution, table=table, overrides=_parse_sets(sets),
                          landcover=landcover, reclass=reclass, raster=raster, fmt=fmt)
     paths = run.write(outdir)
@@ -167,6 +175,8 @@ def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None,
         if unknown or not kinds.strip(", "):
             raise ConfigError(f"--network {kinds!r}: {'unknown kind ' + repr(unknown[0]) if unknown else 'no kind given'}; "
                               f"give kinds of the sites, comma-separated, from {', '.join(KINDS)}.")
+    from corridors.analyses.linkages import run_linkages  # see the note on imports above
+
     run = run_linkages(
         resistance_path, cores=cores_path, id_field=id_field, kinds=kind_list, resolution_m=resolution, table=table,
         overrides=_parse_sets(sets), core_radius_km=core_radius_km, truncate_m=truncate, max_euclid_km=max_euclid_km,
