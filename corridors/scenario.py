@@ -1358,7 +1358,8 @@ def _corridor_table(ctx: _Context, an: Analysis) -> tuple[Any, Any, Any, Any]:
     import pandas as pd
     import shapely
 
-    from corridors import landscape, lcp
+    from corridors import landscape
+    from corridors.analyses.linkages import programme_corridors
 
     state = an.state
     res = state.resistance
@@ -1371,7 +1372,7 @@ def _corridor_table(ctx: _Context, an: Analysis) -> tuple[Any, Any, Any, Any]:
              np.full(res.shape, np.nan))
     if not keep:
         return empty
-    result = lcp.programme_corridors(
+    result = programme_corridors(
         res, ctx.sites, corridors=keep, core_radius_m=max(ctx.model.scoring.reach_m / 3, res.cellsize),
         truncate_m=ctx.model.landscape.corridor_width_m, quiet=True,
     )

@@ -11,7 +11,7 @@ import pytest
 from affine import Affine
 from shapely.geometry import box
 
-from corridors import lcp
+from corridors import linkages
 from corridors._errors import ConfigError, DataError
 from corridors.circuit.pinch import centrality, corridor_current, linkage_centrality, pinch_points
 from corridors.raster import Raster
@@ -48,7 +48,7 @@ def test_corridor_current_strip_series_and_pinch():
 def test_pinch_points_of_a_linkage_through_a_gap():
     res = _walled()
     cores = gpd.GeoDataFrame({"core_id": ["A", "B"]}, geometry=[box(2 * CS, 7 * CS, 5 * CS, 13 * CS), box(25 * CS, 7 * CS, 28 * CS, 13 * CS)])
-    links = lcp.build_linkages(res, cores, truncate_m=15_000, adjacency="all")
+    links = linkages.build_linkages(res, cores, truncate_m=15_000, adjacency="all")
     p = pinch_points(links)
     cur = p.current.array
     # All of the 1 A squeezes through the gap: the pinch point.
@@ -90,7 +90,7 @@ def test_linkage_centrality_on_a_chain_of_cores():
     res = Raster(np.ones((10, 40)), Affine(CS, 0, 0, 0, -CS, 10 * CS), None, None, "flat")
     cores = gpd.GeoDataFrame({"core_id": ["A", "B", "C"]},
                              geometry=[box(1 * CS, 3 * CS, 4 * CS, 7 * CS), box(18 * CS, 3 * CS, 22 * CS, 7 * CS), box(36 * CS, 3 * CS, 39 * CS, 7 * CS)])
-    links = lcp.build_linkages(res, cores, truncate_m=5_000)
+    links = linkages.build_linkages(res, cores, truncate_m=5_000)
     assert sorted(zip(links.linkages["core_a"], links.linkages["core_b"])) == [("A", "B"), ("B", "C")]
     c, lk = linkage_centrality(links)
     cf = dict(zip(c["core_id"], c["cf_central"]))

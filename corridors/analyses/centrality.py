@@ -25,12 +25,12 @@ from typing import Any
 
 import geopandas as gpd
 
-from corridors import lcp, provenance, settings
+from corridors import linkages, provenance, settings
 from corridors._errors import ConfigError
 from corridors.analyses._resistance import step_resistance
 from corridors.circuit.pinch import linkage_centrality, pinch_points
 from corridors.io import atomic_path, write_geopackage
-from corridors.lcp import LinkageResult
+from corridors.linkages import LinkageResult
 from corridors.plot.pinch_map import plot_centrality
 from corridors.plot.save import save_figure
 from corridors.raster import Raster
@@ -50,7 +50,7 @@ class CentralityAnalysis:
         The cores with ``cf_central``, ``cf_betweenness`` and ``component``.
     linkages : GeoDataFrame
         The least-cost paths with ``cf_central``.
-    network : corridors.lcp.LinkageResult
+    network : corridors.linkages.LinkageResult
         The least-cost linkage run the network was built from.
     parameters : dict
         The run's parameters, as written to ``provenance.json``.
@@ -105,7 +105,7 @@ def run_centrality(
     resistance: Raster | str | os.PathLike | None = None,
     resolution_m: float | None = None,
     weight: str = "cwd",
-    truncate_m: float = lcp.DEFAULT_TRUNCATE_M,
+    truncate_m: float = linkages.DEFAULT_TRUNCATE_M,
     core_radius_m: float = 5000.0,
     memory_limit: int | None = None,
     quiet: bool = True,
@@ -116,7 +116,7 @@ def run_centrality(
     Parameters
     ----------
     cores : GeoDataFrame, optional
-        Core areas with ``core_id`` (e.g. :func:`corridors.cli.lcp.read_cores`);
+        Core areas with ``core_id`` (e.g. :func:`corridors.analyses.linkages.read_cores`);
         default the bundled sites of ``kinds`` as cores of ``core_radius_m``.
     kinds : sequence of str, default ('subpopulation',)
         Site kinds of the default cores.
@@ -152,13 +152,13 @@ def run_centrality(
         raise ConfigError(f"weight {weight!r}: choose one of {', '.join(WEIGHTS)}.")
     inputs: dict[str, Path] = {}
     if cores is None:
-        cores = lcp.cores_from_sites(load_sites(), radius_m=core_radius_m, kinds=list(kinds))
+        cores = linkages.cores_from_sites(load_sites(), radius_m=core_radius_m, kinds=list(kinds))
         inputs["sites"] = settings.SITES_PATH
     elif cores_path is not None:
         inputs["cores"] = Path(cores_path)
     surface, surface_inputs = step_resistance(cores, resistance, resolution_m)
     inputs.update(surface_inputs)
-    links = lcp.build_linkages(surface, cores, truncate_m=truncate_m, quiet=quiet, memory_limit=memory_limit)
+    links = linkages.build_linkages(surface, cores, truncate_m=truncate_m, quiet=quiet, memory_limit=memory_limit)
     col = WEIGHTS[weight]
     if weight == "eff_resist":
         pp = pinch_points(links)

@@ -27,11 +27,12 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from corridors import lcp, provenance, settings
+from corridors import linkages, provenance, settings
 from corridors.analyses._resistance import step_resistance
+from corridors.analyses.linkages import programme_corridors
 from corridors.circuit.pinch import PinchResult, pinch_points
 from corridors.io import atomic_path, write_geopackage
-from corridors.lcp import LinkageResult
+from corridors.linkages import LinkageResult
 from corridors.plot.pinch_map import plot_pinch_points
 from corridors.plot.save import save_figure
 from corridors.programme import PROGRAMME_CORRIDORS, ProgrammeCorridor
@@ -51,8 +52,8 @@ class PinchAnalysis:
 
     Attributes
     ----------
-    linkages : corridors.lcp.LinkageResult
-        The least-cost corridors (:func:`corridors.lcp.programme_corridors`).
+    linkages : corridors.linkages.LinkageResult
+        The least-cost corridors (:func:`corridors.analyses.linkages.programme_corridors`).
     pinch : corridors.circuit.pinch.PinchResult
         The circuit engine's result (current mosaic and per-linkage table).
     parameters : dict
@@ -121,7 +122,7 @@ def run_pinch(
     sites: gpd.GeoDataFrame | None = None,
     corridors: Sequence[ProgrammeCorridor] = PROGRAMME_CORRIDORS,
     resolution_m: float | None = None,
-    truncate_m: float = lcp.DEFAULT_TRUNCATE_M,
+    truncate_m: float = linkages.DEFAULT_TRUNCATE_M,
     cutoff_m: float | None = None,
     core_radius_m: float = 5000.0,
     memory_limit: int | None = None,
@@ -159,7 +160,7 @@ def run_pinch(
     s = load_sites() if sites is None else sites
     ends = {e for c in corridors for e in (c.end_a, c.end_b)}
     surface, inputs = step_resistance(s[s["id"].isin(ends)], resistance, resolution_m)
-    links = lcp.programme_corridors(surface, sites=s, corridors=corridors, core_radius_m=core_radius_m, truncate_m=truncate_m,
+    links = programme_corridors(surface, sites=s, corridors=corridors, core_radius_m=core_radius_m, truncate_m=truncate_m,
                                     quiet=quiet, memory_limit=memory_limit)
     cutoff = cutoff_m if cutoff_m is not None else truncate_m
     result = pinch_points(links, cutoff_m=cutoff)

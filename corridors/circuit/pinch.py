@@ -19,6 +19,7 @@ from corridors.circuit.graph import network_graph
 from corridors.circuit.grid import build_grid_circuit
 from corridors.circuit.modes import pairwise
 from corridors.circuit.solve import DEFAULT_RTOL
+from corridors.lcp import source_cells
 from corridors.raster import Raster
 
 
@@ -195,7 +196,7 @@ def pinch_points(
 
     Parameters
     ----------
-    linkages : corridors.lcp.LinkageResult
+    linkages : corridors.linkages.LinkageResult
         Anything with ``resistance`` (Raster), ``cores`` (GeoDataFrame with
         ``core_id``), ``linkages`` (``core_a``, ``core_b``, optionally
         ``cwd_m``) and ``corridor(a, b, truncate_m)`` returning the
@@ -212,10 +213,6 @@ def pinch_points(
     -------
     PinchResult
     """
-    # Local: corridors.lcp still imports corridors.programme (and so corridors.sites), which the circuit
-    # engine must not load on import (tests/test_circuit.py::test_circuit_knows_nothing_of_sites).
-    from corridors.lcp import source_cells
-
     resistance: Raster = linkages.resistance
     shape = resistance.shape
     masks: dict[str, np.ndarray] = {}
@@ -319,7 +316,7 @@ def linkage_centrality(linkages: Any, weight: str = "cwd_m") -> tuple[Any, Any]:
 
     Parameters
     ----------
-    linkages : corridors.lcp.LinkageResult
+    linkages : corridors.linkages.LinkageResult
         Anything with ``cores`` (``core_id``) and ``linkages`` (``core_a``,
         ``core_b`` and the ``weight`` column) GeoDataFrames.
     weight : str, default 'cwd_m'

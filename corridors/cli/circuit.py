@@ -139,7 +139,7 @@ def centrality_cmd(ctx: click.Context, outdir: Path, kinds: str, cores_path: Pat
     # Local: an analysis module takes about 2.5 s to import (geopandas, rasterio, matplotlib; measured with
     # python -X importtime), the whole `corridors` CLI 0.4 s; only the command that runs it pays.
     from corridors.analyses.centrality import run_centrality
-    from corridors.cli.lcp import read_cores
+    from corridors.analyses.linkages import read_cores
 
     quiet = _quiet(ctx)
     cores = read_cores(cores_path, id_field, core_radius_km) if cores_path is not None else None
