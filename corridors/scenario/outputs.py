@@ -33,6 +33,19 @@ from corridors.scoring import CORRIDOR_CRITERIA, SITE_CRITERIA, plot_robustness
 FIGURE_DPI = 150
 
 
+def _save(fig: Any, stem: Path) -> list[Path]:
+    """Write a figure with :func:`corridors.plot.save.save_figure` (PNG at FIGURE_DPI, SVG) and close it.
+
+    The figure is laid out first: save_figure measures its tight frame
+    without drawing, which misses a constrained layout (the robustness and
+    comparison figures use one) and would crop titles and axis labels.
+    """
+    fig.draw_without_rendering()
+    files = save_figure(fig, stem, dpi=FIGURE_DPI)
+    plt.close(fig)
+    return files
+
+
 def _write_provenance(run: ScenarioRun, tmp: Path, seconds: float) -> Path:
     """Write ``provenance.json`` (parameters, input hashes, package versions, grid) into ``tmp``; its name."""
     ctx, model = run.ctx, run.model
@@ -114,19 +127,16 @@ def _write_outputs(run: ScenarioRun, tables: dict[str, Any], tmp: Path) -> list[
         interventions=iv_geoms, paths=paths, site_scores=tables.get("site_scores"),
         unresolved=list(tables["unresolved"].index),
     )
-    files += save_figure(fig, tmp / "map", dpi=FIGURE_DPI)
-    plt.close(fig)
+    files += _save(fig, tmp / "map")
     for key, rr, title in (("corridors", run.corridor_robustness, "Candidate corridors"),
                            ("sites", run.site_robustness, "Candidate reintroduction sites")):
         if rr is None:
             continue
         fig = plot_robustness(rr, title=f"{title}: rank under perturbed weights and dispersal ({model.name})")
-        files += save_figure(fig, tmp / f"robustness_{key}", dpi=FIGURE_DPI)
-        plt.close(fig)
+        files += _save(fig, tmp / f"robustness_{key}")
     if model.interventions:
         fig = comparison_figure(tables["ec_by_system"], tables.get("ec_by_measure"), model.name)
-        files += save_figure(fig, tmp / "comparison", dpi=FIGURE_DPI)
-        plt.close(fig)
+        files += _save(fig, tmp / "comparison")
     return [f.relative_to(tmp) if f.is_absolute() else f for f in files]
 
 
