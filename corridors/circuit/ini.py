@@ -398,7 +398,7 @@ def _run_raster(job: CircuitscapeJob, out: _Outputs, rtol: float, max_memory: in
         avg_resistances=job.connect_using_avg_resistances, polygons=polygons, mask=mask, solver=solver,
         # pairwise keeps one voltage column per focal node only for maps; one-to-all and
         # all-to-one always hold the harmonic extension of every focal node.
-        n_vectors=(n_focal if maps else 0) if job.scenario == "pairwise" else n_focal, max_memory=max_memory,
+        n_vectors=(n_focal if maps else 0) if job.scenario == "pairwise" else n_focal, memory_limit=max_memory,
     )
     off = gc.graph.nodemap < 0
     if job.scenario == "advanced":
