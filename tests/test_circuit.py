@@ -333,6 +333,7 @@ def test_circuit_knows_nothing_of_sites():
     import subprocess
     import sys
 
-    code = "import sys, corridors.circuit, corridors.circuit.ini, corridors.circuit.pinch; print('corridors.sites' in sys.modules)"
+    code = ("import sys, corridors.circuit, corridors.circuit.ini, corridors.circuit.run, corridors.circuit.out, corridors.circuit.pinch; "
+            "print('corridors.sites' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -29,7 +29,7 @@ def run_cmd(ctx: click.Context, ini: Path, rtol: float | None, max_memory_gb: fl
     Circuitscape. Outputs carry Circuitscape's names and formats and are
     written next to output_file only when the whole job succeeded.
     """
-    from corridors.circuit.ini import read_ini, run_job
+    from corridors.circuit import read_ini, run_job
     from corridors.circuit.solve import DEFAULT_RTOL
 
     quiet = (ctx.find_root().obj or {}).get("quiet", False)
@@ -40,12 +40,12 @@ def run_cmd(ctx: click.Context, ini: Path, rtol: float | None, max_memory_gb: fl
         click.echo(f"warning: {w.message}", err=True)
     limit = None if max_memory_gb is None else int(max_memory_gb * 2**30)
     if quiet:
-        files = run_job(job, rtol=rtol or DEFAULT_RTOL, max_memory=limit)
+        files = run_job(job, rtol=rtol or DEFAULT_RTOL, memory_limit=limit)
     else:
         from rich.console import Console
 
         with Console(stderr=True).status(f"{job.scenario} ({job.data_type}): solving {job.habitat_file} ..."):
-            files = run_job(job, rtol=rtol or DEFAULT_RTOL, max_memory=limit)
+            files = run_job(job, rtol=rtol or DEFAULT_RTOL, memory_limit=limit)
     if not quiet:
         click.echo(f"{job.scenario} ({job.data_type}): wrote {len(files)} file(s) to {job.output_file.parent or Path('.')}")
         for f in files:
