@@ -322,3 +322,20 @@ def test_old_import_path_of_run_job_warns_and_works(strip_job):
     with pytest.raises(AttributeError, match="no_such"):
         ini.no_such  # noqa: B018
 
+
+def test_cli_memory_limit_and_the_old_max_memory_gb(strip_job):
+    _ini(strip_job / "job.ini", **_base())
+    r = CliRunner().invoke(main, ["circuit", "run", "job.ini", "--memory-limit", "1KB"])
+    assert r.exit_code == 1 and "is allowed" in r.output
+    r = CliRunner().invoke(main, ["circuit", "run", "job.ini", "--memory-limit", "2GB"])
+    assert r.exit_code == 0, r.output
+    assert "warning" not in r.output
+    r = CliRunner().invoke(main, ["circuit", "run", "job.ini", "--max-memory-gb", "2"])
+    assert r.exit_code == 0, r.output
+    assert "warning: --max-memory-gb is deprecated" in r.output and "--memory-limit" in r.output
+    r = CliRunner().invoke(main, ["circuit", "run", "job.ini", "--max-memory-gb", "0.000001"])
+    assert r.exit_code == 1 and "is allowed" in r.output
+    r = CliRunner().invoke(main, ["circuit", "run", "job.ini", "--max-memory-gb", "2", "--memory-limit", "2GB"])
+    assert r.exit_code == 2 and "--memory-limit" in r.output
+    r = CliRunner().invoke(main, ["circuit", "run", "--help"])
+    assert "--memory-limit" in r.output and "--max-memory-gb" not in r.output
