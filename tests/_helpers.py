@@ -11,11 +11,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import click
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -200,6 +201,14 @@ def load_script(name: str) -> ModuleType:
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+def walk_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    """Every command under ``group`` with its path of names, e.g. ``(("circuit", "run"), <Command run>)``, groups included."""
+    for name, cmd in group.commands.items():
+        yield prefix + (name,), cmd
+        if isinstance(cmd, click.Group):
+            yield from walk_commands(cmd, prefix + (name,))
 
 
 def invoke(*args: Any, **kwargs: Any) -> Result:

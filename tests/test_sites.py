@@ -426,42 +426,6 @@ def test_write_unknown_format(sites, tmp_path):
         S.write_sites(sites, tmp_path / "sites.kml")
 
 
-# --- command line -------------------------------------------------------------
-
-
-def test_cli_check_counts_and_exit_codes(tmp_path):
-    from click.testing import CliRunner
-
-    from corridors.cli import main
-
-    runner = CliRunner()
-    res = runner.invoke(main, ["sites", "check"])
-    assert res.exit_code == 0, res.output
-    assert "73 places" in res.output and "unresolved: 5" in res.output
-    assert "cand-zhanadarya" in res.output and "92 measures agree" in res.output
-    bad = _write(tmp_path, _feature(kind="reserve"))
-    res = runner.invoke(main, ["sites", "check", "--sites", str(bad)])
-    assert res.exit_code == 1
-    assert "feature 'x1', field 'kind': unknown value 'reserve'" in res.output
-    assert "Traceback" not in res.output
-
-
-def test_cli_export_and_list(tmp_path):
-    from click.testing import CliRunner
-
-    from corridors.cli import main
-
-    runner = CliRunner()
-    out = tmp_path / "hs.gpkg"
-    res = runner.invoke(main, ["sites", "export", str(out), "--kind", "hotspot"])
-    assert res.exit_code == 0, res.output
-    assert sorted(S.load_sites(out)["code"]) == ["HS35", "HS38", "HS5", "HS6", "HS7"]
-    res = runner.invoke(main, ["sites", "list", "--unit", "3", "--kind", "subpopulation"])
-    assert res.exit_code == 0 and "uz1" in res.output and "tj1" not in res.output
-    res = runner.invoke(main, ["sites", "export", str(tmp_path / "all.shp")])
-    assert res.exit_code == 1 and "one geometry type" in res.output
-
-
 def test_coordinates_that_cannot_be_reprojected(tmp_path):
     # Longitude and latitude swapped past 90 degrees: PROJ returns inf, which used to pass `sites check` silently.
     path = _write(tmp_path, _feature(), _feature(id="x2", geometry={"type": "Point", "coordinates": [39.8, 164.4]}))
