@@ -2,8 +2,8 @@
 
 Everything here is small enough to check by hand. Fixtures built on these
 (the bundled sites, a tiny linkage job, a Circuitscape strip job, ...) are in
-``conftest.py``; import the functions with ``from _helpers import grid``
-(pytest puts ``tests/`` on ``sys.path``).
+``conftest.py``. Import the functions with ``from _helpers import grid``:
+pyproject.toml's ``pythonpath`` puts ``tests/`` on ``sys.path``.
 """
 
 from __future__ import annotations
