@@ -1958,7 +1958,7 @@ def _write_outputs(tmp: Path, ctx: _Context, model: Scenario, base: Analysis, sc
     from shapely.geometry import LineString
 
     from corridors.io import write_geopackage
-    from corridors.scoring import plot_robustness
+    from corridors.plot import plot_robustness
 
     files: list[Path] = []
     for name, df in tables.items():

@@ -11,9 +11,15 @@ PACKAGE = Path(__file__).resolve().parent.parent / "corridors"
 
 #: The layers, bottom first (README, Architecture). ``cli`` sits on top of all.
 LAYERS = [
-    "_errors", "settings", "io", "raster", "provenance", "borders", "sites", "rivers", "plot",
-    "landscape", "sweep", "lcp", "circuit", "network", "scoring", "report", "scenario", "batch",
+    "_errors", "settings", "io", "raster", "provenance", "borders", "sites", "rivers",
+    "landscape", "sweep", "lcp", "circuit", "network", "scoring", "plot", "report", "scenario", "batch",
 ]
+
+#: Upward imports still allowed, each until the named change lands: (importer, imported) -> why.
+ALLOWED_UPWARD = {
+    ("lcp", "plot"): "plot_linkages draws with plot; moved by the lcp split",
+    ("circuit", "plot"): "circuit/pinch.py draws the pinch and centrality maps; moved by the circuit split",
+}
 
 
 def _top_module(path: Path) -> str:
@@ -43,5 +49,13 @@ def test_every_module_has_a_layer():
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_imports_point_down(path):
     own = _top_module(path)
-    upward = sorted(m for m in _imports(path) - {own} if LAYERS.index(m) > LAYERS.index(own))
+    upward = sorted(
+        m for m in _imports(path) - {own} if LAYERS.index(m) > LAYERS.index(own) and (own, m) not in ALLOWED_UPWARD
+    )
     assert upward == [], f"{path.name} ({own}) imports {upward}, which sit above it"
+
+
+def test_allowed_upward_imports_still_happen():
+    # An exception whose import is gone must leave ALLOWED_UPWARD, so the order check is whole again.
+    seen = {(_top_module(p), m) for p in FILES for m in _imports(p)}
+    assert sorted(set(ALLOWED_UPWARD) - seen) == []

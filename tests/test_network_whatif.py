@@ -304,7 +304,7 @@ def test_network_map_labels_clear_each_other_and_the_markers():
     import matplotlib
 
     matplotlib.use("Agg")
-    from corridors.network.export import plot_network
+    from corridors.plot import plot_network
     from corridors.network.programme import analyse_programme
 
     a = analyse_programme("river", whatif=False, link_metrics=False)

@@ -90,7 +90,8 @@ def network_cmd(
 
     from corridors import plot
     from corridors.network import connectivity, read_conefor, write_conefor
-    from corridors.network.export import plot_network, write_results
+    from corridors.network.export import write_results
+    from corridors.plot import plot_network
 
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
     console = Console(quiet=quiet, width=None if sys.stdout.isatty() else 120)
