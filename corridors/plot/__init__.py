@@ -54,7 +54,8 @@ Example
 from corridors.plot.charts import plot_comparison, plot_robustness
 from corridors.plot.figure1 import INSET_BOUNDS_DEG, SITE_SYMBOLS, programme_map
 from corridors.plot.labels import label_overlaps, map_labels, place_labels
-from corridors.plot.save import save_figure
+from corridors.plot.network_map import plot_network
+from corridors.plot.save import CHART_SAVE, save_figure
 from corridors.plot.style import (
     RANGE_STATES,
     STYLE,
@@ -71,6 +72,7 @@ from corridors.plot.style import (
 )
 
 __all__ = [
+    "CHART_SAVE",
     "INSET_BOUNDS_DEG",
     "RANGE_STATES",
     "SITE_SYMBOLS",
@@ -91,13 +93,3 @@ __all__ = [
     "save_figure",
 ]
 
-
-def __getattr__(name: str):
-    # plot_network draws a corridors.network graph; importing corridors.network (networkx,
-    # scipy.sparse.csgraph) measured 0.3-0.4 s on top of `import corridors.plot`, which every
-    # map pays, so the network map is imported on first use.
-    if name == "plot_network":
-        from corridors.plot.network_map import plot_network
-
-        return plot_network
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

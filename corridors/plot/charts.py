@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from corridors.plot.save import save_figure
+from corridors.plot.save import CHART_SAVE, save_figure
 from corridors.scoring import RobustnessResult
 
 
@@ -117,7 +117,5 @@ def plot_comparison(outcomes: Sequence[Outcome], path: str | os.PathLike) -> Pat
     if failed:
         fig.text(0.01, 0.0, "failed: " + ", ".join(failed), fontsize=7, color="#c92a2a", va="bottom")
     p = Path(path)
-    # The batch chart's way (as before the move): whole canvas, 150 dpi, glyphs as outlines, no Software tag.
-    save_figure(fig, p.with_suffix(""), ("png", "svg"), dpi=150, tight=False, svg_text="path", vector_dpi="figure",
-                metadata={"png": {"Software": None}}, close=True)
+    save_figure(fig, p.with_suffix(""), ("png", "svg"), **CHART_SAVE, tight=False, close=True)
     return p

@@ -13,7 +13,8 @@ import os
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Literal
+from types import MappingProxyType
+from typing import Any, Literal
 
 import matplotlib
 from matplotlib.figure import Figure
@@ -30,6 +31,14 @@ _METADATA: dict[str, dict[str, str | None]] = {
     "svg": {"Date": None},
     "pdf": {"CreationDate": None},
 }
+
+#: The chart way of writing (the scenario and batch charts, as they always were): a 150 dpi PNG
+#: without a Software tag, glyphs as outlines in SVG, images in SVG at the figure's own dpi.
+#: ``save_figure(fig, stem, **CHART_SAVE, tight=False)`` writes the whole canvas;
+#: ``save_figure(fig, stem, **CHART_SAVE, measure="per_format", pad_inches=0.15)`` matplotlib's tight frame.
+CHART_SAVE: Mapping[str, Any] = MappingProxyType(
+    {"dpi": 150, "svg_text": "path", "vector_dpi": "figure", "metadata": MappingProxyType({"png": {"Software": None}})}
+)
 
 
 def save_figure(
