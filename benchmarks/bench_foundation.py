@@ -31,7 +31,7 @@ def _load_all():
     plot._rivers_cached.cache_clear()
     plot._borders_cached.cache_clear()
     s = sites.load_sites()
-    m = sites.load_measures()
+    m = programme.load_measures()
     r = rivers.load_rivers()
     base = {name: io.load_base(name) for name in io.BASE_LAYERS}
     g = rivers.build_river_graph(r, s)

@@ -28,6 +28,7 @@ from corridors import settings, sweep
 from corridors._errors import ConfigError, DataError, where
 from corridors.io import write_geopackage
 from corridors.landscape import check_resistance
+from corridors.programme import PROGRAMME_CORRIDORS, ProgrammeCorridor  # moves out with programme_corridors (analyses)
 from corridors.raster import Raster
 
 #: Linkage Mapper's default corridor truncation, in cost-weighted metres.
@@ -1026,45 +1027,6 @@ def _min_width(
     return (2.0 * best - 1.0) * cell
 
 
-# ----------------------------------------------------------------------------- the programme's corridors
-@dataclass(frozen=True)
-class ProgrammeCorridor:
-    """A corridor the work programme names: its measure, our reading of the text, and the site ids of its ends."""
-
-    key: str
-    measure: str
-    name: str
-    end_a: str
-    end_b: str
-    reading: str
-
-
-#: The candidate corridors of the work programme 2025-2032. End ids are those of
-#: data/sites.geojson; ``reading`` says how the measure's words were turned into two ends.
-PROGRAMME_CORRIDORS: tuple[ProgrammeCorridor, ...] = (
-    ProgrammeCorridor("2.1a", "2.1", "Amu Darya SSNR - Kyzylkum SSNR", "amu-darya-ssnr", "kyzylkum-ssnr",
-                      "Named in the measure: the two strict reserves facing each other across the Amu Darya (TKM-UZB)."),
-    ProgrammeCorridor("2.1b", "2.1", "Nazarkhan - Turkmen tugay", "nazarkhan", "end-tkm-tugay-lower",
-                      "Named in the measure: Nazarkhan (LABR cluster) and the tugay forests in TKM opposite it."),
-    ProgrammeCorridor("2.5", "2.5", "LABR - Sudochye-Akpetki", "labr", "cand-sudochye-akpetki",
-                      "Reintroduction into Sudochye-Akpetki from the nearest source population, the Lower Amu Darya BR."),
-    ProgrammeCorridor("2.9", "2.9", "LABR - transboundary hotspot 38", "labr", "hotspot-38",
-                      "Transboundary TKM-UZB migration in the lower reaches: from LABR to hotspot 38 (measures 2.9, 3.7)."),
-    ProgrammeCorridor("3.1", "3.1", "Amu Darya SSNR - Yeraji (middle reaches, TKM)", "amu-darya-ssnr", "yeraji-sr",
-                      "A corridor system in the middle reaches in TKM: the Amu Darya SSNR and the Yeraji reserve (3.6)."),
-    ProgrammeCorridor("4.2a", "4.2", "Beshai Palangon - Darqad (TJK-AFG)", "beshai-palangon", "cand-darqad",
-                      "Upper reaches, between AFG and TJK under their 2020 MoU: Tigrovaya Balka and Darqad."),
-    ProgrammeCorridor("4.2b", "4.2", "Beshai Palangon - Maimun-Tugay (TJK-UZB)", "beshai-palangon", "maimun-tugay",
-                      "Upper reaches, 'all sections of the range area': Tigrovaya Balka downstream to the Termez tugay (Uz3)."),
-    ProgrammeCorridor("5.7", "5.7", "Zarafshon SR - Zarafshon NNP (TJK-UZB)", "zarafshon-sr", "zarafshon-nnp",
-                      "Safe TJK-UZB migration in the upper Zarafshon: the two protected areas of population unit 4."),
-    ProgrammeCorridor("6.4", "6.4", "Syr Darya: Turkistan - Aral", "end-turkistan", "end-aral",
-                      "Named in the measure: along the Syr Darya from Turkistan to the Aral."),
-    ProgrammeCorridor("7.4", "7.4", "Ile: Kapchagai - Ile-Balkhash reserve", "end-kapchagai", "ile-balkhash-reserve",
-                      "Named in the measure: along the Ile from Kapchagai to the Ile-Balkhash reserve."),
-)
-
-
 def _fmt_bounds(bounds: Sequence[float]) -> str:
     """'(left, bottom, right, top)' rounded to whole units, without numpy reprs, for messages."""
     return "(" + ", ".join(f"{float(b):.0f}" for b in bounds) + ")"
@@ -1318,8 +1280,6 @@ __all__ = [
     "MCP_BYTES_PER_CELL",
     "SWEEP_BYTES_PER_CELL",
     "LinkageResult",
-    "PROGRAMME_CORRIDORS",
-    "ProgrammeCorridor",
     "crop",
     "plot_linkages",
     "programme_corridors",

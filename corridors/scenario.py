@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
 import re
@@ -26,59 +25,21 @@ from pydantic import (
 
 from corridors import settings
 from corridors._errors import ConfigError
+from corridors.programme import (
+    CANDIDATE_SITE_KINDS,
+    DEFAULT_LINK_SOURCE,
+    DEFAULT_MEDIAN_DISPERSAL_M,
+    DEFAULT_REACH_M,
+    NETWORK_MARGIN_M,
+    NETWORK_RESOLUTION_M,
+    PROGRAMME_CORRIDORS,
+    PROTECTED_KINDS,
+    TYPICAL_MEASURES,
+    known_measures,
+    network_sites,
+)
 from corridors.provenance import package_versions
 from corridors.scoring import CORRIDOR_CRITERIA, SITE_CRITERIA
-
-# --------------------------------------------------------------------------- measures
-
-#: The measures each intervention type models (issue 6, section 1). Used to
-#: check a scenario while data/programme/measures.csv is absent, and to tell a
-#: user which measures a type usually stands for.
-TYPICAL_MEASURES: dict[str, tuple[str, ...]] = {
-    "corridor_restoration": ("2.1", "3.1", "4.2", "5.7", "6.4", "7.4"),
-    "riparian_reforestation": ("2.4", "3.3", "5.3", "6.2", "7.1"),
-    "protected_area": ("3.2", "4.7", "5.1", "6.1", "7.3"),
-    "border_permeability": ("1.3", "2.9", "3.7"),
-    "habitat_loss": ("2.8", "4.4", "5.3"),
-    "reintroduction": ("2.5", "2.10", "6.3", "6.6", "7.2", "7.5", "7.9"),
-    "population_control": ("2.3",),
-}
-
-
-def known_measures(path: Path | None = None) -> dict[str, str]:
-    """Measure ids of the programme and a short text for each.
-
-    Parameters
-    ----------
-    path : path-like, optional
-        The measures table (default ``data/programme/measures.csv``, column
-        ``id``, and ``text`` when present).
-
-    Returns
-    -------
-    dict of str to str
-        Measure id (``'2.1'``, ``'A6.1'`` ...) to its text (empty if the table
-        has none). When the table does not exist, the measures of
-        :data:`TYPICAL_MEASURES` with empty texts.
-    """
-    p = Path(path) if path is not None else settings.MEASURES_PATH
-    if not p.exists():
-        return {m: "" for ms in TYPICAL_MEASURES.values() for m in ms}
-    with open(p, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    key = "id" if rows and "id" in rows[0] else "number"
-    return {str(r[key]).strip(): str(r.get("text") or "").strip() for r in rows if r.get(key)}
-
-
-_MEASURES_CACHE: dict[str, dict[str, str]] = {}
-
-
-def _measures() -> dict[str, str]:
-    key = str(settings.MEASURES_PATH)
-    if key not in _MEASURES_CACHE:
-        _MEASURES_CACHE[key] = known_measures()
-    return _MEASURES_CACHE[key]
-
 
 # --------------------------------------------------------------------------- reusable field types
 
@@ -117,7 +78,7 @@ def _measure(value: Any) -> str:
         raise ValueError(
             f"measure {value!r} must be quoted text (YAML reads 2.10 as the number 2.1); write '{value}' in quotes"
         )
-    if v not in _measures():
+    if v not in known_measures():
         raise ValueError(f"unknown measure {v!r}; use a measure id of data/programme/measures.csv (e.g. '2.1', 'A6.1')")
     return v
 
@@ -158,7 +119,7 @@ class BaseData(_Model):
 class Landscape(_Model):
     """How the resistance and suitability surfaces are built."""
 
-    resolution_m: float = Field(5000.0, gt=0, description="Cell size in metres.")
+    resolution_m: float = Field(NETWORK_RESOLUTION_M, gt=0, description="Cell size in metres.")
     resistance_table: InputPath | None = Field(None, description="Resistance table (default: data/resistance.yml).")
     resistance_raster: InputPath | None = Field(None, description="A ready resistance GeoTIFF instead of the table.")
     class_overrides: dict[str, Annotated[float, Field(gt=0)]] = Field(
@@ -186,9 +147,9 @@ class Landscape(_Model):
 class Links(_Model):
     """The habitat graph's links: distance source and dispersal."""
 
-    source: Literal["least_cost", "effective_resistance", "river", "euclidean"] = "least_cost"
+    source: Literal["least_cost", "effective_resistance", "river", "euclidean"] = DEFAULT_LINK_SOURCE  # type: ignore[assignment]
     median_dispersal_m: float = Field(
-        30000.0, gt=0, description="Distance at which the dispersal probability is 0.5 (m, or cost-weighted m)."
+        DEFAULT_MEDIAN_DISPERSAL_M, gt=0, description="Distance at which the dispersal probability is 0.5 (m, or cost-weighted m)."
     )
     cutoff_m: float | None = Field(None, gt=0, description="Links longer than this are dropped.")
     max_euclid_m: float | None = Field(
@@ -259,7 +220,7 @@ class Scoring(_Model):
         2.0, gt=0, description="Deer per km2 of suitable habitat, for the carrying capacity of candidate sites."
     )
     suitable_threshold: float = Field(0.5, ge=0, le=1, description="Suitability from which a cell counts as habitat.")
-    reach_m: float = Field(15000.0, gt=0, description="Radius around a candidate site that counts as within reach (m).")
+    reach_m: float = Field(DEFAULT_REACH_M, gt=0, description="Radius around a candidate site that counts as within reach (m).")
     robustness: Robustness = Field(default_factory=Robustness)
 
 
@@ -870,12 +831,6 @@ def apply_area_intervention(
 # network -> scoring -> outputs, all written into a temporary folder that
 # replaces the output folder in one rename at the end.
 
-#: Site kinds that are wild, occupied habitat: the nodes of the habitat network.
-NODE_KINDS = ("subpopulation", "outside_range")
-#: Site kinds whose place counts as protected for the corridor criterion ``share_protected``.
-PROTECTED_KINDS = ("protected_area",)
-#: Site kinds scored as candidate reintroduction sites.
-CANDIDATE_SITE_KINDS = ("candidate_reintroduction",)
 
 
 @dataclass
@@ -1021,7 +976,7 @@ def _bounds(model: Scenario, sites: Any) -> tuple[float, float, float, float]:
         return tuple(float(v) for v in tr.transform_bounds(*model.base.extent))  # type: ignore[return-value]
     located = sites[~sites.geometry.isna() & ~sites.geometry.is_empty]
     x0, y0, x1, y1 = located.total_bounds
-    m = 100_000.0
+    m = NETWORK_MARGIN_M
     return (x0 - m, y0 - m, x1 + m, y1 + m)
 
 
@@ -1070,15 +1025,13 @@ def _context(model: Scenario, quiet: bool = True) -> _Context:
     classes = None
     if model.landscape.resistance_raster is None:
         classes = landscape.build_classes(bounds, model.landscape.resolution_m, table, rivers=rivers)
-    nodes = located[located["kind"].isin(NODE_KINDS)].copy()
+    nodes = network_sites(located)
     if len(nodes) < 2:
         raise ConfigError(
             f"{model.source_path or model.name}, key 'base.population_units': fewer than two wild populations "
             "(subpopulation or outside_range sites) are selected; a habitat network needs at least two."
         )
     cands = located[located["kind"].isin(CANDIDATE_SITE_KINDS)].copy()
-    from corridors.lcp import PROGRAMME_CORRIDORS
-
     ok_ids = set(located["id"])
     corridors = [c for c in PROGRAMME_CORRIDORS if c.end_a in ok_ids and c.end_b in ok_ids]
     prot = located[located["kind"].isin(PROTECTED_KINDS)]
@@ -2216,7 +2169,7 @@ def _report_blocks(ctx: _Context, model: Scenario, tables: dict, summary: dict, 
     if model.interventions:
         B.append(Block("h2", "Measures touched"))
         items = []
-        meas = _measures()
+        meas = known_measures()
         for m in model.measures:
             txt = meas.get(m, "")
             items.append(f"{m}: {txt[:160]}{'...' if len(txt) > 160 else ''}" if txt else m)

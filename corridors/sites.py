@@ -26,17 +26,13 @@ __all__ = [
     "KINDS",
     "LIST_FIELDS",
     "LOCATION_STATUSES",
-    "MEASURE_COLUMNS",
     "POPULATION_UNITS",
-    "PRIORITIES",
     "REQUIRED_FIELDS",
     "RIVER_SYSTEMS",
     "STATUSES",
     "by_kind",
     "by_river_system",
     "by_unit",
-    "cross_check",
-    "load_measures",
     "load_sites",
     "located",
     "precision_areas",
@@ -115,24 +111,6 @@ REQUIRED_FIELDS: tuple[str, ...] = (
 
 #: List-valued fields (``;``-joined text in GeoPackage and Shapefile).
 LIST_FIELDS: tuple[str, ...] = ("alt_names", "population_unit", "countries", "measures")
-
-#: Measure table columns, in file order.
-MEASURE_COLUMNS: tuple[str, ...] = (
-    "id",
-    "number",
-    "part",
-    "section",
-    "section_title",
-    "population_unit",
-    "text",
-    "priority",
-    "responsible",
-    "countries",
-    "site_ids",
-)
-
-#: Priorities the programme uses ("" where it gives none).
-PRIORITIES: tuple[str, ...] = ("1", "2", "3", "2-3", "")
 
 _SCALAR_TEXT = ("code", "river", "river_system", "parent")
 
@@ -463,84 +441,6 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
             )
         return p
     raise ConfigError(f"{p}: unknown sites format {suffix!r}; write .geojson, .gpkg or .shp.")
-
-
-def load_measures(path: str | os.PathLike | None = None) -> pd.DataFrame:
-    """Load and validate the measures table (the bundled ``data/programme/measures.csv`` by default).
-
-    Parameters
-    ----------
-    path : path-like, optional
-        CSV with the columns of ``MEASURE_COLUMNS`` (extra columns are kept).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per measure, indexed by nothing (``id`` is a column);
-        ``population_unit`` as nullable Int64, ``countries`` and ``site_ids``
-        as lists of str.
-
-    Raises
-    ------
-    DataError
-        If the file is missing, empty, lacks a column, repeats an id, or has
-        an unknown part or priority or a bad unit number.
-    """
-    p = Path(settings.MEASURES_PATH if path is None else path)
-    if not p.exists():
-        raise DataError(f"{p}: file not found; check the path or rebuild it with scripts/build_measures.py.")
-    try:
-        df = pd.read_csv(p, dtype=str, keep_default_na=False)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"{p}: cannot be read as a CSV table ({exc}); give a UTF-8 CSV with a header row.") from exc
-    if len(df) == 0:
-        raise DataError(f"{p}: the table holds no measure; give at least one row.")
-    missing = [c for c in MEASURE_COLUMNS if c not in df.columns]
-    if missing:
-        raise DataError(f"{where(p, field=missing[0])}: column missing; the table needs {', '.join(MEASURE_COLUMNS)}.")
-    dup = df["id"][df["id"].duplicated()]
-    if len(dup):
-        raise DataError(f"{where(p, dup.iloc[0], 'id')}: duplicate measure id; ids must be unique.")
-    for mid, part, prio, unit in zip(df["id"], df["part"], df["priority"], df["population_unit"]):
-        if part not in ("programme", "annex1"):
-            raise DataError(f"{where(p, mid, 'part')}: unknown part {part!r}; use 'programme' or 'annex1'.")
-        if prio not in PRIORITIES:
-            raise DataError(f"{where(p, mid, 'priority')}: unknown priority {prio!r}; use 1, 2, 3, 2-3 or leave empty.")
-        if unit and (not unit.isdigit() or int(unit) not in POPULATION_UNITS):
-            raise DataError(f"{where(p, mid, 'population_unit')}: {unit!r} is not a unit 1-8; fix or leave empty.")
-    df["population_unit"] = pd.array([int(u) if u else pd.NA for u in df["population_unit"]], dtype="Int64")
-    df["countries"] = df["countries"].map(_as_list)
-    df["site_ids"] = df["site_ids"].map(_as_list)
-    return df
-
-
-def cross_check(sites: gpd.GeoDataFrame, measures: pd.DataFrame) -> list[str]:
-    """List disagreements between sites' ``measures`` and measures' ``site_ids``.
-
-    Parameters
-    ----------
-    sites : geopandas.GeoDataFrame
-        From :func:`load_sites`.
-    measures : pandas.DataFrame
-        From :func:`load_measures`.
-
-    Returns
-    -------
-    list of str
-        One sentence per disagreement; empty when both tables agree.
-    """
-    problems = []
-    site_ids = set(sites["id"])
-    measure_ids = set(measures["id"])
-    from_sites = {(m, s) for s, ms in zip(sites["id"], sites["measures"]) for m in ms}
-    from_measures = {(m, s) for m, ss in zip(measures["id"], measures["site_ids"]) for s in ss}
-    for m, s in sorted(from_measures - from_sites):
-        what = "is not a site id" if s not in site_ids else "does not list the measure"
-        problems.append(f"measure {m} names site {s!r}, which {what}.")
-    for m, s in sorted(from_sites - from_measures):
-        what = "is not a measure id" if m not in measure_ids else "does not name the site"
-        problems.append(f"site {s!r} lists measure {m}, which {what}.")
-    return problems
 
 
 def unresolved(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from corridors.sites import MEASURE_COLUMNS  # noqa: E402
+from corridors.programme import MEASURE_COLUMNS  # noqa: E402
 
 DEFAULT_OUT = REPO / "data" / "programme" / "measures.csv"
 DEFAULT_PLACES = REPO / "data" / "programme" / "places.csv"

@@ -11,14 +11,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "corridors"
 
 #: The layers, bottom first (README, Architecture). ``cli`` sits on top of all.
 LAYERS = [
-    "_errors", "settings", "io", "raster", "provenance", "borders", "sites", "rivers",
-    "landscape", "sweep", "lcp", "circuit", "network", "scoring", "plot", "report", "scenario", "batch",
+    "_errors", "settings", "io", "raster", "provenance", "borders", "sites", "programme", "rivers",
+    "landscape", "sweep", "lcp", "circuit", "network", "scoring", "plot", "report", "analyses", "scenario", "batch",
 ]
 
 #: Upward imports still allowed, each until the named change lands: (importer, imported) -> why.
 ALLOWED_UPWARD = {
     ("lcp", "plot"): "plot_linkages draws with plot; moved by the lcp split",
-    ("circuit", "plot"): "circuit/pinch.py draws the pinch and centrality maps; moved by the circuit split",
 }
 
 

@@ -12,7 +12,7 @@ import shapely
 from affine import Affine
 from pyproj import CRS
 
-from corridors import lcp
+from corridors import lcp, programme
 from corridors._errors import ConfigError, DataError
 from corridors.raster import Raster
 from corridors.settings import WORKING_CRS
@@ -319,7 +319,7 @@ def programme_4km():
     from corridors.sites import load_sites
 
     sites = load_sites()
-    ends = {e for c in lcp.PROGRAMME_CORRIDORS for e in (c.end_a, c.end_b)}
+    ends = {e for c in programme.PROGRAMME_CORRIDORS for e in (c.end_a, c.end_b)}
     bounds = landscape.bounds_around(sites[sites["id"].isin(ends)], 150_000.0)
     r = landscape.build_resistance(bounds=bounds, resolution=4000.0)
     return r, sites, lcp.programme_corridors(r, sites)
@@ -328,7 +328,7 @@ def programme_4km():
 def test_programme_corridors_all_mapped_with_their_measures(programme_4km):
     r, sites, res = programme_4km
     lk = res.linkages.set_index("corridor")
-    assert list(lk.index) == [c.key for c in lcp.PROGRAMME_CORRIDORS]
+    assert list(lk.index) == [c.key for c in programme.PROGRAMME_CORRIDORS]
     assert set(lk["measure"]) == {"2.1", "2.5", "2.9", "3.1", "4.2", "5.7", "6.4", "7.4"}
     assert all(m == [k] for k, m in zip(lk["measure"], lk["measures"]))
     # resistance is >= 1 everywhere, so a path never costs less than its length
@@ -346,7 +346,7 @@ def test_opening_a_border_lowers_the_corridor_cost(programme_4km):
 
     r, sites, res = programme_4km
     opened = landscape.build_resistance(bounds=r.bounds, resolution=4000.0, overrides={"TKM-UZB": 1})
-    keys = [c for c in lcp.PROGRAMME_CORRIDORS if c.key in ("2.1a", "6.4")]
+    keys = [c for c in programme.PROGRAMME_CORRIDORS if c.key in ("2.1a", "6.4")]
     after = lcp.programme_corridors(opened, sites, corridors=keys).linkages.set_index("corridor")["cwd_m"]
     before = res.linkages.set_index("corridor")["cwd_m"]
     assert after["2.1a"] < before["2.1a"] - 500_000  # the fence was most of the cost (1000 x 1000 m)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from corridors import programme as P
 from corridors import sites as S
 from corridors._errors import DataError
 
@@ -16,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def measures() -> pd.DataFrame:
-    return S.load_measures()
+    return P.load_measures()
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +155,7 @@ def test_parser_writes_the_csv(builder, tmp_path):
     seed.write_text("\t1.0\n\tAll\n\n\t1.1\n\tDo it.\n\t1\n\tGOs\n\n ANNEX 1\n", encoding="utf-8")
     out = tmp_path / "m.csv"
     assert builder.main([str(seed), "--out", str(out)]) == 0
-    got = S.load_measures(out)
+    got = P.load_measures(out)
     assert list(got["id"]) == ["1.1"] and got.loc[0, "countries"] == ["AFG", "KAZ", "TJK", "TKM", "UZB"]
 
 
@@ -162,7 +163,7 @@ def test_parser_writes_the_csv(builder, tmp_path):
 
 
 def _csv(tmp_path, rows, drop=None):
-    cols = [c for c in S.MEASURE_COLUMNS if c != drop]
+    cols = [c for c in P.MEASURE_COLUMNS if c != drop]
     df = pd.DataFrame([{c: r.get(c, "") for c in cols} for r in rows])
     path = tmp_path / "measures.csv"
     df.to_csv(path, index=False)
@@ -181,7 +182,7 @@ GOOD = {
 
 
 def test_loader_accepts_a_good_row(tmp_path):
-    got = S.load_measures(_csv(tmp_path, [GOOD]))
+    got = P.load_measures(_csv(tmp_path, [GOOD]))
     assert got.loc[0, "population_unit"] == 3 and got.loc[0, "site_ids"] == []
 
 
@@ -197,17 +198,17 @@ def test_loader_accepts_a_good_row(tmp_path):
 )
 def test_loader_errors(tmp_path, rows, drop, pattern):
     with pytest.raises(DataError, match=pattern):
-        S.load_measures(_csv(tmp_path, rows, drop))
+        P.load_measures(_csv(tmp_path, rows, drop))
 
 
 def test_loader_missing_and_empty(tmp_path):
     with pytest.raises(DataError, match=r"nowhere\.csv: file not found"):
-        S.load_measures(tmp_path / "nowhere.csv")
+        P.load_measures(tmp_path / "nowhere.csv")
     empty = tmp_path / "empty.csv"
-    empty.write_text(",".join(S.MEASURE_COLUMNS) + "\n")
+    empty.write_text(",".join(P.MEASURE_COLUMNS) + "\n")
     with pytest.raises(DataError, match=r"empty\.csv: the table holds no measure"):
-        S.load_measures(empty)
+        P.load_measures(empty)
     blank = tmp_path / "blank.csv"
     blank.write_text("")
     with pytest.raises(DataError, match=r"blank\.csv: cannot be read as a CSV table"):
-        S.load_measures(blank)
+        P.load_measures(blank)

@@ -385,13 +385,13 @@ def test_bundled_map_notes_every_unresolved_id(bundled_fig):
         assert f"[{sid}]" in note
 
 
-def test_cli_map_programme_writes_three_files(tmp_path):
+def test_cli_map_programme_writes_three_files_and_provenance(tmp_path):
     from corridors.cli import main
 
     result = CliRunner().invoke(main, ["map", "programme", "-o", str(tmp_path / "out"), "--dpi", "60"])
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["programme_map.pdf", "programme_map.png", "programme_map.svg"]
+    assert names == ["programme_map.pdf", "programme_map.png", "programme_map.svg", "provenance.json"]  # issue 11: provenance in every folder
     w, h, dpi = _png_size_and_dpi(tmp_path / "out" / "programme_map.png")
     assert dpi == pytest.approx(60, abs=0.5) and w > 300 and h > 300
     assert "not mapped (location unresolved)" in result.output
@@ -478,7 +478,7 @@ def test_place_labels_is_reproducible():
     def placed():
         fig, ax = plot.base_map(bounds=(-300e3, -300e3, 300e3, 300e3), rivers=False, graticule=False)
         texts = [ax.text(2e3 * i, 0, f"site {i}") for i in range(5)]
-        plot.place_labels(ax, texts, symbols=[(0.0, 0.0)])
+        plot.place_labels(ax, texts, sym_xy=[(0.0, 0.0)])
         return [t.get_position() for t in texts]
 
     assert placed() == placed()

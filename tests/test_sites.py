@@ -13,6 +13,7 @@ import shapely
 from shapely.geometry import Point, Polygon
 
 from corridors import io, settings
+from corridors import programme as P
 from corridors import sites as S
 from corridors._errors import ConfigError, DataError
 
@@ -26,7 +27,7 @@ def sites() -> gpd.GeoDataFrame:
 
 @pytest.fixture(scope="module")
 def measures():
-    return S.load_measures()
+    return P.load_measures()
 
 
 def _codes(sites, unit):
@@ -160,7 +161,7 @@ def test_points_lie_near_their_river(sites):
 
 
 def test_every_site_and_measure_agree(sites, measures):
-    assert S.cross_check(sites, measures) == []
+    assert P.cross_check(sites, measures) == []
     named = {(m, s) for m, ss in zip(measures["id"], measures["site_ids"]) for s in ss}
     listed = {(m, s) for s, ms in zip(sites["id"], sites["measures"]) for m in ms}
     assert named == listed and len(named) > 100
@@ -169,7 +170,7 @@ def test_every_site_and_measure_agree(sites, measures):
 def test_cross_check_reports_a_disagreement(sites, measures):
     broken = sites.copy()
     broken["measures"] = [ms if i != "tj1" else [*ms, "7.7"] for i, ms in zip(broken["id"], broken["measures"])]
-    problems = S.cross_check(broken, measures)
+    problems = P.cross_check(broken, measures)
     assert problems == ["site 'tj1' lists measure 7.7, which does not name the site."]
 
 

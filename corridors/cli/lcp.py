@@ -196,10 +196,11 @@ def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None,
 
     if cores_path is None and kinds is None:
         if resistance is None:
+            from corridors import programme
             from corridors.sites import load_sites
 
             s = load_sites()
-            ends = {e for c in lcp.PROGRAMME_CORRIDORS for e in (c.end_a, c.end_b)}
+            ends = {e for c in programme.PROGRAMME_CORRIDORS for e in (c.end_a, c.end_b)}
             bounds = landscape.bounds_around(s[s["id"].isin(ends)], 150_000.0)
             resistance = landscape.build_resistance(bounds=bounds, resolution=res, table=table, overrides=overrides)
         result = lcp.programme_corridors(resistance, core_radius_m=core_radius_km * 1000, truncate_m=truncate, quiet=quiet,

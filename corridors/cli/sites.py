@@ -65,6 +65,7 @@ def check_cmd(sites_path: Path | None, measures_path: Path | None) -> None:
     """
     from rich.table import Table
 
+    from corridors import programme as P
     from corridors import sites as S
     from corridors._errors import DataError
 
@@ -89,8 +90,8 @@ def check_cmd(sites_path: Path | None, measures_path: Path | None) -> None:
     if len(un):
         console.print("unresolved (no geometry): " + "; ".join(f"{i} ({n})" for i, n in zip(un["id"], un["name"])))
     if measures_path is not None or sites_path is None:
-        measures = S.load_measures(measures_path)
-        problems = S.cross_check(sites, measures)
+        measures = P.load_measures(measures_path)
+        problems = P.cross_check(sites, measures)
         if problems:
             raise DataError(f"{measures_path or 'data/programme/measures.csv'} and the sites disagree: {problems[0]}")
         console.print(f"{len(measures)} measures agree with the sites.")

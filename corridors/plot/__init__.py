@@ -37,7 +37,7 @@ SITE_SYMBOLS
 map_labels(fig), label_overlaps(texts)
     The labels a map placed, and the pairs of them whose drawn boxes overlap
     (empty when placement worked).
-place_labels(ax, texts, anchors, symbols=(), iterations=200, ...)
+place_labels(ax, texts, anchors=None, sym_xy=(), iterations=200, ...)
     Move the labels of a map so none overlaps another, a symbol or a static
     name; the one label placer (nothing else calls adjustText).
 plot_network(g, conn, ...), plot_robustness(result), plot_comparison(outcomes, path)

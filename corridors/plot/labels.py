@@ -111,7 +111,7 @@ def place_labels(
     ax: Axes,
     texts: Sequence[Text],
     anchors: Sequence[tuple[float, float]] | None = None,
-    symbols: Sequence[tuple[float, float]] = (),
+    sym_xy: Sequence[tuple[float, float]] = (),
     iterations: int = 200,
     *,
     expand: tuple[float, float] = (1.15, 1.35),
@@ -139,7 +139,7 @@ def place_labels(
     anchors : sequence of (x, y), optional
         What each label names, in data coordinates; default: where each
         label stands when called (a label drawn at its feature).
-    symbols : sequence of (x, y), optional
+    sym_xy : sequence of (x, y), optional
         Symbols (markers) no label may cover.
     iterations : int, default 200
         adjustText's iteration limit (fixed, so the result is reproducible).
@@ -181,7 +181,7 @@ def place_labels(
         raise ConfigError(
             f"place_labels got {len(texts)} label(s) but {len(anchors)} anchor(s); give one anchor per label."
         )
-    symbols = [(float(x), float(y)) for x, y in symbols]
+    symbols = [(float(x), float(y)) for x, y in sym_xy]
     try:
         return _place(ax, texts, anchors, symbols, iterations, expand, avoid_names, clear_overlaps, leader_lines,
                       leader_style)
