@@ -58,7 +58,3 @@ def test_engines_know_nothing_of_the_programme_plotting_or_the_cli(path):
     found = sorted(_imports(path) & set(NOT_FOR_ENGINES))
     assert found == [], f"{path.name} (an engine) imports {found}"
 
-
-def test_engines_sit_below_what_they_must_not_import():
-    # the order itself keeps them apart: every forbidden module lies above every engine
-    assert max(LAYERS.index(e) for e in ENGINES) < min(LAYERS.index(m) for m in NOT_FOR_ENGINES if m in LAYERS)
