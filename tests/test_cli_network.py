@@ -51,7 +51,7 @@ def test_cli_on_the_bundled_programme(tmp_path):
     res = CliRunner().invoke(main, ["network", "-o", str(tmp_path), "--export-conefor"])
     assert res.exit_code == 0, res.output
     for name in ("network.gpkg", "network_nodes.csv", "network_links.csv", "network_summary.csv", "network_whatif.csv",
-                 "network_borders.csv", "network_provenance.json", "network_map.png", "network_map.svg", "conefor_nodes.txt"):
+                 "network_borders.csv", "provenance.json", "network_map.png", "network_map.svg", "conefor_nodes.txt"):
         assert (tmp_path / name).exists(), name
     nodes = gpd.read_file(tmp_path / "network.gpkg", layer="nodes")
     for col in ("dPC", "dPCintra", "dPCflux", "dPCconnector", "dIIC", "BC", "BCPC", "dPC_system", "capacity"):
@@ -116,5 +116,5 @@ def test_old_source_names_still_work_with_a_warning(tmp_path, toy_sites_file):
                  "--capacity", "equal", "--no-map", "--no-whatif")
     assert res.exit_code == 0, res.output
     assert "warning: --source straight is now called euclidean" in res.output
-    prov = (tmp_path / "out" / "network_provenance.json").read_text()
+    prov = (tmp_path / "out" / "provenance.json").read_text()
     assert '"source": "euclidean"' in prov

@@ -301,3 +301,10 @@ def test_network_command_and_baseline_scenario_report_one_programme_network(tmp_
     for name in ("amu_darya", "zarafshon", "syr_darya", "ile"):
         assert systems.loc[name, "EC_PC"] == pytest.approx(by_system.loc[name, "ec_ha"], rel=1e-9), name
     assert res.summary
+
+
+def test_the_cli_spells_the_link_sources_as_the_library():
+    from corridors.analyses import programme_network as pn
+    from corridors.cli import network as cli_network
+
+    assert cli_network.LINK_SOURCES == pn.LINK_SOURCES and cli_network.OLD_SOURCE_NAMES == pn.OLD_SOURCE_NAMES

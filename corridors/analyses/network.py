@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +23,7 @@ from corridors.analyses.programme_network import (
     by_river_system,
     candidate_nodes,
     graph_from_nodes,
+    OLD_SOURCE_NAMES,
     link_source,
     network_bounds,
     network_surfaces,
@@ -31,7 +34,11 @@ from corridors.analyses.programme_network import (
 from corridors.network.graph import HabitatGraph, link_probability
 from corridors.network.metrics import Connectivity, connectivity
 from corridors.network.sources import LinkSource
+from corridors.network.conefor import write_conefor
+from corridors.network.export import write_results
 from corridors.network.whatif import Candidate, border_losses, rank_candidates
+from corridors.plot.network_map import plot_network
+from corridors.plot.save import save_figure
 from corridors.sites import load_sites
 
 
@@ -351,3 +358,114 @@ def analyse_programme(
                                      geometry=geoms, crs=settings.WORKING_CRS)
     fences = border_losses(g, factor=fence_factor) if len(g.links) else None
     return ProgrammeAnalysis(g, conn, systems, ranking, fences, cands, cands.attrs.get("unresolved", []), lines, surfaces)
+
+
+@dataclass
+class NetworkRun:
+    """What ``corridors network`` computed on the programme's populations, ready to write.
+
+    Attributes
+    ----------
+    analysis : ProgrammeAnalysis
+    parameters : dict
+        The run's parameters, as written to ``provenance.json``.
+    inputs : dict of str to pathlib.Path
+        The input files, listed with their SHA-256 in ``provenance.json``.
+    """
+
+    analysis: ProgrammeAnalysis
+    parameters: dict
+    inputs: dict[str, Path]
+
+    def write(self, outdir: str | os.PathLike, map: bool = True, export_conefor: bool = False) -> dict[str, Path]:
+        """Write the network's files into ``outdir``.
+
+        Parameters
+        ----------
+        outdir : path-like
+            Created if missing; files of other names are left alone.
+        map : bool, default True
+            Also ``network_map.png`` / ``.svg``.
+        export_conefor : bool, default False
+            Also ``conefor_nodes.txt`` and ``conefor_links.txt``.
+
+        Returns
+        -------
+        dict of str to pathlib.Path
+            ``network.gpkg`` (layers nodes, links, candidates, corridors),
+            ``network_nodes.csv``, ``network_links.csv``, ``network_summary.csv``,
+            ``network_whatif.csv``, ``network_borders.csv``, ``provenance.json``
+            and the map and Conefor files asked for.
+        """
+        a, out = self.analysis, Path(outdir)
+        extra = {}
+        if len(a.candidates):
+            extra["candidates"] = a.candidates.reset_index()
+        if len(a.corridors):
+            extra["corridors"] = a.corridors
+        files = write_results(out, a.graph, a.connectivity, ranking=a.ranking, borders=a.borders, systems=a.systems,
+                              extra_layers=extra, params={**self.parameters, "unresolved_candidates": a.unresolved},
+                              inputs=self.inputs, command="corridors network")
+        if export_conefor:
+            write_conefor(a.graph, out / "conefor_nodes.txt", out / "conefor_links.txt")
+            files["conefor"] = out / "conefor_links.txt"
+        if map:
+            fig = plot_network(a.graph, a.connectivity, candidates=a.candidates, corridors=a.corridors)
+            files.update({f"map_{p.suffix[1:]}": p for p in save_figure(fig, out / "network_map")})
+        return files
+
+
+def run_network(
+    sites: gpd.GeoDataFrame | str | os.PathLike | None = None,
+    *,
+    source: str = programme.DEFAULT_LINK_SOURCE,
+    capacity: str = "habitat",
+    median_dispersal_m: float = programme.DEFAULT_MEDIAN_DISPERSAL_M,
+    resolution_m: float = programme.NETWORK_RESOLUTION_M,
+    reach_m: float = programme.DEFAULT_REACH_M,
+    max_distance_m: float | None = None,
+    permeability: Mapping[str, float] | None = None,
+    landscape_area: float | None = None,
+    corridor_factor: float = DEFAULT_CORRIDOR_FACTOR,
+    fence_factor: float = 0.0,
+    whatif: bool = True,
+    memory_limit: int | None = None,
+    quiet: bool = True,
+) -> NetworkRun:
+    """The network step of the main job (what ``corridors network`` runs on the programme's sites).
+
+    Parameters
+    ----------
+    sites : GeoDataFrame or path-like, optional
+        Sites of the schema; default the bundled ``data/sites.geojson``.
+    source, capacity, median_dispersal_m, resolution_m, reach_m, max_distance_m, permeability,
+    landscape_area, corridor_factor, fence_factor, whatif, memory_limit, quiet
+        As in :func:`analyse_programme`; ``source`` takes the names of
+        :data:`corridors.analyses.programme_network.LINK_SOURCES` (the old
+        ``straight``, ``lcp``, ``circuit`` with a DeprecationWarning).
+
+    Returns
+    -------
+    NetworkRun
+    """
+    inputs: dict[str, Path] = {}
+    if isinstance(sites, gpd.GeoDataFrame):
+        gdf = sites
+    else:
+        gdf = load_sites(sites) if sites is not None else load_sites()
+        inputs["sites"] = Path(sites) if sites is not None else settings.SITES_PATH
+    name = OLD_SOURCE_NAMES.get(source, source)
+    if needs_surfaces(source, capacity):
+        inputs["resistance_table"] = settings.RESISTANCE_TABLE_PATH
+    if name == "river":
+        inputs["rivers"] = settings.RIVERS_DIR
+    a = analyse_programme(
+        source, gdf, capacity, median_dispersal_m=median_dispersal_m, resolution_m=resolution_m, reach_m=reach_m,
+        max_distance_m=max_distance_m, permeability=permeability, landscape_area=landscape_area,
+        corridor_factor=corridor_factor, fence_factor=fence_factor, whatif=whatif, memory_limit=memory_limit, quiet=quiet,
+    )
+    parameters = {"source": name, "capacity": capacity, "median_dispersal_m": median_dispersal_m,
+                  "resolution_m": resolution_m, "reach_m": reach_m, "max_distance_m": max_distance_m,
+                  "permeability": dict(permeability or {}), "landscape_area": landscape_area,
+                  "corridor_factor": corridor_factor, "fence_factor": fence_factor, "whatif": whatif}
+    return NetworkRun(a, parameters, inputs)

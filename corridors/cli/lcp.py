@@ -185,9 +185,14 @@ def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None,
     )
     paths = run.write(outdir)
     if not quiet:
-        _print_table(run)
-        for p in paths.values():
-            click.echo(str(p))
+        print_linkages(run, paths)
+
+
+def print_linkages(run: LinkagesRun, paths: dict) -> None:
+    """Print the linkages table and the files written (``corridors linkages``, ``corridors programme``)."""
+    _print_table(run)
+    for p in paths.values():
+        click.echo(str(p))
 
 
 def given_options(ctx: click.Context) -> set[str]:

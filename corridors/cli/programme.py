@@ -11,12 +11,12 @@ import click
 from corridors import provenance, settings
 from corridors.cli._options import outdir_option
 from corridors.cli.circuit import centrality_cmd, pinch_cmd, print_centrality, print_pinch
-from corridors.cli.lcp import linkages_cmd
+from corridors.cli.lcp import linkages_cmd, print_linkages
 from corridors.cli.map import print_programme_map
 from corridors.cli.map import programme_cmd as map_programme_cmd
-from corridors.cli.network import network_cmd
+from corridors.cli.network import network_cmd, print_network
 from corridors.cli.rivers import print_rivers, rivers_cmd
-from corridors.cli.scenario import run_cmd
+from corridors.cli.scenario import print_scenario, run_cmd
 
 #: A step of the main job: run with its defaults, write into ``outdir``, and print what the
 #: subcommand of the same name prints unless ``quiet``. Arguments: (ctx, outdir, scenario, quiet).
@@ -44,8 +44,12 @@ def _rivers(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> No
 
 
 def _linkages(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
-    # TODO(issue 11): analyses.linkages (run_linkages(...).write(outdir)) once it lands.
-    ctx.invoke(linkages_cmd, outdir=outdir)
+    from corridors.analyses.linkages import run_linkages
+
+    run = run_linkages(quiet=quiet)
+    paths = run.write(outdir)
+    if not quiet:
+        print_linkages(run, paths)
 
 
 def _pinch(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
@@ -67,13 +71,22 @@ def _centrality(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -
 
 
 def _network(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
-    # TODO(issue 11): analyses.network once it lands.
-    ctx.invoke(network_cmd, outdir=outdir)
+    from rich.console import Console
+
+    from corridors.analyses.network import run_network
+
+    run = run_network(quiet=quiet)
+    files = run.write(outdir)
+    if not quiet:
+        print_network(run, files, Console())
 
 
 def _baseline(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
-    # TODO(issue 11): analyses.scenario (corridors.scenario.run_scenario called directly) once it lands.
-    ctx.invoke(run_cmd, scenario=scenario, outdir=outdir)
+    from corridors.scenario import load_scenario, run_scenario
+
+    result = run_scenario(load_scenario(scenario), outdir, quiet=quiet)
+    if not quiet:
+        print_scenario(result)
 
 
 #: The steps of the main job: (sub-folder, title, subcommand, step). Each step runs what the

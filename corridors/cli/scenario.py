@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from corridors.scenario import ScenarioResult
 
 from corridors.cli._options import outdir_option
 
@@ -31,12 +35,17 @@ def run_cmd(ctx: click.Context, scenario: Path, outdir: Path | None) -> None:
     out = outdir if outdir is not None else Path("out") / model.name
     result = run_scenario(model, out, quiet=quiet)
     if not quiet:
-        s = result.summary
-        click.echo(
-            f"{model.name}: EC {s.get('ec_ha', 0):,.0f} ha"
-            + (f" ({s.get('ec_change_pct', 0):+.2f}% against the baseline), " if model.interventions else " (baseline), ")
-            + f"{s.get('n_linkages', 0)} linkages, report {result.outdir / 'report.html'}"
-        )
+        print_scenario(result)
+
+
+def print_scenario(result: "ScenarioResult") -> None:
+    """One line on a scenario run: EC, its change against the baseline, linkages, the report (``run``, ``programme``)."""
+    model, s = result.scenario, result.summary
+    click.echo(
+        f"{model.name}: EC {s.get('ec_ha', 0):,.0f} ha"
+        + (f" ({s.get('ec_change_pct', 0):+.2f}% against the baseline), " if model.interventions else " (baseline), ")
+        + f"{s.get('n_linkages', 0)} linkages, report {result.outdir / 'report.html'}"
+    )
 
 
 @click.command("batch")

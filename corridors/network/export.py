@@ -10,16 +10,14 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 
-from corridors import settings
+from corridors import provenance, settings
 from corridors.io import write_geopackage
-from corridors.provenance import package_versions
 from corridors.network.graph import HabitatGraph
 from corridors.network.metrics import Connectivity
 
@@ -92,6 +90,8 @@ def write_results(
     extra_layers: Mapping[str, gpd.GeoDataFrame] | None = None,
     params: Mapping | None = None,
     stem: str = "network",
+    inputs: Mapping[str, str | os.PathLike] | None = None,
+    command: str = "corridors network",
 ) -> dict[str, Path]:
     """Write a network analysis into a folder, all files or none.
 
@@ -101,7 +101,8 @@ def write_results(
     and one per river system when ``systems`` is given), and when given
     ``<stem>_whatif.csv`` (the candidates ranked by EC gain) and
     ``<stem>_borders.csv`` (fence losses), plus
-    ``<stem>_provenance.json`` (parameters, package versions, date). The
+    ``provenance.json`` (inputs with their SHA-256, parameters, the graph's
+    settings, package versions, date). The
     files are built in a hidden folder beside the outputs and renamed into
     place once all are written; other files in the folder are left alone.
 
@@ -115,6 +116,10 @@ def write_results(
     params : mapping, optional
         Recorded in the provenance file.
     stem : str, default 'network'
+    inputs : mapping of str to path, optional
+        Input files, listed with their SHA-256 in the provenance file.
+    command : str, default 'corridors network'
+        What produced the folder.
 
     Returns
     -------
@@ -123,7 +128,7 @@ def write_results(
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     names = {"gpkg": f"{stem}.gpkg", "nodes": f"{stem}_nodes.csv", "links": f"{stem}_links.csv",
-             "summary": f"{stem}_summary.csv", "provenance": f"{stem}_provenance.json"}
+             "summary": f"{stem}_summary.csv", "provenance": "provenance.json"}
     if ranking is not None:
         names["whatif"] = f"{stem}_whatif.csv"
     if borders is not None:
@@ -149,19 +154,16 @@ def write_results(
         if borders is not None:
             borders.reset_index().to_csv(tmp / names["borders"], index=False)
         meta = {k: v for k, v in g.meta.items() if k != "source_object"}
-        prov = {
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "tool": "corridors.network",
+        prov = provenance.record(inputs=inputs, parameters=params, command=command)
+        prov.update({
             "graph": g.name,
             "capacity": g.nodes.attrs.get("capacity_field", "capacity"),
             "landscape_area": g.area_l,
             "graph_meta": meta,
-            "params": dict(params or {}),
             "crs": settings.WORKING_CRS.to_wkt() if isinstance(g.nodes, gpd.GeoDataFrame) else None,
-            "versions": package_versions(),
             "conventions": "Conefor: IIC, PC over ordered pairs with i = j; EC = sqrt(PCnum); dPC = intra + flux (both "
                            "directions) + connector, A_L fixed when a node is removed.",
-        }
+        })
         (tmp / names["provenance"]).write_text(json.dumps(prov, indent=2, default=str) + "\n", encoding="utf-8")
         for name in names.values():
             os.replace(tmp / name, out / name)
