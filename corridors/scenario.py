@@ -38,7 +38,7 @@ from corridors.programme import (
     known_measures,
     network_sites,
 )
-from corridors.provenance import package_versions
+from corridors.io.provenance import package_versions
 from corridors.scoring import CORRIDOR_CRITERIA, SITE_CRITERIA
 
 # --------------------------------------------------------------------------- reusable field types

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from corridors import provenance, settings
+from corridors import settings
+from corridors.io import provenance
 from corridors.cli._options import outdir_option
 from corridors.cli.circuit import centrality_cmd, pinch_cmd
 from corridors.cli.lcp import linkages_cmd

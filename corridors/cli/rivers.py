@@ -40,7 +40,8 @@ def rivers_cmd(
     summary: components per river system, length per river, and which sites
     were snapped, left unsnapped or are unresolved.
     """
-    from corridors import provenance, settings
+    from corridors import settings
+    from corridors.io import provenance
     from corridors import rivers as rv
     from corridors.io import atomic_path
     from corridors.sites import load_sites

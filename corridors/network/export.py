@@ -17,7 +17,7 @@ import shapely
 
 from corridors import settings
 from corridors.io import write_geopackage
-from corridors.provenance import package_versions
+from corridors.io.provenance import package_versions
 from corridors.network.graph import HabitatGraph
 from corridors.network.metrics import Connectivity
 
