@@ -10,7 +10,8 @@ files
     a folder of outputs), :func:`write_csv`.
 lists
     :func:`encode_list` / :func:`decode_list`: list fields as ``'a;b'`` text
-    in CSV, GeoPackage and Shapefile; :func:`encode_list_columns` for a table.
+    in CSV, GeoPackage and Shapefile; :func:`encode_list_columns` for a
+    table; :func:`is_missing` for an empty field value.
 provenance
     What went into an output folder: ``provenance.record(...)``,
     ``provenance.write(rec, path)``.
@@ -18,7 +19,7 @@ provenance
 
 from corridors.io import provenance
 from corridors.io.files import atomic_path, staged_folder, write_csv
-from corridors.io.lists import decode_list, encode_list, encode_list_columns
+from corridors.io.lists import decode_list, encode_list, encode_list_columns, is_missing
 from corridors.io.vector import (
     BASE_LAYERS,
     VECTOR_SUFFIXES,
@@ -36,6 +37,7 @@ __all__ = [
     "decode_list",
     "encode_list",
     "encode_list_columns",
+    "is_missing",
     "load_base",
     "provenance",
     "read_vector",

@@ -28,7 +28,8 @@ SEPARATOR = ";"
 _LIST_TYPES = (list, tuple, set, frozenset)
 
 
-def _is_missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """Whether a field value is missing: None, NaN, pandas.NA or blank text."""
     if value is None or value is pd.NA:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -56,8 +57,8 @@ def decode_list(value: Any) -> list[str]:
     if isinstance(value, (set, frozenset)):
         value = sorted(value, key=str)
     if isinstance(value, (list, tuple, np.ndarray)):
-        return [part for v in value if not _is_missing(v) for part in decode_list(str(v))]
-    if _is_missing(value):
+        return [part for v in value if not is_missing(v) for part in decode_list(str(v))]
+    if is_missing(value):
         return []
     if isinstance(value, str):
         text = value.strip()
