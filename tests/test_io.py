@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import LineString, Point
 
 from corridors import DataError, WORKING_CRS
-from corridors.borders import border_id, borders_crossed, load_borders
+from corridors.borders import border_id, border_lines, borders_crossed, load_borders
 from corridors.io import (
     BASE_LAYERS,
     atomic_path,
@@ -105,6 +105,12 @@ def test_lease_limit_is_no_national_border():
     ids = set(load_borders()["border_id"])
     assert "KAB-KAZ" not in ids  # Baikonur lease limit
     assert all(len(i) == 7 and i[3] == "-" for i in ids)
+    lines = border_lines()  # the lines maps draw: the same filter
+    raw = load_base("borders")
+    assert len(lines) == len(raw) - 1 and not lines["featurecla"].str.contains("Lease").any()
+    assert {border_id(a, b) for a, b in zip(lines["adm0_a3_l"], lines["adm0_a3_r"])} == ids
+    lines["featurecla"] = "changed"
+    assert not border_lines()["featurecla"].eq("changed").any()  # each caller gets its own copy
 
 
 def test_borders_are_read_once_but_each_caller_gets_its_own_copy(tmp_path, monkeypatch):
