@@ -75,7 +75,8 @@ def resistance_from_landcover(
         Class -> resistance; a dict, a CSV of ``class,value`` rows (a header
         row is allowed) or a YAML mapping.
     template : Raster, optional
-        The target grid (default: the programme extent at 1 km).
+        The target grid (default: :func:`corridors.raster.make_grid`, the
+        programme extent at ``settings.DEFAULT_RESOLUTION_M``).
 
     Returns
     -------
@@ -160,7 +161,8 @@ def resistance_from_raster(
         GeoTIFF or ASCII grid of resistance (cost per unit distance), any CRS;
         no data is impassable.
     template : Raster, optional
-        The target grid (default: the programme extent at 1 km). If the file
+        The target grid (default: :func:`corridors.raster.make_grid`, the
+        programme extent at ``settings.DEFAULT_RESOLUTION_M``). If the file
         is already on this grid it is used as is.
     resampling : str, default 'bilinear'
         How values are resampled when the grids differ.
