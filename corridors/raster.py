@@ -2,7 +2,7 @@
 
 - :class:`Raster`: a 2-D array with its affine transform, CRS and nodata,
   read and written with rasterio.
-- Extents: :func:`programme_bounds`, :func:`bounds_around`,
+- Extents: :func:`degree_bounds`, :func:`programme_bounds`, :func:`bounds_around`,
   :func:`make_grid` (an empty grid of the working CRS, snapped to whole cells).
 - Windows: :func:`bounds_window`, :func:`crop`.
 - Geometry to cells: :func:`geometry_cells` / :func:`geometry_mask` (the
@@ -286,6 +286,28 @@ class Raster:
 
 
 # ----------------------------------------------------------------------------- extents
+def degree_bounds(bounds_deg: Sequence[float], densify_pts: int = 21) -> tuple[float, float, float, float]:
+    """A WGS84 extent in working-CRS metres.
+
+    Parameters
+    ----------
+    bounds_deg : (west, south, east, north)
+        Degrees.
+    densify_pts : int, default 21
+        Points sampled along each edge: the edges curve in the conic
+        projection, so the result is the smallest projected rectangle that
+        holds the sampled edges (21 points include the central meridian of
+        the programme extent, where its southern edge dips lowest).
+
+    Returns
+    -------
+    tuple of float
+        ``(left, bottom, right, top)``.
+    """
+    tr = Transformer.from_crs(settings.GEOGRAPHIC_CRS, settings.WORKING_CRS, always_xy=True)
+    return tuple(float(v) for v in tr.transform_bounds(*bounds_deg, densify_pts=densify_pts))  # type: ignore[return-value]
+
+
 def programme_bounds() -> tuple[float, float, float, float]:
     """The programme extent in working-CRS metres.
 
@@ -294,12 +316,9 @@ def programme_bounds() -> tuple[float, float, float, float]:
     tuple of float
         ``(left, bottom, right, top)``: the smallest projected rectangle that
         holds the whole of :data:`corridors.settings.PROGRAMME_BOUNDS_DEG`
-        (55-82 E, 34-48 N), whose edges curve in the conic projection (the
-        edges are sampled at 21 points each, which includes the central
-        meridian where the southern edge dips lowest).
+        (55-82 E, 34-48 N); see :func:`degree_bounds`.
     """
-    tr = Transformer.from_crs(settings.GEOGRAPHIC_CRS, settings.WORKING_CRS, always_xy=True)
-    return tuple(float(v) for v in tr.transform_bounds(*settings.PROGRAMME_BOUNDS_DEG))  # type: ignore[return-value]
+    return degree_bounds(settings.PROGRAMME_BOUNDS_DEG)
 
 
 def bounds_around(geoms: Any, margin_m: float = 100_000.0) -> tuple[float, float, float, float]:

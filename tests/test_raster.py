@@ -109,6 +109,9 @@ def test_programme_bounds_hold_the_whole_programme_extent():
     assert left == -right  # the projection is centred on 68.5 E, the middle of 55-82 E
     assert left == pytest.approx(-1_246_385.24, abs=0.01) and bottom == pytest.approx(-777_930.66, abs=0.01)
     assert top == pytest.approx(856_615.66, abs=0.01)
+    assert R.degree_bounds((55.0, 34.0, 82.0, 48.0)) == R.programme_bounds()
+    # the conic's origin (68.5 E, 41 N) maps to (0, 0)
+    assert R.degree_bounds((68.5, 41.0, 68.5, 41.0)) == pytest.approx((0.0, 0.0, 0.0, 0.0), abs=1e-6)
 
 
 def test_bounds_around_grows_the_features_and_skips_missing_geometries():
