@@ -183,7 +183,7 @@ def time_linkages(n_cores: int, n: int = 1500, seed: int = 2) -> dict:
     import geopandas as gpd
     import shapely
 
-    from corridors import lcp
+    from corridors import linkages
 
     a = landscape(n, seed)
     r = _raster(a)
@@ -198,10 +198,10 @@ def time_linkages(n_cores: int, n: int = 1500, seed: int = 2) -> dict:
     )
     empty = gpd.GeoDataFrame({"border_id": []}, geometry=[], crs=r.crs)
     t0 = time.perf_counter()
-    res = lcp.build_linkages(r, cores, borders=empty)
+    res = linkages.build_linkages(r, cores, borders=empty)
     t_full = time.perf_counter() - t0
     t0 = time.perf_counter()
-    res_w = lcp.build_linkages(r, cores, borders=empty, max_cwd_m=1e5)
+    res_w = linkages.build_linkages(r, cores, borders=empty, max_cwd_m=1e5)
     t_win = time.perf_counter() - t0
     return {
         "cores": n_cores,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -9,8 +11,8 @@ import pytest
 from affine import Affine
 from shapely.geometry import box
 
-from corridors import lcp
-from corridors._errors import DataError
+from corridors import linkages
+from corridors._errors import ConfigError, DataError
 from corridors.circuit.pinch import centrality, corridor_current, linkage_centrality, pinch_points
 from corridors.raster import Raster
 
@@ -46,7 +48,7 @@ def test_corridor_current_strip_series_and_pinch():
 def test_pinch_points_of_a_linkage_through_a_gap():
     res = _walled()
     cores = gpd.GeoDataFrame({"core_id": ["A", "B"]}, geometry=[box(2 * CS, 7 * CS, 5 * CS, 13 * CS), box(25 * CS, 7 * CS, 28 * CS, 13 * CS)])
-    links = lcp.build_linkages(res, cores, truncate_m=15_000, adjacency="all")
+    links = linkages.build_linkages(res, cores, truncate_m=15_000, adjacency="all")
     p = pinch_points(links)
     cur = p.current.array
     # All of the 1 A squeezes through the gap: the pinch point.
@@ -88,7 +90,7 @@ def test_linkage_centrality_on_a_chain_of_cores():
     res = Raster(np.ones((10, 40)), Affine(CS, 0, 0, 0, -CS, 10 * CS), None, None, "flat")
     cores = gpd.GeoDataFrame({"core_id": ["A", "B", "C"]},
                              geometry=[box(1 * CS, 3 * CS, 4 * CS, 7 * CS), box(18 * CS, 3 * CS, 22 * CS, 7 * CS), box(36 * CS, 3 * CS, 39 * CS, 7 * CS)])
-    links = lcp.build_linkages(res, cores, truncate_m=5_000)
+    links = linkages.build_linkages(res, cores, truncate_m=5_000)
     assert sorted(zip(links.linkages["core_a"], links.linkages["core_b"])) == [("A", "B"), ("B", "C")]
     c, lk = linkage_centrality(links)
     cf = dict(zip(c["core_id"], c["cf_central"]))
@@ -119,6 +121,27 @@ def test_cli_pinch_on_the_programme_corridors(tmp_path):
     cur = Raster.read(tmp_path / "pinch" / "pinchpoints.tif")
     assert np.nanmax(cur.masked()) <= 1.0 + 1e-6
     assert (tmp_path / "pinch" / "pinch_map.png").stat().st_size > 10_000
+    prov = json.loads((tmp_path / "pinch" / "provenance.json").read_text())
+    assert prov["command"] == "corridors circuit pinch" and prov["inputs"]["resistance"]["path"].endswith("res.tif")
+    assert prov["parameters"]["resolution_m"] == 10_000.0 and "2.1a" in prov["parameters"]["corridors"]
+
+
+def test_run_centrality_is_a_function_writing_its_files_and_provenance(tmp_path):
+    # The centrality step without click: data in, a result out, result.write(outdir).
+    from corridors.analyses.centrality import run_centrality
+    from corridors.settings import WORKING_CRS
+
+    res = Raster(np.ones((10, 40)), Affine(CS, 0, 0, 0, -CS, 10 * CS), WORKING_CRS, None, "flat")
+    cores = gpd.GeoDataFrame({"core_id": ["A", "B", "C"]}, crs=WORKING_CRS,
+                             geometry=[box(1 * CS, 3 * CS, 4 * CS, 7 * CS), box(18 * CS, 3 * CS, 22 * CS, 7 * CS), box(36 * CS, 3 * CS, 39 * CS, 7 * CS)])
+    result = run_centrality(cores, resistance=res, truncate_m=5_000)
+    assert dict(zip(result.cores["core_id"], result.cores["cf_central"]))["B"] == pytest.approx(3.0)
+    written = result.write(tmp_path / "c", map=False)
+    assert [p.name for p in written] == ["centrality.gpkg", "centrality_cores.csv", "centrality_linkages.csv", "provenance.json"]
+    prov = json.loads((tmp_path / "c" / "provenance.json").read_text())
+    assert prov["command"] == "corridors circuit centrality" and prov["parameters"]["weight"] == "cwd_m"
+    with pytest.raises(ConfigError, match="resolution_m"):
+        run_centrality(cores, resistance=res, resolution_m=500.0)
 
 
 def test_cli_centrality_bad_cores_name_the_file_and_field(tmp_path):

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "corridors"
 #: The layers, bottom first (README, Architecture). ``cli`` sits on top of all.
 LAYERS = [
     "_errors", "settings", "io", "raster", "borders", "sites", "programme", "rivers", "plot",
-    "landscape", "sweep", "lcp", "circuit", "network", "scoring", "report", "scenario", "batch",
+    "landscape", "sweep", "lcp", "linkages", "circuit", "network", "scoring", "report", "analyses", "scenario", "batch",
 ]
 
 

@@ -12,8 +12,10 @@ import shapely
 from affine import Affine
 from pyproj import CRS
 
-from corridors import lcp, programme
+from corridors import lcp, linkages, programme
 from corridors._errors import ConfigError, DataError
+from corridors.analyses.linkages import crop, programme_corridors
+from corridors.plot.linkages_map import plot_linkages
 from corridors.raster import Raster
 from corridors.settings import WORKING_CRS
 
@@ -148,7 +150,7 @@ def test_misaligned_or_other_crs_source_raster_is_refused():
 def test_linkage_metrics_in_cost_weighted_metres():
     r = grid(np.full((11, 21), 2.0), 1000.0)
     cores = cores_at(r, {"a": (5, 2), "b": (5, 12)})
-    res = lcp.build_linkages(r, cores, truncate_m=None, borders=gpd.GeoDataFrame({"border_id": []}, geometry=[], crs=r.crs))
+    res = linkages.build_linkages(r, cores, truncate_m=None, borders=gpd.GeoDataFrame({"border_id": []}, geometry=[], crs=r.crs))
     row = res.linkages.iloc[0]
     assert (row.core_a, row.core_b) == ("a", "b")
     assert row.cwd_m == pytest.approx(10 * 1000 * 2.0)
@@ -170,7 +172,7 @@ def test_one_cost_distance_run_per_core(monkeypatch):
     monkeypatch.setattr(lcp._Engine, "run", counting)
     r = grid(np.ones((30, 30)), 100.0)
     cores = cores_at(r, {"a": (3, 3), "b": (3, 26), "c": (26, 3), "d": (26, 26), "e": (15, 15)})
-    res = lcp.build_linkages(r, cores, adjacency="all", drop_through_cores=False, truncate_m=500)
+    res = linkages.build_linkages(r, cores, adjacency="all", drop_through_cores=False, truncate_m=500)
     assert len(calls) == 5
     assert len(res.linkages) == 10  # every pair, from five runs
 
@@ -179,13 +181,13 @@ def test_corridor_is_symmetric_in_a_and_b():
     rng = np.random.default_rng(3)
     r = grid(rng.uniform(1, 20, size=(25, 35)), 100.0)
     cores = cores_at(r, {"a": (4, 4), "b": (20, 30)}, radius_cells=1.5)
-    res = lcp.build_linkages(r, cores, truncate_m=None)
+    res = linkages.build_linkages(r, cores, truncate_m=None)
     ab = res.corridor("a", "b").array
     ba = res.corridor("b", "a").array
     np.testing.assert_array_equal(ab, ba)
     assert np.nanmin(ab) == pytest.approx(0.0, abs=1e-3)  # 0 on the least-cost path
     # the same linkage computed the other way round (core order reversed) gives the same corridor
-    res2 = lcp.build_linkages(r, cores.iloc[::-1].reset_index(drop=True), truncate_m=None)
+    res2 = linkages.build_linkages(r, cores.iloc[::-1].reset_index(drop=True), truncate_m=None)
     np.testing.assert_allclose(res2.corridor("a", "b").array, ab, atol=0.05)
     assert res2.linkages.cwd_m.iloc[0] == pytest.approx(res.linkages.cwd_m.iloc[0], rel=1e-6)
 
@@ -198,7 +200,7 @@ def test_truncation_width_follows_the_8_neighbour_geometry():
     r = grid(np.ones((41, 41)), 100.0)
     cores = cores_at(r, {"a": (20, 10), "b": (20, 30)})
     unit = 2 * (SQ2 - 1) * 100.0
-    res = lcp.build_linkages(r, cores, truncate_m=2.5 * unit)
+    res = linkages.build_linkages(r, cores, truncate_m=2.5 * unit)
     n = res.corridor("a", "b", truncate_m=None).array
     for k in range(0, 8):
         assert n[20 + k, 20] == pytest.approx(k * unit, rel=1e-5)
@@ -206,7 +208,7 @@ def test_truncation_width_follows_the_8_neighbour_geometry():
     assert np.flatnonzero(np.isfinite(mid)).tolist() == [18, 19, 20, 21, 22]
     assert np.nanmax(res.corridor_mosaic.array) <= 2.5 * unit
     # a wider truncation keeps more cells, never fewer
-    wide = lcp.build_linkages(r, cores, truncate_m=4.5 * unit).corridor_mosaic.array
+    wide = linkages.build_linkages(r, cores, truncate_m=4.5 * unit).corridor_mosaic.array
     assert np.isfinite(wide[:, 20]).sum() == 9
 
 
@@ -215,21 +217,21 @@ def test_min_width_of_a_channel_is_its_width():
     a[5:10, :] = 1.0  # a channel five cells wide
     r = grid(a, 200.0)
     cores = cores_at(r, {"a": (7, 1), "b": (7, 38)})
-    res = lcp.build_linkages(r, cores, truncate_m=1e6)
+    res = linkages.build_linkages(r, cores, truncate_m=1e6)
     assert res.linkages.min_width_m.iloc[0] == pytest.approx(5 * 200.0)
-    narrow = lcp.build_linkages(r, cores, truncate_m=1.0)  # only the path itself: one cell
+    narrow = linkages.build_linkages(r, cores, truncate_m=1.0)  # only the path itself: one cell
     assert narrow.linkages.min_width_m.iloc[0] == pytest.approx(200.0)
 
 
 def test_linkage_through_a_third_core_is_dropped():
     r = grid(np.ones((9, 31)), 100.0)
     cores = cores_at(r, {"a": (4, 2), "b": (4, 28), "c": (4, 15)}, radius_cells=1.2)
-    res = lcp.build_linkages(r, cores, adjacency="all", truncate_m=300)
+    res = linkages.build_linkages(r, cores, adjacency="all", truncate_m=300)
     kept = {tuple(sorted(p)) for p in zip(res.linkages.core_a, res.linkages.core_b)}
     assert kept == {("a", "c"), ("b", "c")}
     assert res.dropped.iloc[0][["core_a", "core_b"]].tolist() == ["a", "b"]
     assert "through core(s) c" in res.dropped.iloc[0]["reason"]
-    keep = lcp.build_linkages(r, cores, adjacency="all", drop_through_cores=False, truncate_m=300)
+    keep = linkages.build_linkages(r, cores, adjacency="all", drop_through_cores=False, truncate_m=300)
     row = keep.linkages[(keep.linkages.core_a == "a") & (keep.linkages.core_b == "b")].iloc[0]
     assert row.through_cores == ["c"]
 
@@ -238,7 +240,7 @@ def test_cost_adjacency_skips_cores_hidden_behind_another():
     # a - c - b in a row: a and b's cost allocation zones do not touch, so 'cost' adjacency never proposes a-b.
     r = grid(np.ones((9, 31)), 100.0)
     cores = cores_at(r, {"a": (4, 2), "b": (4, 28), "c": (4, 15)}, radius_cells=3.5)
-    res = lcp.build_linkages(r, cores, adjacency="cost", truncate_m=300)
+    res = linkages.build_linkages(r, cores, adjacency="cost", truncate_m=300)
     assert len(res.dropped) == 0
     assert sorted(zip(res.linkages.core_a, res.linkages.core_b)) == [("a", "c"), ("b", "c")]
 
@@ -246,14 +248,14 @@ def test_cost_adjacency_skips_cores_hidden_behind_another():
 def test_max_distances_filter_and_window_is_exact():
     r = grid(np.ones((20, 60)), 100.0)
     cores = cores_at(r, {"a": (10, 2), "b": (10, 12), "c": (10, 57)})
-    full = lcp.build_linkages(r, cores, adjacency="all", truncate_m=200, drop_through_cores=False)
-    lim = lcp.build_linkages(r, cores, adjacency="all", truncate_m=200, max_cwd_m=1500, drop_through_cores=False)
+    full = linkages.build_linkages(r, cores, adjacency="all", truncate_m=200, drop_through_cores=False)
+    lim = linkages.build_linkages(r, cores, adjacency="all", truncate_m=200, max_cwd_m=1500, drop_through_cores=False)
     assert list(zip(lim.linkages.core_a, lim.linkages.core_b)) == [("a", "b")]
     f = full.linkages.iloc[0]
     assert lim.linkages.cwd_m.iloc[0] == pytest.approx(f.cwd_m)
     # the windowed run maps the same a-b corridor as the full-grid run
     np.testing.assert_allclose(lim.corridor("a", "b").array, full.corridor("a", "b").array, equal_nan=True, atol=1e-3)
-    euc = lcp.build_linkages(r, cores, adjacency="all", max_euclid_m=2000, truncate_m=200, drop_through_cores=False)
+    euc = linkages.build_linkages(r, cores, adjacency="all", max_euclid_m=2000, truncate_m=200, drop_through_cores=False)
     assert set(euc.dropped.reason.str.slice(0, 18)) == {"euclidean distance"}
     assert len(euc.linkages) == 1
 
@@ -262,20 +264,20 @@ def test_bad_options_are_config_errors():
     r = grid(np.ones((5, 5)))
     cores = cores_at(r, {"a": (0, 0), "b": (4, 4)})
     with pytest.raises(ConfigError, match="adjacency"):
-        lcp.build_linkages(r, cores, adjacency="nearest")
+        linkages.build_linkages(r, cores, adjacency="nearest")
     with pytest.raises(ConfigError, match="truncate_m"):
-        lcp.build_linkages(r, cores, truncate_m=-5)
+        linkages.build_linkages(r, cores, truncate_m=-5)
     with pytest.raises(ConfigError, match="'zz' is not a core id"):
-        lcp.build_linkages(r, cores, pairs=[("a", "zz")])
+        linkages.build_linkages(r, cores, pairs=[("a", "zz")])
     dup = cores_at(r, {"a": (0, 0), "b": (4, 4)})
     dup["core_id"] = ["a", "a"]
     with pytest.raises(DataError, match="not unique"):
-        lcp.build_linkages(r, dup)
+        linkages.build_linkages(r, dup)
 
 
 def test_write_is_atomic_and_complete(tmp_path, monkeypatch):
     r = grid(np.ones((12, 12)), 100.0)
-    res = lcp.build_linkages(r, cores_at(r, {"a": (2, 2), "b": (9, 9)}), truncate_m=300)
+    res = linkages.build_linkages(r, cores_at(r, {"a": (2, 2), "b": (9, 9)}), truncate_m=300)
     out = tmp_path / "run"
     paths = res.write(out)
     assert {p.name for p in out.iterdir()} == {"linkages.gpkg", "linkages.csv", "corridors.tif", "provenance.json"}
@@ -304,11 +306,11 @@ def test_cores_from_sites_buffers_points_and_skips_unresolved():
         geometry=[shapely.Point(0, 0), shapely.box(10_000, 0, 12_000, 3_000), None],
         crs=WORKING_CRS,
     )
-    cores = lcp.cores_from_sites(sites)
+    cores = linkages.cores_from_sites(sites)
     assert cores.core_id.tolist() == ["p", "q"]
     assert cores.geometry.iloc[0].area == pytest.approx(math.pi * 2000**2, rel=0.01)
     assert cores.geometry.iloc[1].area == pytest.approx(6e6)  # polygons stay as they are
-    fixed = lcp.cores_from_sites(sites, radius_m=500)
+    fixed = linkages.cores_from_sites(sites, radius_m=500)
     assert fixed.geometry.iloc[0].area == pytest.approx(math.pi * 500**2, rel=0.01)
 
 
@@ -322,7 +324,7 @@ def programme_4km():
     ends = {e for c in programme.PROGRAMME_CORRIDORS for e in (c.end_a, c.end_b)}
     bounds = landscape.bounds_around(sites[sites["id"].isin(ends)], 150_000.0)
     r = landscape.build_resistance(bounds=bounds, resolution=4000.0)
-    return r, sites, lcp.programme_corridors(r, sites)
+    return r, sites, programme_corridors(r, sites)
 
 
 def test_programme_corridors_all_mapped_with_their_measures(programme_4km):
@@ -347,7 +349,7 @@ def test_opening_a_border_lowers_the_corridor_cost(programme_4km):
     r, sites, res = programme_4km
     opened = landscape.build_resistance(bounds=r.bounds, resolution=4000.0, overrides={"TKM-UZB": 1})
     keys = [c for c in programme.PROGRAMME_CORRIDORS if c.key in ("2.1a", "6.4")]
-    after = lcp.programme_corridors(opened, sites, corridors=keys).linkages.set_index("corridor")["cwd_m"]
+    after = programme_corridors(opened, sites, corridors=keys).linkages.set_index("corridor")["cwd_m"]
     before = res.linkages.set_index("corridor")["cwd_m"]
     assert after["2.1a"] < before["2.1a"] - 500_000  # the fence was most of the cost (1000 x 1000 m)
     assert after["6.4"] == pytest.approx(before["6.4"])  # a corridor that crosses no TKM-UZB border is unchanged
@@ -384,14 +386,14 @@ def test_resistance_in_degrees_or_without_crs_is_refused(tmp_path):
     degrees = grid(np.ones((20, 20)), 0.01, crs=CRS.from_epsg(4326), x0=64.0, y0=40.0)
     cores = gpd.GeoDataFrame({"core_id": ["a", "b"]}, geometry=[centre(degrees, 2, 2), centre(degrees, 17, 17)], crs="EPSG:4326")
     with pytest.raises(DataError, match="geographic CRS.*corridors resistance --raster"):
-        lcp.build_linkages(degrees, cores)
+        linkages.build_linkages(degrees, cores)
     with pytest.raises(DataError, match="geographic CRS"):
-        lcp.programme_corridors(degrees)
+        programme_corridors(degrees)
     no_crs = grid(np.ones((20, 20)), 1000.0, crs=None)
     with pytest.raises(DataError, match="has no CRS"):
-        lcp.build_linkages(no_crs, cores_at(grid(np.ones((20, 20)), 1000.0), {"a": (2, 2), "b": (17, 17)}))
+        linkages.build_linkages(no_crs, cores_at(grid(np.ones((20, 20)), 1000.0), {"a": (2, 2), "b": (17, 17)}))
     # without a CRS on either side the grid's own units are trusted, as before
-    ok = lcp.build_linkages(no_crs, cores_at(no_crs, {"a": (2, 2), "b": (17, 17)}), quiet=True)
+    ok = linkages.build_linkages(no_crs, cores_at(no_crs, {"a": (2, 2), "b": (17, 17)}), quiet=True)
     assert len(ok.linkages) == 1
 
     rpath = degrees.write(tmp_path / "deg.tif")
@@ -437,7 +439,7 @@ def test_core_outside_the_raster_is_named_without_an_index():
     r = grid(np.ones((10, 10)), 100.0)
     cores = gpd.GeoDataFrame({"core_id": ["a", "b"]}, geometry=[centre(r, 2, 2), shapely.Point(50_000, 50_000)], crs=r.crs)
     with pytest.raises(DataError, match=r"^core 'b': lies outside test resistance"):
-        lcp.build_linkages(r, cores)
+        linkages.build_linkages(r, cores)
     with pytest.raises(DataError, match=r"^source 1: lies outside"):
         lcp.cost_distance(r, [centre(r, 0, 0), shapely.Point(50_000, 50_000)])
 
@@ -468,8 +470,8 @@ def test_map_of_a_user_network_labels_the_cores():
     x, y = Transformer.from_crs("EPSG:4326", WORKING_CRS, always_xy=True).transform(64.4, 39.8)  # Bukhara
     r = Raster(np.ones((40, 40), dtype="float32"), Affine(1000.0, 0, x - 20_000.0, 0, -1000.0, y + 20_000.0), WORKING_CRS, None, "r")
     cores = cores_at(r, {"north": (5, 5), "south": (34, 34)}, radius_cells=1.5)
-    result = lcp.build_linkages(r, cores, quiet=True)
-    _, ax = lcp.plot_linkages(result)
+    result = linkages.build_linkages(r, cores, quiet=True)
+    _, ax = plot_linkages(result)
     texts = {t.get_text() for t in ax.texts}
     assert {"north", "south", "north-south"} <= texts
 
@@ -479,6 +481,6 @@ def test_raster_not_covering_the_places_is_named_plainly():
     r = grid(np.ones((10, 10)), 1000.0)
     with pytest.raises(DataError, match=r"test resistance: the area \(1000000, 1000000, 2000000, 2000000\) lies outside "
                                         r"the raster \(0, 0, 10000, 10000\)"):
-        lcp.crop(r, (np.float64(1e6), np.float64(1e6), np.float64(2e6), np.float64(2e6)))
+        crop(r, (np.float64(1e6), np.float64(1e6), np.float64(2e6), np.float64(2e6)))
     with pytest.raises(DataError, match=r"^test resistance: corridor 2\.1a \(\S+ - \S+\) lies outside the raster \(0, 0, 10000, 10000\)"):
-        lcp.programme_corridors(r)
+        programme_corridors(r)

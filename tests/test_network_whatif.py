@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -13,10 +14,16 @@ from affine import Affine
 from click.testing import CliRunner
 
 from corridors import settings
-from corridors._errors import DataError
+from corridors._errors import ConfigError, DataError
 from corridors.cli import main
 from corridors.network import build_graph, connectivity, pc, probability_matrix
-from corridors.network.programme import by_river_system, graph_from_nodes, site_capacity
+from corridors.analyses.programme_network import (
+    HabitatLeastCost,
+    by_river_system,
+    graph_from_nodes,
+    link_source,
+    site_capacity,
+)
 from corridors.network.sources import AlongRiver, EffectiveResistance, LeastCost, StraightLine
 from corridors.network.whatif import (
     Candidate,
@@ -27,6 +34,8 @@ from corridors.network.whatif import (
     rank_candidates,
 )
 from corridors.raster import Raster
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def _graph(caps, links, **kw):
@@ -130,8 +139,9 @@ def test_straight_links_carry_the_border_they_cross():
     # Samarkand (UZB) and Panjakent (TJK), either side of the TJK-UZB border
     wgs = gpd.GeoDataFrame({"capacity": [1.0, 1.0]}, geometry=[shapely.Point(66.96, 39.65), shapely.Point(67.61, 39.49)],
                            index=pd.Index(["samarkand", "panjakent"], name="id"), crs=4326)
-    g = graph_from_nodes(wgs.to_crs(settings.WORKING_CRS), "straight", median_dispersal_m=25_000.0,
-                         permeability={"TJK-UZB": 0.5})
+    with pytest.warns(DeprecationWarning, match="'straight' is now called 'euclidean'"):
+        g = graph_from_nodes(wgs.to_crs(settings.WORKING_CRS), "straight", median_dispersal_m=25_000.0,
+                             permeability={"TJK-UZB": 0.5})
     row = g.links.iloc[0]
     assert row["borders"] == ["TJK-UZB"]
     assert row["probability"] == pytest.approx(0.5 * 0.5 ** (row["distance_m"] / 25_000.0))
@@ -196,7 +206,7 @@ def test_area_capacity_cuts_nested_sites_out_of_their_parent():
 
 def test_split_by_river_system():
     nodes = _pts({"a": (0, 0), "b": (1000, 0), "c": (5000, 0)}, river_system=["ile", "ile", "zarafshon"])
-    g = graph_from_nodes(nodes, "straight", median_dispersal_m=1000.0)
+    g = graph_from_nodes(nodes, "euclidean", median_dispersal_m=1000.0)
     parts = by_river_system(g)
     assert set(parts) == {"ile", "zarafshon"}
     assert parts["ile"].ids == ["a", "b"] and len(parts["ile"].links) == 1
@@ -214,7 +224,8 @@ def test_cli_on_the_bundled_programme(tmp_path):
     for col in ("dPC", "dPCintra", "dPCflux", "dPCconnector", "dIIC", "BC", "BCPC", "dPC_system", "capacity"):
         assert col in nodes.columns
     np.testing.assert_allclose(nodes["dPCintra"] + nodes["dPCflux"] + nodes["dPCconnector"], nodes["dPC"], atol=1e-9)
-    assert set(nodes["kind"]) <= {"subpopulation", "protected_area"}
+    # one programme network: the free-ranging populations, as in every scenario (protected areas are not nodes)
+    assert set(nodes["kind"]) == {"subpopulation", "outside_range"}
     links = gpd.read_file(tmp_path / "network.gpkg", layer="links")
     assert {"probability", "distance_m", "borders", "dPC"} <= set(links.columns)
     assert (links["probability"].between(0, 1)).all()
@@ -255,7 +266,7 @@ def test_cli_conefor_project_refuses_programme_options_and_exports(tmp_path):
     (tmp_path / "n.txt").write_text("1 10\n2 20\n3 30\n")
     (tmp_path / "c.txt").write_text("1 2 0.5\n2 3 0.4\n")
     project = ["--conefor-nodes", str(tmp_path / "n.txt"), "--conefor-links", str(tmp_path / "c.txt"), "--conefor-kind", "probability"]
-    for extra, flag in ((["--source", "lcp"], "--source"), (["--permeability", "TKM-UZB=0.3"], "--permeability"),
+    for extra, flag in ((["--source", "least_cost"], "--source"), (["--permeability", "TKM-UZB=0.3"], "--permeability"),
                         (["--capacity", "equal"], "--capacity"), (["--median-dispersal-km", "3"], "--median-dispersal-km")):
         res = CliRunner().invoke(main, ["network", "-o", str(tmp_path / "bad"), *project, *extra])
         assert res.exit_code == 1, extra
@@ -277,7 +288,7 @@ def test_effective_resistance_nodes_in_one_cell_are_one_focal_node():
 
 
 def test_links_computed_once_on_a_superset_are_reused_exactly():
-    from corridors.network.programme import _links
+    from corridors.analyses.programme_network import _links
 
     nodes = _pts({"a": (0, 0), "b": (3000, 4000), "c": (30000, 0), "d": (9000, 1000)})
     src = StraightLine()
@@ -305,7 +316,7 @@ def test_network_map_labels_clear_each_other_and_the_markers():
 
     matplotlib.use("Agg")
     from corridors.network.export import plot_network
-    from corridors.network.programme import analyse_programme
+    from corridors.analyses.network import analyse_programme
 
     a = analyse_programme("river", whatif=False, link_metrics=False)
     fig = plot_network(a.graph, a.connectivity, candidates=a.candidates, corridors=a.corridors)
@@ -323,3 +334,55 @@ def test_network_map_labels_clear_each_other_and_the_markers():
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+# ----------------------------------------------------------------- the one programme network
+def test_habitat_least_cost_distance_between_discs_known_by_hand():
+    # uniform resistance 1 on 1 km cells: discs of reach 0 are the nodes' own cells, 8 cells apart along a row;
+    # MCP_Geometric's step cost is the mean resistance of the two cells times the step length: 8 km
+    grid = _uniform_raster()
+    nodes = _pts({"w": (2500, 10500), "e": (10500, 10500)})
+    src = HabitatLeastCost(grid, reach_m=0.0)
+    lk = src(nodes)
+    assert list(zip(lk["i"], lk["j"])) == [("w", "e")]
+    assert lk["distance_m"].iloc[0] == pytest.approx(8000.0)
+    assert set(src.costs) == {"w", "e"} and src.cores["w"].sum() == 1  # every node's surface is kept for the candidates
+    # a reach of 1.5 km takes the neighbouring cells into each disc: 2 cells closer on each side
+    lk2 = HabitatLeastCost(grid, reach_m=1500.0)(nodes)
+    assert lk2["distance_m"].iloc[0] == pytest.approx(8000.0 - 2 * 1000.0)
+
+
+def test_link_source_names_and_the_old_spellings():
+    grid = _uniform_raster()
+    assert isinstance(link_source("least_cost", resistance=grid), HabitatLeastCost)
+    assert isinstance(link_source("effective_resistance", resistance=grid), EffectiveResistance)
+    assert isinstance(link_source("euclidean"), StraightLine)
+    for old, cls in (("lcp", HabitatLeastCost), ("circuit", EffectiveResistance), ("straight", StraightLine)):
+        with pytest.warns(DeprecationWarning, match=f"'{old}' is now called"):
+            assert isinstance(link_source(old, resistance=grid), cls)
+    with pytest.raises(ConfigError, match="needs a resistance surface"):
+        link_source("least_cost")
+    with pytest.raises(ConfigError, match="choose one of least_cost, effective_resistance, river, euclidean"):
+        link_source("airline")
+
+
+@pytest.mark.slow
+def test_network_command_and_baseline_scenario_report_one_programme_network(tmp_path):
+    # issue 11: `corridors network` and `corridors run scenarios/baseline.yml` used to build two different networks
+    # (26 nodes with river links and 25 km against 15 nodes with least-cost links and 30 km); now one definition.
+    from corridors.analyses.network import analyse_programme
+    from corridors.scenario import load_scenario, run_scenario
+
+    a = analyse_programme(whatif=False, link_metrics=False)
+    model = load_scenario(REPO / "scenarios" / "baseline.yml")
+    model.scoring.robustness.draws = 5
+    model.scoring.robustness.dispersal_levels = 1
+    res = run_scenario(model, tmp_path / "baseline", quiet=True)
+    by_system = pd.read_csv(tmp_path / "baseline" / "ec_by_system.csv").set_index("river_system")
+    assert a.graph.n == by_system.loc["all", "n_nodes"] == 15
+    assert a.connectivity.summary["EC_PC"] == pytest.approx(by_system.loc["all", "ec_ha"], rel=1e-9)
+    assert a.connectivity.summary["PC"] == pytest.approx(by_system.loc["all", "pc"], rel=1e-9)
+    systems = a.systems.set_index("name")
+    for name in ("amu_darya", "zarafshon", "syr_darya", "ile"):
+        assert systems.loc[name, "EC_PC"] == pytest.approx(by_system.loc[name, "ec_ha"], rel=1e-9), name
+    assert res.summary

@@ -331,13 +331,13 @@ def test_bundled_map_notes_every_unresolved_id(bundled_fig):
         assert f"[{sid}]" in note
 
 
-def test_cli_map_programme_writes_three_files(tmp_path):
+def test_cli_map_programme_writes_three_files_and_provenance(tmp_path):
     from corridors.cli import main
 
     result = CliRunner().invoke(main, ["map", "programme", "-o", str(tmp_path / "out"), "--dpi", "60"])
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["programme_map.pdf", "programme_map.png", "programme_map.svg"]
+    assert names == ["programme_map.pdf", "programme_map.png", "programme_map.svg", "provenance.json"]  # issue 11: provenance in every folder
     w, h, dpi = _png_size_and_dpi(tmp_path / "out" / "programme_map.png")
     assert dpi == pytest.approx(60, abs=0.5) and w > 300 and h > 300
     assert "not mapped (location unresolved)" in result.output

@@ -344,7 +344,9 @@ def test_restoration_lowers_corridor_cost_and_never_lowers_ec(two_runs):
 
 def test_corridor_restoration_never_lowers_ec_many_cases():
     """EC never falls under any restoration: lower resistance and more suitability only add."""
-    from corridors.scenario import _analyse, _apply, _context, _habitat_ha
+    from corridors.scenario.context import _context
+    from corridors.scenario.interventions import _apply
+    from corridors.scenario.network import _analyse, _habitat_ha
 
     model = scenario_from_dict({"name": "m", "base": {"population_units": [2, 3]},
                                 "landscape": {"resolution_m": 20000}})
@@ -369,6 +371,7 @@ def test_corridor_restoration_never_lowers_ec_many_cases():
 
 def test_failed_run_leaves_no_half_folder_and_keeps_the_old_one(two_runs, monkeypatch):
     import corridors.scenario as sc
+    import corridors.scenario.outputs as sc_outputs
 
     _, _, d = two_runs
     out = d / "keep"
@@ -379,7 +382,7 @@ def test_failed_run_leaves_no_half_folder_and_keeps_the_old_one(two_runs, monkey
     def boom(*args, **kwargs):
         raise RuntimeError("disk full while writing the report")
 
-    monkeypatch.setattr(sc, "_report_blocks", boom)
+    monkeypatch.setattr(sc_outputs, "_report_blocks", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         sc.run_scenario(p, out, quiet=True, per_measure=False)
     after = {q.name: q.read_bytes() for q in out.iterdir() if q.suffix == ".csv"}

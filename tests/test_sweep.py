@@ -11,7 +11,7 @@ from affine import Affine
 from hypothesis import given, settings as hsettings, strategies as st
 from skimage.graph import MCP_Geometric
 
-from corridors import lcp, settings, sweep
+from corridors import lcp, linkages, settings, sweep
 from corridors._errors import ConfigError, DataError, SolverError
 from corridors.raster import Raster
 from corridors.settings import WORKING_CRS
@@ -344,8 +344,8 @@ def test_linkages_under_a_small_limit_match_the_default():
                              geometry=[point(r, 5, 5).buffer(40), point(r, 30, 10).buffer(40), point(r, 20, 44).buffer(40)],
                              crs=r.crs)
     empty = gpd.GeoDataFrame({"border_id": []}, geometry=[], crs=r.crs)
-    want = lcp.build_linkages(r, cores, adjacency="all", truncate_m=3000, borders=empty)
-    got = lcp.build_linkages(r, cores, adjacency="all", truncate_m=3000, borders=empty, memory_limit=150_000)
+    want = linkages.build_linkages(r, cores, adjacency="all", truncate_m=3000, borders=empty)
+    got = linkages.build_linkages(r, cores, adjacency="all", truncate_m=3000, borders=empty, memory_limit=150_000)
     assert lcp.cost_distance_engine(r.shape, 150_000) == "sweep"
     assert len(got.linkages) == len(want.linkages) == 3
     np.testing.assert_allclose(got.linkages["cwd_m"], want.linkages["cwd_m"], rtol=1e-9)
@@ -392,7 +392,7 @@ def test_cli_linkages_with_a_memory_limit(tmp_path):
     assert run.exit_code == 0, run.output
     assert lcp.cost_distance_engine(r.shape, 40 * 1024) == "sweep"
     got = gpd.read_file(out / "linkages.gpkg", layer="paths")
-    want = lcp.build_linkages(Raster.read(rpath), lcp.cores_from_sites(cores, radius_m=0))
+    want = linkages.build_linkages(Raster.read(rpath), linkages.cores_from_sites(cores, radius_m=0))
     assert float(got["cwd_m"].iloc[0]) == pytest.approx(float(want.linkages["cwd_m"].iloc[0]), rel=1e-9)
     tiny = CliRunner().invoke(main, ["linkages", "--resistance", str(rpath), "--cores", str(tmp_path / "cores.gpkg"),
                                      "--no-map", "--memory-limit", "1KB", "-o", str(tmp_path / "o2")])

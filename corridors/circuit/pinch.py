@@ -1,4 +1,9 @@
-"""Pinch points of least-cost corridors (Linkage Mapper's Pinchpoint Mapper) and current-flow centrality of a linkage network (Centrality Mapper)."""
+"""Pinch points of least-cost corridors (Linkage Mapper's Pinchpoint Mapper) and current-flow centrality of a linkage network (Centrality Mapper).
+
+The computation only; their maps are :mod:`corridors.plot.pinch_map`, and the
+main job's pinch and centrality steps (corridors, cores, files) are
+:mod:`corridors.analyses.pinch` and :mod:`corridors.analyses.centrality`.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from corridors.circuit.graph import network_graph
 from corridors.circuit.grid import build_grid_circuit
 from corridors.circuit.modes import pairwise
 from corridors.circuit.solve import DEFAULT_RTOL
+from corridors.lcp import source_cells
 from corridors.raster import Raster
 
 
@@ -190,7 +196,7 @@ def pinch_points(
 
     Parameters
     ----------
-    linkages : corridors.lcp.LinkageResult
+    linkages : corridors.linkages.LinkageResult
         Anything with ``resistance`` (Raster), ``cores`` (GeoDataFrame with
         ``core_id``), ``linkages`` (``core_a``, ``core_b``, optionally
         ``cwd_m``) and ``corridor(a, b, truncate_m)`` returning the
@@ -207,8 +213,6 @@ def pinch_points(
     -------
     PinchResult
     """
-    from corridors.lcp import source_cells
-
     resistance: Raster = linkages.resistance
     shape = resistance.shape
     masks: dict[str, np.ndarray] = {}
@@ -312,7 +316,7 @@ def linkage_centrality(linkages: Any, weight: str = "cwd_m") -> tuple[Any, Any]:
 
     Parameters
     ----------
-    linkages : corridors.lcp.LinkageResult
+    linkages : corridors.linkages.LinkageResult
         Anything with ``cores`` (``core_id``) and ``linkages`` (``core_a``,
         ``core_b`` and the ``weight`` column) GeoDataFrames.
     weight : str, default 'cwd_m'
@@ -337,112 +341,3 @@ def linkage_centrality(linkages: Any, weight: str = "cwd_m") -> tuple[Any, Any]:
     out_links = links.copy()
     out_links["cf_central"] = l_df["cf_central"].to_numpy()
     return cores, out_links
-
-
-def plot_pinch_points(result: PinchResult, linkages: Any = None, ax: Any = None, bounds: Sequence[float] | None = None,
-                      title: str | None = None) -> tuple[Any, Any]:
-    """Map the pinch-point current over the programme base map.
-
-    Parameters
-    ----------
-    result : PinchResult
-    linkages : LinkageResult, optional
-        Draws its cores and least-cost paths on top.
-    ax : matplotlib Axes, optional
-    bounds : (left, bottom, right, top), optional
-        Frame in working-CRS metres; default the corridors' extent plus 100 km.
-    title : str, optional
-
-    Returns
-    -------
-    (Figure, Axes)
-    """
-    import matplotlib.colors as mcolors
-
-    from corridors import plot
-
-    m = result.current
-    arr = np.ma.masked_invalid(m.array)
-    if bounds is None:
-        fin = np.isfinite(m.array)
-        if fin.any():
-            rr, cc = np.nonzero(fin)
-            x0, y1 = m.transform @ (cc.min(), rr.min())
-            x1, y0 = m.transform @ (cc.max() + 1, rr.max() + 1)
-            pad = 100_000.0
-            bounds = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
-        else:
-            bounds = m.bounds
-    fig, ax = plot.base_map(ax=ax, bounds=bounds)
-    left, bottom, right, top = m.bounds
-    # Below 1 mA of the 1 A the current is negligible (dead ends beyond the cores): leave it out.
-    vmin = 1e-3
-    arr = np.ma.masked_less(arr, vmin)
-    im = ax.imshow(arr, extent=(left, right, bottom, top), cmap="inferno", norm=mcolors.LogNorm(vmin=vmin, vmax=1.0),
-                   zorder=plot.STYLE["z"]["overlay"], interpolation="nearest", alpha=0.9)
-    if linkages is not None:
-        linkages.cores.plot(ax=ax, facecolor="#1b7837", edgecolor="#00441b", linewidth=0.6, alpha=0.8,
-                            zorder=plot.STYLE["z"]["overlay"] + 1)
-        if len(linkages.linkages):
-            linkages.linkages.plot(ax=ax, color="#4eb3d3", linewidth=0.6, linestyle="--", zorder=plot.STYLE["z"]["overlay"] + 2)
-    cb = fig.colorbar(im, ax=ax, shrink=0.5, pad=0.01)
-    cb.set_label("current (A) with 1 A between the corridor's two cores; bright = pinch point", fontsize=plot.STYLE["font_size"])
-    cb.ax.tick_params(labelsize=plot.STYLE["font_size"])
-    if title:
-        ax.set_title(title, fontsize=plot.STYLE["font_size"] + 2)
-    return fig, ax
-
-
-def plot_centrality(cores: Any, links: Any, ax: Any = None, bounds: Sequence[float] | None = None,
-                    title: str | None = None) -> tuple[Any, Any]:
-    """Map current-flow centrality over the programme base map: link width and core size by ``cf_central``.
-
-    Parameters
-    ----------
-    cores, links : GeoDataFrame
-        The outputs of :func:`linkage_centrality` (links drawn as their geometry, e.g. least-cost paths).
-    ax : matplotlib Axes, optional
-    bounds : (left, bottom, right, top), optional
-        Default: the cores' extent plus 150 km.
-    title : str, optional
-
-    Returns
-    -------
-    (Figure, Axes)
-    """
-    import matplotlib
-    import matplotlib.cm as cm
-    import matplotlib.colors as mcolors
-
-    from corridors import plot
-
-    if bounds is None:
-        x0, y0, x1, y1 = cores.total_bounds
-        bounds = (x0 - 150_000, y0 - 150_000, x1 + 150_000, y1 + 150_000)
-    fig, ax = plot.base_map(ax=ax, bounds=bounds)
-    z = plot.STYLE["z"]["overlay"]
-    vmax = float(max(links["cf_central"].max() if len(links) else 1.0, 1e-9))
-    norm = mcolors.Normalize(vmin=0, vmax=vmax)
-    cmap = matplotlib.colormaps["viridis"]
-    for _, r in links.iterrows():
-        w = 0.6 + 3.4 * r["cf_central"] / vmax
-        ax.plot(*r.geometry.xy, color=cmap(norm(r["cf_central"])), linewidth=w, zorder=z + 1, solid_capstyle="round")
-    cent = cores.geometry.representative_point()
-    size = 15 + 120 * cores["cf_central"].fillna(0) / max(float(cores["cf_central"].max()), 1e-9)
-    ax.scatter(cent.x, cent.y, s=size, c="#d95f0e", edgecolor="#7f2704", linewidth=0.6, zorder=z + 2)
-    texts = [ax.text(x, y, f" {name} ({v:.1f})", fontsize=plot.STYLE["font_size"], zorder=plot.STYLE["z"]["labels"],
-                     path_effects=plot._halo(), clip_on=True)
-             for x, y, name, v in zip(cent.x, cent.y, cores["core_id"], cores["cf_central"])]
-    try:
-        from adjustText import adjust_text
-
-        adjust_text(texts, ax=ax, expand=(1.2, 1.4), arrowprops=dict(arrowstyle="-", color="#555555", lw=0.5))
-    except Exception:  # label placement is cosmetic; never fail a map over it
-        pass
-    sm = cm.ScalarMappable(norm=norm, cmap=cmap)
-    cb = fig.colorbar(sm, ax=ax, shrink=0.5, pad=0.01)
-    cb.set_label("link current-flow centrality (cumulative A, 1 A between every pair of cores)", fontsize=plot.STYLE["font_size"])
-    cb.ax.tick_params(labelsize=plot.STYLE["font_size"])
-    if title:
-        ax.set_title(title, fontsize=plot.STYLE["font_size"] + 2)
-    return fig, ax

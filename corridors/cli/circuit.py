@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from corridors.cli._options import memory_limit_opt, outdir_option
+
+if TYPE_CHECKING:  # the analyses load the heavy libraries; commands import them when they run
+    from corridors.analyses.centrality import CentralityAnalysis
+    from corridors.analyses.pinch import PinchAnalysis
 
 
 @click.group("circuit")
@@ -56,14 +61,6 @@ def _quiet(ctx: click.Context) -> bool:
     return bool((ctx.find_root().obj or {}).get("quiet"))
 
 
-def _write_csv(df, path: Path) -> Path:
-    from corridors.io import atomic_path
-
-    with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False)
-    return path
-
-
 _resistance_opt = click.option("--resistance", "resistance_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                                help="A resistance GeoTIFF/ASCII grid in the working CRS (default: built from data/resistance.yml at 1 km).")
 _truncate_opt = click.option("--truncate", type=float, default=200_000.0, show_default=True,
@@ -72,7 +69,7 @@ _radius_opt = click.option("--core-radius-km", type=float, default=5.0, show_def
 
 
 @circuit_cmd.command("pinch")
-@outdir_option(Path("out/pinch"), "Output folder: pinchpoints.tif, pinch_linkages.csv, pinch.gpkg, pinch_map.png/.svg.")
+@outdir_option(Path("out/pinch"), "Output folder: pinchpoints.tif, pinch_linkages.csv, pinch.gpkg, pinch_map.png/.svg, provenance.json.")
 @_resistance_opt
 @_truncate_opt
 @click.option("--cutoff", type=float, default=None,
@@ -92,42 +89,28 @@ def pinch_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None, tr
     way around them. The table gives each corridor's effective resistance
     and Linkage Mapper's CWD : effective-resistance ratio.
     """
-    from corridors import lcp, settings
-    from corridors.circuit.pinch import pinch_points, plot_pinch_points
-    from corridors.io import write_geopackage
-    from corridors.raster import Raster
+    # Local: an analysis module takes about 2.5 s to import (geopandas, rasterio, matplotlib; measured with
+    # python -X importtime), the whole `corridors` CLI 0.4 s; only the command that runs it pays.
+    from corridors.analyses.pinch import run_pinch
 
     quiet = _quiet(ctx)
-    resistance = Raster.read(resistance_path) if resistance_path is not None else None
-    links = lcp.programme_corridors(resistance, core_radius_m=core_radius_km * 1000, truncate_m=truncate, quiet=quiet,
-                                    memory_limit=memory_limit)
-    result = pinch_points(links, cutoff_m=cutoff if cutoff is not None else truncate)
-    table = result.table
-    extra = [c for c in ("corridor", "measure", "name") if c in links.linkages.columns]
-    if extra:
-        table = links.linkages[extra].reset_index(drop=True).join(table)
-    gdf = links.linkages.reset_index(drop=True).copy()
-    for col in ("eff_resist", "cwd_to_eff_resist", "max_current"):
-        gdf[col] = result.table[col].to_numpy()
-    written = [
-        result.current.write(outdir / "pinchpoints.tif", dtype="float32"),
-        _write_csv(table, outdir / "pinch_linkages.csv"),
-        write_geopackage(outdir / "pinch.gpkg", {"linkages": gdf, "cores": links.cores}),
-    ]
-    if not no_map and result.current.crs is not None and result.current.crs == settings.WORKING_CRS:
-        from corridors import plot
-
-        fig, _ = plot_pinch_points(result, links, title="Pinch points of the programme's candidate corridors (1 A per corridor)")
-        written.extend(plot.save_figure(fig, outdir / "pinch_map", formats=("png", "svg"), dpi=200))
+    result = run_pinch(resistance_path, truncate_m=truncate, cutoff_m=cutoff, core_radius_m=core_radius_km * 1000,
+                       memory_limit=memory_limit, quiet=quiet)
+    written = result.write(outdir, map=not no_map)
     if not quiet:
-        _print(table, ["corridor", "core_a", "core_b", "cwd_m", "eff_resist", "cwd_to_eff_resist", "max_current"],
-               "pinch points (eff_resist in cell-resistance units; max_current in A of 1 A)")
-        for p in written:
-            click.echo(str(p))
+        print_pinch(result, written)
+
+
+def print_pinch(result: PinchAnalysis, written: list[Path]) -> None:
+    """Print the pinch step's table and the files it wrote (``corridors circuit pinch``, ``corridors programme``)."""
+    _print(result.table, ["corridor", "core_a", "core_b", "cwd_m", "eff_resist", "cwd_to_eff_resist", "max_current"],
+           "pinch points (eff_resist in cell-resistance units; max_current in A of 1 A)")
+    for p in written:
+        click.echo(str(p))
 
 
 @circuit_cmd.command("centrality")
-@outdir_option(Path("out/centrality"), "Output folder: centrality.gpkg, centrality_cores.csv, centrality_linkages.csv, centrality_map.png/.svg.")
+@outdir_option(Path("out/centrality"), "Output folder: centrality.gpkg, centrality_cores.csv, centrality_linkages.csv, centrality_map.png/.svg, provenance.json.")
 @click.option("--network", "kinds", default="subpopulation", show_default=True, metavar="KIND[,KIND]",
               help="Cores: the bundled sites of these kinds.")
 @click.option("--cores", "cores_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -153,51 +136,27 @@ def centrality_cmd(ctx: click.Context, outdir: Path, kinds: str, cores_path: Pat
     each core and linkage (Linkage Mapper's CF_Central); cf_betweenness
     leaves out the current a core carries as a source or ground itself.
     """
-    from corridors import landscape, lcp, settings
-    from corridors.circuit.pinch import (
-        linkage_centrality,
-        pinch_points,
-        plot_centrality,
-    )
-    from corridors.io import write_geopackage
-    from corridors.raster import Raster
+    # Local: an analysis module takes about 2.5 s to import (geopandas, rasterio, matplotlib; measured with
+    # python -X importtime), the whole `corridors` CLI 0.4 s; only the command that runs it pays.
+    from corridors.analyses.centrality import run_centrality
+    from corridors.analyses.linkages import read_cores
 
     quiet = _quiet(ctx)
-    if cores_path is not None:
-        from corridors.cli.lcp import read_cores
-
-        cores = read_cores(cores_path, id_field, core_radius_km)
-    else:
-        from corridors.sites import load_sites
-
-        cores = lcp.cores_from_sites(load_sites(), radius_m=core_radius_km * 1000, kinds=[k.strip() for k in kinds.split(",") if k.strip()])
-    if resistance_path is not None:
-        resistance = Raster.read(resistance_path)
-    else:
-        resistance = landscape.build_resistance(bounds=landscape.bounds_around(cores, 150_000.0), resolution=settings.DEFAULT_RESOLUTION_M)
-    links = lcp.build_linkages(resistance, cores, truncate_m=truncate, quiet=quiet, memory_limit=memory_limit)
-    col = "cwd_m"
-    if weight == "eff_resist":
-        pp = pinch_points(links)
-        links.linkages = links.linkages.reset_index(drop=True)
-        links.linkages["eff_resist"] = pp.table["eff_resist"].to_numpy()
-        col = "eff_resist"
-    core_out, link_out = linkage_centrality(links, weight=col)
-    written = [
-        write_geopackage(outdir / "centrality.gpkg", {"cores": core_out, "linkages": link_out}),
-        _write_csv(core_out.drop(columns=core_out.geometry.name), outdir / "centrality_cores.csv"),
-        _write_csv(link_out.drop(columns=link_out.geometry.name), outdir / "centrality_linkages.csv"),
-    ]
-    if not no_map and resistance.crs is not None and resistance.crs == settings.WORKING_CRS:
-        from corridors import plot
-
-        fig, _ = plot_centrality(core_out, link_out, title=f"Current-flow centrality of {len(core_out)} cores and {len(link_out)} linkages")
-        written.extend(plot.save_figure(fig, outdir / "centrality_map", formats=("png", "svg"), dpi=200))
+    cores = read_cores(cores_path, id_field, core_radius_km) if cores_path is not None else None
+    result = run_centrality(cores, kinds=[k.strip() for k in kinds.split(",") if k.strip()], resistance=resistance_path,
+                            weight=weight, truncate_m=truncate, core_radius_m=core_radius_km * 1000,
+                            memory_limit=memory_limit, quiet=quiet, cores_path=cores_path)
+    written = result.write(outdir, map=not no_map)
     if not quiet:
-        _print(core_out.sort_values("cf_central", ascending=False), ["core_id", "cf_central", "cf_betweenness", "component"],
-               "current-flow centrality of the cores (cumulative A)")
-        for p in written:
-            click.echo(str(p))
+        print_centrality(result, written)
+
+
+def print_centrality(result: CentralityAnalysis, written: list[Path]) -> None:
+    """Print the centrality step's cores and the files it wrote (``corridors circuit centrality``, ``corridors programme``)."""
+    _print(result.cores.sort_values("cf_central", ascending=False), ["core_id", "cf_central", "cf_betweenness", "component"],
+           "current-flow centrality of the cores (cumulative A)")
+    for p in written:
+        click.echo(str(p))
 
 
 def _print(df, cols: list[str], title: str) -> None:

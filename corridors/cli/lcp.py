@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+from pyproj import Transformer
+from rich.console import Console
+from rich.table import Table
 
-from corridors._errors import ConfigError, DataError, where
+from corridors import settings
+from corridors._errors import ConfigError
 from corridors.cli._options import memory_limit_opt, outdir_option
+from corridors.landscape import CLASSES
+from corridors.sites import KINDS
+
+if TYPE_CHECKING:
+    from corridors.analyses.linkages import LinkagesRun
+
+# corridors.analyses.linkages is imported inside the two commands: at module level it loads matplotlib and the
+# plot package into every `corridors` command, --help included (measured, best of 4: `import corridors.cli` 1.00 s -> 1.46 s).
 
 
 def _quiet(ctx: click.Context) -> bool:
@@ -24,8 +37,6 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, float]:
             out[key.strip()] = float(num)
         except ValueError:
             raise ConfigError(f"--set {v!r}: the value must be a number, e.g. --set TKM-UZB=50.") from None
-        from corridors.landscape import CLASSES
-
         k = key.strip()
         if k not in CLASSES and k != "default" and not (len(k) == 7 and k[3] == "-" and k.replace("-", "").isalpha()):
             raise ConfigError(f"--set {v!r}: {k!r} is neither a class ({', '.join(CLASSES)}) nor a border id like TKM-UZB.")
@@ -36,10 +47,6 @@ def _parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
     """West,south,east,north in degrees -> working-CRS metres."""
     if bbox is None:
         return None
-    from pyproj import Transformer
-
-    from corridors import settings
-
     try:
         w, s, e, n = (float(x) for x in bbox.split(","))
     except ValueError:
@@ -87,12 +94,6 @@ def resistance_cmd(ctx: click.Context, outdir: Path, table: Path | None, sets: t
     own data are reprojected onto the working grid (Albers, metres) instead;
     no data stays impassable. Every file is written atomically.
     """
-    from corridors import landscape, settings
-    from corridors.raster import Raster
-
-    res = resolution or settings.DEFAULT_RESOLUTION_M
-    bounds = _parse_bbox(bbox)
-    written: list[Path] = []
     if landcover is not None or raster is not None:
         if landcover is not None and raster is not None:
             raise ConfigError("--landcover and --raster: give one of them, not both.")
@@ -100,28 +101,15 @@ def resistance_cmd(ctx: click.Context, outdir: Path, table: Path | None, sets: t
             raise ConfigError(f"--landcover {landcover}: needs --reclass, the table of class -> resistance.")
         if sets or table:
             raise ConfigError("--table/--set apply to the bundled model only; edit your reclass table instead.")
-        src = Raster.read(landcover or raster)
-        if bounds is None:
-            if src.crs is None:
-                raise DataError(f"{landcover or raster}: the raster has no CRS, so it cannot be placed on the working grid; "
-                                "assign one (e.g. `gdal_edit.py -a_srs EPSG:<code>`).")
-            from rasterio.crs import CRS as RioCRS
-            from rasterio.warp import transform_bounds
+    elif reclass is not None:
+        raise ConfigError("--reclass: only used with --landcover.")
+    from corridors.analyses.linkages import run_resistance  # see the note on imports above
 
-            bounds = transform_bounds(RioCRS.from_wkt(src.crs.to_wkt()), RioCRS.from_wkt(settings.WORKING_CRS.to_wkt()), *src.bounds)
-        grid = landscape.make_grid(bounds, res)
-        if landcover is not None:
-            out = landscape.resistance_from_landcover(landcover, reclass, grid)
-        else:
-            out = landscape.resistance_from_raster(raster, grid)
-        written.append(out.write(outdir / f"resistance.{fmt}", dtype="float32" if fmt == "tif" else None))
-    else:
-        if reclass is not None:
-            raise ConfigError("--reclass: only used with --landcover.")
-        paths = landscape.write_surfaces(outdir, bounds=bounds, resolution=res, table=table, overrides=_parse_sets(sets), fmt=fmt)
-        written.extend(paths.values())
+    run = run_resistance(bounds=_parse_bbox(bbox), resolution_m=resolution, table=table, overrides=_parse_sets(sets),
+                         landcover=landcover, reclass=reclass, raster=raster, fmt=fmt)
+    paths = run.write(outdir)
     if not _quiet(ctx):
-        for p in written:
+        for p in paths.values():
             click.echo(str(p))
 
 
@@ -162,9 +150,6 @@ def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None,
     metres), as Linkage Mapper reports them. --memory-limit bounds each
     cost-distance run (large rasters then take the lean row sweep).
     """
-    from corridors import landscape, lcp, settings
-    from corridors.raster import Raster
-
     quiet = _quiet(ctx)
     if core_radius_km < 0:
         raise ConfigError(f"--core-radius-km {core_radius_km}: must be >= 0.")
@@ -183,54 +168,24 @@ def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None,
                               "the programme's corridors are always all mapped.")
     if cores_path is None and "id_field" in given:
         raise ConfigError("--id-field: names the id column of --cores; give --cores or drop --id-field.")
+    kind_list = None
     if kinds is not None:
-        from corridors.sites import KINDS
-
-        unknown = [k.strip() for k in kinds.split(",") if k.strip() and k.strip() not in KINDS]
+        kind_list = [k.strip() for k in kinds.split(",") if k.strip()]
+        unknown = [k for k in kind_list if k not in KINDS]
         if unknown or not kinds.strip(", "):
             raise ConfigError(f"--network {kinds!r}: {'unknown kind ' + repr(unknown[0]) if unknown else 'no kind given'}; "
                               f"give kinds of the sites, comma-separated, from {', '.join(KINDS)}.")
-    res = resolution or settings.DEFAULT_RESOLUTION_M
-    overrides = _parse_sets(sets)
-    resistance = Raster.read(resistance_path) if resistance_path is not None else None
+    from corridors.analyses.linkages import run_linkages  # see the note on imports above
 
-    if cores_path is None and kinds is None:
-        if resistance is None:
-            from corridors import programme
-            from corridors.sites import load_sites
-
-            s = load_sites()
-            ends = {e for c in programme.PROGRAMME_CORRIDORS for e in (c.end_a, c.end_b)}
-            bounds = landscape.bounds_around(s[s["id"].isin(ends)], 150_000.0)
-            resistance = landscape.build_resistance(bounds=bounds, resolution=res, table=table, overrides=overrides)
-        result = lcp.programme_corridors(resistance, core_radius_m=core_radius_km * 1000, truncate_m=truncate, quiet=quiet,
-                                         memory_limit=memory_limit)
-        title = "Candidate corridors of the Bukhara deer work programme 2025-2032"
-    else:
-        if cores_path is not None:
-            cores = read_cores(cores_path, id_field, core_radius_km)
-        else:
-            from corridors.sites import load_sites
-
-            kind_list = [k.strip() for k in kinds.split(",") if k.strip()]
-            cores = lcp.cores_from_sites(load_sites(), radius_m=core_radius_km * 1000, kinds=kind_list)
-        if resistance is None:
-            bounds = landscape.bounds_around(cores, 150_000.0)
-            resistance = landscape.build_resistance(bounds=bounds, resolution=res, table=table, overrides=overrides)
-        result = lcp.build_linkages(
-            resistance, cores, max_euclid_m=None if max_euclid_km is None else max_euclid_km * 1000, max_cwd_m=max_cwd,
-            truncate_m=truncate, adjacency=adjacency, drop_through_cores=not keep_through_cores, quiet=quiet,
-            memory_limit=memory_limit,
-        )
-        title = f"Least-cost linkages between {len(cores)} core areas"
-    paths = result.write(outdir)
-    if not no_map and resistance.crs is not None and resistance.crs == settings.WORKING_CRS:
-        from corridors import plot
-
-        fig, _ = lcp.plot_linkages(result, title=title)
-        paths.update({f"map_{p.suffix[1:]}": p for p in plot.save_figure(fig, outdir / "linkages_map", formats=("png", "svg"), dpi=200)})
+    run = run_linkages(
+        resistance_path, cores=cores_path, id_field=id_field, kinds=kind_list, resolution_m=resolution, table=table,
+        overrides=_parse_sets(sets), core_radius_km=core_radius_km, truncate_m=truncate, max_euclid_km=max_euclid_km,
+        max_cwd_m=max_cwd, adjacency=adjacency, drop_through_cores=not keep_through_cores, draw_map=not no_map, quiet=quiet,
+        memory_limit=memory_limit,
+    )
+    paths = run.write(outdir)
     if not quiet:
-        _print_table(result)
+        _print_table(run)
         for p in paths.values():
             click.echo(str(p))
 
@@ -255,55 +210,8 @@ def given_options(ctx: click.Context) -> set[str]:
     return {name for name in ctx.params if ctx.get_parameter_source(name) in typed}
 
 
-def read_cores(path: Path, id_field: str, core_radius_km: float):
-    """Read the user's --cores file as core areas, checking the --id-field column against the file itself.
-
-    Parameters
-    ----------
-    path : Path
-        GeoJSON, GeoPackage or Shapefile of core areas (points are buffered).
-    id_field : str
-        The column of core ids (``--id-field``).
-    core_radius_km : float
-        Radius of the core around a point.
-
-    Returns
-    -------
-    GeoDataFrame
-        As :func:`corridors.lcp.cores_from_sites`.
-
-    Raises
-    ------
-    DataError
-        Naming the file and the column when the column is missing, or the
-        file, the feature and the column when an id repeats or a core has
-        no geometry.
-    """
-    from corridors import lcp
-    from corridors.io import read_vector
-
-    user_cores = read_vector(path)
-    if id_field not in user_cores.columns:
-        columns = ", ".join(c for c in user_cores.columns if c != user_cores.geometry.name)
-        raise DataError(f"{where(path, field=id_field)}: the cores have no such column; "
-                        f"pass --id-field with the column holding core ids (one of: {columns}).")
-    ids = user_cores[id_field].astype(str)
-    if ids.duplicated().any():
-        raise DataError(f"{where(path, feature=ids[ids.duplicated()].iloc[0], field=id_field)}: "
-                        "core id is not unique; give each core its own id (or merge its features into one).")
-    empty = (user_cores.geometry.isna() | user_cores.geometry.is_empty).to_numpy()
-    if empty.any():
-        # cores_from_sites drops places without a location (right for the programme's unresolved sites),
-        # but a user's core without a geometry is a mistake in the file, not a place to skip in silence.
-        raise DataError(f"{where(path, feature=ids[empty].iloc[0], field='geometry')}: the core has no geometry; "
-                        "draw its outline or point, or remove the feature.")
-    return lcp.cores_from_sites(user_cores, id_field=id_field, radius_m=core_radius_km * 1000)
-
-
-def _print_table(result) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
+def _print_table(run: LinkagesRun) -> None:
+    result = run.result
     links = result.linkages
     t = Table(title="least-cost linkages (distances in km; CWD in cost-weighted km)")
     has_key = "corridor" in links.columns

@@ -6,15 +6,22 @@ import sys
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.table import Table
 
+from corridors import plot, programme
 from corridors._errors import ConfigError
-from corridors.cli._options import outdir_option, sites_option
+from corridors.analyses.network import analyse_programme
+from corridors.analyses.programme_network import LINK_SOURCES, OLD_SOURCE_NAMES
+from corridors.borders import border_id
+from corridors.cli._options import memory_limit_opt, outdir_option, sites_option
 from corridors.cli.lcp import given_options
+from corridors.network import connectivity, read_conefor, write_conefor
+from corridors.network.export import plot_network, write_results
+from corridors.sites import load_sites
 
 
 def _permeability(values: tuple[str, ...]) -> dict[str, float]:
-    from corridors.borders import border_id
-
     out: dict[str, float] = {}
     for v in values:
         key, sep, num = v.partition("=")
@@ -29,25 +36,23 @@ def _permeability(values: tuple[str, ...]) -> dict[str, float]:
     return out
 
 
-def _resistance(kind: str, nodes, resolution_km: float):
-    from corridors.landscape import bounds_around, build_resistance
-    from corridors.network.sources import EffectiveResistance, LeastCost
-
-    r = build_resistance(bounds=bounds_around(nodes, 150_000.0), resolution=resolution_km * 1000.0)
-    return LeastCost(r) if kind == "lcp" else EffectiveResistance(r)
-
-
 @click.command("network")
 @outdir_option(Path("out/network"), "Output folder: network.gpkg, network_*.csv, network_provenance.json, network_map.png/.svg.")
 @sites_option
-@click.option("--source", type=click.Choice(["river", "straight", "lcp", "circuit"]), default="river", show_default=True,
-              help="Link distances: along the rivers (reach links), straight line, least-cost distance or effective "
-                   "resistance on the bundled resistance surface.")
-@click.option("--capacity", default="area", show_default=True,
-              help="Node capacity: 'area' (ha: stated area, polygon, or precision circle - a placeholder), 'equal', "
-                   "or a numeric column of the sites.")
-@click.option("--median-dispersal-km", type=click.FloatRange(min=0, min_open=True), default=25.0, show_default=True,
-              help="Distance at which the dispersal probability is 0.5 (p = exp(-k d)); in cost-km for lcp, scaled ohms for circuit.")
+@click.option("--source", type=click.Choice([*LINK_SOURCES, *OLD_SOURCE_NAMES]), default=programme.DEFAULT_LINK_SOURCE,
+              show_default=True,
+              help="Link distances: least-cost distance between the nodes' habitat discs or effective resistance on the "
+                   "bundled resistance surface, along the rivers (reach links), or the straight line. "
+                   "(The first release's straight/lcp/circuit still work, with a warning.)")
+@click.option("--capacity", default="habitat", show_default=True,
+              help="Node capacity: 'habitat' (ha of suitability-weighted habitat within --reach-km, as in the scenarios), "
+                   "'area' (ha: stated area, polygon, or precision circle - a placeholder), 'equal', or a numeric column of the sites.")
+@click.option("--median-dispersal-km", type=click.FloatRange(min=0, min_open=True),
+              default=programme.DEFAULT_MEDIAN_DISPERSAL_M / 1000.0, show_default=True,
+              help="Distance at which the dispersal probability is 0.5 (p = exp(-k d)); in cost-km for least_cost, "
+                   "scaled ohms for effective_resistance.")
+@click.option("--reach-km", type=click.FloatRange(min=0, min_open=True), default=programme.DEFAULT_REACH_M / 1000.0,
+              show_default=True, help="Radius of a node's habitat disc (capacity 'habitat', least-cost links).")
 @click.option("--max-distance-km", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Drop links longer than this.")
 @click.option("--permeability", multiple=True, metavar="BORDER=FACTOR",
@@ -58,8 +63,10 @@ def _resistance(kind: str, nodes, resolution_km: float):
               help="A programme corridor multiplies the effective distance between its ends by this.")
 @click.option("--fence-factor", type=click.FloatRange(min=0, max=1), default=0.0, show_default=True,
               help="Permeability of a fenced border in the border-loss table (0 closes it).")
-@click.option("--resolution-km", type=click.FloatRange(min=0.1), default=2.0, show_default=True,
-              help="Cell size of the resistance surface for --source lcp/circuit.")
+@click.option("--resolution-km", type=click.FloatRange(min=0.1), default=programme.NETWORK_RESOLUTION_M / 1000.0,
+              show_default=True, help="Cell size of the resistance and suitability surfaces (capacity 'habitat', "
+                                      "least_cost and effective_resistance links).")
+@memory_limit_opt
 @click.option("--no-whatif", is_flag=True, help="Skip the ranking of candidate sites and corridors.")
 @click.option("--no-map", is_flag=True, help="Skip the map.")
 @click.option("--conefor-nodes", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -74,24 +81,19 @@ def network_cmd(
     ctx: click.Context, outdir: Path, sites_path: Path | None, source: str, capacity: str, median_dispersal_km: float,
     max_distance_km: float | None, permeability: tuple[str, ...], landscape_area: float | None, corridor_factor: float,
     fence_factor: float, resolution_km: float, no_whatif: bool, no_map: bool, conefor_nodes: Path | None,
-    conefor_links: Path | None, conefor_kind: str, export_conefor: bool,
+    conefor_links: Path | None, conefor_kind: str, export_conefor: bool, reach_km: float = programme.DEFAULT_REACH_M / 1000.0,
+    memory_limit: int | None = None,
 ) -> None:
     """Habitat-connectivity graph and its metrics (Conefor's IIC, PC, EC, dPC fractions, BC/BCPC) with what-if gains.
 
-    On the bundled data: nodes are the programme's subpopulations and
-    protected areas (free-ranging groups), linked along the rivers; metrics
+    On the bundled data: the programme network of every scenario's baseline
+    (nodes are the free-ranging populations, capacity their habitat within
+    reach, least-cost links on the expert resistance surface at 5 km); metrics
     for the whole graph and per river system; candidate sites and the
     programme's corridors ranked by EC gain; EC loss per fenced border; a
     map (nodes sized by dPC, links shaded by probability). With
     --conefor-nodes/--conefor-links: the metrics of your Conefor project.
     """
-    from rich.console import Console
-    from rich.table import Table
-
-    from corridors import plot
-    from corridors.network import connectivity, read_conefor, write_conefor
-    from corridors.network.export import plot_network, write_results
-
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
     console = Console(quiet=quiet, width=None if sys.stdout.isatty() else 120)
     perm = _permeability(permeability)
@@ -133,18 +135,17 @@ def network_cmd(
         console.print(f"wrote {', '.join(str(p) for p in files.values())}")
         return
 
-    from corridors.network.programme import analyse_programme
-    from corridors.sites import load_sites
-
     sites = load_sites(sites_path) if sites_path is not None else load_sites()
-    src: object = source
-    if source in ("lcp", "circuit"):
-        from corridors.network.programme import population_nodes
-
-        src = _resistance(source, population_nodes(sites, capacity), resolution_km)
+    if source in OLD_SOURCE_NAMES:
+        click.echo(f"warning: --source {source} is now called {OLD_SOURCE_NAMES[source]}; the old name goes in the next release.",
+                   err=True)
+        source = OLD_SOURCE_NAMES[source]
+        params["source"] = source
+    params.update(reach_m=reach_km * 1000.0, resolution_m=resolution_km * 1000.0)
     a = analyse_programme(
-        src, sites, capacity, median_dispersal_m=median_dispersal_km * 1000.0, max_distance_m=max_m, permeability=perm,
-        landscape_area=landscape_area, corridor_factor=corridor_factor, fence_factor=fence_factor, whatif=not no_whatif,
+        source, sites, capacity, median_dispersal_m=median_dispersal_km * 1000.0, resolution_m=resolution_km * 1000.0,
+        reach_m=reach_km * 1000.0, max_distance_m=max_m, permeability=perm, landscape_area=landscape_area,
+        corridor_factor=corridor_factor, fence_factor=fence_factor, whatif=not no_whatif, memory_limit=memory_limit,
         quiet=quiet,
     )
     extra = {}
@@ -173,6 +174,9 @@ def network_cmd(
         console.print(t)
     if a.unresolved:
         console.print(f"not ranked (no location, programme footnotes 4-6): {', '.join(a.unresolved)}")
+    if capacity == "habitat":
+        console.print("note: capacity 'habitat' and least-cost distances rest on the expert resistance and suitability "
+                      "table (data/resistance.yml) and on site locations of the stated precision, not on surveyed habitat.")
     if capacity == "area":
         console.print("note: capacity 'area' uses precision circles where no area is known: a placeholder; "
                       "use --capacity with surveyed areas or counts for decisions.")
@@ -183,6 +187,7 @@ def network_cmd(
 _PROGRAMME_ONLY = {
     "sites_path": "--sites", "source": "--source", "capacity": "--capacity", "permeability": "--permeability",
     "corridor_factor": "--corridor-factor", "fence_factor": "--fence-factor", "resolution_km": "--resolution-km",
+    "reach_km": "--reach-km", "memory_limit": "--memory-limit",
     "no_whatif": "--no-whatif",
 }
 

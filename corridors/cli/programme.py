@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -10,23 +11,82 @@ import click
 from corridors import settings
 from corridors.io import provenance
 from corridors.cli._options import outdir_option
-from corridors.cli.circuit import centrality_cmd, pinch_cmd
+from corridors.cli.circuit import centrality_cmd, pinch_cmd, print_centrality, print_pinch
 from corridors.cli.lcp import linkages_cmd
+from corridors.cli.map import print_programme_map
 from corridors.cli.map import programme_cmd as map_programme_cmd
 from corridors.cli.network import network_cmd
-from corridors.cli.rivers import rivers_cmd
+from corridors.cli.rivers import print_rivers, rivers_cmd
 from corridors.cli.scenario import run_cmd
 
-#: The steps of the main job: (sub-folder, title, command, extra arguments).
-#: Each step is the same command a user can run alone, with its defaults.
-STEPS = [
-    ("map", "programme map (Figure 1)", map_programme_cmd, {}),
-    ("rivers", "river graph and along-river distances", rivers_cmd, {}),
-    ("linkages", "least-cost linkages of the programme's corridors", linkages_cmd, {}),
-    ("pinch", "pinch points and effective resistance of the corridors", pinch_cmd, {}),
-    ("centrality", "current-flow centrality of the linkage network", centrality_cmd, {}),
-    ("network", "habitat network, Conefor metrics and what-if ranking", network_cmd, {}),
-    ("baseline", "baseline scenario: scores, robustness and report", run_cmd, {"scenario": None}),
+#: A step of the main job: run with its defaults, write into ``outdir``, and print what the
+#: subcommand of the same name prints unless ``quiet``. Arguments: (ctx, outdir, scenario, quiet).
+Step = Callable[[click.Context, Path, Path, bool], None]
+
+
+# The analyses are imported when their step runs: an analysis module takes about 2.5 s to import
+# (geopandas, rasterio, matplotlib; measured with python -X importtime), the whole `corridors` CLI 0.4 s.
+def _map(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
+    from corridors.analyses.programme_map import run_programme_map
+
+    result = run_programme_map()
+    written = result.write(outdir)
+    if not quiet:
+        print_programme_map(result, written)
+
+
+def _rivers(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
+    from corridors.analyses.rivers import run_rivers
+
+    result = run_rivers()
+    written = result.write(outdir)
+    if not quiet:
+        print_rivers(result, written)
+
+
+def _linkages(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
+    # TODO(issue 11): analyses.linkages (run_linkages(...).write(outdir)) once it lands.
+    ctx.invoke(linkages_cmd, outdir=outdir)
+
+
+def _pinch(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
+    from corridors.analyses.pinch import run_pinch
+
+    result = run_pinch(quiet=quiet)
+    written = result.write(outdir)
+    if not quiet:
+        print_pinch(result, written)
+
+
+def _centrality(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
+    from corridors.analyses.centrality import run_centrality
+
+    result = run_centrality(quiet=quiet)
+    written = result.write(outdir)
+    if not quiet:
+        print_centrality(result, written)
+
+
+def _network(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
+    # TODO(issue 11): analyses.network once it lands.
+    ctx.invoke(network_cmd, outdir=outdir)
+
+
+def _baseline(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
+    # TODO(issue 11): analyses.scenario (corridors.scenario.run_scenario called directly) once it lands.
+    ctx.invoke(run_cmd, scenario=scenario, outdir=outdir)
+
+
+#: The steps of the main job: (sub-folder, title, subcommand, step). Each step runs what the
+#: subcommand runs, with its defaults; the subcommand is the one a user runs to redo the step alone.
+STEPS: list[tuple[str, str, click.Command, Step]] = [
+    ("map", "programme map (Figure 1)", map_programme_cmd, _map),
+    ("rivers", "river graph and along-river distances", rivers_cmd, _rivers),
+    ("linkages", "least-cost linkages of the programme's corridors", linkages_cmd, _linkages),
+    ("pinch", "pinch points and effective resistance of the corridors", pinch_cmd, _pinch),
+    ("centrality", "current-flow centrality of the linkage network", centrality_cmd, _centrality),
+    ("network", "habitat network, Conefor metrics and what-if ranking", network_cmd, _network),
+    ("baseline", "baseline scenario: scores, robustness and report", run_cmd, _baseline),
 ]
 
 
@@ -46,26 +106,23 @@ def programme_cmd(ctx: click.Context, outdir: Path, scenario: Path | None) -> No
     candidate corridors (least cost, pinch points, centrality), computes the
     habitat network's metrics and what-if ranking, and runs the baseline
     scenario with its report (OUTDIR/baseline/report.html). OUTDIR/provenance.json
-    lists every bundled input file with its SHA-256 and the package versions. Each step is the
-    subcommand of the same name run with its defaults, writing into its own
+    lists every bundled input file with its SHA-256 and the package versions. Each step runs
+    what the subcommand of the same name runs with its defaults, writing into its own
     sub-folder; a failing step stops the job with its error and leaves the
     folders of the steps before it intact.
     """
     quiet = ctx.find_root().params.get("quiet", False)
     scenario = scenario or settings.DATA_DIR.parent / "scenarios" / "baseline.yml"
     timings = []
-    for i, (sub, title, cmd, extra) in enumerate(STEPS, 1):
+    for i, (sub, title, _cmd, step) in enumerate(STEPS, 1):
         if not quiet:
             click.secho(f"[{i}/{len(STEPS)}] {title} -> {outdir / sub}", bold=True)
-        kwargs = dict(extra)
-        if "scenario" in kwargs:
-            kwargs["scenario"] = scenario
         t0 = time.perf_counter()
-        ctx.invoke(cmd, outdir=outdir / sub, **kwargs)
+        step(ctx, outdir / sub, scenario, quiet)
         timings.append((sub, time.perf_counter() - t0))
     provenance.write(
-        outdir / "provenance.json",
-        provenance.record(
+        path=outdir / "provenance.json",
+        rec=provenance.record(
             inputs={"data": settings.DATA_DIR, "scenario": scenario},
             parameters={"steps": {sub: round(t, 1) for sub, t in timings}},
             command="corridors programme",

@@ -175,16 +175,16 @@ class AlongRiver:
 
 
 class LeastCost:
-    """Least-cost (cost-weighted) distance between nodes, from :func:`corridors.lcp.build_linkages` (Linkage Mapper's rules).
+    """Least-cost (cost-weighted) distance between nodes, from :func:`corridors.linkages.build_linkages` (Linkage Mapper's rules).
 
     Parameters
     ----------
     resistance : Raster
         Cost per metre (see :mod:`corridors.landscape`), in the working CRS.
     core_radius_m : float or 'precision', default 5000
-        Points become cores of this radius (see ``lcp.cores_from_sites``).
+        Points become cores of this radius (see ``linkages.cores_from_sites``).
     adjacency : str, default 'all'
-        Which pairs get a linkage (``lcp.build_linkages``). ``'all'`` (every
+        Which pairs get a linkage (``linkages.build_linkages``). ``'all'`` (every
         pair) suits PC, which follows the best path through stepping stones
         anyway; ``'both'`` is Linkage Mapper's neighbours-only network.
     max_cwd_m : float, optional
@@ -226,12 +226,12 @@ class LeastCost:
 
     def __call__(self, nodes: gpd.GeoDataFrame) -> pd.DataFrame:
         """Linkages between the nodes' cores, with their least-cost paths and the borders they cross."""
-        from corridors import lcp
+        from corridors import linkages
 
         w = _nodes_in_working_crs(nodes, self.name)
         sites = w.assign(id=[str(x) for x in w.index]).reset_index(drop=True)
-        cores = lcp.cores_from_sites(sites, radius_m=self.core_radius_m)
-        self.result = lcp.build_linkages(
+        cores = linkages.cores_from_sites(sites, radius_m=self.core_radius_m)
+        self.result = linkages.build_linkages(
             self.resistance, cores, max_cwd_m=self.max_cwd_m, truncate_m=None, adjacency=self.adjacency,
             drop_through_cores=self.drop_through_cores, drop_overlapping=False, quiet=True,
         )

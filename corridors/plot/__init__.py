@@ -41,6 +41,7 @@ Example
 
 from corridors.plot.figure1 import INSET_BOUNDS_DEG, SITE_SYMBOLS, programme_map
 from corridors.plot.labels import label_overlaps, map_labels, place_labels
+from corridors.plot.linkages_map import plot_linkages, write_linkages_map
 from corridors.plot.save import save_figure
 from corridors.plot.style import (
     RANGE_STATES,
@@ -70,7 +71,9 @@ __all__ = [
     "label_overlaps",
     "map_labels",
     "place_labels",
+    "plot_linkages",
     "programme_bounds",
     "programme_map",
     "save_figure",
+    "write_linkages_map",
 ]

@@ -1,0 +1,176 @@
+"""The main job's centrality step: current-flow centrality of the least-cost linkage network (Linkage Mapper's Centrality Mapper).
+
+:func:`run_centrality` builds the least-cost linkage network between cores
+(by default the bundled subpopulations) and runs Circuitscape's network
+pairwise mode on it (:func:`corridors.circuit.pinch.linkage_centrality`);
+:meth:`CentralityAnalysis.write` writes ``centrality.gpkg``,
+``centrality_cores.csv``, ``centrality_linkages.csv``,
+``centrality_map.png/.svg`` and ``provenance.json``.
+
+Example
+-------
+>>> from corridors.analyses.centrality import run_centrality
+>>> result = run_centrality()
+>>> result.cores.sort_values("cf_central", ascending=False)[["core_id", "cf_central"]]
+>>> result.write("out/centrality")
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from corridors import linkages, settings
+from corridors.io import provenance
+from corridors._errors import ConfigError
+from corridors.analyses._resistance import step_resistance
+from corridors.circuit.pinch import linkage_centrality, pinch_points
+from corridors.io import atomic_path, write_geopackage
+from corridors.linkages import LinkageResult
+from corridors.plot.pinch_map import plot_centrality
+from corridors.plot.save import save_figure
+from corridors.raster import Raster
+from corridors.sites import load_sites
+
+#: Link resistances :func:`run_centrality` accepts, and the linkage column each uses.
+WEIGHTS = {"cwd": "cwd_m", "eff_resist": "eff_resist"}
+
+
+@dataclass
+class CentralityAnalysis:
+    """The centrality step's result: cores and linkages with their current-flow centrality.
+
+    Attributes
+    ----------
+    cores : GeoDataFrame
+        The cores with ``cf_central``, ``cf_betweenness`` and ``component``.
+    linkages : GeoDataFrame
+        The least-cost paths with ``cf_central``.
+    network : corridors.linkages.LinkageResult
+        The least-cost linkage run the network was built from.
+    parameters : dict
+        The run's parameters, as written to ``provenance.json``.
+    inputs : dict of str to pathlib.Path
+        The input files, listed with their SHA-256 in ``provenance.json``.
+    """
+
+    cores: gpd.GeoDataFrame
+    linkages: gpd.GeoDataFrame
+    network: LinkageResult = field(repr=False)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        """Title of the step's map."""
+        return f"Current-flow centrality of {len(self.cores)} cores and {len(self.linkages)} linkages"
+
+    def write(self, outdir: str | os.PathLike, *, map: bool = True) -> list[Path]:
+        """Write the step's files into a folder (created if missing), each atomically.
+
+        Parameters
+        ----------
+        outdir : path-like
+        map : bool, default True
+            Draw ``centrality_map.png/.svg`` (only when the surface is in the working CRS).
+
+        Returns
+        -------
+        list of pathlib.Path
+            ``centrality.gpkg``, ``centrality_cores.csv``, ``centrality_linkages.csv``, the map files and ``provenance.json``.
+        """
+        out = Path(outdir)
+        written = [write_geopackage(path=out / "centrality.gpkg", layers={"cores": self.cores, "linkages": self.linkages})]
+        for gdf, name in ((self.cores, "centrality_cores.csv"), (self.linkages, "centrality_linkages.csv")):
+            with atomic_path(out / name) as tmp:
+                gdf.drop(columns=gdf.geometry.name).to_csv(tmp, index=False)
+            written.append(out / name)
+        crs = self.network.resistance.crs
+        if map and crs is not None and crs == settings.WORKING_CRS:
+            fig, _ = plot_centrality(self.cores, self.linkages, title=self.title)
+            written.extend(save_figure(fig, out / "centrality_map", formats=("png", "svg"), dpi=200))
+        rec = provenance.record(inputs=self.inputs, parameters=self.parameters, command="corridors circuit centrality")
+        written.append(provenance.write(path=out / "provenance.json", rec=rec))
+        return written
+
+
+def run_centrality(
+    cores: gpd.GeoDataFrame | None = None,
+    *,
+    kinds: Sequence[str] = ("subpopulation",),
+    resistance: Raster | str | os.PathLike | None = None,
+    resolution_m: float | None = None,
+    weight: str = "cwd",
+    truncate_m: float = linkages.DEFAULT_TRUNCATE_M,
+    core_radius_m: float = 5000.0,
+    memory_limit: int | None = None,
+    quiet: bool = True,
+    cores_path: str | os.PathLike | None = None,
+) -> CentralityAnalysis:
+    """Current-flow centrality of the least-cost linkage network (what ``corridors circuit centrality`` runs).
+
+    Parameters
+    ----------
+    cores : GeoDataFrame, optional
+        Core areas with ``core_id`` (e.g. :func:`corridors.analyses.linkages.read_cores`);
+        default the bundled sites of ``kinds`` as cores of ``core_radius_m``.
+    kinds : sequence of str, default ('subpopulation',)
+        Site kinds of the default cores.
+    resistance : Raster or path-like, optional
+        A resistance surface in the working CRS, used as is; default the
+        bundled surface over the cores plus 150 km.
+    resolution_m : float, optional
+        Cell size of the bundled surface; default :data:`corridors.settings.DEFAULT_RESOLUTION_M`.
+    weight : {'cwd', 'eff_resist'}, default 'cwd'
+        Link resistance: the cost-weighted distance (Linkage Mapper's default)
+        or the corridor's effective resistance (a pinch-point run per linkage).
+    truncate_m : float, default 200 000
+        Corridor width of the least-cost run, cost-weighted metres.
+    core_radius_m : float, default 5000
+        Radius of the default cores round each site's point.
+    memory_limit : int, optional
+        Bytes one cost-distance run may use.
+    quiet : bool, default True
+        No progress bar.
+    cores_path : path-like, optional
+        The file ``cores`` was read from, listed in ``provenance.json``.
+
+    Returns
+    -------
+    CentralityAnalysis
+
+    Raises
+    ------
+    ConfigError
+        If ``weight`` is not one of :data:`WEIGHTS`.
+    """
+    if weight not in WEIGHTS:
+        raise ConfigError(f"weight {weight!r}: choose one of {', '.join(WEIGHTS)}.")
+    inputs: dict[str, Path] = {}
+    if cores is None:
+        cores = linkages.cores_from_sites(load_sites(), radius_m=core_radius_m, kinds=list(kinds))
+        inputs["sites"] = settings.SITES_PATH
+    elif cores_path is not None:
+        inputs["cores"] = Path(cores_path)
+    surface, surface_inputs = step_resistance(cores, resistance, resolution_m)
+    inputs.update(surface_inputs)
+    links = linkages.build_linkages(surface, cores, truncate_m=truncate_m, quiet=quiet, memory_limit=memory_limit)
+    col = WEIGHTS[weight]
+    if weight == "eff_resist":
+        pp = pinch_points(links)
+        links.linkages = links.linkages.reset_index(drop=True)
+        links.linkages["eff_resist"] = pp.table["eff_resist"].to_numpy()
+    core_out, link_out = linkage_centrality(links, weight=col)
+    parameters = {
+        "cores": {"kinds": list(kinds)} if "sites" in inputs else {"file": str(cores_path) if cores_path is not None else None},
+        "n_cores": int(len(core_out)), "n_linkages": int(len(link_out)), "weight": col, "truncate_m": truncate_m,
+        "core_radius_m": core_radius_m, "resolution_m": max(surface.res), "shape": list(surface.shape),
+        "resistance": surface.label,
+        "units": "cwd_m in cost-weighted metres; cf_central in cumulative A with 1 A between every pair of cores",
+    }
+    return CentralityAnalysis(cores=core_out, linkages=link_out, network=links, parameters=parameters, inputs=inputs)

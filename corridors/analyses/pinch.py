@@ -1,0 +1,175 @@
+"""The main job's pinch step: pinch points and effective resistance of the programme's candidate corridors.
+
+:func:`run_pinch` maps the least-cost corridors the work programme names
+(:data:`corridors.programme.PROGRAMME_CORRIDORS`) and drives 1 A between the
+two ends of each through the corridor alone
+(:func:`corridors.circuit.pinch.pinch_points`, Linkage Mapper's Pinchpoint
+Mapper); :meth:`PinchAnalysis.write` writes ``pinchpoints.tif``,
+``pinch_linkages.csv``, ``pinch.gpkg``, ``pinch_map.png/.svg`` and
+``provenance.json``.
+
+Example
+-------
+>>> from corridors.analyses.pinch import run_pinch
+>>> result = run_pinch()          # the bundled surface at 1 km, about 10 s
+>>> result.table[["corridor", "eff_resist", "max_current"]]
+>>> result.write("out/pinch")
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from corridors import linkages, settings
+from corridors.io import provenance
+from corridors.analyses._resistance import step_resistance
+from corridors.analyses.linkages import programme_corridors
+from corridors.circuit.pinch import PinchResult, pinch_points
+from corridors.io import atomic_path, write_geopackage
+from corridors.linkages import LinkageResult
+from corridors.plot.pinch_map import plot_pinch_points
+from corridors.plot.save import save_figure
+from corridors.programme import PROGRAMME_CORRIDORS, ProgrammeCorridor
+from corridors.raster import Raster
+from corridors.sites import load_sites
+
+#: Columns of the programme's corridor list put in front of the pinch table.
+_CORRIDOR_COLUMNS = ("corridor", "measure", "name")
+
+#: Title of the step's map.
+MAP_TITLE = "Pinch points of the programme's candidate corridors (1 A per corridor)"
+
+
+@dataclass
+class PinchAnalysis:
+    """The pinch step's result: the programme's corridors and their pinch points.
+
+    Attributes
+    ----------
+    linkages : corridors.linkages.LinkageResult
+        The least-cost corridors (:func:`corridors.analyses.linkages.programme_corridors`).
+    pinch : corridors.circuit.pinch.PinchResult
+        The circuit engine's result (current mosaic and per-linkage table).
+    parameters : dict
+        The run's parameters, as written to ``provenance.json``.
+    inputs : dict of str to pathlib.Path
+        The input files, listed with their SHA-256 in ``provenance.json``.
+    """
+
+    linkages: LinkageResult
+    pinch: PinchResult
+    parameters: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per corridor: ``corridor``, ``measure``, ``name`` and the engine's columns (``pinch_linkages.csv``)."""
+        table = self.pinch.table
+        extra = [c for c in _CORRIDOR_COLUMNS if c in self.linkages.linkages.columns]
+        if extra:
+            table = self.linkages.linkages[extra].reset_index(drop=True).join(table)
+        return table
+
+    @property
+    def corridors(self) -> gpd.GeoDataFrame:
+        """The least-cost paths with ``eff_resist``, ``cwd_to_eff_resist`` and ``max_current`` (the ``linkages`` layer of ``pinch.gpkg``)."""
+        gdf = self.linkages.linkages.reset_index(drop=True).copy()
+        for col in ("eff_resist", "cwd_to_eff_resist", "max_current"):
+            gdf[col] = self.pinch.table[col].to_numpy()
+        return gdf
+
+    def write(self, outdir: str | os.PathLike, *, map: bool = True) -> list[Path]:
+        """Write the step's files into a folder (created if missing), each atomically.
+
+        Parameters
+        ----------
+        outdir : path-like
+        map : bool, default True
+            Draw ``pinch_map.png/.svg`` (only when the surface is in the working CRS).
+
+        Returns
+        -------
+        list of pathlib.Path
+            ``pinchpoints.tif``, ``pinch_linkages.csv``, ``pinch.gpkg``, the map files and ``provenance.json``.
+        """
+        out = Path(outdir)
+        csv = out / "pinch_linkages.csv"
+        with atomic_path(csv) as tmp:
+            self.table.to_csv(tmp, index=False)
+        written = [
+            self.pinch.current.write(out / "pinchpoints.tif", dtype="float32"),
+            csv,
+            write_geopackage(path=out / "pinch.gpkg", layers={"linkages": self.corridors, "cores": self.linkages.cores}),
+        ]
+        crs = self.pinch.current.crs
+        if map and crs is not None and crs == settings.WORKING_CRS:
+            fig, _ = plot_pinch_points(self.pinch, self.linkages, title=MAP_TITLE)
+            written.extend(save_figure(fig, out / "pinch_map", formats=("png", "svg"), dpi=200))
+        rec = provenance.record(inputs=self.inputs, parameters=self.parameters, command="corridors circuit pinch")
+        written.append(provenance.write(path=out / "provenance.json", rec=rec))
+        return written
+
+
+def run_pinch(
+    resistance: Raster | str | os.PathLike | None = None,
+    *,
+    sites: gpd.GeoDataFrame | None = None,
+    corridors: Sequence[ProgrammeCorridor] = PROGRAMME_CORRIDORS,
+    resolution_m: float | None = None,
+    truncate_m: float = linkages.DEFAULT_TRUNCATE_M,
+    cutoff_m: float | None = None,
+    core_radius_m: float = 5000.0,
+    memory_limit: int | None = None,
+    quiet: bool = True,
+) -> PinchAnalysis:
+    """Pinch points of the programme's candidate corridors (what ``corridors circuit pinch`` runs).
+
+    Parameters
+    ----------
+    resistance : Raster or path-like, optional
+        A resistance surface in the working CRS, used as is; default the
+        bundled surface over the corridors' ends plus 150 km.
+    sites : GeoDataFrame, optional
+        Default the bundled ``data/sites.geojson``.
+    corridors : sequence of ProgrammeCorridor
+        Default all of the programme's.
+    resolution_m : float, optional
+        Cell size of the bundled surface; default :data:`corridors.settings.DEFAULT_RESOLUTION_M`.
+    truncate_m : float, default 200 000
+        Corridor width of the least-cost run, cost-weighted metres.
+    cutoff_m : float, optional
+        Corridor width of the circuit run (Linkage Mapper's CWD cutoff),
+        cost-weighted metres; default ``truncate_m``.
+    core_radius_m : float, default 5000
+        Radius of the core round each end's point.
+    memory_limit : int, optional
+        Bytes one cost-distance run may use.
+    quiet : bool, default True
+        No progress bar.
+
+    Returns
+    -------
+    PinchAnalysis
+    """
+    s = load_sites() if sites is None else sites
+    ends = {e for c in corridors for e in (c.end_a, c.end_b)}
+    surface, inputs = step_resistance(s[s["id"].isin(ends)], resistance, resolution_m)
+    links = programme_corridors(surface, sites=s, corridors=corridors, core_radius_m=core_radius_m, truncate_m=truncate_m,
+                                    quiet=quiet, memory_limit=memory_limit)
+    cutoff = cutoff_m if cutoff_m is not None else truncate_m
+    result = pinch_points(links, cutoff_m=cutoff)
+    if sites is None:
+        inputs = {**inputs, "sites": settings.SITES_PATH}
+    parameters = {
+        "corridors": [c.key for c in corridors], "core_radius_m": core_radius_m, "truncate_m": truncate_m, "cutoff_m": cutoff,
+        "resolution_m": max(surface.res), "shape": list(surface.shape), "resistance": surface.label,
+        "units": "cwd_m in cost-weighted metres; eff_resist in cell-resistance units; max_current in A of 1 A per corridor",
+    }
+    return PinchAnalysis(linkages=links, pinch=result, parameters=parameters, inputs=inputs)

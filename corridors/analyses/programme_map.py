@@ -1,0 +1,106 @@
+"""The main job's map step: the programme's Figure 1 redrawn from the bundled sites.
+
+:func:`run_programme_map` draws :func:`corridors.plot.programme_map`;
+:meth:`ProgrammeMap.write` writes ``programme_map.png/.svg/.pdf`` and
+``provenance.json``.
+
+Example
+-------
+>>> from corridors.analyses.programme_map import run_programme_map
+>>> fig1 = run_programme_map()
+>>> fig1.write("out/map", formats=("png",), dpi=150)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+from matplotlib.figure import Figure
+
+from corridors import settings
+from corridors.io import provenance
+from corridors.plot.figure1 import programme_map
+from corridors.plot.save import save_figure
+from corridors.sites import load_sites, unresolved
+
+#: Formats of the map step, and the resolution of its PNG.
+FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+DEFAULT_DPI: int = 300
+
+
+@dataclass
+class ProgrammeMap:
+    """The map step's result: Figure 1 and the sites it shows.
+
+    Attributes
+    ----------
+    figure : matplotlib.figure.Figure
+    sites : GeoDataFrame
+        The sites drawn.
+    parameters : dict
+        The run's parameters, as written to ``provenance.json``.
+    inputs : dict of str to pathlib.Path
+        The input files, listed with their SHA-256 in ``provenance.json``.
+    """
+
+    figure: Figure = field(repr=False)
+    sites: gpd.GeoDataFrame = field(repr=False)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def unresolved(self) -> list[str]:
+        """Ids of the places whose location is unresolved (listed under the map, never dropped)."""
+        return list(unresolved(self.sites)["id"])
+
+    def write(self, outdir: str | os.PathLike, formats: Sequence[str] = FORMATS, dpi: int = DEFAULT_DPI) -> list[Path]:
+        """Write ``programme_map.<format>`` and ``provenance.json`` into a folder (created if missing), each atomically.
+
+        Parameters
+        ----------
+        outdir : path-like
+        formats : sequence of {'png', 'svg', 'pdf'}, default all three
+        dpi : int, default 300
+            Resolution of the PNG.
+
+        Returns
+        -------
+        list of pathlib.Path
+            The map files in the order of ``formats``, then ``provenance.json``.
+        """
+        out = Path(outdir)
+        written = save_figure(self.figure, out / "programme_map", formats=formats, dpi=dpi)
+        rec = provenance.record(inputs=self.inputs, parameters={**self.parameters, "formats": list(formats), "dpi": dpi},
+                                command="corridors map programme")
+        written.append(provenance.write(path=out / "provenance.json", rec=rec))
+        return written
+
+
+def run_programme_map(sites: gpd.GeoDataFrame | str | os.PathLike | None = None, *, title: bool = True) -> ProgrammeMap:
+    """Draw the programme's Figure 1: population units, subpopulations, hotspots, candidate sites (what ``corridors map programme`` runs).
+
+    Parameters
+    ----------
+    sites : GeoDataFrame or path-like, optional
+        Sites of the ``data/sites.geojson`` schema; default the bundled sites.
+    title : bool, default True
+        Draw the figure's title (leave it off for a caption in a document).
+
+    Returns
+    -------
+    ProgrammeMap
+    """
+    if isinstance(sites, gpd.GeoDataFrame):
+        s, inputs = sites, {}
+    else:
+        s = load_sites(sites) if sites is not None else load_sites()
+        inputs = {"sites": Path(sites) if sites is not None else settings.SITES_PATH}
+    inputs["base"] = settings.BASE_DIR
+    inputs["rivers"] = settings.RIVERS_DIR
+    fig = programme_map(s) if title else programme_map(s, title=None)
+    return ProgrammeMap(figure=fig, sites=s, parameters={"title": title}, inputs=inputs)

@@ -1,0 +1,698 @@
+"""The programme's habitat network, defined once: used by ``corridors network``, every scenario and so the main job.
+
+Nodes are the free-ranging populations (:func:`corridors.programme.network_sites`);
+a node's capacity is the suitability-weighted habitat within ``reach_m`` of
+it; links come from a link source (least-cost distance between the nodes'
+habitat discs by default); the probability of a link is ``exp(-k d)`` with
+``k`` from the median dispersal distance; A_L, the landscape area of PC, is the
+suitability-weighted habitat of the whole grid. Every default is a constant of
+:mod:`corridors.programme`; a scenario changes them through its named
+parameters (``links.source``, ``links.median_dispersal_m``,
+``landscape.resolution_m``, ``scoring.reach_m``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from rasterio.features import geometry_mask
+from shapely.geometry import LineString
+
+from corridors import landscape, programme, settings
+from corridors._errors import ConfigError, DataError
+from corridors.borders import borders_crossed, load_borders
+from corridors.lcp import cost_distance
+from corridors.network.graph import HabitatGraph, build_graph, link_probability
+from corridors.network.metrics import connectivity
+from corridors.network.sources import AlongRiver, EffectiveResistance, LinkSource, StraightLine
+from corridors.raster import Raster
+from corridors.sites import load_sites, precision_areas
+
+#: The link sources of the programme network, by name (the same words on the command line and in scenario YAML).
+LINK_SOURCES: tuple[str, ...] = ("least_cost", "effective_resistance", "river", "euclidean")
+#: Spellings of the first release, accepted with a deprecation warning.
+OLD_SOURCE_NAMES: dict[str, str] = {"straight": "euclidean", "lcp": "least_cost", "circuit": "effective_resistance"}
+#: Kinds of site that enter the what-if ranking as new nodes.
+WHATIF_KINDS: tuple[str, ...] = (*programme.CANDIDATE_SITE_KINDS, "candidate_protected_area")
+#: Node attributes carried from the sites into the graph.
+NODE_FIELDS: tuple[str, ...] = ("name", "kind", "code", "status", "population_unit", "countries", "river", "river_system",
+                                "parent", "measures", "location_precision_km")
+#: Default factor by which a programme corridor shortens the effective distance between its ends.
+DEFAULT_CORRIDOR_FACTOR: float = 0.5
+
+
+# ----------------------------------------------------------------------------- surfaces and capacity
+@dataclass
+class Surfaces:
+    """The resistance and suitability surfaces a programme network is built on.
+
+    Attributes
+    ----------
+    resistance : Raster
+        Cost per metre (float64), working CRS.
+    suitability : Raster
+        Habitat suitability 0-1 (float64), same grid.
+    classes : Raster or None
+        Landscape classes the two were built from (None for a user's resistance raster).
+    """
+
+    resistance: Raster
+    suitability: Raster
+    classes: Raster | None = None
+
+    @property
+    def landscape_area_ha(self) -> float:
+        """A_L: the suitability-weighted habitat area of the whole grid, in hectares."""
+        return habitat_ha(self.suitability)
+
+
+def network_bounds(sites: gpd.GeoDataFrame, margin_m: float = programme.NETWORK_MARGIN_M) -> tuple[float, float, float, float]:
+    """Working-CRS bounds of the located sites plus a margin (the extent of the network's surfaces).
+
+    Parameters
+    ----------
+    sites : GeoDataFrame
+        In the working CRS; rows without a geometry are ignored.
+    margin_m : float, default :data:`corridors.programme.NETWORK_MARGIN_M`
+
+    Returns
+    -------
+    tuple of float
+        (left, bottom, right, top) in metres.
+    """
+    located = sites[~sites.geometry.isna() & ~sites.geometry.is_empty]
+    x0, y0, x1, y1 = located.total_bounds
+    return (x0 - margin_m, y0 - margin_m, x1 + margin_m, y1 + margin_m)
+
+
+def network_surfaces(
+    bounds: Sequence[float],
+    resolution_m: float = programme.NETWORK_RESOLUTION_M,
+    table: landscape.ResistanceTable | None = None,
+    rivers: gpd.GeoDataFrame | None = None,
+    overrides: Mapping | None = None,
+    classes: Raster | None = None,
+) -> Surfaces:
+    """Resistance and suitability from the expert table (``data/resistance.yml``) on one grid.
+
+    Parameters
+    ----------
+    bounds : sequence of float
+        Working-CRS extent (see :func:`network_bounds`).
+    resolution_m : float, default :data:`corridors.programme.NETWORK_RESOLUTION_M`
+    table : ResistanceTable, optional
+        Default the bundled table.
+    rivers : GeoDataFrame, optional
+        River lines (default the bundled ones).
+    overrides : mapping, optional
+        ``{"classes": {...}, "borders": {...}}`` resistance overrides (see
+        :func:`corridors.landscape.apply_overrides`); suitability ignores them.
+    classes : Raster, optional
+        Landscape classes already built on this grid.
+
+    Returns
+    -------
+    Surfaces
+    """
+    table = table if table is not None else landscape.load_table()
+    if classes is None:
+        classes = landscape.build_classes(bounds, resolution_m, table, rivers=rivers)
+    ov = {"classes": dict((overrides or {}).get("classes", {})), "borders": dict((overrides or {}).get("borders", {}))}
+    res = landscape.build_resistance(bounds, resolution_m, table, overrides=ov, classes=classes)
+    suit = landscape.build_suitability(bounds, resolution_m, table, overrides={"classes": {}}, classes=classes)
+    return Surfaces(res.replace(res.array.astype("float64")), suit.replace(suit.array.astype("float64")), classes)
+
+
+def habitat_ha(suitability: Raster) -> float:
+    """Suitability-weighted habitat area of a grid, in hectares."""
+    cell_ha = suitability.res[0] * suitability.res[1] / 1e4
+    return float(suitability.masked(0.0).sum() * cell_ha)
+
+
+def habitat_disc(grid: Raster, geom: shapely.Geometry, reach_m: float) -> np.ndarray:
+    """Valid cells of ``grid`` within ``reach_m`` of a site (cell centres inside; touched cells if none is).
+
+    Parameters
+    ----------
+    grid : Raster
+    geom : shapely.Geometry
+        In the grid's CRS.
+    reach_m : float
+        Buffer radius, metres (0: the geometry itself).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    area = geom.buffer(reach_m) if reach_m > 0 else geom
+    kw = dict(out_shape=grid.shape, transform=grid.transform, invert=True)
+    mask = geometry_mask([area], all_touched=False, **kw)
+    if not mask.any():
+        mask = geometry_mask([area], all_touched=True, **kw)
+    return mask & grid.valid
+
+
+def habitat_capacity(nodes: gpd.GeoDataFrame, suitability: Raster, reach_m: float = programme.DEFAULT_REACH_M
+                     ) -> tuple[pd.Series, dict[str, np.ndarray]]:
+    """Capacity of each node: the suitability-weighted habitat within ``reach_m`` of it, in hectares.
+
+    Parameters
+    ----------
+    nodes : GeoDataFrame
+        Indexed by node id (or with an ``id`` column), in the suitability's CRS.
+    suitability : Raster
+    reach_m : float, default :data:`corridors.programme.DEFAULT_REACH_M`
+
+    Returns
+    -------
+    (pandas.Series, dict)
+        Capacity (ha) by node id, and each node's habitat disc (bool mask).
+    """
+    ids = [str(x) for x in (nodes["id"] if "id" in nodes.columns else nodes.index)]
+    cell_ha = suitability.res[0] * suitability.res[1] / 1e4
+    suit = suitability.masked(0.0)
+    cores, cap = {}, {}
+    for nid, geom in zip(ids, nodes.geometry):
+        cores[nid] = habitat_disc(suitability, geom, reach_m)
+        cap[nid] = float(suit[cores[nid]].sum() * cell_ha)
+    return pd.Series(cap, name="capacity").rename_axis("id"), cores
+
+
+def site_capacity(sites: gpd.GeoDataFrame, capacity: str = "area") -> pd.Series:
+    """Capacity of each site (the node attribute), by the user's choice.
+
+    Parameters
+    ----------
+    sites : GeoDataFrame
+        Sites of the schema (``id`` column), any CRS.
+    capacity : str, default 'area'
+        ``'habitat'`` is computed from a suitability surface by
+        :func:`habitat_capacity`, not here. ``'area'``: hectares, from ``area_ha`` where a source states it,
+        else the area of the site's polygon, else of its precision circle
+        (``corridors.sites.precision_areas``: a point buffered by
+        ``location_precision_km``). That circle is where the place lies, not
+        its habitat, so the default is a placeholder until surveyed areas
+        or head counts are filled in; a site nested in another node (its
+        ``parent``) is cut out of the parent so no hectare counts twice.
+        ``'equal'``: 1 per site (topology only). Any other value names a
+        numeric column of the sites (a census count, a carrying capacity).
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by site id.
+
+    Raises
+    ------
+    ConfigError
+        If the column does not exist.
+    DataError
+        If a value of the chosen column is missing or negative.
+    """
+    ids = sites["id"].astype(str).to_numpy()
+    if capacity == "equal":
+        return pd.Series(1.0, index=pd.Index(ids, name="id"))
+    if capacity != "area":
+        if capacity not in sites.columns:
+            raise ConfigError(
+                f"option 'capacity' is {capacity!r}, which is no column of the sites; choose 'area', 'equal' or one of "
+                f"{', '.join(c for c in sites.columns if c != sites.geometry.name)}."
+            )
+        vals = pd.to_numeric(sites[capacity], errors="coerce")
+        bad = vals.isna() | (vals < 0)
+        if bad.any():
+            r = int(np.flatnonzero(bad.to_numpy())[0])
+            raw = sites[capacity].iloc[r]
+            value = "empty" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else f"{raw!r}"
+            raise DataError(
+                f"sites, feature {ids[r]!r}, field {capacity!r}: capacity is {value}, not a number >= 0; "
+                "give every site a number >= 0 (a count or an area in ha) or use capacity 'area' or 'equal'."
+            )
+        return pd.Series(vals.to_numpy(dtype=float), index=pd.Index(ids, name="id"))
+    work = sites.to_crs(settings.WORKING_CRS)
+    areas = precision_areas(work)
+    geom = dict(zip(areas["id"].astype(str), areas.geometry))
+    own = {}
+    for sid in ids:
+        g = geom.get(sid)
+        own[sid] = g
+    # cut nested nodes out of their parents (only parents that are nodes here)
+    parent = dict(zip(ids, work["parent"] if "parent" in work.columns else [None] * len(ids)))
+    children: dict[str, list[str]] = {}
+    for sid, par in parent.items():
+        if isinstance(par, str) and par in own and par != sid:
+            children.setdefault(par, []).append(sid)
+    stated = dict(zip(ids, pd.to_numeric(work["area_ha"], errors="coerce") if "area_ha" in work.columns else [np.nan] * len(ids)))
+    out = {}
+    for sid in ids:
+        if stated.get(sid) is not None and math.isfinite(stated[sid]):
+            out[sid] = float(stated[sid])
+            continue
+        g = own[sid]
+        if g is None or g.is_empty:
+            raise DataError(f"sites, feature {sid!r}, field 'geometry': no location, so no area; drop it or give capacity values.")
+        kids = [own[c] for c in children.get(sid, []) if own[c] is not None]
+        if kids:
+            g = g.difference(shapely.union_all(kids))
+        out[sid] = g.area / 1e4
+    return pd.Series(out, name="capacity").rename_axis("id")
+
+
+# ----------------------------------------------------------------------------- link sources
+class HabitatLeastCost:
+    """Least-cost distance between the nodes' habitat discs: the programme network's default link source.
+
+    Each node's disc is its valid cells within ``reach_m`` (:func:`habitat_disc`);
+    the distance of a pair is the smallest accumulated cost from one disc to
+    any cell of the other (cost-weighted metres, :func:`corridors.lcp.cost_distance`,
+    8 neighbours), for every pair rather than Linkage Mapper's neighbours only:
+    PC follows the best path anyway, and a restoration can then only shorten
+    distances, so EC never falls when resistance falls. The borders a link
+    crosses are those of the straight segment between the two nodes.
+
+    Parameters
+    ----------
+    resistance : Raster
+        Cost per metre, working CRS.
+    reach_m : float, default :data:`corridors.programme.DEFAULT_REACH_M`
+    memory_limit : int, optional
+        Bytes the cost-distance engine may use (see :func:`corridors.lcp.cost_distance`).
+
+    Attributes
+    ----------
+    cores : dict of str to numpy.ndarray
+        Each node's disc, by node id (filled as nodes are seen).
+    costs : dict of str to numpy.ndarray
+        Accumulated cost from each node's disc (inf where unreachable).
+    """
+
+    name = "least_cost"
+    #: The distance of a pair does not depend on the other nodes.
+    pairwise_independent = True
+
+    def __init__(self, resistance: Raster, reach_m: float = programme.DEFAULT_REACH_M, memory_limit: int | None = None) -> None:
+        if not isinstance(resistance, Raster):
+            raise ConfigError("link source 'least_cost' needs a resistance Raster (e.g. corridors.landscape.build_resistance()).")
+        self.resistance = resistance
+        self.reach_m = float(reach_m)
+        self.memory_limit = memory_limit
+        self.cores: dict[str, np.ndarray] = {}
+        self.costs: dict[str, np.ndarray] = {}
+
+    def core(self, nid: str, geom: shapely.Geometry) -> np.ndarray:
+        """The habitat disc of node ``nid`` (cached)."""
+        if nid not in self.cores:
+            self.cores[nid] = habitat_disc(self.resistance, geom, self.reach_m)
+        return self.cores[nid]
+
+    def cost_from(self, nid: str, geom: shapely.Geometry) -> np.ndarray:
+        """Accumulated cost from the disc of node ``nid`` (cached; inf where unreachable)."""
+        if nid not in self.costs:
+            cum = cost_distance(self.resistance, self.core(nid, geom), memory_limit=self.memory_limit).array
+            self.costs[nid] = np.where(np.isnan(cum), np.inf, cum)
+        return self.costs[nid]
+
+    def __call__(self, nodes: gpd.GeoDataFrame) -> pd.DataFrame:
+        """Links ``i``, ``j``, ``distance_m`` (cost-weighted m), ``borders`` between every reachable pair."""
+        ids = [str(x) for x in (nodes["id"] if "id" in nodes.columns else nodes.index)]
+        geoms = dict(zip(ids, nodes.geometry))
+        rows = []
+        for a_i, a in enumerate(ids):
+            cost = self.cost_from(a, geoms[a])
+            for b in ids[a_i + 1:]:
+                vals = cost[self.core(b, geoms[b])]
+                d = float(vals.min()) if vals.size else float("inf")
+                if np.isfinite(d):
+                    rows.append({"i": a, "j": b, "distance_m": d, "line": LineString([geoms[a].centroid, geoms[b].centroid])})
+        links = pd.DataFrame(rows, columns=["i", "j", "distance_m", "line"])
+        links["borders"] = borders_crossed(list(links["line"]), load_borders()) if len(links) else []
+        return links.drop(columns="line")
+
+
+def link_source(
+    source: str | LinkSource = programme.DEFAULT_LINK_SOURCE,
+    *,
+    resistance: Raster | None = None,
+    rivers: gpd.GeoDataFrame | None = None,
+    reach_m: float = programme.DEFAULT_REACH_M,
+    memory_limit: int | None = None,
+) -> LinkSource:
+    """The link source of a name (:data:`LINK_SOURCES`), or the source given.
+
+    Parameters
+    ----------
+    source : str or LinkSource, default 'least_cost'
+        ``'least_cost'`` (:class:`HabitatLeastCost`), ``'effective_resistance'``
+        (Circuitscape pairwise, :class:`corridors.network.EffectiveResistance`),
+        ``'river'`` (along the rivers, :class:`corridors.network.AlongRiver`)
+        or ``'euclidean'`` (straight line). The first release's ``'straight'``,
+        ``'lcp'`` and ``'circuit'`` still work, with a DeprecationWarning.
+    resistance : Raster, optional
+        Needed by the least-cost and effective-resistance sources.
+    rivers : GeoDataFrame, optional
+        River lines for ``'river'`` (default the bundled ones).
+    reach_m : float
+        Disc radius of the least-cost source.
+    memory_limit : int, optional
+        Bytes the cost-distance engine may use.
+
+    Returns
+    -------
+    LinkSource
+    """
+    if not isinstance(source, str):
+        if not callable(source):
+            raise ConfigError(f"option 'source' is {source!r}; give a link source name or a callable nodes -> links table.")
+        return source
+    if source in OLD_SOURCE_NAMES:
+        new = OLD_SOURCE_NAMES[source]
+        warnings.warn(f"link source {source!r} is now called {new!r}; the old name goes in the next release.",
+                      DeprecationWarning, stacklevel=2)
+        source = new
+    if source == "river":
+        return AlongRiver(rivers=rivers) if rivers is not None else AlongRiver()
+    if source == "euclidean":
+        return StraightLine()
+    if source in ("least_cost", "effective_resistance"):
+        if resistance is None:
+            raise ConfigError(f"link source {source!r} needs a resistance surface; build one with "
+                              "corridors.analyses.network.network_surfaces() or give the source 'river' or 'euclidean'.")
+        if source == "least_cost":
+            return HabitatLeastCost(resistance, reach_m, memory_limit)
+        return EffectiveResistance(resistance)
+    raise ConfigError(f"option 'source' is {source!r}; choose one of {', '.join(LINK_SOURCES)}.")
+
+
+def _source(source: str | LinkSource) -> LinkSource:
+    """A source name that needs no surface, or a source object (for the what-ifs of a built graph)."""
+    return link_source(source)
+
+
+def _links(src: LinkSource, nodes: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Links of ``nodes`` from the source, reusing links computed once on a superset when the source allows it."""
+    memo = getattr(src, "_network_memo", None)
+    if memo is not None and getattr(src, "pairwise_independent", False):
+        ids = {str(x) for x in nodes.index}
+        if ids <= memo["ids"]:
+            lk = memo["links"]
+            return lk[lk["i"].isin(ids) & lk["j"].isin(ids)].reset_index(drop=True)
+    return src(nodes)
+
+
+def clean_links(links: pd.DataFrame) -> pd.DataFrame:
+    """Links with str ids, float distances, list borders, and only finite distances >= 0.
+
+    Parameters
+    ----------
+    links : DataFrame
+        ``i``, ``j``, ``distance_m`` and optionally ``borders`` (lists or ``;``-joined text).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``i``, ``j``, ``distance_m``, ``borders``.
+    """
+    bs = links["borders"] if "borders" in links.columns else [[]] * len(links)
+    out = pd.DataFrame({"i": links["i"].astype(str), "j": links["j"].astype(str),
+                        "distance_m": links["distance_m"].astype(float),
+                        "borders": [list(b) if isinstance(b, (list, tuple)) else [x for x in str(b or "").split(";") if x]
+                                    for b in bs]})
+    return out[np.isfinite(out["distance_m"]) & (out["distance_m"] >= 0)].reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- nodes
+def node_frame(sites: gpd.GeoDataFrame, capacity: str = "habitat", suitability: Raster | None = None,
+               reach_m: float = programme.DEFAULT_REACH_M) -> gpd.GeoDataFrame:
+    """Sites as graph nodes: working CRS, indexed by id, the site fields and ``capacity``.
+
+    Parameters
+    ----------
+    sites : GeoDataFrame
+        Located sites of the schema, any CRS.
+    capacity : str, default 'habitat'
+        ``'habitat'``: suitability-weighted habitat within ``reach_m``
+        (:func:`habitat_capacity`; needs ``suitability``); otherwise as
+        :func:`site_capacity` (``'area'``, ``'equal'`` or a numeric column).
+    suitability : Raster, optional
+    reach_m : float
+
+    Returns
+    -------
+    GeoDataFrame
+    """
+    work = sites.to_crs(settings.WORKING_CRS)
+    if capacity == "habitat":
+        if suitability is None:
+            raise ConfigError("capacity 'habitat' needs a suitability surface (network_surfaces()); "
+                              "or choose capacity 'area', 'equal' or a numeric column of the sites.")
+        cap, _ = habitat_capacity(work.set_index(work["id"].astype(str)), suitability, reach_m)
+    else:
+        cap = site_capacity(work, capacity)
+    cols = [c for c in NODE_FIELDS if c in work.columns]
+    out = gpd.GeoDataFrame(work[cols].copy(), geometry=work.geometry.values, crs=settings.WORKING_CRS)
+    out.index = pd.Index(work["id"].astype(str).to_numpy(), name="id")
+    out["capacity"] = cap.reindex(out.index).to_numpy()
+    out.attrs["capacity_field"] = capacity
+    return out
+
+
+def population_nodes(sites: gpd.GeoDataFrame | None = None, capacity: str = "habitat", suitability: Raster | None = None,
+                     reach_m: float = programme.DEFAULT_REACH_M) -> gpd.GeoDataFrame:
+    """The programme's populations as habitat nodes (:func:`corridors.programme.network_sites`).
+
+    Parameters
+    ----------
+    sites : GeoDataFrame, optional
+        Default ``corridors.sites.load_sites()``.
+    capacity, suitability, reach_m
+        See :func:`node_frame`.
+
+    Returns
+    -------
+    GeoDataFrame
+        Working CRS, indexed by site id, with ``capacity`` and the site fields.
+    """
+    sel = programme.network_sites(sites if sites is not None else load_sites())
+    if len(sel) == 0:
+        raise DataError("sites: no located subpopulation or outside-range group of free-ranging deer; check 'kind' and 'status'.")
+    return node_frame(sel, capacity, suitability, reach_m)
+
+
+def candidate_nodes(sites: gpd.GeoDataFrame | None = None, capacity: str = "habitat", suitability: Raster | None = None,
+                    reach_m: float = programme.DEFAULT_REACH_M) -> gpd.GeoDataFrame:
+    """The programme's candidate sites (reintroduction, new protected areas) that have a location.
+
+    Parameters
+    ----------
+    sites : GeoDataFrame, optional
+    capacity, suitability, reach_m
+        See :func:`node_frame`.
+
+    Returns
+    -------
+    GeoDataFrame
+        As :func:`population_nodes`; unresolved candidates are listed in ``attrs['unresolved']``.
+    """
+    s = sites if sites is not None else load_sites()
+    cand = s[s["kind"].isin(WHATIF_KINDS)]
+    located = ~(cand.geometry.isna() | cand.geometry.is_empty)
+    loc = cand[located]
+    out = node_frame(loc, capacity, suitability, reach_m) if len(loc) else gpd.GeoDataFrame(geometry=[], crs=settings.WORKING_CRS)
+    out.attrs["unresolved"] = sorted(cand.loc[~located, "id"].astype(str))
+    return out
+
+
+# ----------------------------------------------------------------------------- the graph
+def network_graph(
+    nodes: pd.DataFrame,
+    links: pd.DataFrame,
+    *,
+    median_dispersal_m: float | None = programme.DEFAULT_MEDIAN_DISPERSAL_M,
+    k: float | None = None,
+    max_distance_m: float | None = None,
+    permeability: Mapping[str, float] | None = None,
+    landscape_area: float | None = None,
+    name: str = "programme",
+    id_field: str | None = None,
+) -> HabitatGraph:
+    """The habitat graph of nodes and links: the one rule for the probabilities and A_L.
+
+    Parameters
+    ----------
+    nodes : DataFrame
+        ``capacity`` per node, indexed by id (``id_field=None``) or with an id column.
+    links : DataFrame
+        ``i``, ``j``, ``distance_m``, ``borders``.
+    median_dispersal_m : float, default :data:`corridors.programme.DEFAULT_MEDIAN_DISPERSAL_M`
+        p = 0.5 at this distance; give ``k`` with ``median_dispersal_m=None`` to set k directly.
+    max_distance_m : float, optional
+        Links longer than this are dropped.
+    permeability : mapping of str to float, optional
+        Per-border factors (measure 1.3).
+    landscape_area : float, optional
+        A_L; never below the nodes' total capacity (default: that total).
+    name : str
+
+    Returns
+    -------
+    HabitatGraph
+    """
+    geom = nodes.geometry.name if isinstance(nodes, gpd.GeoDataFrame) else None
+    table = pd.DataFrame(nodes.drop(columns=geom)) if geom else nodes
+    total = float(pd.to_numeric(table["capacity"]).sum())
+    area_l = None if landscape_area is None else max(float(landscape_area), total)
+    return build_graph(
+        table, links, id_field=id_field, median_dispersal_m=median_dispersal_m if k is None else None, k=k,
+        max_distance_m=max_distance_m, permeability=dict(permeability or {}), landscape_area=area_l, name=name,
+        label=f"{name} links", node_label=f"{name} nodes",
+    )
+
+
+def graph_from_nodes(
+    nodes: gpd.GeoDataFrame,
+    source: str | LinkSource = "euclidean",
+    *,
+    median_dispersal_m: float | None = programme.DEFAULT_MEDIAN_DISPERSAL_M,
+    k: float | None = None,
+    max_distance_m: float | None = None,
+    permeability: Mapping[str, float] | None = None,
+    landscape_area: float | None = None,
+    name: str = "",
+) -> HabitatGraph:
+    """A habitat graph from nodes with a geometry and a link source (:func:`link_source`, :func:`network_graph`).
+
+    Parameters
+    ----------
+    nodes : GeoDataFrame
+        Indexed by node id, with ``capacity``.
+    source : str or LinkSource, default 'euclidean'
+        A name that needs no surface (``'river'``, ``'euclidean'``) or a source object.
+    median_dispersal_m, k, max_distance_m, permeability, landscape_area, name
+        As in :func:`network_graph`.
+
+    Returns
+    -------
+    HabitatGraph
+        ``meta['source']`` names the link source; ``meta['source_object']`` is it.
+    """
+    src = _source(source)
+    links = _links(src, nodes)
+    links = links[np.isfinite(pd.to_numeric(links["distance_m"], errors="coerce"))] if "distance_m" in links.columns else links
+    sname = getattr(src, "name", type(src).__name__)
+    if "source" not in links.columns:
+        links = links.assign(source=sname)
+    g = build_graph(
+        nodes, links, id_field=None, median_dispersal_m=median_dispersal_m if k is None else None, k=k,
+        max_distance_m=max_distance_m, permeability=permeability, landscape_area=landscape_area, name=name,
+        label=f"links from source {sname!r}",
+    )
+    g.meta["source"] = sname
+    g.meta["source_object"] = src
+    return g
+
+
+def systems_table(g: HabitatGraph) -> pd.DataFrame:
+    """EC (ha) and PC of the whole graph (``all``) and of each river system's subgraph.
+
+    Parameters
+    ----------
+    g : HabitatGraph
+        Nodes with a ``river_system`` column.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``river_system``: ``n_nodes``, ``capacity_ha``, ``ec_ha``, ``pc``.
+    """
+    c = connectivity(g, nodes=False, betweenness=False, iic_metrics=False)
+    rows = [{"river_system": "all", "n_nodes": g.n, "capacity_ha": g.total_capacity, "ec_ha": c.summary["EC_PC"],
+             "pc": c.summary["PC"]}]
+    for sysname in sorted(set(g.nodes["river_system"])):
+        ids = [i for i, s in zip(g.ids, g.nodes["river_system"]) if s == sysname]
+        sub = g.subgraph(ids, name=f"{g.name}:{sysname}")
+        cs = connectivity(sub, nodes=False, betweenness=False, iic_metrics=False)
+        rows.append({"river_system": sysname, "n_nodes": sub.n, "capacity_ha": sub.total_capacity,
+                     "ec_ha": cs.summary["EC_PC"], "pc": cs.summary["PC"]})
+    return pd.DataFrame(rows).set_index("river_system")
+
+
+def by_river_system(g: HabitatGraph) -> dict[str, HabitatGraph]:
+    """The graph split by the nodes' ``river_system`` (Amu Darya, Zarafshon, Syr Darya, Ile).
+
+    Parameters
+    ----------
+    g : HabitatGraph
+        Nodes with a ``river_system`` column.
+
+    Returns
+    -------
+    dict of str to HabitatGraph
+        One subgraph per system (links with both ends in it); A_L of each is
+        its own total capacity unless the graph has a landscape area.
+    """
+    if "river_system" not in g.nodes.columns:
+        raise DataError(f"graph {g.name!r}: nodes have no 'river_system' field to split by.")
+    out = {}
+    for sysname in sorted(g.nodes["river_system"].dropna().unique()):
+        ids = g.nodes.index[g.nodes["river_system"] == sysname].tolist()
+        out[str(sysname)] = g.subgraph(ids, name=str(sysname))
+    return out
+
+
+def programme_graph(
+    source: str | LinkSource = programme.DEFAULT_LINK_SOURCE,
+    sites: gpd.GeoDataFrame | None = None,
+    capacity: str = "habitat",
+    *,
+    surfaces: Surfaces | None = None,
+    resolution_m: float = programme.NETWORK_RESOLUTION_M,
+    reach_m: float = programme.DEFAULT_REACH_M,
+    memory_limit: int | None = None,
+    **graph_kwargs,
+) -> HabitatGraph:
+    """The habitat graph of the programme's populations, by the one definition of this module.
+
+    Parameters
+    ----------
+    source : str or LinkSource, default 'least_cost'
+        See :func:`link_source`.
+    sites : GeoDataFrame, optional
+        Default the bundled sites.
+    capacity : str, default 'habitat'
+        See :func:`node_frame`.
+    surfaces : Surfaces, optional
+        Default the bundled expert model on the sites' extent at ``resolution_m``
+        (built only when the source or the capacity needs it).
+    resolution_m, reach_m, memory_limit
+        See :func:`network_surfaces`, :func:`habitat_capacity`, :func:`link_source`.
+    **graph_kwargs
+        As in :func:`graph_from_nodes` (``median_dispersal_m`` defaults to
+        :data:`corridors.programme.DEFAULT_MEDIAN_DISPERSAL_M`); ``landscape_area``
+        defaults to the habitat of the whole grid when there are surfaces.
+
+    Returns
+    -------
+    HabitatGraph
+    """
+    s = (sites if sites is not None else load_sites()).to_crs(settings.WORKING_CRS)
+    if surfaces is None and needs_surfaces(source, capacity):
+        surfaces = network_surfaces(network_bounds(s), resolution_m)
+    src = link_source(source, resistance=surfaces.resistance if surfaces else None, reach_m=reach_m, memory_limit=memory_limit)
+    nodes = population_nodes(s, capacity, surfaces.suitability if surfaces else None, reach_m)
+    if surfaces is not None and capacity == "habitat" and graph_kwargs.get("landscape_area") is None:
+        graph_kwargs["landscape_area"] = max(surfaces.landscape_area_ha, float(nodes["capacity"].sum()))
+    graph_kwargs.setdefault("name", "programme")
+    return graph_from_nodes(nodes, src, **graph_kwargs)
+
+
+def needs_surfaces(source: str | LinkSource, capacity: str) -> bool:
+    """Whether a link source name or a capacity rule needs the resistance and suitability surfaces."""
+    name = OLD_SOURCE_NAMES.get(source, source) if isinstance(source, str) else None
+    return capacity == "habitat" or name in ("least_cost", "effective_resistance")

@@ -1,0 +1,232 @@
+"""The files of a scenario run: tables, rasters, the GeoPackage, figures, provenance and the report.
+
+Everything is written into the run's temporary folder (see
+:func:`corridors.scenario.pipeline.run_scenario`), which replaces the output
+folder in one rename when every file is there.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import matplotlib.pyplot as plt
+from shapely.geometry import LineString
+
+from corridors import settings
+from corridors.io import write_geopackage
+from corridors.plot.save import save_figure
+from corridors.plot.scenario_map import comparison_figure, scenario_map
+from corridors.programme import known_measures
+from corridors.io.provenance import package_versions
+from corridors.report import Block, write_report
+from corridors.scenario.context import _Context, _file_hash, _select
+from corridors.scenario.interventions import _intervention_geoms
+from corridors.scenario.schema import Scenario
+from corridors.scenario.tables import ScenarioRun, _csv
+from corridors.scoring import CORRIDOR_CRITERIA, SITE_CRITERIA, plot_robustness
+
+#: Resolution of the PNG figures of a run (their SVG twins are vector).
+FIGURE_DPI = 150
+
+
+def _save(fig: Any, stem: Path) -> list[Path]:
+    """Write a figure with :func:`corridors.plot.save.save_figure` (PNG at FIGURE_DPI, SVG) and close it.
+
+    The figure is laid out first: save_figure measures its tight frame
+    without drawing, which misses a constrained layout (the robustness and
+    comparison figures use one) and would crop titles and axis labels.
+    """
+    fig.draw_without_rendering()
+    files = save_figure(fig, stem, dpi=FIGURE_DPI)
+    plt.close(fig)
+    return files
+
+
+def _write_provenance(run: ScenarioRun, tmp: Path, seconds: float) -> Path:
+    """Write ``provenance.json`` (parameters, input hashes, package versions, grid) into ``tmp``; its name."""
+    ctx, model = run.ctx, run.model
+    prov = {
+        "scenario": model.name,
+        "seed": model.seed,
+        "parameters": json.loads(model.model_dump_json()),
+        "inputs": {k: {"path": str(p), "sha256": _file_hash(p)} for k, p in sorted(ctx.inputs.items())
+                   if Path(p).is_file()},
+        "packages": package_versions(),
+        "engines": _engines(),
+        "grid": {"bounds": list(ctx.bounds), "resolution_m": model.landscape.resolution_m,
+                 "shape": list(run.base.state.resistance.shape), "crs": settings.WORKING_CRS.name},
+        "seconds": seconds,
+    }
+    (tmp / "provenance.json").write_text(json.dumps(prov, indent=2, default=str) + "\n")
+    return Path("provenance.json")
+
+
+def _write_report(run: ScenarioRun, tables: dict[str, Any], summary: dict, tmp: Path) -> list[Path]:
+    """Write ``report.md`` and ``report.html`` into ``tmp`` (after the figures they show); their names."""
+    blocks = _report_blocks(run.ctx, run.model, tables, summary, tmp)
+    write_report(blocks, tmp, "report", title=f"corridors scenario {run.model.name}")
+    return [Path("report.md"), Path("report.html")]
+
+
+def _write_outputs(run: ScenarioRun, tables: dict[str, Any], tmp: Path) -> list[Path]:
+    """Write the tables, rasters, GeoPackage, map and figures of a run into ``tmp``; the files, relative to it."""
+    ctx, model, base, scen = run.ctx, run.model, run.base, run.scen
+    paths, mosaic, current = run.paths, run.mosaic, run.current
+    files: list[Path] = []
+    for name, df in tables.items():
+        _csv(df, tmp / f"{name}.csv")
+        files.append(Path(f"{name}.csv"))
+    # rasters
+    st = scen.state
+    st.resistance.replace(st.resistance.array.astype("float32"), name="resistance").write(tmp / "resistance.tif")
+    st.suitability.replace(st.suitability.array.astype("float32"), name="suitability").write(tmp / "suitability.tif")
+    st.resistance.replace(mosaic.astype("float32"), name="corridors").write(tmp / "corridors.tif")
+    st.resistance.replace(current.astype("float32"), name="current").write(tmp / "current.tif")
+    files += [Path("resistance.tif"), Path("suitability.tif"), Path("corridors.tif"), Path("current.tif")]
+    if model.interventions:
+        ratio = st.resistance.masked() / base.state.resistance.masked()
+        st.resistance.replace(ratio.astype("float32"), name="resistance change").write(tmp / "resistance_change.tif")
+        files.append(Path("resistance_change.tif"))
+    # vectors
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    sel = _select(model, ctx.sites).drop(columns=[c for c in ("_dists",) if c in ctx.sites.columns])
+    layers["sites"] = sel
+    nodes = scen.graph.nodes.copy()
+    geo = dict(zip(ctx.sites["id"], ctx.sites.geometry))
+    nodes_gdf = gpd.GeoDataFrame(tables["network_nodes"].reset_index(), geometry=[geo[i] for i in nodes.index],
+                                 crs=settings.WORKING_CRS)
+    layers["network_nodes"] = nodes_gdf
+    lk = tables["network_links"].copy()
+    if len(lk):
+        lines = [LineString([geo[a].centroid, geo[b].centroid]) for a, b in zip(lk["i"], lk["j"])]
+        layers["network_links"] = gpd.GeoDataFrame(lk.reset_index(drop=True), geometry=lines, crs=settings.WORKING_CRS)
+    if len(paths):
+        cs = tables.get("corridor_scores")
+        attrs = tables["corridors"].join(cs[["score", "rank"]]) if cs is not None else tables["corridors"]
+        layers["corridor_paths"] = paths.merge(attrs.reset_index(), on="corridor", how="left")
+    if len(tables["sites"]):
+        ss = tables.get("site_scores")
+        attrs = tables["sites"].join(ss[["score", "rank"]]) if ss is not None else tables["sites"]
+        attrs = attrs.reset_index()
+        layers["candidate_sites"] = gpd.GeoDataFrame(attrs, geometry=[geo[s] for s in attrs["site"]],
+                                                     crs=settings.WORKING_CRS)
+    iv_geoms = _intervention_geoms(ctx, model)
+    if iv_geoms is not None:
+        layers["interventions"] = iv_geoms
+    write_geopackage(tmp / "scenario.gpkg", layers)
+    files.append(Path("scenario.gpkg"))
+    # maps and figures
+    fig = scenario_map(
+        ctx.sites, tables["network_nodes"], tables["network_links"], bounds=ctx.bounds,
+        title=f"{model.title or model.name}: EC {tables['ec_by_system'].loc['all', 'ec_ha']:,.0f} ha",
+        mosaic=mosaic, mosaic_extent=scen.state.resistance.bounds, corridor_width_m=model.landscape.corridor_width_m,
+        interventions=iv_geoms, paths=paths, site_scores=tables.get("site_scores"),
+        unresolved=list(tables["unresolved"].index),
+    )
+    files += _save(fig, tmp / "map")
+    for key, rr, title in (("corridors", run.corridor_robustness, "Candidate corridors"),
+                           ("sites", run.site_robustness, "Candidate reintroduction sites")):
+        if rr is None:
+            continue
+        fig = plot_robustness(rr, title=f"{title}: rank under perturbed weights and dispersal ({model.name})")
+        files += _save(fig, tmp / f"robustness_{key}")
+    if model.interventions:
+        fig = comparison_figure(tables["ec_by_system"], tables.get("ec_by_measure"), model.name)
+        files += _save(fig, tmp / "comparison")
+    return [f.relative_to(tmp) if f.is_absolute() else f for f in files]
+
+
+
+def _engines() -> dict[str, str]:
+    """Which engines the run used (a module missing here means its criteria are empty)."""
+    out = {}
+    for mod in ("corridors.sites", "corridors.rivers", "corridors.landscape", "corridors.lcp", "corridors.circuit",
+                "corridors.network"):
+        out[mod] = "present" if importlib.util.find_spec(mod) is not None else "absent"
+    return out
+
+
+def _report_blocks(ctx: _Context, model: Scenario, tables: dict, summary: dict, folder: Path) -> list:
+    """The blocks of the run's report (Markdown and HTML): settings, EC, measures, corridors, sites, criteria."""
+    B: list = [Block("h1", f"Scenario {model.name}" + (f": {model.title}" if model.title else ""))]
+    if model.description:
+        B.append(Block("p", model.description.strip()))
+    B.append(Block("p", (
+        f"Resolution {model.landscape.resolution_m / 1000:g} km, link source {model.links.source}, median dispersal "
+        f"distance {model.links.median_dispersal_m / 1000:g} km, seed {model.seed}. "
+        + ("Compared against its baseline: the same settings without interventions. " if model.interventions
+           else "This scenario has no intervention: it is the baseline other scenarios are compared against. ")
+        + "EC is the equivalent connected area EC(PC) in hectares of suitability-weighted habitat; PC is the "
+        "probability of connectivity with the total capacity as landscape area.")))
+    against = (f" against {summary['ec_base_ha']:,.0f} ha in the baseline ({summary['ec_change_pct']:+.2f}%)"
+               if model.interventions else "")
+    B.append(Block("p", (
+        f"EC {summary['ec_ha']:,.0f} ha{against}; {summary['n_nodes']} populations, {summary['n_links']} links, "
+        f"{summary['n_components']} connected component(s).")))
+    if (folder / "map.png").exists():
+        B.append(Block("image", "Scenario map: candidate corridors, network, candidate sites and interventions.",
+                       path=folder / "map.png"))
+    B.append(Block("h2", "Change in EC and PC per river system"))
+    B.append(Block("table", table=tables["ec_by_system"]))
+    if model.interventions:
+        B.append(Block("h2", "Measures touched"))
+        items = []
+        meas = known_measures()
+        for m in model.measures:
+            txt = meas.get(m, "")
+            items.append(f"{m}: {txt[:160]}{'...' if len(txt) > 160 else ''}" if txt else m)
+        B.append(Block("list", items=items))
+        B.append(Block("table", "Interventions applied (cells changed on the grid)", table=tables["interventions"]))
+        if "ec_by_measure" in tables:
+            B.append(Block("h3", "Each measure alone: EC and PC per river system"))
+            bm = tables["ec_by_measure"].reset_index().set_index("measure")
+            B.append(Block("table", table=bm[["what", "river_system", "ec_base_ha", "ec_ha", "ec_change_pct",
+                                              "pc_base", "pc", "pc_change_pct"]]))
+        if (folder / "comparison.png").exists():
+            B.append(Block("image", "Baseline against scenario.", path=folder / "comparison.png"))
+    B.append(Block("h2", "Candidate corridors"))
+    cols = [c for c in ("measure", "a", "b", "cwd", "cwd_base", "cwd_change_pct", "lcp_length_m", "cwd_to_euclid",
+                        "effective_resistance", "pinch_current", "min_width_m", "n_borders", "borders",
+                        "share_protected", "settlement_overlap", "ec_gain", "note") if c in tables["corridors"].columns]
+    B.append(Block("table", "Corridor metrics (cost-weighted distances in cost-weighted metres; ec_gain in ha)",
+                   table=tables["corridors"][cols]))
+    if "corridor_scores" in tables:
+        B.append(Block("table", "Weighted scores (1 = best) and robustness", table=tables["corridor_robustness"]))
+        if (folder / "robustness_corridors.png").exists():
+            B.append(Block("image", "Rank distributions of the candidate corridors.",
+                           path=folder / "robustness_corridors.png"))
+    B.append(Block("h2", "Candidate reintroduction sites"))
+    if "site_scores" in tables:
+        ss = tables["site_scores"]
+        cols = [c for c in ("score", "score_base", "rank", "rank_base", "mean_suitability", "suitable_area_ha",
+                            "capacity", "ec_gain", "pc_gain", "source_cwd", "isolation_m", "settlement_share",
+                            "n_borders", "degradation") if c in ss.columns]
+        B.append(Block("table", "Site scores: scenario against baseline (capacity in deer at "
+                       f"{model.scoring.density_per_km2:g} per km2 of suitable habitat)", table=ss[cols]))
+        B.append(Block("table", "Robustness", table=tables["site_robustness"]))
+        if (folder / "robustness_sites.png").exists():
+            B.append(Block("image", "Rank distributions of the candidate sites.", path=folder / "robustness_sites.png"))
+    else:
+        B.append(Block("p", "No located candidate reintroduction site lies in this scenario's extent."))
+    B.append(Block("h2", "Criteria and their direction"))
+    items = [f"corridor {c.name} ({c.direction}, weight {model.scoring.corridor_weights.get(c.name, 0):g}): "
+             f"{c.description}" for c in CORRIDOR_CRITERIA.values()]
+    items += [f"site {c.name} ({c.direction}, weight {model.scoring.site_weights.get(c.name, 0):g}): {c.description}"
+              for c in SITE_CRITERIA.values()]
+    B.append(Block("list", items=items))
+    B.append(Block("h2", "Places of the programme that could not be located"))
+    un = tables["unresolved"]
+    B.append(Block("p", "The programme names these places but they could not be identified (its footnotes 4, 5 "
+                        "and 6); they have no geometry and take no part in the analysis."))
+    B.append(Block("table", table=un))
+    eng = _engines()
+    missing = [k for k, v in eng.items() if v == "absent"]
+    if missing:
+        B.append(Block("p", "Engines not available in this installation (their criteria are empty): "
+                            + ", ".join(missing) + "."))
+    return B
+

@@ -1,0 +1,239 @@
+"""Reading a scenario file and locating its errors: every message names the file, the line and the key.
+
+:func:`load_scenario` composes the YAML once to map every key path to its
+line (and to refuse duplicate keys, which YAML silently collapses), then
+validates with :class:`corridors.scenario.schema.Scenario`;
+:func:`_format_error` turns pydantic's first error into one sentence with a hint.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from pathlib import Path
+from typing import Annotated, Any, Union
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from corridors._errors import ConfigError
+from corridors.scenario.schema import INTERVENTION_TYPES, Scenario, _dotted
+
+
+def _line_map(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
+    """Map every key path of a composed YAML document to its 1-based line.
+
+    Keys of a mapping map to the line of the key; the mapping or sequence
+    itself to the line where it starts. Duplicate keys (which yaml silently
+    collapses, keeping the last) are an error here because the first value
+    would vanish without a word.
+    """
+    if out is None:
+        out = {}
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for k, v in node.value:
+            key = k.value
+            if key in seen:
+                raise _DuplicateKey(path + (key,), k.start_mark.line + 1, seen[key])
+            seen[key] = k.start_mark.line + 1
+            out[path + (key,)] = k.start_mark.line + 1
+            _line_map(v, path + (key,), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            out[path + (i,)] = v.start_mark.line + 1
+            _line_map(v, path + (i,), out)
+    return out
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, path: tuple, line: int, first: int) -> None:
+        super().__init__(path, line, first)
+        self.path, self.line, self.first = path, line, first
+
+
+def _keep_raw_measures(node: yaml.Node, data: Any) -> None:
+    """Put back the text of every ``measure:`` value as written.
+
+    YAML reads ``measure: 2.10`` as the float 2.1, which is another measure;
+    the composed node still holds the characters the user typed.
+    """
+    if isinstance(node, yaml.MappingNode) and isinstance(data, dict):
+        for k, v in node.value:
+            if k.value not in data:
+                continue
+            if k.value == "measure" and isinstance(v, yaml.ScalarNode):
+                data[k.value] = v.value
+            else:
+                _keep_raw_measures(v, data[k.value])
+    elif isinstance(node, yaml.SequenceNode) and isinstance(data, list):
+        for v, d in zip(node.value, data):
+            _keep_raw_measures(v, d)
+
+
+def _clean_loc(loc: tuple, lines: dict[tuple, int]) -> tuple:
+    """Drop pydantic's union-tag steps (e.g. 'corridor_restoration') that are not YAML keys."""
+    out: tuple = ()
+    for i, el in enumerate(loc):
+        if (out + (el,)) in lines:
+            out = out + (el,)
+        elif isinstance(el, str) and el in INTERVENTION_TYPES and i > 0 and isinstance(loc[i - 1], int):
+            continue
+        elif el == "[key]":
+            continue
+        elif isinstance(el, str) and el.startswith(("function-", "tuple[", "list[", "dict[", "str", "float", "int")):
+            continue
+        else:
+            out = out + (el,)
+    return out
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model whose fields a key path points into (for 'allowed keys' hints)."""
+    model: Any = Scenario
+    for el in loc[:-1]:
+        if isinstance(el, int):
+            continue
+        if isinstance(model, type) and issubclass(model, BaseModel) and el in model.model_fields:
+            ann = model.model_fields[el].annotation
+            model = _unwrap(ann)
+        elif el in INTERVENTION_TYPES:
+            model = INTERVENTION_TYPES[el]
+        else:
+            return None
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _unwrap(ann: Any) -> Any:
+    for _ in range(6):
+        origin = typing.get_origin(ann)
+        if origin is Annotated:
+            ann = typing.get_args(ann)[0]
+        elif origin in (list, Union, typing.Union) or str(origin) == "types.UnionType":
+            args = [a for a in typing.get_args(ann) if a is not type(None)]
+            if len(args) == 1:
+                ann = args[0]
+            else:
+                return None  # a union of models: resolved by the tag step
+        else:
+            break
+    return ann
+
+
+def _hint(err: dict, loc: tuple) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        model = _model_at(tuple(err["loc"]))
+        allowed = ", ".join(k for k in model.model_fields if k != "source_path") if model else ""
+        return f"unknown key; remove it or fix its spelling (allowed here: {allowed})"
+    if kind == "missing":
+        return "required key missing; add it"
+    if kind == "union_tag_invalid":
+        tag = (err.get("ctx") or {}).get("tag", "")
+        return f"unknown intervention type {tag!r}; use one of {', '.join(INTERVENTION_TYPES)}"
+    if kind == "union_tag_not_found":
+        return f"intervention has no 'type'; add one of {', '.join(INTERVENTION_TYPES)}"
+    msg = err["msg"]
+    msg = re.sub(r"^(Value error|Assertion failed), ", "", msg)
+    return msg[0].lower() + msg[1:] if msg else kind
+
+
+def _format_error(path: object, exc: ValidationError, lines: dict[tuple, int]) -> str:
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    loc = _clean_loc(tuple(err["loc"]), lines)
+    probe = loc
+    while probe and probe not in lines:
+        probe = probe[:-1]
+    line = lines.get(probe, 1)
+    key = _dotted(loc) or "(top level)"
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    value = ""
+    if err["type"] not in ("missing", "extra_forbidden") and "input" in err and not isinstance(err["input"], (dict, list)):
+        if repr(err["input"]) not in err["msg"]:
+            value = f" (got {err['input']!r})"
+    return f"{path}, line {line}, key '{key}': {_hint(err, loc)}{value}{more}."
+
+
+def scenario_from_dict(
+    data: dict, source: object = "<scenario>", base_dir: Path | None = None, lines: dict[tuple, int] | None = None
+) -> Scenario:
+    """Validate a scenario given as a mapping (as read from YAML).
+
+    Parameters
+    ----------
+    data : dict
+        The scenario's keys.
+    source : object, default '<scenario>'
+        Name used in error messages (the file).
+    base_dir : path-like, optional
+        Folder relative paths start from (default: current directory).
+    lines : dict, optional
+        Key path to line number, from the YAML file; used in error messages.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ConfigError
+        One sentence naming the file, line, key and what would fix it.
+    """
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}, line 1: a scenario must be a YAML mapping of keys (name:, landscape: ...).")
+    try:
+        model = Scenario.model_validate(data, context={"base_dir": Path(base_dir) if base_dir else Path.cwd()})
+    except ValidationError as exc:
+        raise ConfigError(_format_error(source, exc, lines or {})) from None
+    model._label = str(source)
+    model._lines = dict(lines or {})
+    return model
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario YAML file.
+
+    Parameters
+    ----------
+    path : path-like
+        The scenario file. Relative paths inside it start from its folder.
+
+    Returns
+    -------
+    Scenario
+        With ``source_path`` set to the file.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not valid YAML, or a key is wrong: the
+        message names the file, the line and the key (e.g.
+        ``scenarios/x.yml, line 12, key 'interventions[0].measure': unknown measure '9.9' ...``).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"{p}: scenario file not found; check the path (see scenarios/ for examples).")
+    text = p.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f", line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{p}{line}: not valid YAML ({problem}); fix the indentation or quoting there.") from None
+    if node is None:
+        raise ConfigError(f"{p}, line 1: the file is empty; a scenario needs at least 'name:'.")
+    try:
+        lines = _line_map(node)
+    except _DuplicateKey as dup:
+        raise ConfigError(
+            f"{p}, line {dup.line}, key '{_dotted(dup.path)}': given twice (first on line {dup.first}); keep one."
+        ) from None
+    _keep_raw_measures(node, data)
+    model = scenario_from_dict(data, source=p, base_dir=p.parent, lines=lines)
+    model.source_path = p.resolve()
+    return model
+
