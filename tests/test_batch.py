@@ -1,53 +1,36 @@
-"""Batch runs on a real Dask LocalCluster (2 worker processes on loopback): one scenario fails, the others finish."""
+"""Batch runs on a real Dask LocalCluster (2 worker processes on loopback, marked slow): one scenario fails, the others finish."""
 
 from __future__ import annotations
-
-import textwrap
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from corridors._errors import ConfigError
-from corridors.batch import run_batch
+from corridors.batch import relative_cost, run_batch
+from corridors.scenario import scenario_from_dict
 
-SMALL = """
-name: {name}
-base:
-  population_units: [4]
-landscape:
-  resolution_m: 20000
-scoring:
-  robustness: {{draws: 50, dispersal_levels: 2}}
-interventions:
-{interventions}
-"""
-
-
-def _scenario(folder: Path, name: str, interventions: str) -> Path:
-    p = folder / f"{name}.yml"
-    p.write_text(textwrap.dedent(SMALL.format(name=name, interventions=interventions)).lstrip())
-    return p
+from _helpers import write_scenario
 
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     folder = tmp_path_factory.mktemp("batch")
     files = [
-        _scenario(folder, "zar-base", "  []"),
-        _scenario(
+        write_scenario(folder, "zar-base", "  []"),
+        write_scenario(
             folder,
             "zar-corridor",
             "  - type: corridor_restoration\n    measure: '5.7'\n    between: [zarafshon-sr, zarafshon-nnp]\n"
             "    resistance_multiplier: 0.1\n    buffer_m: 20000\n",
         ),
         # fails on the worker: the site id exists in no sites file
-        _scenario(folder, "zar-broken", "  - type: reintroduction\n    measure: '2.5'\n    site: nowhere\n    capacity: 20\n"),
+        write_scenario(folder, "zar-broken", "  - type: reintroduction\n    measure: '2.5'\n    site: nowhere\n    capacity: 20\n"),
     ]
     out = folder / "out"
     return run_batch(files, out, workers=2, quiet=True), out
 
 
+@pytest.mark.slow
 def test_failing_scenario_reports_and_others_finish(batch):
     result, out = batch
     by = {o.name: o for o in result.outcomes}
@@ -63,6 +46,7 @@ def test_failing_scenario_reports_and_others_finish(batch):
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # no temporary folder left
 
 
+@pytest.mark.slow
 def test_summary_table_and_figure(batch):
     result, out = batch
     table = pd.read_csv(out / "batch_summary.csv")
@@ -87,7 +71,7 @@ def test_invalid_file_fails_alone_without_cluster(tmp_path):
 
 
 def test_duplicate_names_and_bad_scheduler(tmp_path):
-    a = _scenario(tmp_path, "same", "  []")
+    a = write_scenario(tmp_path, "same", "  []")
     b = tmp_path / "other.yml"
     b.write_text(a.read_text())
     with pytest.raises(ConfigError, match="also the name of"):
@@ -111,6 +95,7 @@ def probe(model, outdir, quiet=True):
 '''
 
 
+@pytest.mark.slow
 def test_workers_run_without_malloc_trim_and_profiler(tmp_path, monkeypatch):
     # Dask's worker defaults (MALLOC_TRIM_THRESHOLD_=65536, a 10 ms stack profiler) slowed scenarios
     # on the workers; the embedded cluster must start its workers without them, keeping one BLAS thread
@@ -118,7 +103,7 @@ def test_workers_run_without_malloc_trim_and_profiler(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))  # spawned workers inherit sys.path
     from corridors_probe import probe
 
-    a = _scenario(tmp_path, "probe-a", "  []")
+    a = write_scenario(tmp_path, "probe-a", "  []")
     result = run_batch([a], tmp_path / "out", workers=1, quiet=True, runner=probe)
     (o,) = result.outcomes
     assert o.ok, o.error
@@ -126,9 +111,6 @@ def test_workers_run_without_malloc_trim_and_profiler(tmp_path, monkeypatch):
 
 
 def test_relative_cost_counts_network_analyses():
-    from corridors.batch import relative_cost
-    from corridors.scenario import scenario_from_dict
-
     def model(interventions):
         return scenario_from_dict({"name": "x", "interventions": interventions}, source="x.yml")
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from affine import Affine
 
-from corridors._errors import DataError, SolverError
+from corridors._errors import ConfigError, DataError, SolverError
 from corridors.circuit import (
     advanced,
     apply_ground_policy,
@@ -277,8 +277,23 @@ def test_memory_estimate_refuses_before_building():
     need = estimate_memory(60000, 8, "amg")
     assert need > 60000 * 9 * 12  # at least the Laplacian
     with pytest.raises(SolverError, match=r"60,000 cells .* needs about \d+ MiB but only \d+ MiB is allowed"):
-        build_grid_circuit(hab, max_memory=need // 2)
+        build_grid_circuit(hab, memory_limit=need // 2)
     assert estimate_memory(10**6, 8, "direct") > estimate_memory(10**6, 8, "amg")
+
+
+def test_old_max_memory_spelling_still_works_with_a_deprecation_warning():
+    hab = Raster(np.ones((200, 300)), Affine(1, 0, 0, 0, -1, 200), name="big.tif")
+    need = estimate_memory(60000, 8, "amg")
+    with pytest.warns(DeprecationWarning, match="max_memory= is deprecated.*memory_limit="):
+        with pytest.raises(SolverError, match="is allowed"):
+            build_grid_circuit(hab, max_memory=need // 2)
+    focal = np.zeros((200, 300), dtype=int)
+    focal[0, 0], focal[-1, -1] = 1, 2
+    with pytest.warns(DeprecationWarning, match="memory_limit="):
+        with pytest.raises(SolverError, match="is allowed"):
+            pairwise_raster(hab, focal, max_memory=need // 2)
+    with pytest.raises(ConfigError, match="give memory_limit only"):
+        build_grid_circuit(hab, memory_limit=need, max_memory=need // 2)
 
 
 def test_one_to_all_agrees_with_advanced_and_kirchhoff_holds():
@@ -318,6 +333,7 @@ def test_circuit_knows_nothing_of_sites():
     import subprocess
     import sys
 
-    code = "import sys, corridors.circuit, corridors.circuit.ini, corridors.circuit.pinch; print('corridors.sites' in sys.modules)"
+    code = ("import sys, corridors.circuit, corridors.circuit.ini, corridors.circuit.run, corridors.circuit.out, corridors.circuit.pinch; "
+            "print('corridors.sites' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from corridors._errors import ConfigError, DataError
-from corridors.circuit.ini import read_included_pairs, read_ini, run_job
+from corridors._errors import ConfigError, DataError, SolverError
+from corridors.circuit import compute_job, ini, read_included_pairs, read_ini, run_job
 from corridors.cli import main
 from corridors.raster import Raster
 
@@ -289,3 +289,53 @@ def test_cli_run(strip_job):
     assert "strip_resistances.out" in r.output and "unknown key 'bogus'" in r.output
     r = CliRunner().invoke(main, ["circuit", "run", "nothere.ini"])
     assert r.exit_code == 1 and "nothere.ini: INI file not found" in r.output
+
+
+# ------------------------------------------------------------------ runner and writer apart
+def test_compute_job_returns_the_results_and_writes_nothing(strip_job):
+    _ini(strip_job / "job.ini", **_base(write_cur_maps="True"))
+    seen = []
+    res = compute_job("job.ini", on_solve=lambda r, ids, v, cur, br: seen.append(tuple(int(i) for i in ids)))
+    assert res.ids.tolist() == [1, 2, 3] and res.habitat.shape == (1, 8)
+    assert res.result.resistances[0, 1] == pytest.approx(4.0) and res.result.resistances[0, 2] == -1
+    assert res.result.cum_current is not None  # node values; the writer turns them into maps
+    assert seen == [(1, 2)]  # one call per solved pair, with its focal ids
+    assert not (strip_job / "out").exists()
+    assert run_job("job.ini")  # the same job, written
+
+
+def test_memory_limit_and_the_old_max_memory_spelling(strip_job):
+    _ini(strip_job / "job.ini", **_base())
+    with pytest.raises(SolverError, match="is allowed"):
+        run_job("job.ini", memory_limit=1000)
+    with pytest.warns(DeprecationWarning, match="max_memory= is deprecated.*memory_limit="):
+        with pytest.raises(SolverError, match="is allowed"):
+            run_job("job.ini", max_memory=1000)
+    with pytest.warns(DeprecationWarning, match="max_memory="):
+        assert run_job("job.ini", max_memory=2**30)
+
+
+def test_old_import_path_of_run_job_warns_and_works(strip_job):
+    with pytest.warns(DeprecationWarning, match="import run_job from corridors.circuit"):
+        old = ini.run_job
+    assert old is run_job
+    with pytest.raises(AttributeError, match="no_such"):
+        ini.no_such  # noqa: B018
+
+
+def test_cli_memory_limit_and_the_old_max_memory_gb(strip_job):
+    _ini(strip_job / "job.ini", **_base())
+    r = CliRunner().invoke(main, ["circuit", "run", "job.ini", "--memory-limit", "1KB"])
+    assert r.exit_code == 1 and "is allowed" in r.output
+    r = CliRunner().invoke(main, ["circuit", "run", "job.ini", "--memory-limit", "2GB"])
+    assert r.exit_code == 0, r.output
+    assert "warning" not in r.output
+    r = CliRunner().invoke(main, ["circuit", "run", "job.ini", "--max-memory-gb", "2"])
+    assert r.exit_code == 0, r.output
+    assert "warning: --max-memory-gb is deprecated" in r.output and "--memory-limit" in r.output
+    r = CliRunner().invoke(main, ["circuit", "run", "job.ini", "--max-memory-gb", "0.000001"])
+    assert r.exit_code == 1 and "is allowed" in r.output
+    r = CliRunner().invoke(main, ["circuit", "run", "job.ini", "--max-memory-gb", "2", "--memory-limit", "2GB"])
+    assert r.exit_code == 2 and "--memory-limit" in r.output
+    r = CliRunner().invoke(main, ["circuit", "run", "--help"])
+    assert "--memory-limit" in r.output and "--max-memory-gb" not in r.output

@@ -1,4 +1,7 @@
-"""Pinch points of least-cost corridors and current-flow centrality, on grids and graphs whose answers are known."""
+"""Pinch points of least-cost corridors and current-flow centrality, on grids and graphs whose answers are known.
+
+The commands are tested in test_cli_circuit_pinch.py and test_cli_circuit_centrality.py.
+"""
 
 from __future__ import annotations
 
@@ -16,20 +19,14 @@ from corridors._errors import ConfigError, DataError
 from corridors.circuit.pinch import centrality, corridor_current, linkage_centrality, pinch_points
 from corridors.raster import Raster
 
+from _helpers import toy_cores, uniform, walled
+
 CS = 1000.0
-
-
-def _walled(rows: int = 20, cols: int = 30, gap_row: int = 10) -> Raster:
-    """Uniform 1-resistance grid cut by a wall at column cols // 2 with a one-cell gap."""
-    arr = np.ones((rows, cols))
-    arr[:, cols // 2] = np.nan
-    arr[gap_row, cols // 2] = 1.0
-    return Raster(arr, Affine(CS, 0, 0, 0, -CS, rows * CS), None, None, "walled")
 
 
 def test_corridor_current_strip_series_and_pinch():
     # A 1-cell-wide corridor between two 1-cell cores: series resistors, 1 A everywhere.
-    res = Raster(np.full((5, 9), 2.0), Affine(1, 0, 0, 0, -1, 5))
+    res = uniform((5, 9), 2.0, cell=1.0, crs=None)
     corr = np.zeros((5, 9), bool)
     corr[2, :] = True
     a = np.zeros((5, 9), bool)
@@ -46,8 +43,8 @@ def test_corridor_current_strip_series_and_pinch():
 
 
 def test_pinch_points_of_a_linkage_through_a_gap():
-    res = _walled()
-    cores = gpd.GeoDataFrame({"core_id": ["A", "B"]}, geometry=[box(2 * CS, 7 * CS, 5 * CS, 13 * CS), box(25 * CS, 7 * CS, 28 * CS, 13 * CS)])
+    res = walled()
+    cores = toy_cores({"A": box(2 * CS, 7 * CS, 5 * CS, 13 * CS), "B": box(25 * CS, 7 * CS, 28 * CS, 13 * CS)})
     links = linkages.build_linkages(res, cores, truncate_m=15_000, adjacency="all")
     p = pinch_points(links)
     cur = p.current.array
@@ -87,9 +84,9 @@ def test_centrality_matches_networkx_current_flow_betweenness():
 
 def test_linkage_centrality_on_a_chain_of_cores():
     # Three cores in a row: the middle one carries the A-C current.
-    res = Raster(np.ones((10, 40)), Affine(CS, 0, 0, 0, -CS, 10 * CS), None, None, "flat")
-    cores = gpd.GeoDataFrame({"core_id": ["A", "B", "C"]},
-                             geometry=[box(1 * CS, 3 * CS, 4 * CS, 7 * CS), box(18 * CS, 3 * CS, 22 * CS, 7 * CS), box(36 * CS, 3 * CS, 39 * CS, 7 * CS)])
+    res = uniform((10, 40), cell=CS, crs=None, name="flat")
+    cores = toy_cores({"A": box(1 * CS, 3 * CS, 4 * CS, 7 * CS), "B": box(18 * CS, 3 * CS, 22 * CS, 7 * CS),
+                       "C": box(36 * CS, 3 * CS, 39 * CS, 7 * CS)})
     links = linkages.build_linkages(res, cores, truncate_m=5_000)
     assert sorted(zip(links.linkages["core_a"], links.linkages["core_b"])) == [("A", "B"), ("B", "C")]
     c, lk = linkage_centrality(links)
@@ -98,32 +95,6 @@ def test_linkage_centrality_on_a_chain_of_cores():
     assert lk["cf_central"].tolist() == pytest.approx([2.0, 2.0])
     with pytest.raises(DataError, match="no column 'nope'"):
         linkage_centrality(links, weight="nope")
-
-
-def test_cli_pinch_on_the_programme_corridors(tmp_path):
-    from click.testing import CliRunner
-
-    from corridors import landscape
-    from corridors.cli import main
-
-    # A coarse (10 km) resistance keeps the run short; the command is the same at 1 km.
-    res = landscape.build_resistance(resolution=10_000.0)
-    res.write(tmp_path / "res.tif")
-    r = CliRunner().invoke(main, ["-q", "circuit", "pinch", "-o", str(tmp_path / "pinch"), "--resistance", str(tmp_path / "res.tif")])
-    assert r.exit_code == 0, r.output
-    import pandas as pd
-
-    table = pd.read_csv(tmp_path / "pinch" / "pinch_linkages.csv")
-    assert {"2.1a", "6.4", "7.4"} <= set(table["corridor"])
-    joined = table[table["eff_resist"] > 0]
-    assert len(joined) >= 8 and (joined["cwd_to_eff_resist"] > 0).all()
-    assert (joined["max_current"] <= 1.0 + 1e-6).all()
-    cur = Raster.read(tmp_path / "pinch" / "pinchpoints.tif")
-    assert np.nanmax(cur.masked()) <= 1.0 + 1e-6
-    assert (tmp_path / "pinch" / "pinch_map.png").stat().st_size > 10_000
-    prov = json.loads((tmp_path / "pinch" / "provenance.json").read_text())
-    assert prov["command"] == "corridors circuit pinch" and prov["inputs"]["resistance"]["path"].endswith("res.tif")
-    assert prov["parameters"]["resolution_m"] == 10_000.0 and "2.1a" in prov["parameters"]["corridors"]
 
 
 def test_run_centrality_is_a_function_writing_its_files_and_provenance(tmp_path):
@@ -142,24 +113,3 @@ def test_run_centrality_is_a_function_writing_its_files_and_provenance(tmp_path)
     assert prov["command"] == "corridors circuit centrality" and prov["parameters"]["weight"] == "cwd_m"
     with pytest.raises(ConfigError, match="resolution_m"):
         run_centrality(cores, resistance=res, resolution_m=500.0)
-
-
-def test_cli_centrality_bad_cores_name_the_file_and_field(tmp_path):
-    from click.testing import CliRunner
-
-    from corridors.cli import main
-
-    from corridors.settings import WORKING_CRS
-
-    w = _walled()
-    r = Raster(w.array, w.transform, WORKING_CRS, None, "walled")
-    rpath = r.write(tmp_path / "res.tif")
-    cores = gpd.GeoDataFrame({"id": ["a", "a"]}, geometry=[box(0, 0, 2000, 2000), box(20_000, 0, 22_000, 2000)], crs=r.crs)
-    cpath = tmp_path / "cores.gpkg"
-    cores.to_file(cpath)
-    run = CliRunner().invoke(main, ["circuit", "centrality", "--cores", str(cpath), "--resistance", str(rpath), "-o", str(tmp_path / "o")])
-    assert run.exit_code == 1
-    assert run.output.count("\n") == 1 and "cores.gpkg, feature 'a', field 'id': core id is not unique" in run.output
-    run = CliRunner().invoke(main, ["circuit", "centrality", "--cores", str(cpath), "--id-field", "name", "-o", str(tmp_path / "o")])
-    assert run.exit_code == 1 and "cores.gpkg, field 'name'" in run.output and "--id-field" in run.output
-    assert not (tmp_path / "o").exists()

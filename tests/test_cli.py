@@ -1,50 +1,41 @@
-"""The `corridors` command as a whole: help on every subcommand, exit codes, --debug, and the main job."""
+"""The `corridors` command as a whole: help on every subcommand, exit codes, error and warning lines, --debug, shared options.
+
+Each subcommand has its own file, test_cli_<command>.py (test_cli_circuit_<sub>.py for the circuit commands).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner
 
 from corridors.cli import main
-from corridors.cli.programme import STEPS
+from corridors.cli._options import MemorySize
+
+from _helpers import walk_commands
 
 
-def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
-    for name, cmd in group.commands.items():
-        yield prefix + (name,), cmd
-        if isinstance(cmd, click.Group):
-            yield from _commands(cmd, prefix + (name,))
-
-
-@pytest.mark.parametrize("path", [p for p, _ in _commands(main)], ids=" ".join)
+@pytest.mark.parametrize("path", [p for p, _ in walk_commands(main)], ids=" ".join)
 def test_every_subcommand_has_help(path):
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage: " in result.output and "--help" in result.output
 
 
+def test_every_command_has_its_test_file():
+    # one file per top-level command; the circuit group has one per subcommand
+    here = Path(__file__).parent
+    wanted = [f"test_cli_{'_'.join(p)}.py" for p, _ in walk_commands(main)
+              if (len(p) == 1 and p[0] != "circuit") or (p[0] == "circuit" and len(p) == 2)]
+    assert len(wanted) == 12
+    assert [name for name in wanted if not (here / name).is_file()] == []
+
+
 def test_usage_errors_exit_2():
     runner = CliRunner()
     assert runner.invoke(main, ["no-such-command"]).exit_code == 2
     assert runner.invoke(main, ["rivers", "--tolerance-km", "minus-one"]).exit_code == 2
-
-
-@pytest.mark.parametrize("args", [
-    # 0 used to fall back to the default in silence ('resolution or 1000', 'rtol or 1e-9'); negatives reached the engines
-    ["linkages", "--resolution", "0"],
-    ["resistance", "--resolution", "-5"],
-    ["circuit", "run", "job.ini", "--rtol", "0"],
-    ["circuit", "run", "job.ini", "--rtol", "-1"],
-    ["circuit", "run", "job.ini", "--max-memory-gb", "-1"],
-])
-def test_out_of_range_numbers_are_usage_errors(tmp_path, args):
-    result = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "o")] if args[0] != "circuit" else args)
-    assert result.exit_code == 2, result.output
-    assert f"Invalid value for '{args[-2]}'" in result.output
-    assert not (tmp_path / "o").exists()
 
 
 def test_data_error_is_one_line_and_exit_1(tmp_path):
@@ -79,75 +70,6 @@ def test_debug_shows_the_traceback(tmp_path):
     assert loud.exception is not None and "bad.geojson" in str(loud.exception)
 
 
-def test_programme_steps_are_registered_subcommands():
-    registered = {cmd for _, cmd in _commands(main)}
-    assert all(cmd in registered for _, _, cmd, _ in STEPS)
-    assert [sub for sub, *_ in STEPS] == ["map", "rivers", "linkages", "pinch", "centrality", "network", "baseline"]
-
-
-def test_main_job_writes_every_step(tmp_path):
-    """The README's run command on the bundled data (about a minute)."""
-    out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["--quiet", "programme", "-o", str(out)])
-    assert result.exit_code == 0, result.output
-    expected = [
-        "map/programme_map.png",
-        "map/programme_map.pdf",
-        "rivers/river_graph.gpkg",
-        "rivers/river_distances.csv",
-        "linkages/linkages.gpkg",
-        "linkages/corridors.tif",
-        "pinch/pinchpoints.tif",
-        "network/network.gpkg",
-        "baseline/report.html",
-        "baseline/report.md",
-        "baseline/provenance.json",
-        "provenance.json",
-    ]
-    missing = [p for p in expected if not (out / p).is_file()]
-    assert missing == []
-    assert (out / "map/programme_map.png").stat().st_size > 100_000
-    report = (out / "baseline/report.md").read_text()
-    assert "cand-kyzyltau-baijurkum" in report  # unresolved places are listed, never dropped
-
-
-def test_steps_invoked_like_the_programme_count_no_option_as_given(tmp_path):
-    # `corridors programme` runs each step with ctx.invoke, where click records no parameter source:
-    # the checks refusing options a run would ignore must not see them as typed.
-    from corridors.cli.lcp import given_options
-    from corridors.cli.network import network_cmd
-
-    (tmp_path / "n.txt").write_text("1 10\n2 20\n")
-    (tmp_path / "c.txt").write_text("1 2 0.5\n")
-    seen = {}
-
-    @click.command()
-    @click.option("--adjacency", default="both")
-    @click.pass_context
-    def step(ctx, adjacency):
-        seen["given"] = given_options(ctx)
-
-    @click.command()
-    @click.pass_context
-    def wrapper(ctx):
-        ctx.invoke(step)
-        ctx.invoke(network_cmd, outdir=tmp_path / "net", conefor_nodes=tmp_path / "n.txt", conefor_links=tmp_path / "c.txt",
-                   conefor_kind="probability")
-
-    result = CliRunner().invoke(main, ["-q", "programme", "--help"])
-    assert result.exit_code == 0
-    main.add_command(wrapper, "wrapper-for-test")
-    try:
-        result = CliRunner().invoke(main, ["-q", "wrapper-for-test"])
-    finally:
-        main.commands.pop("wrapper-for-test")
-    assert result.exit_code == 0, result.output
-    assert seen["given"] == set()
-    assert (tmp_path / "net" / "network_summary.csv").exists()
-    typed = CliRunner().invoke(step, ["--adjacency", "cost"])
-    assert typed.exit_code == 0 and seen["given"] == {"adjacency"}
-
-
 def test_file_system_refusal_is_one_line_not_a_traceback(tmp_path):
     # '-o' below a file used to end in NotADirectoryError with a traceback
     blocker = tmp_path / "afile"
@@ -158,3 +80,12 @@ def test_file_system_refusal_is_one_line_not_a_traceback(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("error: ") and "afile" in lines[0] and "Traceback" not in result.output
     loud = CliRunner().invoke(main, ["--debug", "rivers", "-o", str(blocker / "sub")])
     assert loud.exit_code == 1 and isinstance(loud.exception, OSError)
+
+
+def test_memory_limit_sizes():
+    size = MemorySize()
+    assert size.convert("4GB", None, None) == 4 * 2**30
+    assert size.convert("500MB", None, None) == 500 * 2**20
+    assert size.convert("1.5g", None, None) == int(1.5 * 2**30)
+    assert size.convert("4000000000", None, None) == 4_000_000_000
+    assert size.convert("64 KiB", None, None) == 65536

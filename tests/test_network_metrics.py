@@ -24,11 +24,7 @@ from corridors.network import (
     write_conefor,
 )
 
-
-def _graph(caps: dict[str, float], links: list[tuple[str, str, float]], **kw):
-    nodes = pd.DataFrame({"id": list(caps), "capacity": list(caps.values())})
-    lk = pd.DataFrame(links, columns=["i", "j", "probability"]) if links else pd.DataFrame(columns=["i", "j", "probability"])
-    return build_graph(nodes, lk, **kw)
+from _helpers import toy_graph
 
 
 def _naive_pcnum(caps: dict[str, float], links: list[tuple[str, str, float]], drop_node=None, drop_link=None) -> float:
@@ -60,7 +56,7 @@ def _naive_iicnum(caps, links, drop_node=None) -> float:
 # ----------------------------------------------------------------- by hand
 def test_two_patches_by_hand():
     # a = 2, b = 3, p = 0.5: PCnum = 4 + 9 + 2 * 2 * 3 * 0.5 = 19; A_L = 10
-    g = _graph({"a": 2, "b": 3}, [("a", "b", 0.5)], landscape_area=10)
+    g = toy_graph({"a": 2, "b": 3}, [("a", "b", 0.5)], landscape_area=10)
     r = connectivity(g)
     assert r.summary["PCnum"] == pytest.approx(19.0)
     assert r.summary["PC"] == pytest.approx(0.19)
@@ -79,7 +75,7 @@ def test_two_patches_by_hand():
 def test_three_in_a_line_by_hand():
     # a(1) -0.5- b(2) -0.4- c(3); p*_ac = 0.2 through b
     caps = {"a": 1.0, "b": 2.0, "c": 3.0}
-    g = _graph(caps, [("a", "b", 0.5), ("b", "c", 0.4)], landscape_area=10)
+    g = toy_graph(caps, [("a", "b", 0.5), ("b", "c", 0.4)], landscape_area=10)
     pm = probability_matrix(g)
     assert pm[0, 2] == pytest.approx(0.2)
     assert pm[2, 0] == pytest.approx(0.2)
@@ -105,7 +101,7 @@ def test_star_centre_is_the_connector():
     # centre c (capacity 0), four leaves of capacity 1, each link p = 0.5:
     # leaf-leaf p* = 0.25; PCnum = 4 + 2 * C(4, 2) * 0.25 = 7 (the centre adds nothing itself)
     caps = {"c": 0.0, "l1": 1.0, "l2": 1.0, "l3": 1.0, "l4": 1.0}
-    g = _graph(caps, [("c", f"l{i}", 0.5) for i in range(1, 5)])
+    g = toy_graph(caps, [("c", f"l{i}", 0.5) for i in range(1, 5)])
     r = connectivity(g)
     assert r.summary["PCnum"] == pytest.approx(7.0)
     c = r.nodes.loc["c"]
@@ -120,7 +116,7 @@ def test_star_centre_is_the_connector():
 
 def test_iic_on_a_path_graph():
     # four unit nodes in a path: nl 1, 2, 3 for 3, 2, 1 pairs; both directions
-    g = _graph({k: 1.0 for k in "abcd"}, [("a", "b", 0.9), ("b", "c", 0.1), ("c", "d", 0.5)], landscape_area=4)
+    g = toy_graph({k: 1.0 for k in "abcd"}, [("a", "b", 0.9), ("b", "c", 0.1), ("c", "d", 0.5)], landscape_area=4)
     expected = (4 + 2 * (3 / 2 + 2 / 3 + 1 / 4)) / 16
     assert iic(g) == pytest.approx(expected)
     r = connectivity(g)
@@ -133,13 +129,13 @@ def test_iic_on_a_path_graph():
 
 def test_ec_is_total_capacity_when_every_p_is_one():
     caps = {"a": 3.0, "b": 5.0, "c": 7.0}
-    g = _graph(caps, [("a", "b", 1.0), ("b", "c", 1.0)])
+    g = toy_graph(caps, [("a", "b", 1.0), ("b", "c", 1.0)])
     assert equivalent_connected_area(g) == pytest.approx(15.0)
     assert pc(g) == pytest.approx(1.0)
 
 
 def test_isolated_node_has_no_connector_or_flux():
-    g = _graph({"a": 1.0, "b": 2.0, "z": 4.0}, [("a", "b", 0.3)])
+    g = toy_graph({"a": 1.0, "b": 2.0, "z": 4.0}, [("a", "b", 0.3)])
     r = connectivity(g)
     z = r.nodes.loc["z"]
     assert z["dPCconnector"] == 0.0 and z["dPCflux"] == 0.0
@@ -183,7 +179,7 @@ def _random_graph(seed: int, n: int = 14, extra: int = 10):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_node_and_link_importance_match_naive_recompute(seed):
     caps, links = _random_graph(seed)
-    g = _graph(caps, links)
+    g = toy_graph(caps, links)
     r = connectivity(g, links=True)
     base = _naive_pcnum(caps, links)
     assert r.summary["PCnum"] == pytest.approx(base)
@@ -204,7 +200,7 @@ def test_node_and_link_importance_match_naive_recompute(seed):
 
 def test_bcpc_matches_path_enumeration():
     caps, links = _random_graph(7, n=10, extra=6)
-    g = _graph(caps, links)
+    g = toy_graph(caps, links)
     r = connectivity(g)
     pm = probability_matrix(g)
     nxg = g.to_networkx()
@@ -234,7 +230,7 @@ def _graphs(draw):
 @given(_graphs())
 def test_ec_never_exceeds_total_capacity(data):
     caps, links, _ = data
-    g = _graph(caps, links)
+    g = toy_graph(caps, links)
     assert equivalent_connected_area(g) <= sum(caps.values()) * (1 + 1e-12) + 1e-12
     if sum(caps.values()) > 0:
         assert pc(g) <= 1 + 1e-12
@@ -247,8 +243,8 @@ def test_ec_never_exceeds_total_capacity(data):
 def test_adding_a_link_never_lowers_pc(data, more):
     caps, links, pairs = data
     extra = (*more.draw(st.sampled_from(pairs)), more.draw(st.floats(0, 1)))
-    before = equivalent_connected_area(_graph(caps, links))
-    after = equivalent_connected_area(_graph(caps, links + [extra]))
+    before = equivalent_connected_area(toy_graph(caps, links))
+    after = equivalent_connected_area(toy_graph(caps, links + [extra]))
     assert after >= before * (1 - 1e-12)
 
 
@@ -258,7 +254,7 @@ def test_fractions_always_sum_to_dpc(data):
     caps, links, _ = data
     if sum(caps.values()) == 0:
         return
-    r = connectivity(_graph(caps, links), betweenness=False)
+    r = connectivity(toy_graph(caps, links), betweenness=False)
     total = r.nodes["dPCintra"] + r.nodes["dPCflux"] + r.nodes["dPCconnector"]
     np.testing.assert_allclose(total, r.nodes["dPC"], atol=1e-9)
     assert (r.nodes["dPCconnector"] >= -1e-12).all()
@@ -267,7 +263,7 @@ def test_fractions_always_sum_to_dpc(data):
 # ----------------------------------------------------------------- bad input
 def test_unknown_node_in_links():
     with pytest.raises(DataError, match="'zz' is not in the node table"):
-        _graph({"a": 1, "b": 1}, [("a", "zz", 0.5)])
+        toy_graph({"a": 1, "b": 1}, [("a", "zz", 0.5)])
 
 
 def test_duplicate_nodes():
@@ -291,7 +287,7 @@ def test_negative_capacity_and_small_landscape():
     with pytest.raises(DataError, match="capacity"):
         build_graph(nodes, pd.DataFrame({"i": ["a"], "j": ["b"], "probability": [0.5]}))
     with pytest.raises(ConfigError, match="landscape_area"):
-        _graph({"a": 5, "b": 5}, [("a", "b", 0.5)], landscape_area=3)
+        toy_graph({"a": 5, "b": 5}, [("a", "b", 0.5)], landscape_area=3)
 
 
 # ----------------------------------------------------------------- Conefor files
@@ -315,7 +311,7 @@ def test_conefor_distances_and_text_ids(tmp_path):
     assert g.ids == ["1", "2", "3"]
     assert list(g.links["probability"]) == pytest.approx([0.5, 0.25])
     # text ids are numbered for Conefor, with a map written alongside
-    g3 = _graph({"x": 1.0, "y": 2.0}, [("x", "y", 0.5)])
+    g3 = toy_graph({"x": 1.0, "y": 2.0}, [("x", "y", 0.5)])
     back = write_conefor(g3, tmp_path / "t_nodes.txt", tmp_path / "t_conns.txt")
     assert back == {"1": "x", "2": "y"}
     assert (tmp_path / "t_nodes_ids.csv").exists()
@@ -335,7 +331,7 @@ def test_conefor_bad_lines(tmp_path):
 
 def test_p_min_truncates_small_probabilities_only():
     # chain a-b-c-d, each link 0.1: p*_ad = 1e-3 is dropped at p_min = 0.005, nothing else is
-    g = _graph({k: 1.0 for k in "abcd"}, [("a", "b", 0.1), ("b", "c", 0.1), ("c", "d", 0.1)])
+    g = toy_graph({k: 1.0 for k in "abcd"}, [("a", "b", 0.1), ("b", "c", 0.1), ("c", "d", 0.1)])
     exact = probability_matrix(g)
     cut = probability_matrix(g, p_min=0.005)
     assert exact[0, 3] == pytest.approx(1e-3) and cut[0, 3] == 0.0

@@ -1,4 +1,4 @@
-"""What-if gains, link sources, the programme graph and the ``corridors network`` command."""
+"""What-if gains, link sources and the programme graph (the ``corridors network`` command: test_cli_network.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from affine import Affine
-from click.testing import CliRunner
 
 from corridors import settings
 from corridors._errors import ConfigError, DataError
-from corridors.cli import main
 from corridors.network import build_graph, connectivity, pc, probability_matrix
 from corridors.analyses.programme_network import (
     HabitatLeastCost,
@@ -33,22 +30,17 @@ from corridors.network.whatif import (
     node_candidate,
     rank_candidates,
 )
-from corridors.raster import Raster
+
+from _helpers import point_nodes, toy_graph, uniform
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _graph(caps, links, **kw):
-    nodes = pd.DataFrame({"id": list(caps), "capacity": list(caps.values())})
-    lk = pd.DataFrame(links, columns=["i", "j", "probability"]) if links else pd.DataFrame(columns=["i", "j", "probability"])
-    return build_graph(nodes, lk, **kw)
 
 
 # ----------------------------------------------------------------- what-if by hand
 def test_candidate_node_by_hand():
     # a(1), b(1) unlinked; candidate c(2) linked to both at p = 0.5 -> p*_ab = 0.25
     # PCnum = 1 + 1 + 4 + 2 * (1*1*.25 + 1*2*.5 + 1*2*.5) = 10.5; before 2
-    g = _graph({"a": 1.0, "b": 1.0}, [])
+    g = toy_graph({"a": 1.0, "b": 1.0}, [])
     r = rank_candidates(g, [node_candidate("c", 2.0, {"a": 0.5, "b": 0.5})])
     row = r.loc["c"]
     assert row["EC_before"] == pytest.approx(math.sqrt(2.0))
@@ -62,7 +54,7 @@ def test_candidate_link_ranked_by_ec_gain():
     # line a(1) -0.5- b(2) -0.4- c(3): PCnum 22. A direct a-c link at 0.5 raises p*_ac from .2 to .5:
     # +2*1*3*.3 = 1.8 -> 23.8. An a-b link at 0.9 raises p*_ab to .9 and p*_ac to .36:
     # +2*1*2*.4 + 2*1*3*.16 = 1.6 + .96 = 2.56 -> 24.56.
-    g = _graph({"a": 1.0, "b": 2.0, "c": 3.0}, [("a", "b", 0.5), ("b", "c", 0.4)])
+    g = toy_graph({"a": 1.0, "b": 2.0, "c": 3.0}, [("a", "b", 0.5), ("b", "c", 0.4)])
     r = rank_candidates(g, [link_candidate("ac", "a", "c", 0.5), link_candidate("ab", "a", "b", 0.9)])
     assert list(r.index) == ["ab", "ac"]
     assert list(r["rank"]) == [1, 2]
@@ -79,13 +71,13 @@ def test_candidate_update_matches_rebuilding_the_graph(seed):
     n = 9
     caps = {f"n{i}": float(rng.uniform(1, 10)) for i in range(n)}
     links = [(f"n{rng.integers(0, i)}", f"n{i}", float(rng.uniform(0.1, 0.9))) for i in range(1, n)]
-    g = _graph(caps, links)
+    g = toy_graph(caps, links)
     # two new nodes (one a stepping stone), linked to old nodes and to each other, plus an improved old link
     new_links = [("x", "n1", 0.6), ("x", "y", 0.7), ("y", "n7", 0.5), ("n2", "n5", 0.95)]
     cand = Candidate("combo", pd.DataFrame({"capacity": [4.0, 0.0]}, index=pd.Index(["x", "y"], name="id")),
                      pd.DataFrame(new_links, columns=["i", "j", "probability"]))
     pm, cap, ids = apply_candidate(probability_matrix(g), g.capacity, g.ids, cand)
-    full = _graph({**caps, "x": 4.0, "y": 0.0}, links + new_links)
+    full = toy_graph({**caps, "x": 4.0, "y": 0.0}, links + new_links)
     ref = probability_matrix(full)
     order = [full.ids.index(i) for i in ids]
     np.testing.assert_allclose(pm, ref[np.ix_(order, order)], atol=1e-12)
@@ -93,7 +85,7 @@ def test_candidate_update_matches_rebuilding_the_graph(seed):
 
 
 def test_candidate_bad_input():
-    g = _graph({"a": 1.0, "b": 1.0}, [("a", "b", 0.5)])
+    g = toy_graph({"a": 1.0, "b": 1.0}, [("a", "b", 0.5)])
     with pytest.raises(DataError, match="'zz' is neither in the graph"):
         rank_candidates(g, [link_candidate("l", "a", "zz", 0.5)])
     with pytest.raises(DataError, match="already in the graph"):
@@ -117,14 +109,8 @@ def test_fencing_a_border_by_hand():
 
 
 # ----------------------------------------------------------------- link sources
-def _pts(coords: dict[str, tuple[float, float]], **cols) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"capacity": [1.0] * len(coords), **cols},
-                            geometry=[shapely.Point(xy) for xy in coords.values()],
-                            index=pd.Index(list(coords), name="id"), crs=settings.WORKING_CRS)
-
-
 def test_straight_line_source_by_hand():
-    nodes = _pts({"a": (0, 0), "b": (3000, 4000), "c": (30000, 0)})
+    nodes = point_nodes({"a": (0, 0), "b": (3000, 4000), "c": (30000, 0)})
     lk = StraightLine()(nodes)
     d = {(r.i, r.j): r.distance_m for r in lk.itertuples()}
     assert d[("a", "b")] == pytest.approx(5000.0)
@@ -150,7 +136,7 @@ def test_straight_links_carry_the_border_they_cross():
 def test_along_river_links_only_neighbours_on_the_river():
     river = gpd.GeoDataFrame({"river": ["r"], "river_system": ["amu_darya"]},
                              geometry=[shapely.LineString([(0, 0), (100_000, 0)])], crs=settings.WORKING_CRS)
-    nodes = _pts({"a": (1000, 500), "b": (11000, -500), "c": (41000, 0)}, river=["r"] * 3)
+    nodes = point_nodes({"a": (1000, 500), "b": (11000, -500), "c": (41000, 0)}, river=["r"] * 3)
     lk = AlongRiver(rivers=river, add_offsets=False)(nodes)
     d = {(r.i, r.j): r.distance_m for r in lk.itertuples()}
     assert set(d) == {("a", "b"), ("b", "c")}  # c is reached through b
@@ -163,21 +149,17 @@ def test_along_river_links_only_neighbours_on_the_river():
     assert r.nodes.loc["b", "dPCconnector"] > 0  # b is the stepping stone between a and c
 
 
-def _uniform_raster(n: int = 21, cell: float = 1000.0, value: float = 1.0) -> Raster:
-    return Raster(np.full((n, n), value, dtype="float32"), Affine(cell, 0, 0, 0, -cell, n * cell), settings.WORKING_CRS)
-
-
 def test_least_cost_source_on_a_uniform_surface():
-    nodes = _pts({"w": (2500, 10500), "e": (18500, 10500)})
-    lk = LeastCost(_uniform_raster(), core_radius_m=500.0, adjacency="all")(nodes)
+    nodes = point_nodes({"w": (2500, 10500), "e": (18500, 10500)})
+    lk = LeastCost(uniform((21, 21), dtype="float32"), core_radius_m=500.0, adjacency="all")(nodes)
     assert len(lk) == 1
     # cell centres 16 cells apart on one row, resistance 1 per metre
     assert lk["distance_m"].iloc[0] == pytest.approx(16_000.0, rel=0.01)
 
 
 def test_effective_resistance_source_grows_with_distance():
-    nodes = _pts({"a": (2500, 10500), "b": (6500, 10500), "c": (18500, 10500)})
-    lk = EffectiveResistance(_uniform_raster())(nodes).set_index(["i", "j"])["distance_m"]
+    nodes = point_nodes({"a": (2500, 10500), "b": (6500, 10500), "c": (18500, 10500)})
+    lk = EffectiveResistance(uniform((21, 21), dtype="float32"))(nodes).set_index(["i", "j"])["distance_m"]
     assert 0 < lk.loc[("a", "b")] < lk.loc[("a", "c")]
 
 
@@ -205,7 +187,7 @@ def test_area_capacity_cuts_nested_sites_out_of_their_parent():
 
 
 def test_split_by_river_system():
-    nodes = _pts({"a": (0, 0), "b": (1000, 0), "c": (5000, 0)}, river_system=["ile", "ile", "zarafshon"])
+    nodes = point_nodes({"a": (0, 0), "b": (1000, 0), "c": (5000, 0)}, river_system=["ile", "ile", "zarafshon"])
     g = graph_from_nodes(nodes, "euclidean", median_dispersal_m=1000.0)
     parts = by_river_system(g)
     assert set(parts) == {"ile", "zarafshon"}
@@ -213,76 +195,9 @@ def test_split_by_river_system():
     assert len(parts["zarafshon"].links) == 0
 
 
-# ----------------------------------------------------------------- command line
-def test_cli_on_the_bundled_programme(tmp_path):
-    res = CliRunner().invoke(main, ["network", "-o", str(tmp_path), "--export-conefor"])
-    assert res.exit_code == 0, res.output
-    for name in ("network.gpkg", "network_nodes.csv", "network_links.csv", "network_summary.csv", "network_whatif.csv",
-                 "network_borders.csv", "network_provenance.json", "network_map.png", "network_map.svg", "conefor_nodes.txt"):
-        assert (tmp_path / name).exists(), name
-    nodes = gpd.read_file(tmp_path / "network.gpkg", layer="nodes")
-    for col in ("dPC", "dPCintra", "dPCflux", "dPCconnector", "dIIC", "BC", "BCPC", "dPC_system", "capacity"):
-        assert col in nodes.columns
-    np.testing.assert_allclose(nodes["dPCintra"] + nodes["dPCflux"] + nodes["dPCconnector"], nodes["dPC"], atol=1e-9)
-    # one programme network: the free-ranging populations, as in every scenario (protected areas are not nodes)
-    assert set(nodes["kind"]) == {"subpopulation", "outside_range"}
-    links = gpd.read_file(tmp_path / "network.gpkg", layer="links")
-    assert {"probability", "distance_m", "borders", "dPC"} <= set(links.columns)
-    assert (links["probability"].between(0, 1)).all()
-    summary = pd.read_csv(tmp_path / "network_summary.csv")
-    assert {"amu_darya", "zarafshon", "syr_darya", "ile"} <= set(summary["name"])
-    assert (summary["EC_PC"] <= summary["total_capacity"] * (1 + 1e-12)).all()
-    whatif = pd.read_csv(tmp_path / "network_whatif.csv")
-    assert (np.diff(whatif["dEC"]) <= 1e-9).all() and (whatif["dEC"] >= -1e-6).all()
-    assert {"site", "corridor"} <= set(whatif["kind"])
-    assert "2.1a" in set(whatif["id"].astype(str))
-    assert "cand-zhanadarya" not in set(whatif["id"])  # unresolved: no location, not ranked
-    assert "cand-zhanadarya" in res.output
-
-
-def test_cli_conefor_project_and_errors(tmp_path):
-    (tmp_path / "n.txt").write_text("1 10\n2 20\n3 30\n")
-    (tmp_path / "c.txt").write_text("1 2 0.5\n2 3 0.4\n")
-    res = CliRunner().invoke(main, ["network", "-o", str(tmp_path / "out"), "--conefor-nodes", str(tmp_path / "n.txt"),
-                                    "--conefor-links", str(tmp_path / "c.txt"), "--conefor-kind", "probability",
-                                    "--landscape-area", "100"])
-    assert res.exit_code == 0, res.output
-    s = pd.read_csv(tmp_path / "out" / "network_summary.csv").iloc[0]
-    # 100 + 400 + 900 + 2 * (10*20*.5 + 20*30*.4 + 10*30*.2) = 1400 + 800
-    assert s["PCnum"] == pytest.approx(2200.0)
-    assert s["PC"] == pytest.approx(0.22)
-    (tmp_path / "c.txt").write_text("1 2 0.5\n2 9 0.4\n")
-    res = CliRunner().invoke(main, ["network", "-o", str(tmp_path / "out2"), "--conefor-nodes", str(tmp_path / "n.txt"),
-                                    "--conefor-links", str(tmp_path / "c.txt"), "--conefor-kind", "probability"])
-    assert res.exit_code == 1
-    assert "node id '9' is not in the node table" in res.output
-    assert not (tmp_path / "out2" / "network_nodes.csv").exists()
-    res = CliRunner().invoke(main, ["network", "--permeability", "TKMUZB=0.3"])
-    assert res.exit_code == 1 and "BORDER=FACTOR" in res.output
-
-
-def test_cli_conefor_project_refuses_programme_options_and_exports(tmp_path):
-    # Options that only shape the programme's graph used to be ignored in silence with a Conefor project.
-    (tmp_path / "n.txt").write_text("1 10\n2 20\n3 30\n")
-    (tmp_path / "c.txt").write_text("1 2 0.5\n2 3 0.4\n")
-    project = ["--conefor-nodes", str(tmp_path / "n.txt"), "--conefor-links", str(tmp_path / "c.txt"), "--conefor-kind", "probability"]
-    for extra, flag in ((["--source", "least_cost"], "--source"), (["--permeability", "TKM-UZB=0.3"], "--permeability"),
-                        (["--capacity", "equal"], "--capacity"), (["--median-dispersal-km", "3"], "--median-dispersal-km")):
-        res = CliRunner().invoke(main, ["network", "-o", str(tmp_path / "bad"), *project, *extra])
-        assert res.exit_code == 1, extra
-        assert res.output.count("\n") == 1 and res.output.startswith(f"error: {flag}")
-        assert not (tmp_path / "bad").exists()
-    res = CliRunner().invoke(main, ["network", "-o", str(tmp_path / "bad"), "--conefor-kind", "probability"])
-    assert res.exit_code == 1 and "--conefor-kind" in res.output
-    res = CliRunner().invoke(main, ["-q", "network", "-o", str(tmp_path / "out"), *project, "--export-conefor"])
-    assert res.exit_code == 0, res.output
-    assert (tmp_path / "out" / "conefor_nodes.txt").read_text().split() == ["1", "10", "2", "20", "3", "30"]
-    assert len((tmp_path / "out" / "conefor_links.txt").read_text().splitlines()) == 2
-
-
 def test_effective_resistance_nodes_in_one_cell_are_one_focal_node():
-    nodes = _pts({"a": (2500, 10500), "a2": (2700, 10700), "c": (18500, 10500)})
-    lk = EffectiveResistance(_uniform_raster())(nodes).set_index(["i", "j"])["distance_m"]
+    nodes = point_nodes({"a": (2500, 10500), "a2": (2700, 10700), "c": (18500, 10500)})
+    lk = EffectiveResistance(uniform((21, 21), dtype="float32"))(nodes).set_index(["i", "j"])["distance_m"]
     assert lk.loc[("a", "a2")] == 0.0
     assert lk.loc[("a", "c")] == pytest.approx(lk.loc[("a2", "c")])
 
@@ -290,7 +205,7 @@ def test_effective_resistance_nodes_in_one_cell_are_one_focal_node():
 def test_links_computed_once_on_a_superset_are_reused_exactly():
     from corridors.analyses.programme_network import _links
 
-    nodes = _pts({"a": (0, 0), "b": (3000, 4000), "c": (30000, 0), "d": (9000, 1000)})
+    nodes = point_nodes({"a": (0, 0), "b": (3000, 4000), "c": (30000, 0), "d": (9000, 1000)})
     src = StraightLine()
     direct = src(nodes.loc[["a", "b", "d"]])
     src._network_memo = {"ids": set(nodes.index), "links": src(nodes)}
@@ -302,8 +217,8 @@ def test_links_computed_once_on_a_superset_are_reused_exactly():
 
 
 def test_least_cost_overlapping_cores_get_distance_zero():
-    nodes = _pts({"w": (2500, 10500), "w2": (3000, 10500), "e": (18500, 10500)})
-    src = LeastCost(_uniform_raster(), core_radius_m=1500.0)
+    nodes = point_nodes({"w": (2500, 10500), "w2": (3000, 10500), "e": (18500, 10500)})
+    src = LeastCost(uniform((21, 21), dtype="float32"), core_radius_m=1500.0)
     assert src.pairwise_independent
     lk = src(nodes).set_index(["i", "j"])["distance_m"]
     assert lk.loc[("w", "w2")] == 0.0
@@ -340,8 +255,8 @@ def test_network_map_labels_clear_each_other_and_the_markers():
 def test_habitat_least_cost_distance_between_discs_known_by_hand():
     # uniform resistance 1 on 1 km cells: discs of reach 0 are the nodes' own cells, 8 cells apart along a row;
     # MCP_Geometric's step cost is the mean resistance of the two cells times the step length: 8 km
-    grid = _uniform_raster()
-    nodes = _pts({"w": (2500, 10500), "e": (10500, 10500)})
+    grid = uniform((21, 21), dtype="float32")
+    nodes = point_nodes({"w": (2500, 10500), "e": (10500, 10500)})
     src = HabitatLeastCost(grid, reach_m=0.0)
     lk = src(nodes)
     assert list(zip(lk["i"], lk["j"])) == [("w", "e")]
@@ -353,7 +268,7 @@ def test_habitat_least_cost_distance_between_discs_known_by_hand():
 
 
 def test_link_source_names_and_the_old_spellings():
-    grid = _uniform_raster()
+    grid = uniform((21, 21), dtype="float32")
     assert isinstance(link_source("least_cost", resistance=grid), HabitatLeastCost)
     assert isinstance(link_source("effective_resistance", resistance=grid), EffectiveResistance)
     assert isinstance(link_source("euclidean"), StraightLine)

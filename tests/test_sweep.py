@@ -1,21 +1,25 @@
-"""The row-sweep cost-distance engine (corridors.sweep) against scikit-image's MCP_Geometric and answers known by hand."""
+"""The row-sweep cost-distance engine (corridors.sweep) against scikit-image's MCP_Geometric and answers known by hand.
+
+``--memory-limit`` on the command line is tested in test_cli.py and test_cli_linkages.py.
+"""
 
 from __future__ import annotations
 
 import math
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from affine import Affine
 from hypothesis import given, settings as hsettings, strategies as st
 from skimage.graph import MCP_Geometric
 
 from corridors import lcp, linkages, settings, sweep
 from corridors._errors import ConfigError, DataError, SolverError
 from corridors.raster import Raster
-from corridors.settings import WORKING_CRS
 from corridors.sweep import sweep_cost_distance, sweep_path
+
+from _helpers import centre, grid, toy_cores
 
 
 def mcp(costs: np.ndarray, sources, sampling=(1.0, 1.0), fully: bool = True) -> tuple[np.ndarray, MCP_Geometric]:
@@ -264,12 +268,7 @@ def test_float32_costs_are_accepted():
 # ----------------------------------------------------------------------------- engine selection in lcp
 def raster(a: np.ndarray) -> Raster:
     # 30 m wide, 20 m tall cells: sampling (20, 30) reaches the engines as (sy, sx)
-    return Raster(a.astype("float32"), Affine(30.0, 0, 0, 0, -20.0, a.shape[0] * 20.0), WORKING_CRS, None, "test resistance")
-
-
-def point(r: Raster, row: int, col: int) -> shapely.Point:
-    x, y = r.xy(row, col)
-    return shapely.Point(float(x), float(y))
+    return grid(a, 30.0, cell_y=20.0, dtype="float32")
 
 
 def test_engine_follows_the_memory_limit(monkeypatch):
@@ -322,27 +321,24 @@ def test_cost_distance_takes_the_sweep_under_a_small_limit_with_the_same_numbers
     r = raster(a)
     limit = 200_000  # MCP ~ 77 x 62 x 82 = 391 kB; sweep ~ 18 x 4800 = 86 kB
     assert lcp.cost_distance_engine(r.shape, limit) == "sweep"
-    default = lcp.cost_distance(r, point(r, 30, 40)).array
+    default = lcp.cost_distance(r, centre(r, 30, 40)).array
     assert calls == []
-    lean = lcp.cost_distance(r, point(r, 30, 40), memory_limit=limit).array
+    lean = lcp.cost_distance(r, centre(r, 30, 40), memory_limit=limit).array
     assert calls == [(60, 80)]
     np.testing.assert_array_equal(np.isnan(lean), np.isnan(default))
     np.testing.assert_allclose(lean, default, rtol=1e-9, equal_nan=True)
-    _, cost, _ = lcp.least_cost_path(r, point(r, 30, 40), point(r, 2, 3))
-    line, cost_lean, length = lcp.least_cost_path(r, point(r, 30, 40), point(r, 2, 3), memory_limit=limit)
+    _, cost, _ = lcp.least_cost_path(r, centre(r, 30, 40), centre(r, 2, 3))
+    line, cost_lean, length = lcp.least_cost_path(r, centre(r, 30, 40), centre(r, 2, 3), memory_limit=limit)
     assert cost_lean == pytest.approx(cost, rel=1e-9)
     assert cost_lean == pytest.approx(default[2, 3], rel=1e-9)
-    assert shapely.get_coordinates(line)[0] == pytest.approx([point(r, 30, 40).x, point(r, 30, 40).y])
+    assert shapely.get_coordinates(line)[0] == pytest.approx([centre(r, 30, 40).x, centre(r, 30, 40).y])
 
 
 def test_linkages_under_a_small_limit_match_the_default():
-    import geopandas as gpd
-
     rng = np.random.default_rng(6)
     r = raster(rng.uniform(1, 20, size=(40, 50)))
-    cores = gpd.GeoDataFrame({"core_id": ["a", "b", "c"]},
-                             geometry=[point(r, 5, 5).buffer(40), point(r, 30, 10).buffer(40), point(r, 20, 44).buffer(40)],
-                             crs=r.crs)
+    cores = toy_cores({"a": centre(r, 5, 5).buffer(40), "b": centre(r, 30, 10).buffer(40), "c": centre(r, 20, 44).buffer(40)},
+                      crs=r.crs)
     empty = gpd.GeoDataFrame({"border_id": []}, geometry=[], crs=r.crs)
     want = linkages.build_linkages(r, cores, adjacency="all", truncate_m=3000, borders=empty)
     got = linkages.build_linkages(r, cores, adjacency="all", truncate_m=3000, borders=empty, memory_limit=150_000)
@@ -350,51 +346,3 @@ def test_linkages_under_a_small_limit_match_the_default():
     assert len(got.linkages) == len(want.linkages) == 3
     np.testing.assert_allclose(got.linkages["cwd_m"], want.linkages["cwd_m"], rtol=1e-9)
     np.testing.assert_allclose(got.corridor_mosaic.array, want.corridor_mosaic.array, rtol=1e-5, equal_nan=True)
-
-
-# ----------------------------------------------------------------------------- command line
-def test_cli_memory_limit_sizes():
-    from corridors.cli._options import MemorySize
-
-    size = MemorySize()
-    assert size.convert("4GB", None, None) == 4 * 2**30
-    assert size.convert("500MB", None, None) == 500 * 2**20
-    assert size.convert("1.5g", None, None) == int(1.5 * 2**30)
-    assert size.convert("4000000000", None, None) == 4_000_000_000
-    assert size.convert("64 KiB", None, None) == 65536
-
-
-@pytest.mark.parametrize("value", ["4XB", "GB", "0", "-1GB"])
-def test_cli_bad_memory_limit_names_the_option(value):
-    from click.testing import CliRunner
-
-    from corridors.cli import main
-
-    run = CliRunner().invoke(main, ["linkages", "--memory-limit", value])
-    assert run.exit_code == 2
-    assert "--memory-limit" in run.output and "4GB" in run.output
-
-
-def test_cli_linkages_with_a_memory_limit(tmp_path):
-    import geopandas as gpd
-    from click.testing import CliRunner
-
-    from corridors.cli import main
-
-    a = np.random.default_rng(8).uniform(1, 20, size=(30, 30))
-    r = Raster(a.astype("float32"), Affine(1000.0, 0, -15_000.0, 0, -1000.0, 15_000.0), WORKING_CRS, None, "res")
-    rpath = r.write(tmp_path / "res.tif")
-    cores = gpd.GeoDataFrame({"id": ["a", "b"]}, geometry=[point(r, 5, 5).buffer(1500), point(r, 24, 24).buffer(1500)], crs=r.crs)
-    cores.to_file(tmp_path / "cores.gpkg")
-    out = tmp_path / "out"
-    run = CliRunner().invoke(main, ["-q", "linkages", "--resistance", str(rpath), "--cores", str(tmp_path / "cores.gpkg"),
-                                    "--core-radius-km", "0", "--no-map", "--memory-limit", "40KB", "-o", str(out)])
-    assert run.exit_code == 0, run.output
-    assert lcp.cost_distance_engine(r.shape, 40 * 1024) == "sweep"
-    got = gpd.read_file(out / "linkages.gpkg", layer="paths")
-    want = linkages.build_linkages(Raster.read(rpath), linkages.cores_from_sites(cores, radius_m=0))
-    assert float(got["cwd_m"].iloc[0]) == pytest.approx(float(want.linkages["cwd_m"].iloc[0]), rel=1e-9)
-    tiny = CliRunner().invoke(main, ["linkages", "--resistance", str(rpath), "--cores", str(tmp_path / "cores.gpkg"),
-                                     "--no-map", "--memory-limit", "1KB", "-o", str(tmp_path / "o2")])
-    assert tiny.exit_code == 1
-    assert "--memory-limit" in tiny.output and "coarsen" in tiny.output

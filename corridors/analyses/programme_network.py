@@ -266,6 +266,25 @@ def site_capacity(sites: gpd.GeoDataFrame, capacity: str = "area") -> pd.Series:
 
 
 # ----------------------------------------------------------------------------- link sources
+def accumulated_cost(resistance: Raster, cells: np.ndarray, memory_limit: int | None = None) -> np.ndarray:
+    """Accumulated cost (cost-weighted metres) from a mask of source cells; inf where unreachable.
+
+    Parameters
+    ----------
+    resistance : Raster
+    cells : numpy.ndarray of bool
+        Source cells (e.g. a habitat disc).
+    memory_limit : int, optional
+        Bytes the cost-distance engine may use (:func:`corridors.lcp.cost_distance`).
+
+    Returns
+    -------
+    numpy.ndarray of float
+    """
+    cum = cost_distance(resistance, cells, memory_limit=memory_limit).array
+    return np.where(np.isnan(cum), np.inf, cum)
+
+
 class HabitatLeastCost:
     """Least-cost distance between the nodes' habitat discs: the programme network's default link source.
 
@@ -315,8 +334,7 @@ class HabitatLeastCost:
     def cost_from(self, nid: str, geom: shapely.Geometry) -> np.ndarray:
         """Accumulated cost from the disc of node ``nid`` (cached; inf where unreachable)."""
         if nid not in self.costs:
-            cum = cost_distance(self.resistance, self.core(nid, geom), memory_limit=self.memory_limit).array
-            self.costs[nid] = np.where(np.isnan(cum), np.inf, cum)
+            self.costs[nid] = accumulated_cost(self.resistance, self.core(nid, geom), self.memory_limit)
         return self.costs[nid]
 
     def __call__(self, nodes: gpd.GeoDataFrame) -> pd.DataFrame:

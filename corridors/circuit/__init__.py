@@ -1,4 +1,12 @@
-"""Circuitscape-compatible circuit theory: conductance graphs, the four modes, INI jobs, pinch points and centrality."""
+"""Circuitscape-compatible circuit theory: conductance graphs, the four modes, INI jobs, pinch points and centrality.
+
+Modules: ``graph`` (conductance graphs), ``solve`` (grounded solvers, memory
+estimates, currents), ``modes`` (pairwise, one-to-all, all-to-one,
+advanced), ``grid`` (raster circuits), and the INI job in Circuitscape.jl's
+split: ``ini`` (read and check the job), ``run`` (solve it) and ``out``
+(write Circuitscape's files); ``pinch`` (pinch points and centrality of
+least-cost corridors).
+"""
 
 from corridors.circuit.graph import CircuitGraph, conductance_from_values, grid_graph, merge_nodes, network_graph
 from corridors.circuit.grid import (
@@ -9,6 +17,7 @@ from corridors.circuit.grid import (
     pairwise_raster,
     read_point_file,
 )
+from corridors.circuit.ini import CircuitscapeJob, read_included_pairs, read_ini, read_network
 from corridors.circuit.modes import (
     AdvancedResult,
     FocalResult,
@@ -18,20 +27,26 @@ from corridors.circuit.modes import (
     one_to_all,
     pairwise,
 )
+from corridors.circuit.out import JobWriter
+from corridors.circuit.run import JobResult, compute_job, run_job
 from corridors.circuit.solve import GroundedSolver, SolveStats, branch_currents, estimate_memory, node_currents
 
 __all__ = [
     "AdvancedResult",
     "CircuitGraph",
+    "CircuitscapeJob",
     "FocalResult",
     "GridCircuit",
     "GroundedSolver",
+    "JobResult",
+    "JobWriter",
     "PairwiseResult",
     "SolveStats",
     "advanced",
     "apply_ground_policy",
     "branch_currents",
     "build_grid_circuit",
+    "compute_job",
     "conductance_from_values",
     "estimate_memory",
     "focal_grid_from_points",
@@ -43,5 +58,9 @@ __all__ = [
     "one_to_all_raster",
     "pairwise",
     "pairwise_raster",
+    "read_included_pairs",
+    "read_ini",
+    "read_network",
     "read_point_file",
+    "run_job",
 ]

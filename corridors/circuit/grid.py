@@ -11,7 +11,7 @@ import numpy as np
 from corridors._errors import DataError
 from corridors.circuit.graph import CircuitGraph, conductance_from_values, grid_graph
 from corridors.circuit.modes import FocalResult, PairwiseResult, one_to_all, pairwise
-from corridors.circuit.solve import DEFAULT_RTOL, check_memory
+from corridors.circuit.solve import DEFAULT_RTOL, check_memory, resolve_memory_limit
 from corridors.raster import Raster
 
 
@@ -198,6 +198,7 @@ def build_grid_circuit(
     mask: Raster | None = None,
     solver: str = "amg",
     n_vectors: int = 0,
+    memory_limit: int | None = None,
     max_memory: int | None = None,
 ) -> GridCircuit:
     """Build the circuit of a habitat raster, checking the memory it needs first.
@@ -219,8 +220,10 @@ def build_grid_circuit(
         Used for the memory estimate.
     n_vectors : int
         Voltage vectors that will be kept at once (memory estimate).
-    max_memory : int, optional
+    memory_limit : int, optional
         Bytes allowed (default: the available memory).
+    max_memory : int, optional
+        Deprecated spelling of ``memory_limit``; accepted with a DeprecationWarning for one release.
 
     Returns
     -------
@@ -233,11 +236,12 @@ def build_grid_circuit(
     SolverError
         If the problem would not fit in memory.
     """
+    memory_limit = resolve_memory_limit(memory_limit, max_memory)
     cond = habitat_conductance(habitat, is_resistance, mask)
     n_nodes = int(np.count_nonzero(cond))
     if n_nodes == 0:
         raise DataError(f"{habitat.label}: no cell holds a usable resistance or conductance; check the habitat map and mask.")
-    check_memory(cond.size, n_nodes, 4 if four_neighbors else 8, solver, n_vectors, max_memory)
+    check_memory(cond.size, n_nodes, 4 if four_neighbors else 8, solver, n_vectors, memory_limit)
     regions = []
     if polygons is not None:
         if isinstance(polygons, Raster):
@@ -282,6 +286,7 @@ def pairwise_raster(
     currents: bool = True,
     solver: str = "amg",
     rtol: float = DEFAULT_RTOL,
+    memory_limit: int | None = None,
     max_memory: int | None = None,
 ) -> PairwiseResult:
     """Pairwise effective resistances on a raster, with cumulative and maximum current maps.
@@ -297,6 +302,10 @@ def pairwise_raster(
         Pairs to solve, in the order of the sorted ids.
     currents : bool, default True
         Also compute the cumulative and maximum current maps (Rasters).
+    memory_limit : int, optional
+        Bytes allowed (default: the available memory).
+    max_memory : int, optional
+        Deprecated spelling of ``memory_limit``; accepted with a DeprecationWarning for one release.
     Others
         As in :func:`build_grid_circuit` and :func:`~corridors.circuit.modes.pairwise`.
 
@@ -310,10 +319,11 @@ def pairwise_raster(
     >>> res = pairwise_raster(resistance, focal_ids)      # doctest: +SKIP
     >>> res.resistances[0, 1]                             # doctest: +SKIP
     """
+    memory_limit = resolve_memory_limit(memory_limit, max_memory)
     nf = int(len(np.unique(focal[focal > 0])))
     gc = build_grid_circuit(
         habitat, focal, is_resistance=is_resistance, four_neighbors=four_neighbors, avg_resistances=avg_resistances,
-        polygons=polygons, mask=mask, solver=solver, n_vectors=nf if currents else 0, max_memory=max_memory,
+        polygons=polygons, mask=mask, solver=solver, n_vectors=nf if currents else 0, memory_limit=memory_limit,
     )
     res = pairwise(gc.graph, gc.focal_nodes, gc.focal_ids, pairs=pairs, solver=solver, rtol=rtol, currents=currents)
     if currents:
@@ -335,14 +345,17 @@ def one_to_all_raster(
     mask: Raster | None = None,
     solver: str = "amg",
     rtol: float = DEFAULT_RTOL,
+    memory_limit: int | None = None,
 ) -> FocalResult:
     """one-to-all (or all-to-one with ``reverse``) on a raster; cumulative and maximum current as Rasters.
 
-    ``strengths`` maps focal ids to source strengths in amperes (default 1).
+    ``strengths`` maps focal ids to source strengths in amperes (default 1); ``memory_limit`` is the
+    bytes allowed (default: the available memory). Others as in :func:`pairwise_raster`.
     """
     gc = build_grid_circuit(
         habitat, focal, is_resistance=is_resistance, four_neighbors=four_neighbors, avg_resistances=avg_resistances,
         polygons=polygons, mask=mask, solver=solver, n_vectors=int(len(np.unique(focal[focal > 0]))),
+        memory_limit=memory_limit,
     )
     s = None if strengths is None else [float(strengths.get(int(i), 1.0)) for i in gc.focal_ids]
     res = one_to_all(gc.graph, gc.focal_nodes, gc.focal_ids, strengths=s, reverse=reverse, solver=solver, rtol=rtol)

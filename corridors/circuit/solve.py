@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -110,7 +111,7 @@ def estimate_memory(n_nodes: int, neighbours: int = 8, solver: str = "amg", n_ve
     return int(max(build + lap, work) + n_nodes * 8 * (8 + n_vectors))
 
 
-def check_memory(n_cells: int, n_nodes: int, neighbours: int, solver: str, n_vectors: int = 0, limit: int | None = None) -> int:
+def check_memory(n_cells: int, n_nodes: int, neighbours: int, solver: str, n_vectors: int = 0, memory_limit: int | None = None) -> int:
     """Refuse a problem that would not fit in memory, before building it.
 
     Parameters
@@ -119,7 +120,7 @@ def check_memory(n_cells: int, n_nodes: int, neighbours: int, solver: str, n_vec
         Cells of the grid (for the message).
     n_nodes, neighbours, solver, n_vectors
         As in :func:`estimate_memory`.
-    limit : int, optional
+    memory_limit : int, optional
         Bytes allowed; default the available memory.
 
     Returns
@@ -133,17 +134,49 @@ def check_memory(n_cells: int, n_nodes: int, neighbours: int, solver: str, n_vec
         If the estimate exceeds the limit.
     """
     need = estimate_memory(n_nodes, neighbours, solver, n_vectors)
-    have = limit if limit is not None else available_memory()
+    have = memory_limit if memory_limit is not None else available_memory()
     if have and need > have:
         hint = "coarsen the raster, clip it with a mask or write fewer per-pair maps"
         if solver == "direct":
             hint += ", or use solver 'amg' (cg+amg), which needs far less"
-        what = "is allowed" if limit is not None else "is available"
+        what = "is allowed" if memory_limit is not None else "is available"
         raise SolverError(
             f"a grid of {n_cells:,} cells ({n_nodes:,} nodes, {neighbours} neighbours, solver {solver!r}, "
             f"{n_vectors} kept voltage maps) needs about {format_bytes(need)} but only {format_bytes(have)} {what}; {hint}."
         )
     return need
+
+
+def resolve_memory_limit(memory_limit: int | None, max_memory: int | None, *, stacklevel: int = 3) -> int | None:
+    """The memory limit of a call that may still spell it ``max_memory`` (deprecated for one release).
+
+    Parameters
+    ----------
+    memory_limit : int or None
+        Bytes allowed, the current spelling.
+    max_memory : int or None
+        The old spelling; if given, a DeprecationWarning names ``memory_limit``.
+    stacklevel : int
+        Passed to :func:`warnings.warn` (3: the caller of the function that calls this one).
+
+    Returns
+    -------
+    int or None
+        The limit in bytes (None: the memory available).
+
+    Raises
+    ------
+    ConfigError
+        If both spellings are given with different values.
+    """
+    if max_memory is None:
+        return memory_limit
+    if memory_limit is not None and memory_limit != max_memory:
+        raise ConfigError(f"memory_limit={memory_limit} and max_memory={max_memory} disagree; give memory_limit only "
+                          "(max_memory is its old name).")
+    warnings.warn("max_memory= is deprecated and goes in the next release; write memory_limit= (bytes) instead.",
+                  DeprecationWarning, stacklevel=stacklevel)
+    return max_memory
 
 
 @contextlib.contextmanager

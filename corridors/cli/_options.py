@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from corridors import settings
+
 
 def outdir_option(default: Path | None, help: str) -> Any:
     """``-o/--outdir``: a folder (created if missing), with the command's own default and help.
@@ -60,11 +62,102 @@ class MemorySize(click.ParamType):
         return n
 
 
-#: ``--memory-limit`` of every command that runs cost distance.
-memory_limit_opt = click.option(
-    "--memory-limit", type=MemorySize(), default=None, metavar="SIZE",
-    help="Memory one cost-distance run may use, e.g. 4GB or 500MB (K/M/G/T are powers of 1024; a plain number is bytes). "
-         "It picks the engine: scikit-image's MCP (about 77 bytes per cell) when that fits, else the exact row sweep "
-         "(about 18 bytes per cell, the same results). Default: MCP up to a 4 GiB budget (about 7470 x 7470 cells) "
-         "and the memory available, the sweep above.",
+#: Help of ``--memory-limit`` on the commands that run cost distance.
+COST_DISTANCE_MEMORY_HELP = (
+    "Memory one cost-distance run may use, e.g. 4GB or 500MB (K/M/G/T are powers of 1024; a plain number is bytes). "
+    "It picks the engine: scikit-image's MCP (about 77 bytes per cell) when that fits, else the exact row sweep "
+    "(about 18 bytes per cell, the same results). Default: MCP up to a 4 GiB budget (about 7470 x 7470 cells) "
+    "and the memory available, the sweep above."
 )
+
+#: Help of ``--memory-limit`` on the commands that solve a circuit.
+CIRCUIT_MEMORY_HELP = (
+    "Memory the circuit solve may use, e.g. 4GB or 500MB (K/M/G/T are powers of 1024; a plain number is bytes); "
+    "a grid whose estimated need is larger is refused before it is built. Default: the memory available now."
+)
+
+
+def memory_limit_option(help: str = COST_DISTANCE_MEMORY_HELP) -> Any:
+    """``--memory-limit SIZE`` (bytes, parameter ``memory_limit``), the one spelling of every command that computes a surface.
+
+    Parameters
+    ----------
+    help : str
+        What the limit governs in this command (default: the cost-distance engine).
+    """
+    return click.option("--memory-limit", type=MemorySize(), default=None, metavar="SIZE", help=help)
+
+
+#: ``--memory-limit`` of every command that runs cost distance.
+memory_limit_opt = memory_limit_option()
+
+
+# ------------------------------------------------------------------ options several commands share
+#: ``--no-map``: skip the command's map.
+no_map_option = click.option("--no-map", is_flag=True, help="Skip the map.")
+
+#: ``--id-field``: the column of core ids in ``--cores``.
+id_field_option = click.option("--id-field", default="id", show_default=True, help="Column of core ids in --cores.")
+
+#: ``--core-radius-km``: the core drawn around a point site.
+core_radius_option = click.option("--core-radius-km", type=float, default=5.0, show_default=True,
+                                  help="Radius of the core around a point site.")
+
+
+def resistance_option(help: str = "A resistance GeoTIFF/ASCII grid in the working CRS (default: built from data/resistance.yml "
+                                  f"at {settings.DEFAULT_RESOLUTION_M / 1000:g} km).") -> Any:
+    """``--resistance PATH`` (parameter ``resistance_path``): a resistance grid instead of the one the command builds.
+
+    Parameters
+    ----------
+    help : str
+        What the command does with it and its default.
+    """
+    return click.option("--resistance", "resistance_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help)
+
+
+def truncate_option(help: str = "Corridor width: cells within this cost-weighted distance of the least-cost path, "
+                                "in cost-weighted metres.") -> Any:
+    """``--truncate`` (cost-weighted metres, default 200 000): the corridor width of a least-cost run.
+
+    Parameters
+    ----------
+    help : str
+        The command's help text.
+    """
+    return click.option("--truncate", type=float, default=200_000.0, show_default=True, help=help)
+
+
+def cores_option(help: str = "Your core areas (GeoJSON/GPKG/SHP) instead of the bundled sites.") -> Any:
+    """``--cores PATH`` (parameter ``cores_path``): the user's core areas; ids from ``--id-field``.
+
+    Parameters
+    ----------
+    help : str
+        What the command runs between them.
+    """
+    return click.option("--cores", "cores_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help)
+
+
+def site_kinds_option(default: str | None, help: str) -> Any:
+    """``--network KIND[,KIND]`` (parameter ``kinds``): the bundled sites of these kinds as cores.
+
+    Parameters
+    ----------
+    default : str or None
+        The kinds by default (None: the command's own choice).
+    help : str
+        The command's help text.
+    """
+    return click.option("--network", "kinds", default=default, show_default=default is not None, metavar="KIND[,KIND]", help=help)
+
+
+def resolution_option(help: str = f"Cell size in metres (default {settings.DEFAULT_RESOLUTION_M:g}).") -> Any:
+    """``--resolution`` (metres, > 0; None: ``settings.DEFAULT_RESOLUTION_M``), the cell size of a surface the command builds.
+
+    Parameters
+    ----------
+    help : str
+        The command's help text.
+    """
+    return click.option("--resolution", type=click.FloatRange(min=0, min_open=True), default=None, help=help)

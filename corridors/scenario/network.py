@@ -1,8 +1,11 @@
 """The scenario's habitat network: nodes, link distances, the graph, EC per river system and the what-if gains.
 
-Kept in one module, with explicit parameters, so that it can be replaced as
-a whole by the programme network of :mod:`corridors.analyses` (the one
-network ``corridors network`` builds too). Only :func:`_analyse` reads the
+The network itself is the programme network's one definition
+(:mod:`corridors.analyses.programme_network`, also built by ``corridors
+network``): habitat discs and capacity, the link sources, the rule for the
+probabilities and A_L, the per-system table. This module adds what a
+scenario changes (reintroduced nodes, capacity changes, border permeability)
+and the what-if gains of its candidates. Only :func:`_analyse` reads the
 run's context; the functions below it take what they use.
 
 Nodes are the wild populations (plus reintroduced sites); a node's core is
@@ -20,42 +23,38 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import LineString
 
 from corridors import settings
-from corridors.borders import borders_crossed, load_borders
-from corridors.lcp import cost_distance
-from corridors.network import build_graph, connectivity, sources
+from corridors.analyses.programme_network import (
+    HabitatLeastCost,
+    accumulated_cost,
+    clean_links,
+    habitat_capacity,
+    habitat_disc,
+    habitat_ha,
+    link_source,
+    network_graph,
+    systems_table,
+)
+from corridors.network import connectivity
 from corridors.network.graph import HabitatGraph, dispersal_k, link_probability
+from corridors.programme import DEFAULT_REACH_M
 from corridors.network.whatif import link_candidate, node_candidate, rank_candidates
-from corridors.scenario.context import Analysis, _as_list, _Context, _State
-from corridors.scenario.interventions import area_mask
+from corridors.scenario.context import Analysis, _Context, _State
 from corridors.scenario.schema import CorridorRestoration
 
 #: Resistance multiplier of a restored candidate corridor in the EC-gain what-if (the schema's default).
 RESTORATION_MULTIPLIER: float = CorridorRestoration.model_fields["resistance_multiplier"].default
 
 
-def _disc_mask(raster: Any, geom: Any, radius: float) -> Any:
-    """Valid cells of ``raster`` within ``radius`` (m) of ``geom`` (the geometry itself when radius is 0)."""
-    m = area_mask(raster, geom.buffer(radius) if radius > 0 else geom)
-    return m & raster.valid
+# The programme network's one definition (corridors.analyses.programme_network), under the names the pipeline uses.
+_disc_mask = habitat_disc
+_habitat_ha = habitat_ha
 
 
 def _cost_distance(resistance: Any, source: Any) -> Any:
-    """Accumulated cost (cost-weighted metres) from a mask of source cells; inf where unreachable.
-
-    The least-cost engine (:func:`corridors.lcp.cost_distance`, scikit-image
-    MCP_Geometric, 8 neighbours) does the work.
-    """
-    cum = cost_distance(resistance, source).array
-    return np.where(np.isnan(cum), np.inf, cum)
-
-
-def _habitat_ha(suitability: Any) -> float:
-    """Suitability-weighted habitat area of a grid (ha)."""
-    cell_ha = suitability.res[0] * suitability.res[1] / 1e4
-    return float(suitability.masked(0.0).sum() * cell_ha)
+    """Accumulated cost (cost-weighted metres) from a mask of source cells; inf where unreachable."""
+    return accumulated_cost(resistance, source)
 
 
 def _node_table(node_sites: Any, sites: Any, state: _State, reach_m: float) -> tuple[Any, dict]:
@@ -79,18 +78,15 @@ def _node_table(node_sites: Any, sites: Any, state: _State, reach_m: float) -> t
         status, capacity, geometry) and node id -> bool mask of its core.
     """
     rows = []
-    cell_ha = state.suitability.res[0] * state.suitability.res[1] / 1e4
-    suit = state.suitability.masked(0.0)
     extra = sites[sites["id"].isin(list(state.new_nodes))]
-    cores = {}
-    for _, r in list(node_sites.iterrows()) + list(extra.iterrows()):
+    every = pd.concat([node_sites, extra]) if len(extra) else node_sites
+    habitat, cores = habitat_capacity(every, state.suitability, reach_m)
+    for _, r in every.iterrows():
         sid = str(r["id"])
-        disc = _disc_mask(state.suitability, r.geometry, reach_m)
-        cores[sid] = disc
         if sid in state.new_nodes:
             cap = state.new_nodes[sid]
         else:
-            cap = float((suit[disc]).sum() * cell_ha)
+            cap = float(habitat[sid])
             if sid in state.capacity_set_ha:
                 cap = state.capacity_set_ha[sid]
             cap *= state.capacity_factor.get(sid, 1.0)
@@ -111,7 +107,8 @@ def _node_table(node_sites: Any, sites: Any, state: _State, reach_m: float) -> t
 
 
 def _pair_distances(
-    nodes: Any, cores: dict, costs: dict, resistance: Any, source: str, rivers: Any = None
+    nodes: Any, cores: dict, costs: dict, resistance: Any, source: str, rivers: Any = None,
+    reach_m: float = DEFAULT_REACH_M,
 ) -> Any:
     """Link table with distances from the scenario's link source.
 
@@ -138,42 +135,19 @@ def _pair_distances(
         Where link distances come from.
     rivers : geopandas.GeoDataFrame, optional
         River centrelines, for ``source='river'``.
+    reach_m : float
+        Disc radius of the least-cost source (the discs are ``cores`` already).
 
     Returns
     -------
     pandas.DataFrame
         Columns i, j, distance_m (cost-weighted m for least_cost), borders (list of border ids).
     """
-    ids = list(nodes["id"])
-    geoms = dict(zip(nodes["id"], nodes.geometry))
-    if source != "least_cost":
-        indexed = nodes.set_index("id")
-        if source == "river":
-            maker = sources.AlongRiver(rivers=rivers)
-        elif source == "effective_resistance":
-            maker = sources.EffectiveResistance(resistance)
-        else:
-            maker = sources.StraightLine()
-        links = maker(indexed)
-        out = pd.DataFrame({"i": links["i"].astype(str), "j": links["j"].astype(str),
-                            "distance_m": links["distance_m"].astype(float),
-                            "borders": [list(b) if isinstance(b, (list, tuple)) else _as_list(b) for b in links["borders"]]})
-        return out[np.isfinite(out["distance_m"]) & (out["distance_m"] >= 0)].reset_index(drop=True)
-    rows = []
-    for sid in ids:
-        if sid not in costs:
-            costs[sid] = _cost_distance(resistance, cores[sid])
-    for a_i in range(len(ids)):
-        for b_i in range(a_i + 1, len(ids)):
-            a, b = ids[a_i], ids[b_i]
-            vals = costs[a][cores[b]]
-            d = float(vals.min()) if vals.size else float("inf")
-            if not np.isfinite(d):
-                continue
-            rows.append({"i": a, "j": b, "distance_m": d, "line": LineString([geoms[a].centroid, geoms[b].centroid])})
-    links = pd.DataFrame(rows, columns=["i", "j", "distance_m", "line"])
-    links["borders"] = borders_crossed(list(links["line"]), load_borders()) if len(links) else []
-    return links.drop(columns="line")
+    src = link_source(source, resistance=resistance, rivers=rivers, reach_m=reach_m)
+    if isinstance(src, HabitatLeastCost):
+        # the cores are the nodes' discs already computed; the cost surfaces stay in ``costs`` for the candidates
+        src.cores, src.costs = cores, costs
+    return clean_links(src(nodes.set_index("id", drop=False)))
 
 
 def _graph(
@@ -212,33 +186,11 @@ def _graph(
     -------
     corridors.network.HabitatGraph
     """
-    area_l = max(landscape_area_ha, float(nodes["capacity"].sum()))
-    return build_graph(
-        nodes.drop(columns="geometry"),
-        links,
-        median_dispersal_m=median_m,
-        max_distance_m=cutoff_m,
-        permeability=permeability,
-        landscape_area=area_l,
-        name=name,
-        label=f"{name} links",
-        node_label=f"{name} nodes",
-    )
+    return network_graph(nodes, links, median_dispersal_m=median_m, max_distance_m=cutoff_m, permeability=permeability,
+                         landscape_area=landscape_area_ha, name=name, id_field="id")
 
 
-def _by_system(g: Any) -> Any:
-    """EC (ha) and PC of the whole graph (``all``) and of each river system's subgraph (index: river_system)."""
-    rows = []
-    c = connectivity(g, nodes=False, betweenness=False, iic_metrics=False)
-    rows.append({"river_system": "all", "n_nodes": g.n, "capacity_ha": g.total_capacity,
-                 "ec_ha": c.summary["EC_PC"], "pc": c.summary["PC"]})
-    for sysname in sorted(set(g.nodes["river_system"])):
-        ids = [i for i, s in zip(g.ids, g.nodes["river_system"]) if s == sysname]
-        sub = g.subgraph(ids, name=f"{g.name}:{sysname}")
-        cs = connectivity(sub, nodes=False, betweenness=False, iic_metrics=False)
-        rows.append({"river_system": sysname, "n_nodes": sub.n, "capacity_ha": sub.total_capacity,
-                     "ec_ha": cs.summary["EC_PC"], "pc": cs.summary["PC"]})
-    return pd.DataFrame(rows).set_index("river_system")
+_by_system = systems_table
 
 
 def _analyse(ctx: _Context, state: _State, median_m: float | None = None, node_metrics: bool = True) -> Analysis:
@@ -263,7 +215,8 @@ def _analyse(ctx: _Context, state: _State, median_m: float | None = None, node_m
     median_m = median_m or links_cfg.median_dispersal_m
     nodes, cores = _node_table(ctx.node_sites, ctx.sites, state, ctx.model.scoring.reach_m)
     costs: dict = {}
-    links = _pair_distances(nodes, cores, costs, state.resistance, links_cfg.source, rivers=ctx.rivers)
+    links = _pair_distances(nodes, cores, costs, state.resistance, links_cfg.source, rivers=ctx.rivers,
+                            reach_m=ctx.model.scoring.reach_m)
     perm = dict(links_cfg.border_permeability)
     perm.update(state.permeability)
     g = _graph(nodes, links, median_m, landscape_area_ha=ctx.landscape_area_ha, cutoff_m=links_cfg.cutoff_m,

@@ -1,0 +1,45 @@
+"""`corridors map programme`: the programme's Figure 1 from the bundled sites or a file of your own.
+
+The full map of the bundled data is drawn in test_plot.py (slow).
+"""
+
+from __future__ import annotations
+
+from _helpers import error_line, invoke, site_feature, usage_error, write_features
+
+
+def test_help_lists_the_map_and_its_formats():
+    group = invoke("map", "--help")
+    assert group.exit_code == 0 and "programme" in group.output
+    result = invoke("map", "programme", "--help")
+    assert result.exit_code == 0, result.output
+    for word in ("--sites", "--format", "png", "svg", "pdf", "--dpi", "--no-title", "programme_map"):
+        assert word in result.output
+
+
+def test_a_small_sites_file_one_format(tmp_path):
+    sites = write_features(
+        tmp_path,
+        site_feature(id="west", geometry={"type": "Point", "coordinates": [64.4, 39.8]}),
+        site_feature(id="lost", location_status="unresolved", geometry=None, location_precision_km=None),
+        name="few.geojson",
+    )
+    out = tmp_path / "out"
+    run = invoke("map", "programme", "-o", out, "--sites", sites, "--format", "png", "--dpi", "50", "--no-title")
+    assert run.exit_code == 0, run.output
+    assert [p.name for p in out.iterdir()] == ["programme_map.png"]
+    assert (out / "programme_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert str(out / "programme_map.png") in run.output
+    assert "not mapped (location unresolved): lost" in run.output
+
+
+def test_bad_sites_file_names_file_feature_and_field(tmp_path):
+    bad = write_features(tmp_path, site_feature(countries=["Uzbekistan"]))
+    line = error_line(invoke("map", "programme", "-o", tmp_path / "o", "--sites", bad))
+    assert "bad.geojson, feature 'x1', field 'countries'" in line and "ISO3" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_dpi_out_of_range_is_a_usage_error(tmp_path):
+    usage_error(invoke("map", "programme", "-o", tmp_path / "o", "--dpi", "10"), "'--dpi'", "50<=x<=1200")
+    assert not (tmp_path / "o").exists()
