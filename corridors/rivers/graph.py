@@ -191,9 +191,9 @@ def build_river_graph(
         raise DataError("the rivers GeoDataFrame has no CRS; set one (e.g. EPSG:4326) before building the graph.")
     rivers = load_rivers() if rivers is None else _check_rivers(rivers.to_crs(settings.WORKING_CRS))
     if sites is None:
-        # Local: the engines read rivers through this package (landscape's river lines) and must not
-        # pull in corridors.sites (tests/test_circuit.py::test_circuit_knows_nothing_of_sites); only a
-        # graph of the bundled sites needs it.
+        # Local: engines build river graphs (network's along-river links) and must not pull in
+        # corridors.sites (the rule tests/test_circuit.py checks for circuit); only a graph of the
+        # bundled sites needs it.
         from corridors.sites import load_sites
 
         sites = load_sites()
