@@ -16,6 +16,7 @@ import pandas as pd
 
 from corridors._errors import ConfigError, CorridorsError
 from corridors.io import atomic_path
+from corridors.plot import plot_comparison
 
 #: Columns of the summary table shown first (the rest follow in alphabetical order).
 SUMMARY_FIRST = ("scenario", "status", "seconds", "measures", "n_interventions", "ec_ha", "ec_change_pct", "pc")
@@ -420,64 +421,3 @@ def summary_table(outcomes: Sequence[BatchOutcome]) -> pd.DataFrame:
     first = [c for c in SUMMARY_FIRST if c in df.columns]
     rest = sorted(c for c in df.columns if c not in first and c != "error")
     return df[first + rest + ["error"]]
-
-
-def plot_comparison(outcomes: Sequence[BatchOutcome], path: str | os.PathLike) -> Path:
-    """Compare scenarios: EC per river system (bars) and the change against each scenario's baseline.
-
-    Parameters
-    ----------
-    outcomes : sequence of BatchOutcome
-    path : path-like
-        PNG file; an SVG is written beside it.
-
-    Returns
-    -------
-    pathlib.Path
-        The PNG.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    ok = [o for o in outcomes if o.ok]
-    systems = sorted({k[3:-3] for o in ok for k in o.summary if k.startswith("ec_") and k.endswith("_ha")
-                      and k not in ("ec_ha", "ec_base_ha")})
-    names = [o.name for o in ok]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, max(3.0, 0.45 * len(ok) + 1.5)), layout="constrained")
-    y = np.arange(len(ok))
-    left = np.zeros(len(ok))
-    cmap = plt.get_cmap("tab10")
-    for i, s in enumerate(systems or ["total"]):
-        key = f"ec_{s}_ha" if systems else "ec_ha"
-        vals = np.array([float(o.summary.get(key) or 0.0) for o in ok]) / 1000.0
-        ax1.barh(y, vals, left=left, color=cmap(i % 10), label=s.replace("_", " "))
-        left += vals
-    ax1.set_yticks(y, names, fontsize=8)
-    ax1.invert_yaxis()
-    ax1.set_xlabel("EC(PC) of each river system's network, thousand ha (stacked)")
-    ax1.set_title("Equivalent connected area by river system", fontsize=10)
-    ax1.legend(fontsize=7, loc="lower right")
-    change = np.array([float(o.summary.get("ec_change_pct") or 0.0) for o in ok])
-    colors = ["#2b8a3e" if c > 0 else ("#c92a2a" if c < 0 else "0.6") for c in change]
-    ax2.barh(y, change, color=colors)
-    ax2.axvline(0, color="0.3", lw=0.8)
-    ax2.set_yticks(y, [""] * len(ok))
-    ax2.invert_yaxis()
-    ax2.set_xlabel("EC change against the scenario's baseline (%)")
-    ax2.set_title("Effect of the interventions", fontsize=10)
-    for yi, c in zip(y, change):
-        ax2.text(c, yi, f" {c:+.1f}%", va="center", ha="left" if c >= 0 else "right", fontsize=7)
-    failed = [o.name for o in outcomes if not o.ok]
-    if failed:
-        fig.text(0.01, 0.0, "failed: " + ", ".join(failed), fontsize=7, color="#c92a2a", va="bottom")
-    p = Path(path)
-    matplotlib.rcParams["svg.hashsalt"] = "corridors"
-    with atomic_path(p) as tmp:
-        fig.savefig(tmp, dpi=150, format="png", metadata={"Software": None})
-    with atomic_path(p.with_suffix(".svg")) as tmp:
-        fig.savefig(tmp, format="svg", metadata={"Date": None})
-    plt.close(fig)
-    return p

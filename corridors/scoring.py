@@ -405,49 +405,6 @@ def robustness(
     )
 
 
-def plot_robustness(result: RobustnessResult, title: str = "", ax: object | None = None) -> object:
-    """Draw the rank distribution of every option and its probability of being in the top k.
-
-    Each row is one option (best base rank at the top); cells shade by the
-    share of draws at that rank; the right margin prints P(top k).
-
-    Parameters
-    ----------
-    result : RobustnessResult
-    title : str, optional
-    ax : matplotlib Axes, optional
-        Draw here (default: a new figure).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import matplotlib.pyplot as plt
-
-    tab = result.table()
-    counts = result.rank_counts().loc[tab.index]
-    share = counts.to_numpy() / result.ranks.shape[0]
-    n = len(tab)
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(max(5.0, 0.45 * n + 3.5), max(2.5, 0.38 * n + 1.4)), layout="constrained")
-    else:
-        fig = ax.figure
-    im = ax.imshow(share, cmap="Greens", vmin=0, vmax=1, aspect="auto")
-    ax.set_yticks(range(n), [str(o) for o in tab.index], fontsize=8)
-    ax.set_xticks(range(n), [str(i) for i in range(1, n + 1)], fontsize=8)
-    ax.set_xlabel("rank (1 = best)")
-    ax.axvline(result.top_k - 0.5, color="0.3", lw=0.8, ls="--")
-    col = f"p_top{result.top_k}"
-    for i, p in enumerate(tab[col]):
-        ax.text(n - 0.4, i, f" P(top {result.top_k}) {p:.0%}", va="center", ha="left", fontsize=7)
-    sub = f"{result.ranks.shape[0]} draws, seed {result.seed}"
-    if result.dispersal_m is not None:
-        sub += f", dispersal {result.dispersal_m.min() / 1000:.0f}-{result.dispersal_m.max() / 1000:.0f} km"
-    ax.set_title(f"{title}\n{sub}" if title else sub, fontsize=9)
-    fig.colorbar(im, ax=ax, shrink=0.8, label="share of draws", location="left", pad=0.15)
-    return fig
-
-
 def rank_stability(result: RobustnessResult) -> float:
     """Mean Spearman correlation between the base ranking and each draw's ranking (1 = never changes)."""
     if result.base.empty or len(result.options) < 2:

@@ -14,7 +14,7 @@ from _helpers import error_line, invoke, strip_job_keys, write_ini
 def test_help_names_the_ini_and_the_solver_options():
     result = invoke("circuit", "run", "--help")
     assert result.exit_code == 0, result.output
-    for word in ("INI", "--rtol", "--max-memory-gb", "pairwise", "output_file"):
+    for word in ("INI", "--rtol", "--memory-limit", "pairwise", "output_file"):
         assert word in result.output
 
 

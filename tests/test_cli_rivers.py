@@ -33,7 +33,7 @@ def test_two_sites_on_one_river_by_hand(tmp_path, toy_sites_file, toy_rivers_fil
     m = pd.read_csv(out / "river_distances.csv", index_col=0)
     assert list(m.index) == ["west", "east"]
     assert m.loc["west", "east"] == m.loc["east", "west"] == pytest.approx(abs(line.project(west) - line.project(east)), abs=1.0)
-    prov = json.loads((out / "river_graph_provenance.json").read_text())
+    prov = json.loads((out / "provenance.json").read_text())
     assert prov["parameters"]["tolerance_m"] == 15_000.0
 
 

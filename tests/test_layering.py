@@ -11,9 +11,15 @@ PACKAGE = Path(__file__).resolve().parent.parent / "corridors"
 
 #: The layers, bottom first (README, Architecture). ``cli`` sits on top of all.
 LAYERS = [
-    "_errors", "settings", "io", "raster", "borders", "sites", "programme", "rivers", "plot",
-    "landscape", "sweep", "lcp", "linkages", "circuit", "network", "scoring", "report", "analyses", "scenario", "batch",
+    "_errors", "settings", "io", "raster", "borders", "sites", "programme", "rivers",
+    "landscape", "sweep", "lcp", "linkages", "circuit", "network", "scoring", "plot", "report", "analyses", "scenario", "batch",
 ]
+
+#: The engines: they compute on arrays, rasters, graphs and the user's files, and know nothing of the
+#: programme's data, of drawing or of the command line (issue 11).
+ENGINES = ("landscape", "sweep", "lcp", "linkages", "circuit", "network", "scoring")
+#: What no engine may import.
+NOT_FOR_ENGINES = ("sites", "programme", "plot", "report", "analyses", "scenario", "batch", "cli")
 
 
 def _top_module(path: Path) -> str:
@@ -45,3 +51,10 @@ def test_imports_point_down(path):
     own = _top_module(path)
     upward = sorted(m for m in _imports(path) - {own} if LAYERS.index(m) > LAYERS.index(own))
     assert upward == [], f"{path.name} ({own}) imports {upward}, which sit above it"
+
+
+@pytest.mark.parametrize("path", [p for p in FILES if _top_module(p) in ENGINES], ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_engines_know_nothing_of_the_programme_plotting_or_the_cli(path):
+    found = sorted(_imports(path) & set(NOT_FOR_ENGINES))
+    assert found == [], f"{path.name} (an engine) imports {found}"
+

@@ -230,8 +230,8 @@ def test_network_map_labels_clear_each_other_and_the_markers():
     import matplotlib
 
     matplotlib.use("Agg")
-    from corridors.network.export import plot_network
     from corridors.analyses.network import analyse_programme
+    from corridors.plot import plot_network
 
     a = analyse_programme("river", whatif=False, link_metrics=False)
     fig = plot_network(a.graph, a.connectivity, candidates=a.candidates, corridors=a.corridors)

@@ -10,11 +10,13 @@ import geopandas as gpd
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from matplotlib.figure import Figure
 from matplotlib.text import Text
 from pyproj import Transformer
 from shapely.geometry import Point
 
 from corridors import plot, settings
+from corridors.plot import labels as plot_labels
 from corridors.plot.figure1 import _unit_area
 from corridors._errors import ConfigError
 
@@ -223,6 +225,58 @@ def test_save_figure_rejects_unknown_format(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def _png_text_keys(path):
+    data = path.read_bytes()
+    keys, i = [], data.find(b"tEXt")
+    while i >= 0:
+        keys.append(data[i + 4 : data.index(b"\0", i + 4)].decode())
+        i = data.find(b"tEXt", i + 4)
+    return keys
+
+
+def test_save_figure_chart_way_writes_the_whole_canvas_with_outlined_glyphs(tmp_path):
+    fig = Figure(figsize=(4, 3))
+    fig.add_subplot(1, 1, 1).set_title("a chart")
+    png, svg = plot.save_figure(fig, tmp_path / "c", **plot.CHART_SAVE, tight=False)
+    w, h, dpi = _png_size_and_dpi(png)
+    assert (w, h) == (600, 450) and dpi == pytest.approx(150, abs=0.5)  # 4 x 3 in at 150 dpi, uncropped
+    assert "Software" not in _png_text_keys(png)
+    assert "<text" not in svg.read_text()  # glyphs as outlines
+    house_png, house_svg = plot.save_figure(fig, tmp_path / "h")
+    assert "Software" in _png_text_keys(house_png)
+    assert "a chart" in house_svg.read_text()  # the house way keeps text editable
+
+
+def test_save_figure_per_format_tight_frame_and_padding(tmp_path):
+    fig = Figure(figsize=(4, 3))
+    fig.add_subplot(1, 1, 1).plot([0, 1], [0, 1])
+    small = plot.save_figure(fig, tmp_path / "a", ("png",), dpi=100, measure="per_format", pad_inches=0.0)[0]
+    big = plot.save_figure(fig, tmp_path / "b", ("png",), dpi=100, measure="per_format", pad_inches=0.5)[0]
+    (w0, h0, _), (w1, h1, _) = _png_size_and_dpi(small), _png_size_and_dpi(big)
+    assert w0 < 400 and (w1 - w0, h1 - h0) == (pytest.approx(100, abs=2), pytest.approx(100, abs=2))
+
+
+def test_save_figure_closes_a_pyplot_figure_when_asked(tmp_path):
+    import matplotlib.pyplot as plt
+
+    fig, _ = plt.subplots()
+    plot.save_figure(fig, tmp_path / "kept", ("png",), dpi=20)
+    assert plt.fignum_exists(fig.number)
+    plot.save_figure(fig, tmp_path / "closed", ("png",), dpi=20, close=True)
+    assert not plt.fignum_exists(fig.number)
+
+
+@pytest.mark.parametrize(
+    "kw, word",
+    [({"measure": "twice"}, "measure"), ({"svg_text": "glyphs"}, "svg_text"), ({"pad_inches": -1}, "pad_inches"),
+     ({"vector_dpi": 0}, "vector_dpi")],
+)
+def test_save_figure_rejects_bad_options(tmp_path, kw, word):
+    with pytest.raises(ConfigError, match=word):
+        plot.save_figure(Figure(), tmp_path / "m", **kw)
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- programme map --------------------------------------------------------------
 
 
@@ -406,3 +460,39 @@ def test_same_sites_give_the_same_label_positions_and_text_fields_work(fig):
     assert first.keys() == second.keys()
     for gid, xy in first.items():
         assert second[gid] == pytest.approx(xy, abs=1.0), gid  # metres
+
+
+# --- the label placer -----------------------------------------------------------
+
+
+def test_place_labels_without_anchors_keeps_labels_apart_and_joins_the_moved_ones():
+    # The lcp / pinch use: labels drawn at their feature, no anchors given, no overlaps left.
+    fig, ax = plot.base_map(bounds=(-300e3, -300e3, 300e3, 300e3), rivers=False, graticule=False)
+    texts = [ax.text(1e3 * i, 1e3 * i, f"corridor {i}", fontsize=7) for i in range(6)]
+    lines = plot.place_labels(ax, texts, leader_style={"color": "#555555", "linewidth": 0.5})
+    assert plot.label_overlaps(texts) == []
+    assert lines and all(ln.get_linewidth() == 0.5 for ln in lines)
+
+
+def test_place_labels_is_reproducible():
+    def placed():
+        fig, ax = plot.base_map(bounds=(-300e3, -300e3, 300e3, 300e3), rivers=False, graticule=False)
+        texts = [ax.text(2e3 * i, 0, f"site {i}") for i in range(5)]
+        plot.place_labels(ax, texts, sym_xy=[(0.0, 0.0)])
+        return [t.get_position() for t in texts]
+
+    assert placed() == placed()
+
+
+def test_place_labels_checks_anchors_and_can_be_lenient(monkeypatch):
+    fig, ax = plot.base_map(bounds=(-300e3, -300e3, 300e3, 300e3), rivers=False, graticule=False)
+    texts = [ax.text(0, 0, "a"), ax.text(0, 0, "b")]
+    with pytest.raises(ConfigError, match="anchor"):
+        plot.place_labels(ax, texts, [(0.0, 0.0)])
+    def fail(*args, **kwargs):
+        raise RuntimeError("placement failed")
+
+    monkeypatch.setattr(plot_labels, "_place", fail)
+    assert plot.place_labels(ax, texts, strict=False) == []  # cosmetic labels never fail a run
+    with pytest.raises(RuntimeError):
+        plot.place_labels(ax, texts)

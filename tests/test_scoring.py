@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from corridors._errors import ConfigError, DataError
+from corridors.plot import plot_robustness
 from corridors.scoring import (
     Criterion,
     dirichlet_weights,
     normalize,
-    plot_robustness,
     rank_stability,
     robustness,
     weighted_score,

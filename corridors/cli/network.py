@@ -17,7 +17,8 @@ from corridors.borders import border_id
 from corridors.cli._options import memory_limit_opt, outdir_option, sites_option
 from corridors.cli.lcp import given_options
 from corridors.network import connectivity, read_conefor, write_conefor
-from corridors.network.export import plot_network, write_results
+from corridors.network.export import write_results
+from corridors.plot import plot_network
 from corridors.sites import load_sites
 
 

@@ -1,7 +1,7 @@
 """Habitat-connectivity graph and its metrics (IIC, PC, EC, dPC fractions, betweenness, what-if gains)."""
 
 from corridors.network.conefor import read_conefor, write_conefor
-from corridors.network.export import plot_network, write_results
+from corridors.network.export import write_results
 from corridors.network.graph import HabitatGraph, build_graph, dispersal_k, link_probability
 from corridors.network.metrics import Connectivity, connectivity, equivalent_connected_area, iic, pc, probability_matrix
 from corridors.network.sources import AlongRiver, EffectiveResistance, FromTable, LeastCost, LinkSource, StraightLine
@@ -27,7 +27,6 @@ __all__ = [
     "link_probability",
     "node_candidate",
     "pc",
-    "plot_network",
     "probability_matrix",
     "rank_candidates",
     "read_conefor",

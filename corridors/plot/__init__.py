@@ -1,4 +1,10 @@
-"""One visual style for every corridors map: the base map, its furniture, and the programme map (Figure 1).
+"""One visual style for every corridors figure: the base map, its furniture, the label placer, the figures, the writer.
+
+Modules: ``style`` (STYLE, base map, graticule, scale bar, north arrow),
+``labels`` (the one label placer), ``figure1`` (the programme map),
+``network_map`` (the habitat-network map), ``charts`` (robustness, batch
+comparison), ``save`` (the one figure writer). The names below are
+importable from ``corridors.plot`` itself.
 
 Public names other modules draw with
 ------------------------------------
@@ -15,8 +21,9 @@ programme_bounds()
     The programme frame (55-82 E, 34-48 N) in working-CRS metres.
 add_scale_bar(ax), add_north_arrow(ax)
     Map furniture; the arrow points to true north at its own position.
-save_figure(fig, stem, formats=("png", "svg"), dpi=300)
-    Write ``stem.png``, ``stem.svg`` ... atomically; returns the paths.
+save_figure(fig, stem, formats=("png", "svg"), dpi=300, *, tight=True, ..., close=False)
+    Write ``stem.png``, ``stem.svg`` ... atomically; returns the paths. The
+    one figure writer: maps and charts alike.
 add_graticule(ax, step=None)
     Degree lines (curved in the conic projection) labelled on the frame;
     base_map calls it, call it yourself on an axes you framed by hand.
@@ -30,6 +37,11 @@ SITE_SYMBOLS
 map_labels(fig), label_overlaps(texts)
     The labels a map placed, and the pairs of them whose drawn boxes overlap
     (empty when placement worked).
+place_labels(ax, texts, anchors=None, sym_xy=(), iterations=200, ...)
+    Move the labels of a map so none overlaps another, a symbol or a static
+    name; the one label placer (nothing else calls adjustText).
+plot_network(g, conn, ...), plot_robustness(result), plot_comparison(outcomes, path)
+    The habitat-network map, the rank-robustness chart, the batch comparison.
 
 Example
 -------
@@ -39,10 +51,12 @@ Example
 >>> plot.save_figure(fig, "out/my_corridors")
 """
 
+from corridors.plot.charts import plot_comparison, plot_robustness
 from corridors.plot.figure1 import INSET_BOUNDS_DEG, SITE_SYMBOLS, programme_map
 from corridors.plot.labels import label_overlaps, map_labels, place_labels
 from corridors.plot.linkages_map import plot_linkages, write_linkages_map
-from corridors.plot.save import save_figure
+from corridors.plot.network_map import plot_network
+from corridors.plot.save import CHART_SAVE, save_figure
 from corridors.plot.style import (
     RANGE_STATES,
     STYLE,
@@ -59,6 +73,7 @@ from corridors.plot.style import (
 )
 
 __all__ = [
+    "CHART_SAVE",
     "INSET_BOUNDS_DEG",
     "RANGE_STATES",
     "SITE_SYMBOLS",
@@ -71,9 +86,13 @@ __all__ = [
     "label_overlaps",
     "map_labels",
     "place_labels",
+    "plot_comparison",
     "plot_linkages",
+    "plot_network",
+    "plot_robustness",
     "programme_bounds",
     "programme_map",
     "save_figure",
     "write_linkages_map",
 ]
+

@@ -27,6 +27,7 @@ from corridors.plot.style import (
     default_rivers,
     programme_bounds,
 )
+from corridors.sites import load_sites, unresolved
 
 # --- the programme map (Figure 1) ---------------------------------------------
 
@@ -75,16 +76,6 @@ def _units(value: object) -> list[int]:
     return [int(v) for v in _as_list(value)]
 
 
-def _unresolved_rows(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    from corridors.sites import unresolved
-
-    return unresolved(sites)
-
-
-def _default_sites() -> gpd.GeoDataFrame:
-    from corridors.sites import load_sites
-
-    return load_sites()
 
 
 def _unit_area(sites: gpd.GeoDataFrame, unit: int) -> shapely.Geometry | None:
@@ -294,7 +285,7 @@ def programme_map(
     """
     from matplotlib.patches import Rectangle
 
-    sites = _default_sites() if sites is None else sites
+    sites = load_sites() if sites is None else sites
     required = ("id", "name", "kind", "population_unit", "location_status")
     missing = [c for c in required if c not in sites.columns]
     if missing:
@@ -385,7 +376,7 @@ def programme_map(
         borderaxespad=0.0,
     )
     if unresolved_note:
-        unres = _unresolved_rows(sites)
+        unres = unresolved(sites)
         if len(unres):
             items = []
             for _, row in unres.iterrows():

@@ -9,7 +9,8 @@ check the result.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib
 import matplotlib.transforms
@@ -17,8 +18,10 @@ import numpy as np
 import shapely
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
 from matplotlib.text import Text
 
+from corridors._errors import ConfigError
 from corridors.plot.style import STYLE, _renderer
 
 def label_overlaps(texts: Sequence[Text], pad_px: float = 0.0) -> list[tuple[int, int]]:
@@ -99,37 +102,111 @@ def _clear_spot(area: shapely.Geometry, obstacles: np.ndarray, n: int = 60) -> s
     return shapely.Point(gx[k], gy[k])
 
 
+#: House forces of adjustText: labels push each other harder than the static names push them.
+_FORCE_TEXT = (0.3, 0.5)
+_FORCE_STATIC = (0.2, 0.4)
+
+
 def place_labels(
     ax: Axes,
-    texts: list[Text],
-    anchors: list[tuple[float, float]],
+    texts: Sequence[Text],
+    anchors: Sequence[tuple[float, float]] | None = None,
     sym_xy: Sequence[tuple[float, float]] = (),
     iterations: int = 200,
-) -> None:
+    *,
+    expand: tuple[float, float] = (1.15, 1.35),
+    avoid_names: bool = True,
+    clear_overlaps: bool = True,
+    leader_lines: bool = True,
+    leader_style: Mapping[str, Any] | None = None,
+    strict: bool = True,
+) -> list[FancyArrowPatch]:
     """Move the labels of one map axes so that none overlaps another, a symbol, or a country or river name.
 
-    adjustText first, then a spiral search for the few it leaves
-    overlapping, then a thin leader line from every label that ends up off
-    its anchor. Call it after everything else is drawn (colorbars and
-    legends change the axes' size).
+    The one label placer of corridors maps: adjustText first, then a spiral
+    search for the few it leaves overlapping, then a thin leader line from
+    every label that ends up off its anchor. Call it after everything else
+    is drawn (colorbars and legends change the axes' size). The result is
+    the same on every run: adjustText stops at a fixed iteration count, not
+    after a time limit.
 
     Parameters
     ----------
     ax : matplotlib.axes.Axes
         A map axes (working-CRS metres) with its limits set.
-    texts : list of matplotlib.text.Text
-        The labels, drawn at or near their anchors.
-    anchors : list of (x, y)
-        What each label names, in data coordinates.
+    texts : sequence of matplotlib.text.Text
+        The labels, drawn at or near their anchors (in data coordinates).
+    anchors : sequence of (x, y), optional
+        What each label names, in data coordinates; default: where each
+        label stands when called (a label drawn at its feature).
     sym_xy : sequence of (x, y), optional
         Symbols (markers) no label may cover.
     iterations : int, default 200
         adjustText's iteration limit (fixed, so the result is reproducible).
+    expand : (float, float), default (1.15, 1.35)
+        Factors (x, y) by which label boxes grow while they push each other
+        apart: larger keeps labels farther apart.
+    avoid_names : bool, default True
+        Keep clear of the country and river names already on the axes
+        (texts whose gid starts with ``country-`` or ``river:``).
+    clear_overlaps : bool, default True
+        After adjustText, move every label that still overlaps another, a
+        symbol, a name or the frame to the nearest free spot round its
+        anchor, which makes non-overlap a guarantee rather than a likelihood.
+    leader_lines : bool, default True
+        Join each label that stands off its anchor to it with a thin line.
+    leader_style : mapping, optional
+        Keywords of matplotlib's FancyArrowPatch merged over the house line
+        (``color=STYLE["text"], linewidth=0.4``), e.g. ``{"color": "#555555", "linewidth": 0.5}``.
+    strict : bool, default True
+        ``False``: if placement fails, leave the labels where they stand
+        and return no lines (for figures whose labels are cosmetic and must
+        never fail a run).
+
+    Returns
+    -------
+    list of matplotlib.patches.FancyArrowPatch
+        The leader lines drawn.
+
+    Raises
+    ------
+    ConfigError
+        If ``anchors`` is given with another length than ``texts``.
     """
-    sym_xy = list(sym_xy)
+    texts = list(texts)
+    if anchors is None:
+        anchors = [tuple(t.get_position()) for t in texts]
+    anchors = [(float(x), float(y)) for x, y in anchors]
+    if len(anchors) != len(texts):
+        raise ConfigError(
+            f"place_labels got {len(texts)} label(s) but {len(anchors)} anchor(s); give one anchor per label."
+        )
+    symbols = [(float(x), float(y)) for x, y in sym_xy]
+    try:
+        return _place(ax, texts, anchors, symbols, iterations, expand, avoid_names, clear_overlaps, leader_lines,
+                      leader_style)
+    except Exception:
+        if strict:
+            raise
+        return []
+
+
+def _place(
+    ax: Axes,
+    texts: list[Text],
+    anchors: list[tuple[float, float]],
+    symbols: list[tuple[float, float]],
+    iterations: int,
+    expand: tuple[float, float],
+    avoid_names: bool,
+    clear_overlaps: bool,
+    leader_lines: bool,
+    leader_style: Mapping[str, Any] | None,
+) -> list[FancyArrowPatch]:
+    # adjustText imports pyplot, which corridors.plot otherwise never needs (no global figure state).
     from adjustText import adjust_text
 
-    static = [t for t in ax.texts if (t.get_gid() or "").startswith(("country-", "river:"))]
+    static = [t for t in ax.texts if (t.get_gid() or "").startswith(("country-", "river:"))] if avoid_names else []
     if texts:
         # adjustText pushes the labels apart, off the symbols (points to avoid)
         # and off the country and river names (static objects); a fixed
@@ -137,7 +214,7 @@ def place_labels(
         # limit whether or not every overlap is gone, so the few left are then
         # moved to the nearest free spot round their anchor (_free_spots),
         # which makes non-overlap a guarantee rather than a likelihood.
-        pts = sym_xy + anchors
+        pts = symbols + anchors
         adjust_text(
             texts,
             x=[p[0] for p in pts],
@@ -146,13 +223,14 @@ def place_labels(
             target_x=[a[0] for a in anchors],
             target_y=[a[1] for a in anchors],
             ax=ax,
-            expand=(1.15, 1.35),
-            force_text=(0.3, 0.5),
-            force_static=(0.2, 0.4),
+            expand=expand,
+            force_text=_FORCE_TEXT,
+            force_static=_FORCE_STATIC,
             iter_lim=iterations,
         )
-    _free_spots(ax, texts, static, anchors, symbols=sym_xy)
-    _leader_lines(ax, texts, anchors)
+    if clear_overlaps:
+        _free_spots(ax, texts, static, anchors, symbols=symbols)
+    return _leader_lines(ax, texts, anchors, style=leader_style) if leader_lines else []
 
 
 def _free_spots(
@@ -214,11 +292,17 @@ def _free_spots(
         boxes[i] = text.get_window_extent(renderer=renderer)
 
 
-def _leader_lines(ax: Axes, texts: list[Text], anchors: list[tuple[float, float]], min_gap_px: float = 4.0) -> None:
+def _leader_lines(
+    ax: Axes,
+    texts: list[Text],
+    anchors: list[tuple[float, float]],
+    min_gap_px: float = 4.0,
+    style: Mapping[str, Any] | None = None,
+) -> list[FancyArrowPatch]:
     """Join each label that stands off its symbol to the symbol with a thin line."""
-    from matplotlib.patches import FancyArrowPatch
-
     renderer = _renderer(ax.figure)
+    kw = {"color": STYLE["text"], "linewidth": 0.4, **(style or {})}
+    lines = []
     for text, anchor in zip(texts, anchors):
         box = text.get_window_extent(renderer=renderer)
         ax_, ay_ = ax.transData.transform(anchor)
@@ -226,16 +310,18 @@ def _leader_lines(ax: Axes, texts: list[Text], anchors: list[tuple[float, float]
         dy = max(box.y0 - ay_, 0, ay_ - box.y1)
         if math.hypot(dx, dy) < min_gap_px:
             continue
-        ax.add_patch(
-            FancyArrowPatch(
-                posA=text.get_position(),
-                posB=anchor,
-                patchA=text,
-                arrowstyle="-",
-                color=STYLE["text"],
-                linewidth=0.4,
-                shrinkA=1,
-                shrinkB=2.5,
-                zorder=STYLE["z"]["labels"] - 0.5,
+        lines.append(
+            ax.add_patch(
+                FancyArrowPatch(
+                    posA=text.get_position(),
+                    posB=anchor,
+                    patchA=text,
+                    arrowstyle="-",
+                    shrinkA=1,
+                    shrinkB=2.5,
+                    zorder=STYLE["z"]["labels"] - 0.5,
+                    **kw,
+                )
             )
         )
+    return lines

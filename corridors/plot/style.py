@@ -28,6 +28,7 @@ from pyproj import Transformer
 from corridors import settings
 from corridors._errors import ConfigError
 from corridors.io import load_base
+from corridors.rivers import load_rivers
 
 #: The one visual style of corridors figures.
 STYLE: dict = {
@@ -143,8 +144,6 @@ def default_rivers() -> gpd.GeoDataFrame:
 
 @functools.lru_cache(maxsize=1)
 def _rivers_cached() -> gpd.GeoDataFrame:
-    from corridors.rivers import load_rivers
-
     return load_rivers()
 
 

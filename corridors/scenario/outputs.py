@@ -27,7 +27,8 @@ from corridors.scenario.context import _Context, _file_hash, _select
 from corridors.scenario.interventions import _intervention_geoms
 from corridors.scenario.schema import Scenario
 from corridors.scenario.tables import ScenarioRun, _csv
-from corridors.scoring import CORRIDOR_CRITERIA, SITE_CRITERIA, plot_robustness
+from corridors.plot import plot_robustness
+from corridors.scoring import CORRIDOR_CRITERIA, SITE_CRITERIA
 
 #: Resolution of the PNG figures of a run (their SVG twins are vector).
 FIGURE_DPI = 150
