@@ -1,4 +1,4 @@
-"""National borders as analysis objects: stable border ids and the borders a line or link crosses."""
+"""National borders as analysis objects: the national border lines, stable border ids and the borders a line or link crosses."""
 
 from __future__ import annotations
 
@@ -35,33 +35,63 @@ def border_id(iso_a: str, iso_b: str) -> str:
 NOT_NATIONAL: frozenset[str] = frozenset({"Lease limit"})
 
 
+def border_lines() -> gpd.GeoDataFrame:
+    """The bundled national land-border lines as drawn, in the working CRS: the one border filter.
+
+    Lines that are no national border are left out: those of ``NOT_NATIONAL``
+    (the Baikonur lease limit) and any line without an ISO3 code on both
+    sides. Maps draw these lines; :func:`load_borders` dissolves them by border.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per Natural Earth line, with its fields (``featurecla``,
+        ``adm0_a3_l``, ``adm0_a3_r`` ...) and the geometry; read once per
+        process, a copy per call.
+    """
+    return _national_lines(*_stamp()).copy()
+
+
 def load_borders() -> gpd.GeoDataFrame:
     """The bundled national land borders, one row per border id, dissolved, in the working CRS.
 
     Lines that are no national border (``NOT_NATIONAL``: the Baikonur lease
-    limit) are left out, so no cost or permeability is ever charged for them.
-    The file is read and dissolved once per process (a scenario asks for the
-    borders several times: 0.3 s of reading and 0.2 s of dissolving each);
-    every call gets its own copy, and a changed file is read again.
+    limit; see :func:`border_lines`) are left out, so no cost or permeability
+    is ever charged for them. The file is read and dissolved once per process
+    (a scenario asks for the borders several times: 0.3 s of reading and 0.2 s
+    of dissolving each); every call gets its own copy, and a changed file is
+    read again.
 
     Returns
     -------
     geopandas.GeoDataFrame
         Columns ``border_id``, ``iso_a``, ``iso_b`` and the geometry.
     """
+    return _dissolved_borders(*_stamp()).copy()
+
+
+def _stamp() -> tuple[str, int]:
+    """The bundled borders file and its modification time, the key of the caches."""
     path = settings.BASE_DIR / "borders.geojson"
     try:
         stamp = path.stat().st_mtime_ns
     except OSError:
         stamp = -1  # load_base names the missing file
-    return _dissolved_borders(str(path), stamp).copy()
+    return str(path), stamp
+
+
+@functools.lru_cache(maxsize=2)
+def _national_lines(path: str, stamp: int) -> gpd.GeoDataFrame:
+    """The national border lines of ``path`` (``stamp``, its modification time, keys the cache)."""
+    raw = load_base("borders")
+    national = raw["adm0_a3_l"].str.len().eq(3) & raw["adm0_a3_r"].str.len().eq(3) & ~raw["featurecla"].isin(NOT_NATIONAL)
+    return raw[national]
 
 
 @functools.lru_cache(maxsize=2)
 def _dissolved_borders(path: str, stamp: int) -> gpd.GeoDataFrame:
     """The dissolved borders of ``path`` (``stamp``, its modification time, keys the cache)."""
-    raw = load_base("borders")
-    raw = raw[raw["adm0_a3_l"].str.len().eq(3) & raw["adm0_a3_r"].str.len().eq(3) & ~raw["featurecla"].isin(NOT_NATIONAL)]
+    raw = _national_lines(path, stamp)
     raw = raw.assign(border_id=[border_id(a, b) for a, b in zip(raw["adm0_a3_l"], raw["adm0_a3_r"])])
     out = raw.dissolve(by="border_id", as_index=False)[["border_id", "geometry"]]
     out["iso_a"] = out["border_id"].str[:3]

@@ -11,7 +11,8 @@ import pandas as pd
 
 from corridors import settings
 from corridors._errors import DataError, where
-from corridors.sites import POPULATION_UNITS, _as_list
+from corridors.io import decode_list as _as_list
+from corridors.sites import POPULATION_UNITS
 
 __all__ = [
     "CANDIDATE_SITE_KINDS",

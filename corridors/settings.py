@@ -28,7 +28,8 @@ WORKING_CRS: CRS = ProjectedCRS(
 #: Geographic CRS of the bundled vector data (GeoJSON is WGS84 by definition).
 GEOGRAPHIC_CRS: CRS = CRS.from_epsg(4326)
 
-#: Default cell size of the landscape rasters, in metres.
+#: The one default cell size of every surface (landscape rasters, least-cost and circuit grids), in metres;
+#: a function or command that builds a surface without a resolution uses this value.
 DEFAULT_RESOLUTION_M: float = 1000.0
 
 #: Programme extent in WGS84 degrees (west, south, east, north).

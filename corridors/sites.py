@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import tempfile
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,6 +18,7 @@ from pyproj import CRS
 
 from corridors import io, settings
 from corridors._errors import ConfigError, DataError, where
+from corridors.io import decode_list, encode_list, is_missing
 
 __all__ = [
     "FIELDS",
@@ -115,34 +114,6 @@ LIST_FIELDS: tuple[str, ...] = ("alt_names", "population_unit", "countries", "me
 _SCALAR_TEXT = ("code", "river", "river_system", "parent")
 
 
-def _is_missing(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if isinstance(value, str) and not value.strip():
-        return True
-    return value is pd.NA
-
-
-def _as_list(value: Any) -> list[str]:
-    """A list field as a list of stripped strings (accepts lists, arrays and ``;``-joined text)."""
-    if isinstance(value, (list, tuple, np.ndarray)):
-        # an element may itself be ';'-joined when a file mixes both forms
-        return [part for v in value if not _is_missing(v) for part in _as_list(str(v))]
-    if _is_missing(value):
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):  # a JSON array kept as text by some GDAL drivers
-            try:
-                return [str(v).strip() for v in json.loads(text)]
-            except json.JSONDecodeError:
-                pass
-        return [v.strip() for v in text.split(";") if v.strip()]
-    return [str(value)]
-
-
 def _restore_shapefile_names(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Map field names a Shapefile cut to 10 characters back to the schema names."""
     renames = {}
@@ -195,7 +166,7 @@ def validate_sites(gdf: gpd.GeoDataFrame, path: object = "sites") -> gpd.GeoData
 
     ids = []
     for i, value in enumerate(gdf["id"]):
-        if _is_missing(value):
+        if is_missing(value):
             raise DataError(f"{where(path, f'row {i}', 'id')}: empty id; give every feature a unique lowercase slug.")
         ids.append(str(value).strip())
     seen: set[str] = set()
@@ -212,17 +183,17 @@ def validate_sites(gdf: gpd.GeoDataFrame, path: object = "sites") -> gpd.GeoData
         def bad(field: str, what: str, fix: str, _sid: str = sid) -> DataError:
             return DataError(f"{where(path, _sid, field)}: {what}; {fix}.")
 
-        if _is_missing(rec["name"]):
+        if is_missing(rec["name"]):
             raise bad("name", "empty name", "give the place its name as the programme writes it")
         records["name"].append(str(rec["name"]).strip())
-        records["alt_names"].append(_as_list(rec["alt_names"]))
+        records["alt_names"].append(decode_list(rec["alt_names"]))
         for field, allowed in (("kind", KINDS), ("status", STATUSES), ("location_status", LOCATION_STATUSES)):
-            value = "" if _is_missing(rec[field]) else str(rec[field]).strip()
+            value = "" if is_missing(rec[field]) else str(rec[field]).strip()
             if value not in allowed:
                 raise bad(field, f"unknown value {value!r}", f"use one of {', '.join(allowed)}")
             records[field].append(value)
         units = []
-        for u in _as_list(rec["population_unit"]):
+        for u in decode_list(rec["population_unit"]):
             try:
                 n = int(float(u))
             except ValueError:
@@ -231,7 +202,7 @@ def validate_sites(gdf: gpd.GeoDataFrame, path: object = "sites") -> gpd.GeoData
                 raise bad("population_unit", f"unknown unit {n}", "use numbers 1-8 (see POPULATION_UNITS)")
             units.append(n)
         records["population_unit"].append(units)
-        countries = _as_list(rec["countries"])
+        countries = decode_list(rec["countries"])
         for c in countries:
             if len(c) != 3 or not c.isalpha() or not c.isupper():
                 raise bad("countries", f"{c!r} is not an ISO3 code", "use upper-case ISO 3166 alpha-3 codes like UZB")
@@ -239,17 +210,17 @@ def validate_sites(gdf: gpd.GeoDataFrame, path: object = "sites") -> gpd.GeoData
             raise bad("countries", "no country", "give at least one ISO3 code")
         records["countries"].append(countries)
         for field in _SCALAR_TEXT:
-            records[field].append(None if _is_missing(rec[field]) else str(rec[field]).strip())
+            records[field].append(None if is_missing(rec[field]) else str(rec[field]).strip())
         if records["river_system"][-1] is not None and records["river_system"][-1] not in RIVER_SYSTEMS:
             raise bad(
                 "river_system",
                 f"unknown value {records['river_system'][-1]!r}",
                 f"use one of {', '.join(RIVER_SYSTEMS)} or leave empty",
             )
-        records["measures"].append(_as_list(rec["measures"]))
+        records["measures"].append(decode_list(rec["measures"]))
         for field in ("area_ha", "location_precision_km"):
             value = rec[field]
-            if _is_missing(value):
+            if is_missing(value):
                 records[field].append(None)
                 continue
             try:
@@ -259,7 +230,7 @@ def validate_sites(gdf: gpd.GeoDataFrame, path: object = "sites") -> gpd.GeoData
             if not math.isfinite(number) or number < 0:
                 raise bad(field, f"{value!r} is not a non-negative number", "give a positive number")
             records[field].append(number)
-        records["source"].append("" if _is_missing(rec["source"]) else str(rec["source"]))
+        records["source"].append("" if is_missing(rec["source"]) else str(rec["source"]))
 
     # object columns keep None for empty text (pandas would otherwise infer a string dtype with NaN)
     columns = {f: pd.Series(v, dtype=object) for f, v in {"id": ids, **records}.items()}
@@ -341,7 +312,7 @@ def _flat(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     flat = gdf.copy()
     for field in LIST_FIELDS:
         if field in flat.columns:
-            flat[field] = flat[field].map(lambda v: ";".join(str(x) for x in _as_list(v)))
+            flat[field] = flat[field].map(encode_list)
     return flat
 
 
@@ -357,7 +328,7 @@ def _geojson(gdf: gpd.GeoDataFrame, digits: int = 4) -> dict[str, Any]:
             value = rec.get(field)
             if field in LIST_FIELDS:
                 value = [int(v) for v in value] if field == "population_unit" else list(value)
-            elif _is_missing(value):
+            elif is_missing(value):
                 value = None
             elif isinstance(value, (np.floating, float)):
                 value = float(value)
@@ -405,7 +376,7 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
             )
         return p
     if suffix == ".gpkg":
-        return io.write_geopackage(p, {"sites": _flat(sites)})
+        return io.write_geopackage({"sites": _flat(sites)}, p)
     if suffix == ".shp":
         types = {t.replace("Multi", "") for t in sites.geometry.dropna().geom_type}
         if len(types) > 1:
@@ -413,11 +384,9 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
                 f"{p}: a Shapefile holds one geometry type but these sites mix {', '.join(sorted(types))}; "
                 "write a GeoPackage, or select one type first (e.g. leave out the population_unit polygons)."
             )
-        p.parent.mkdir(parents=True, exist_ok=True)
         # A Shapefile is several files (.shp .shx .dbf .prj .cpg): write them in a
         # temporary folder next to the target, then move each one into place.
-        tmpdir = Path(tempfile.mkdtemp(prefix=f".{p.name}.", dir=p.parent))
-        try:
+        with io.staged_folder(p.parent, name=p.name) as tmpdir:
             flat = _flat(sites)
             text_cols = [c for c in flat.columns if c != flat.geometry.name and flat[c].dtype == object]
             cut = sum(int((flat[c].map(lambda v: len(v) if isinstance(v, str) else 0) > 254).sum()) for c in text_cols)
@@ -428,10 +397,6 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
                 warnings.filterwarnings("ignore", message="Column names longer than 10 characters")
                 warnings.filterwarnings("ignore", message=".*has been truncated to 254 characters")
                 flat.to_file(tmpdir / p.name, driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8")
-            for part in sorted(tmpdir.iterdir()):
-                os.replace(part, p.parent / part.name)
-        finally:
-            shutil.rmtree(tmpdir, ignore_errors=True)
         if cut:
             warnings.warn(
                 f"{p}: {cut} text value(s) longer than 254 characters were cut (a Shapefile limit, mostly 'source'); "

@@ -13,6 +13,7 @@ from scipy import ndimage
 from corridors import landscape as L
 from corridors import settings
 from corridors._errors import ConfigError, DataError
+from corridors.landscape.classes import _seal_diagonals
 from corridors.raster import Raster
 
 # A small window over the Amu Darya, the Zarafshon and the TKM-UZB / AFG-UZB / TJK-UZB borders, at 4 km.
@@ -91,10 +92,11 @@ def test_overrides_nested_and_flat(table):
 
 # ----------------------------------------------------------------------------- the bundled surface
 def test_classes_follow_the_zone_widths(classes, table):
-    from corridors.landscape import _rasterize, load_river_lines
+    from corridors.raster import rasterize
+    from corridors.rivers import load_rivers
 
     codes = classes.array
-    rivers = _rasterize(list(load_river_lines().geometry), 1, classes, all_touched=True).astype(bool)
+    rivers = rasterize(list(load_rivers().geometry), 1, classes, all_touched=True).astype(bool)
     dist = ndimage.distance_transform_edt(~rivers) * RES
     rip = codes == L.CLASS_CODES["riparian"]
     assert rip.sum() > 100
@@ -155,15 +157,30 @@ def test_write_surfaces(tmp_path, window):
     r = Raster.read(paths["resistance"])
     assert r.crs == settings.WORKING_CRS and (r.masked() == 111).any()
     assert paths["legend"].read_text().splitlines()[0] == "code,class,resistance,suitability"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["classes.csv", "classes.tif", "resistance.tif",
+                                                                   "suitability.tif"]
 
 
-def test_bad_grid_options(window):
-    with pytest.raises(ConfigError, match="resolution"):
-        L.make_grid(window, 0)
-    with pytest.raises(ConfigError, match="bounds"):
-        L.make_grid((10, 10, 5, 20), 1000)
-    with pytest.raises(ConfigError, match="cells"):
-        L.make_grid(L.programme_bounds(), 50.0)
+def test_write_surfaces_leaves_the_folder_as_it_was_on_failure(tmp_path, window, monkeypatch):
+    out = tmp_path / "out"
+    L.write_surfaces(out, bounds=window, resolution=8000.0)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Raster, "write", boom)
+    with pytest.raises(RuntimeError):
+        L.write_surfaces(out, bounds=window, resolution=8000.0, overrides={"desert": 111})
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_old_names_stay_importable_from_landscape():
+    from corridors import raster, rivers
+
+    assert L.make_grid is raster.make_grid and L.template is raster.make_grid
+    assert L.warp_to is raster.warp_to and L.programme_bounds is raster.programme_bounds
+    assert L.bounds_around is raster.bounds_around and L.load_river_lines is rivers.load_rivers
 
 
 # ----------------------------------------------------------------------------- user rasters
@@ -246,23 +263,15 @@ def test_all_nodata_and_no_overlap_and_no_crs(tmp_path, target):
         L.resistance_from_raster(nocrs, target)
 
 
-def test_warp_to_other_crs_and_check_aligned(target):
-    utm = Raster(np.ones((5, 5), dtype="float32"), Affine(1000, 0, 0, 0, -1000, 5000), CRS.from_epsg(32642), None, "utm.tif")
-    with pytest.raises(DataError, match="CRS differs"):
-        target.check_aligned(utm)
-    with pytest.raises(DataError, match="grid does not match"):
-        target.check_aligned(L.make_grid((0.0, 0.0, 5000.0, 5000.0), 1000.0))
-
-
 def test_seal_diagonals_closes_corner_gaps():
     a = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 2]], dtype="uint8")
-    s = L._seal_diagonals(a)
+    s = _seal_diagonals(a)
     m = s > 0
     assert not (m[:-1, :-1] & m[1:, 1:] & ~m[:-1, 1:] & ~m[1:, :-1]).any()
     assert m.sum() == 5  # two cells added, one per corner contact
     assert s[0, 1] == 1 and s[1, 2] == 1  # filled with the value of the line it seals
     b = np.array([[0, 3], [3, 0]], dtype="uint8")
-    assert (L._seal_diagonals(b) > 0).sum() == 3
+    assert (_seal_diagonals(b) > 0).sum() == 3
 
 
 def test_cli_resistance(tmp_path, landcover):

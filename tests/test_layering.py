@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "corridors"
 
 #: The layers, bottom first (README, Architecture). ``cli`` sits on top of all.
 LAYERS = [
-    "_errors", "settings", "io", "raster", "provenance", "borders", "sites", "programme", "rivers",
+    "_errors", "settings", "io", "raster", "borders", "sites", "programme", "rivers",
     "landscape", "sweep", "lcp", "linkages", "circuit", "network", "scoring", "plot", "report", "analyses", "scenario", "batch",
 ]
 

@@ -276,6 +276,37 @@ def test_bad_options_and_inputs_raise_named_errors(tmp_path):
         rv.load_rivers(tmp_path / "nope.geojson")
 
 
+def test_one_loader_reads_a_file_or_a_folder_with_or_without_the_schema_check(tmp_path):
+    folder = tmp_path / "rivers"
+    folder.mkdir()
+    r = _rivers().assign(id=["ra", "rb", "rc"])
+    r.iloc[:2].to_crs(4326).to_file(folder / "a.geojson")
+    r.iloc[2:].to_file(folder / "b.gpkg")  # another format, in the working CRS
+    (folder / "README.md").write_text("not a layer")
+    both = rv.load_rivers(folder)
+    assert both["river"].tolist() == ["a", "b", "c"] and CRS.equals(both.crs)
+    assert both.columns.tolist() == ["name", "river", "river_system", "source", "approximate", "precision_km", "geometry"]
+    raw = rv.load_rivers(folder, check=False)
+    assert raw["id"].tolist() == ["ra", "rb", "rc"]  # every field kept, nothing filled in
+    assert "approximate" not in raw.columns
+    assert rv.load_rivers(folder / "a.geojson", to_crs=None).crs.to_epsg() == 4326
+    assert rv.load_rivers(folder, to_crs=None).crs.to_epsg() == 4326  # the first file's CRS
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="empty: the folder holds no vector file"):
+        rv.load_rivers(tmp_path / "empty")
+
+
+def test_river_files_are_read_once_but_each_caller_gets_its_own_copy(tmp_path):
+    a = rv.load_rivers()
+    a.loc[0, "river"] = "changed"
+    assert rv.load_rivers().loc[0, "river"] != "changed"
+    path = tmp_path / "r.gpkg"
+    _rivers().to_file(path)
+    assert len(rv.load_rivers(path)) == 3
+    _rivers().iloc[:1].to_file(path)  # a rewritten file is read again
+    assert len(rv.load_rivers(path)) == 1
+
+
 def test_geopackage_has_nodes_edges_and_unsnapped_layers(ygraph, tmp_path):
     path = rv.river_graph_to_geopackage(ygraph, tmp_path / "g.gpkg", sites=_sites())
     layers = dict(pyogrio.list_layers(path))

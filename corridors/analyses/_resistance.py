@@ -52,7 +52,7 @@ def step_resistance(
     Returns
     -------
     (Raster, dict of str to pathlib.Path)
-        The surface, and its input files for :func:`corridors.provenance.record`
+        The surface, and its input files for :func:`corridors.io.provenance.record`
         (empty for a Raster given in memory).
 
     Raises

@@ -25,7 +25,8 @@ from typing import Any
 
 import geopandas as gpd
 
-from corridors import linkages, provenance, settings
+from corridors import linkages, settings
+from corridors.io import provenance
 from corridors._errors import ConfigError
 from corridors.analyses._resistance import step_resistance
 from corridors.circuit.pinch import linkage_centrality, pinch_points

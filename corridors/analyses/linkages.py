@@ -34,7 +34,8 @@ from affine import Affine
 from rasterio.crs import CRS as RioCRS
 from rasterio.warp import transform_bounds
 
-from corridors import landscape, provenance, settings
+from corridors import landscape, settings
+from corridors.io import provenance
 from corridors._errors import ConfigError, DataError, where
 from corridors.io import atomic_path, read_vector
 from corridors.landscape import bounds_around, build_resistance

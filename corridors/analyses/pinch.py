@@ -27,7 +27,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from corridors import linkages, provenance, settings
+from corridors import linkages, settings
+from corridors.io import provenance
 from corridors.analyses._resistance import step_resistance
 from corridors.analyses.linkages import programme_corridors
 from corridors.circuit.pinch import PinchResult, pinch_points

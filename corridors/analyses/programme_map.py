@@ -22,7 +22,8 @@ from typing import Any
 import geopandas as gpd
 from matplotlib.figure import Figure
 
-from corridors import provenance, settings
+from corridors import settings
+from corridors.io import provenance
 from corridors.plot.figure1 import programme_map
 from corridors.plot.save import save_figure
 from corridors.sites import load_sites, unresolved

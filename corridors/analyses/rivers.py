@@ -24,7 +24,8 @@ import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
-from corridors import provenance, settings
+from corridors import settings
+from corridors.io import provenance
 from corridors import rivers as rv
 from corridors.io import atomic_path
 from corridors.sites import load_sites

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from corridors import provenance, settings
+from corridors import settings
+from corridors.io import provenance
 from corridors.cli._options import outdir_option
 from corridors.cli.circuit import centrality_cmd, pinch_cmd, print_centrality, print_pinch
 from corridors.cli.lcp import linkages_cmd, print_linkages

@@ -18,7 +18,7 @@ import shapely.ops
 from scipy import ndimage
 from shapely.geometry import LineString
 
-from corridors import provenance
+from corridors.io import provenance
 from corridors._errors import ConfigError, where
 from corridors.io import write_geopackage
 from corridors.raster import Raster
@@ -109,7 +109,7 @@ class LinkageResult:
         sticks between the cores' nearest points, ``paths`` with the
         least-cost paths; both carrying every attribute), ``<stem>.csv`` (the
         attribute table), ``corridors.tif`` (the truncated normalized
-        corridor mosaic), ``provenance.json`` (:func:`corridors.provenance.record`
+        corridor mosaic), ``provenance.json`` (:func:`corridors.io.provenance.record`
         plus the units, counts and dropped pairs) and, with ``figure``,
         ``<stem>_map.png`` / ``.svg``. The folder is built beside the target
         and its files renamed into place only when all are written, so a
@@ -167,7 +167,7 @@ class LinkageResult:
 
     def provenance_record(self, inputs: Mapping[str, str | os.PathLike] | None = None,
                    command: str = "corridors.linkages.build_linkages") -> dict[str, Any]:
-        """The provenance record of this result: :func:`corridors.provenance.record` plus units, counts and dropped pairs.
+        """The provenance record of this result: :func:`corridors.io.provenance.record` plus units, counts and dropped pairs.
 
         Parameters
         ----------

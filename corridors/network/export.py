@@ -16,7 +16,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from corridors import provenance, settings
+from corridors import settings
+from corridors.io import provenance
 from corridors.io import write_geopackage
 from corridors.network.graph import HabitatGraph
 from corridors.network.metrics import Connectivity

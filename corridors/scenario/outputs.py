@@ -21,7 +21,7 @@ from corridors.io import write_geopackage
 from corridors.plot.save import save_figure
 from corridors.plot.scenario_map import comparison_figure, scenario_map
 from corridors.programme import known_measures
-from corridors.provenance import package_versions
+from corridors.io.provenance import package_versions
 from corridors.report import Block, write_report
 from corridors.scenario.context import _Context, _file_hash, _select
 from corridors.scenario.interventions import _intervention_geoms

@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from corridors.io import atomic_path
+from corridors.io.files import atomic_path
 
 #: Packages whose versions every provenance record lists.
 PACKAGES: tuple[str, ...] = (
@@ -102,20 +102,27 @@ def record(inputs: Mapping[str, str | os.PathLike] | None = None, parameters: Ma
     }
 
 
-def write(path: str | os.PathLike, rec: Mapping[str, Any]) -> Path:
+def write(rec: Mapping[str, Any], path: str | os.PathLike) -> Path:
     """Write a provenance record as indented JSON, atomically.
 
     Parameters
     ----------
-    path : path-like
-        The ``.json`` file.
     rec : mapping
         As returned by :func:`record`.
+    path : path-like
+        The ``.json`` file.
 
     Returns
     -------
     pathlib.Path
+
+    Notes
+    -----
+    The record comes before the path, as in every writer of corridors; the
+    older order ``write(path, rec)`` is still accepted.
     """
+    if isinstance(path, Mapping) and not isinstance(rec, Mapping):
+        rec, path = path, rec
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(rec, indent=2, default=str) + "\n", encoding="utf-8")
     return Path(path)

@@ -1,12 +1,9 @@
-"""Reading and writing vector files (with CRS checks) and atomic outputs; loaders of the bundled base layers."""
+"""Vector files: reading with CRS checks, the bundled base layers, and GeoPackage output."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,6 +12,8 @@ from pyproj import CRS
 
 from corridors import settings
 from corridors._errors import DataError, where
+from corridors.io.files import atomic_path
+from corridors.io.lists import encode_list_columns
 
 #: Vector formats corridors reads; anything pyogrio/GDAL opens works, these are tested.
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
@@ -123,63 +122,31 @@ def load_base(name: str, to_crs: CRS | str | None = settings.WORKING_CRS) -> gpd
     return read_vector(settings.BASE_DIR / f"{name}.geojson", to_crs=to_crs)
 
 
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path that replaces ``path`` only if the block succeeds.
-
-    Write a file to the yielded path; on success it is moved over ``path``
-    in one rename, on any error it is deleted, so a failed run never leaves a
-    half-written output behind and an earlier good file is kept.
-
-    Parameters
-    ----------
-    path : path-like
-        The final file (or folder) path. Its parent folder is created.
-
-    Yields
-    ------
-    pathlib.Path
-        A path in the same folder (same file system, so the rename is atomic).
-    """
-    final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmpdir = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    tmp = tmpdir / final.name
-    try:
-        yield tmp
-        if tmp.exists():
-            if final.is_dir() and not final.is_symlink():
-                shutil.rmtree(final)
-            os.replace(tmp, final)
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
-
-
-def write_geopackage(path: str | os.PathLike, layers: Mapping[str, gpd.GeoDataFrame]) -> Path:
+def write_geopackage(layers: Mapping[str, gpd.GeoDataFrame], path: str | os.PathLike) -> Path:
     """Write several layers into one GeoPackage atomically.
 
     Parameters
     ----------
-    path : path-like
-        The ``.gpkg`` file; replaced as a whole.
     layers : mapping of str to GeoDataFrame
         Layer name to data. List-valued columns are written as
-        ``;``-separated text, the form QGIS shows and corridors reads back.
+        ``;``-separated text (:func:`corridors.io.encode_list`), the form QGIS
+        shows and corridors reads back.
+    path : path-like
+        The ``.gpkg`` file; replaced as a whole.
 
     Returns
     -------
     pathlib.Path
         The written file.
+
+    Notes
+    -----
+    Data come before the path, as in every writer of corridors; the older
+    order ``write_geopackage(path, layers)`` is still accepted.
     """
+    if isinstance(path, Mapping) and not isinstance(layers, Mapping):
+        layers, path = path, layers
     with atomic_path(path) as tmp:
         for name, gdf in layers.items():
-            flat = gdf.copy()
-            for col in flat.columns:
-                if col == flat.geometry.name:
-                    continue
-                if flat[col].map(lambda v: isinstance(v, (list, tuple, set))).any():
-                    flat[col] = flat[col].map(
-                        lambda v: ";".join(str(x) for x in v) if isinstance(v, (list, tuple, set)) else v
-                    )
-            flat.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            encode_list_columns(gdf).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
     return Path(path)

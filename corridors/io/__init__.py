@@ -1,0 +1,47 @@
+"""Every reader and writer of files: vector layers, atomic files and folders, CSV, list fields, provenance.
+
+Modules
+-------
+vector
+    :func:`read_vector` (checked and reprojected), :func:`check_reprojected`,
+    :func:`load_base` (the bundled base layers), :func:`write_geopackage`.
+files
+    :func:`atomic_path` (one file), :func:`staged_folder` (the one writer of
+    a folder of outputs), :func:`write_csv`.
+lists
+    :func:`encode_list` / :func:`decode_list`: list fields as ``'a;b'`` text
+    in CSV, GeoPackage and Shapefile; :func:`encode_list_columns` for a
+    table; :func:`is_missing` for an empty field value.
+provenance
+    What went into an output folder: ``provenance.record(...)``,
+    ``provenance.write(rec, path)``.
+"""
+
+from corridors.io import provenance
+from corridors.io.files import atomic_path, staged_folder, write_csv
+from corridors.io.lists import decode_list, encode_list, encode_list_columns, is_missing
+from corridors.io.vector import (
+    BASE_LAYERS,
+    VECTOR_SUFFIXES,
+    check_reprojected,
+    load_base,
+    read_vector,
+    write_geopackage,
+)
+
+__all__ = [
+    "BASE_LAYERS",
+    "VECTOR_SUFFIXES",
+    "atomic_path",
+    "check_reprojected",
+    "decode_list",
+    "encode_list",
+    "encode_list_columns",
+    "is_missing",
+    "load_base",
+    "provenance",
+    "read_vector",
+    "staged_folder",
+    "write_csv",
+    "write_geopackage",
+]
