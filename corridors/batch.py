@@ -12,11 +12,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dask
+import matplotlib
+import matplotlib.pyplot as plt
 import pandas as pd
+from distributed import Client, LocalCluster, as_completed
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from corridors import landscape
 from corridors._errors import ConfigError, CorridorsError
-from corridors.io import atomic_path
+from corridors.borders import load_borders
+from corridors.io import encode_list, write_csv
 from corridors.plot import plot_comparison
+from corridors.rivers import load_rivers
+from corridors.scenario import Scenario, load_scenario, run_scenario
+from corridors.sites import load_sites
 
 #: Columns of the summary table shown first (the rest follow in alphabetical order).
 SUMMARY_FIRST = ("scenario", "status", "seconds", "measures", "n_interventions", "ec_ha", "ec_change_pct", "pc")
@@ -71,18 +81,22 @@ class BatchResult:
         return summary_table(self.outcomes)
 
 
-def _run_one(spec: Any, outroot: str, runner: Callable | None) -> dict:
-    """Run one scenario on a worker; never raises, so one failure cannot hurt the others."""
+def _run_one(spec: Any, outroot: str, runner: Callable | None, memory_limit: int | None = None) -> dict:
+    """Run one scenario on a worker; never raises, so one failure cannot hurt the others.
+
+    ``memory_limit`` goes to the runner only when given, so a runner without the keyword still works.
+    """
     t0 = time.perf_counter()
     name = getattr(spec, "name", None) or Path(str(spec)).stem
     try:
-        from corridors.scenario import Scenario, load_scenario, run_scenario
-
         model = spec if isinstance(spec, Scenario) else load_scenario(spec)
         name = model.name
         outdir = Path(outroot) / model.name
         fn = runner or run_scenario
-        res = fn(model, outdir, quiet=True)
+        kwargs: dict[str, Any] = {"quiet": True}
+        if memory_limit is not None:
+            kwargs["memory_limit"] = memory_limit
+        res = fn(model, outdir, **kwargs)
         summary = dict(getattr(res, "summary", res) or {})
         return {"name": name, "ok": True, "outdir": str(outdir), "error": "", "summary": summary,
                 "seconds": time.perf_counter() - t0}
@@ -97,22 +111,14 @@ def _run_one(spec: Any, outroot: str, runner: Callable | None) -> dict:
 
 
 def _warm_up() -> int:
-    """Import the engines and load the bundled base layers once per worker, before the first scenario."""
-    import matplotlib
+    """Load the bundled base layers and the font cache once per worker, before the first scenario.
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    import corridors.landscape as landscape
-    import corridors.lcp  # noqa: F401
-    import corridors.network  # noqa: F401
-    import corridors.plot  # noqa: F401
-    import corridors.scenario  # noqa: F401
-    from corridors.borders import load_borders
-    from corridors.sites import load_sites
-
+    The engines (landscape, least-cost, network, plot, scenario) are imported
+    with this module, which a worker imports to run this function.
+    """
+    matplotlib.use("Agg", force=False)  # a worker has no display
     landscape._layers()
-    landscape.load_river_lines()
+    load_rivers()
     load_borders()
     load_sites()
     fig, ax = plt.subplots()
@@ -156,8 +162,6 @@ def _worker_config() -> dict[str, Any]:
       so there is nothing to steal, and the scheduler's 100 ms stealing
       pass is skipped.
     """
-    import dask
-
     env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
     env.pop("MALLOC_TRIM_THRESHOLD_", None)
     return {
@@ -200,8 +204,6 @@ def _prepare(scenarios: Sequence[Any]) -> list[Any]:
 
     Returns, in input order, the validated model or the failed outcome.
     """
-    from corridors.scenario import Scenario, load_scenario
-
     out: list[Any] = []
     names: dict[str, str] = {}
     for spec in scenarios:
@@ -227,9 +229,10 @@ def run_batch(
     scheduler: str | None = None,
     workers: int = 2,
     threads_per_worker: int = 1,
-    quiet: bool = False,
+    quiet: bool = True,
     runner: Callable | None = None,
     connect_timeout: str = "10s",
+    memory_limit: int | None = None,
 ) -> BatchResult:
     """Run scenarios in parallel on Dask distributed and summarise them.
 
@@ -251,13 +254,18 @@ def run_batch(
     threads_per_worker : int, default 1
         One thread per worker: the engines are numpy/scipy code that holds
         the GIL in places, so processes, not threads, give the speed-up.
-    quiet : bool, default False
-        No progress bar.
+    quiet : bool, default True
+        No progress bar (a library is silent; ``corridors batch`` shows it unless ``-q``).
     runner : callable, optional
         ``runner(model, outdir, quiet=True)`` run per scenario (default
-        :func:`corridors.scenario.run_scenario`); must be importable by the workers.
+        :func:`corridors.scenario.run_scenario`); must be importable by the
+        workers. It is also given ``memory_limit=`` when a limit is set.
     connect_timeout : str, default '10s'
         How long to try reaching ``scheduler`` before giving up.
+    memory_limit : int, optional
+        Bytes each scenario's cost-distance runs may use (``run_scenario(...,
+        memory_limit=)``, on every worker); a limit too small for a
+        scenario's grid fails that scenario with a message naming ``--memory-limit``.
 
     Returns
     -------
@@ -274,9 +282,6 @@ def run_batch(
         If two scenarios share a name, ``workers < 1``, or the scheduler
         cannot be reached.
     """
-    import dask
-    from distributed import Client, LocalCluster, as_completed
-
     if workers < 1:
         raise ConfigError(f"batch --workers {workers}: must be >= 1.")
     out = Path(outdir)
@@ -316,11 +321,11 @@ def run_batch(
                 # close together; with worker-saturation 1.0 (see _worker_config) a worker takes its next
                 # scenario only when it is free, so the order holds to the end
                 futures = {
-                    client.submit(_run_one, m, str(out), runner, key=f"scenario-{m.name}", pure=False,
+                    client.submit(_run_one, m, str(out), runner, memory_limit, key=f"scenario-{m.name}", pure=False,
                                   priority=relative_cost(m)): m.name
                     for m in ready
                 }
-                _collect(futures, results, as_completed, quiet)
+                _collect(futures, results, quiet)
         except BaseException:
             if cluster is not None:
                 cluster.close()
@@ -360,18 +365,14 @@ def _summarise(scenarios: Sequence[Any], prepared: list[Any], results: dict[str,
     result = BatchResult(outcomes, startup_seconds=startup, run_seconds=run)
     table = summary_table(outcomes)
     csv_path = out / "batch_summary.csv"
-    with atomic_path(csv_path) as tmp:
-        table.to_csv(tmp, index=False, float_format="%.6g")
-    result.summary_csv = csv_path
+    result.summary_csv = write_csv(table, csv_path, float_format="%.6g")
     if any(o.ok for o in outcomes):
         result.figure = plot_comparison(outcomes, out / "batch_comparison.png")
     return result
 
 
-def _collect(futures: dict, results: dict, as_completed: Callable, quiet: bool) -> None:
+def _collect(futures: dict, results: dict, quiet: bool) -> None:
     """Gather futures as they finish, with a progress bar; a lost worker fails only its scenario."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     with Progress(
         TextColumn("[bold]batch"),
         BarColumn(),
@@ -412,7 +413,7 @@ def summary_table(outcomes: Sequence[BatchOutcome]) -> pd.DataFrame:
         row: dict[str, Any] = {"scenario": o.name, "status": "ok" if o.ok else "failed", "seconds": round(o.seconds, 2)}
         for k, v in o.summary.items():
             if isinstance(v, (list, tuple)):
-                v = ";".join(map(str, v))
+                v = encode_list(v)
             if isinstance(v, (int, float, str, bool)) or v is None:
                 row[k] = v
         row["error"] = o.error

@@ -25,7 +25,7 @@ Example
 """
 
 from corridors.scenario.context import Analysis
-from corridors.scenario.interventions import apply_area_intervention, area_mask, intervention_area
+from corridors.scenario.interventions import apply_area_intervention, intervention_area
 from corridors.scenario.pipeline import ScenarioResult, run_scenario
 from corridors.scenario.schema import (
     DEFAULT_CORRIDOR_WEIGHTS,
@@ -77,7 +77,6 @@ __all__ = [
     "ScenarioRun",
     "Scoring",
     "apply_area_intervention",
-    "area_mask",
     "intervention_area",
     "load_scenario",
     "run_scenario",

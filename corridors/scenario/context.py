@@ -13,13 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from corridors import landscape, settings
 from corridors._errors import ConfigError
-from corridors.io import read_vector
+from corridors.io import decode_list
 from corridors.programme import (
     CANDIDATE_SITE_KINDS,
     NETWORK_MARGIN_M,
@@ -27,6 +25,8 @@ from corridors.programme import (
     PROTECTED_KINDS,
     network_sites,
 )
+from corridors.raster import degree_bounds
+from corridors.rivers import load_rivers
 from corridors.scenario.schema import Scenario
 from corridors.sites import load_sites
 
@@ -48,6 +48,7 @@ class _Context:
     protected: Any  # shapely geometry of the protected areas (sites)
     inputs: dict[str, Path]
     landscape_area_ha: float = 0.0
+    memory_limit: int | None = None  # bytes each cost-distance run may use (None: the engine's default budget)
 
 
 @dataclass
@@ -98,37 +99,22 @@ def _load_sites(model: Scenario) -> Any:
         gdf = gdf.to_crs(settings.WORKING_CRS)
     for col in ("population_unit", "countries", "measures", "alt_names"):
         if col in gdf.columns:
-            gdf[col] = gdf[col].map(_as_list)
+            gdf[col] = gdf[col].map(decode_list)
     if "population_unit" in gdf.columns:
         gdf["population_unit"] = gdf["population_unit"].map(lambda v: [int(x) for x in v])
     return gdf
 
 
-def _as_list(v: Any) -> list:
-    if v is None or (isinstance(v, float) and v != v):
-        return []
-    if isinstance(v, (list, tuple)):
-        return list(v)
-    if hasattr(v, "tolist"):
-        return list(v.tolist())
-    s = str(v).strip()
-    return [x.strip() for x in s.split(";") if x.strip()] if s else []
-
-
 def _load_rivers(model: Scenario) -> Any:
+    """The scenario's river lines: its own layer as read (``base.rivers``, file or folder), else the bundled ones, checked."""
     if model.base.rivers is not None:
-        p = model.base.rivers
-        if p.is_dir():
-            files = sorted(q for q in p.iterdir() if q.suffix.lower() in (".geojson", ".gpkg", ".shp"))
-            return pd.concat([read_vector(q) for q in files], ignore_index=True)
-        return read_vector(p)
-    return landscape.load_river_lines()
+        return load_rivers(model.base.rivers, check=False)
+    return load_rivers()
 
 
 def _bounds(model: Scenario, sites: Any) -> tuple[float, float, float, float]:
     if model.base.extent is not None:
-        tr = Transformer.from_crs(settings.GEOGRAPHIC_CRS, settings.WORKING_CRS, always_xy=True)
-        return tuple(float(v) for v in tr.transform_bounds(*model.base.extent))  # type: ignore[return-value]
+        return degree_bounds(model.base.extent)
     located = sites[~sites.geometry.isna() & ~sites.geometry.is_empty]
     x0, y0, x1, y1 = located.total_bounds
     m = NETWORK_MARGIN_M
@@ -141,8 +127,7 @@ def _select(model: Scenario, sites: Any) -> Any:
         keep = sites["population_unit"].map(lambda u: bool(set(u) & set(units)))
         sites = sites[keep]
     if model.base.extent is not None:
-        tr = Transformer.from_crs(settings.GEOGRAPHIC_CRS, settings.WORKING_CRS, always_xy=True)
-        box = shapely.box(*tr.transform_bounds(*model.base.extent))
+        box = shapely.box(*degree_bounds(model.base.extent))
         inside = sites.geometry.isna() | sites.geometry.intersects(box)
         sites = sites[inside]
     return sites.copy()
@@ -156,7 +141,20 @@ def _file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
-def _context(model: Scenario, quiet: bool = True) -> _Context:
+def _context(model: Scenario, memory_limit: int | None = None) -> _Context:
+    """The run's context: the scenario's sites, rivers, grid bounds, classes, nodes and candidates, and its input files.
+
+    Parameters
+    ----------
+    model : Scenario
+    memory_limit : int, optional
+        Bytes each cost-distance run of the run may use (kept in the context for the analyses).
+
+    Raises
+    ------
+    ConfigError
+        No located site in the selection, or fewer than two wild populations.
+    """
     sites_all = _load_sites(model)
     sites = _select(model, sites_all)
     located = sites[~sites.geometry.isna() & ~sites.geometry.is_empty]
@@ -203,7 +201,8 @@ def _context(model: Scenario, quiet: bool = True) -> _Context:
         f = getattr(iv, "file", None)
         if f is not None:
             inputs[f"intervention:{Path(f).name}"] = Path(f)
-    return _Context(model, sites_all, rivers, bounds, classes, table, nodes, cands, corridors, ok_ids, protected, inputs)
+    return _Context(model, sites_all, rivers, bounds, classes, table, nodes, cands, corridors, ok_ids, protected, inputs,
+                    memory_limit=memory_limit)
 
 
 def _base_state(ctx: _Context, border_resistance: dict[str, float] | None = None) -> _State:

@@ -1,8 +1,8 @@
 """Interventions on the landscape: the area each acts on, its cells, and a list of interventions applied to a state.
 
 :func:`intervention_area` turns a target (sites, a line between two sites, a
-river, a geometry or a file) into a shapely geometry; :func:`area_mask` into
-cells; :func:`apply_area_intervention` changes resistance and suitability
+river, a geometry or a file) into a shapely geometry; :func:`corridors.raster.geometry_mask`
+(``all_touched=False``) into cells; :func:`apply_area_intervention` changes resistance and suitability
 there. :func:`_apply` applies a scenario's interventions, in order, to the
 baseline landscape.
 """
@@ -15,13 +15,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
-from rasterio.features import geometry_mask
 from shapely.geometry import LineString, shape
 
 from corridors import settings
 from corridors._errors import ConfigError
 from corridors.borders import load_borders
 from corridors.io import read_vector
+from corridors.raster import geometry_mask
 from corridors.scenario.context import _base_state, _Context, _State
 from corridors.scenario.schema import (
     BorderPermeability,
@@ -120,31 +120,6 @@ def intervention_area(iv: _Area, sites: Any, rivers: Any = None, where_: str = "
     return geom
 
 
-def area_mask(raster: Any, geom: Any) -> Any:
-    """Cells of ``raster`` an area acts on.
-
-    A cell belongs to the area when its centre lies inside it (GDAL's
-    rasterization rule). An area too thin to hold any cell centre (a narrow
-    corridor on a coarse grid) takes the cells it touches instead, so an
-    intervention never silently does nothing.
-
-    Parameters
-    ----------
-    raster : Raster
-    geom : shapely.Geometry
-        In the raster's CRS.
-
-    Returns
-    -------
-    numpy.ndarray of bool
-    """
-    kw = dict(out_shape=raster.shape, transform=raster.transform, invert=True)
-    mask = geometry_mask([geom], all_touched=False, **kw)
-    if not mask.any():
-        mask = geometry_mask([geom], all_touched=True, **kw)
-    return mask
-
-
 def apply_area_intervention(
     resistance: Any, suitability: Any, iv: _Area, geom: Any
 ) -> tuple[Any, Any, dict]:
@@ -162,6 +137,9 @@ def apply_area_intervention(
     -------
     (Raster, Raster, dict)
         New resistance and suitability, and a record (cells changed, area in ha).
+        The area's cells are those whose centre it covers, or those it
+        touches when it covers no centre (:func:`corridors.raster.geometry_mask`
+        with ``all_touched=False``), so an intervention never silently does nothing.
         Restoration types multiply resistance by ``resistance_multiplier``
         (<= 1) and add ``suitability_add`` (capped at 1); habitat loss
         multiplies resistance by ``resistance_multiplier`` (>= 1, or makes
@@ -169,7 +147,7 @@ def apply_area_intervention(
         ``suitability_multiplier``. No-data cells stay no data.
     """
     resistance.check_aligned(suitability)
-    mask = area_mask(resistance, geom) & resistance.valid
+    mask = geometry_mask(resistance, geom, all_touched=False) & resistance.valid
     res = resistance.array.astype("float64", copy=True)
     suit = suitability.array.astype("float64", copy=True)
     sval = mask & suitability.valid
@@ -215,7 +193,7 @@ def _apply(ctx: _Context, interventions: list, index: list[int] | None = None) -
             )
             rec.update(r)
             if isinstance(iv, HabitatLoss):
-                state.degraded |= area_mask(state.resistance, geom)
+                state.degraded |= geometry_mask(state.resistance, geom, all_touched=False)
             if isinstance(iv, ProtectedArea):
                 state.protected_extra.append(geom)
         elif isinstance(iv, BorderPermeability):

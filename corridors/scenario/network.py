@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 
 from corridors import settings
+from corridors.io import encode_list
 from corridors.analyses.programme_network import (
     HabitatLeastCost,
-    accumulated_cost,
     clean_links,
     habitat_capacity,
     habitat_disc,
@@ -50,11 +50,6 @@ RESTORATION_MULTIPLIER: float = CorridorRestoration.model_fields["resistance_mul
 # The programme network's one definition (corridors.analyses.programme_network), under the names the pipeline uses.
 _disc_mask = habitat_disc
 _habitat_ha = habitat_ha
-
-
-def _cost_distance(resistance: Any, source: Any) -> Any:
-    """Accumulated cost (cost-weighted metres) from a mask of source cells; inf where unreachable."""
-    return accumulated_cost(resistance, source)
 
 
 def _node_table(node_sites: Any, sites: Any, state: _State, reach_m: float) -> tuple[Any, dict]:
@@ -96,7 +91,7 @@ def _node_table(node_sites: Any, sites: Any, state: _State, reach_m: float) -> t
                 "name": r.get("name", sid),
                 "kind": r.get("kind", ""),
                 "river_system": r.get("river_system") or "none",
-                "population_unit": ";".join(str(u) for u in r.get("population_unit", [])),
+                "population_unit": encode_list(r.get("population_unit", [])),
                 "status": "reintroduced" if sid in state.new_nodes else r.get("status", ""),
                 "capacity": max(cap, 0.0),
                 "geometry": r.geometry,
@@ -108,7 +103,7 @@ def _node_table(node_sites: Any, sites: Any, state: _State, reach_m: float) -> t
 
 def _pair_distances(
     nodes: Any, cores: dict, costs: dict, resistance: Any, source: str, rivers: Any = None,
-    reach_m: float = DEFAULT_REACH_M,
+    reach_m: float = DEFAULT_REACH_M, memory_limit: int | None = None,
 ) -> Any:
     """Link table with distances from the scenario's link source.
 
@@ -137,13 +132,15 @@ def _pair_distances(
         River centrelines, for ``source='river'``.
     reach_m : float
         Disc radius of the least-cost source (the discs are ``cores`` already).
+    memory_limit : int, optional
+        Bytes each cost-distance run of the least-cost source may use.
 
     Returns
     -------
     pandas.DataFrame
         Columns i, j, distance_m (cost-weighted m for least_cost), borders (list of border ids).
     """
-    src = link_source(source, resistance=resistance, rivers=rivers, reach_m=reach_m)
+    src = link_source(source, resistance=resistance, rivers=rivers, reach_m=reach_m, memory_limit=memory_limit)
     if isinstance(src, HabitatLeastCost):
         # the cores are the nodes' discs already computed; the cost surfaces stay in ``costs`` for the candidates
         src.cores, src.costs = cores, costs
@@ -199,8 +196,8 @@ def _analyse(ctx: _Context, state: _State, median_m: float | None = None, node_m
     Parameters
     ----------
     ctx : _Context
-        The run: its node sites, sites, rivers, landscape area and the
-        scenario's ``links`` and ``scoring.reach_m`` settings.
+        The run: its node sites, sites, rivers, landscape area, memory limit
+        and the scenario's ``links`` and ``scoring.reach_m`` settings.
     state : _State
     median_m : float, optional
         Median dispersal distance; default the scenario's ``links.median_dispersal_m``.
@@ -216,7 +213,7 @@ def _analyse(ctx: _Context, state: _State, median_m: float | None = None, node_m
     nodes, cores = _node_table(ctx.node_sites, ctx.sites, state, ctx.model.scoring.reach_m)
     costs: dict = {}
     links = _pair_distances(nodes, cores, costs, state.resistance, links_cfg.source, rivers=ctx.rivers,
-                            reach_m=ctx.model.scoring.reach_m)
+                            reach_m=ctx.model.scoring.reach_m, memory_limit=ctx.memory_limit)
     perm = dict(links_cfg.border_permeability)
     perm.update(state.permeability)
     g = _graph(nodes, links, median_m, landscape_area_ha=ctx.landscape_area_ha, cutoff_m=links_cfg.cutoff_m,

@@ -2,7 +2,8 @@
 
 run_scenario: inputs -> landscape -> interventions -> (linkages, circuit) ->
 network -> scoring -> outputs, all written into a temporary folder that
-replaces the output folder in one rename at the end.
+replaces the output folder as a whole at the end (:func:`corridors.io.staged_folder`
+with ``replace=True``), so a failed run leaves the previous output intact.
 """
 
 from __future__ import annotations
@@ -21,16 +22,17 @@ from rich.console import Console
 
 from corridors import landscape, settings
 from corridors.analyses.linkages import programme_corridors
+from corridors.analyses.programme_network import accumulated_cost
 from corridors._errors import CorridorsError
 from corridors.borders import load_borders
 from corridors.circuit.pinch import corridor_current
-from corridors.io import atomic_path
-from corridors.scenario.context import Analysis, _as_list, _Context, _context
-from corridors.scenario.interventions import _apply, _node_of, area_mask
+from corridors.io import decode_list, encode_list, staged_folder
+from corridors.raster import geometry_mask
+from corridors.scenario.context import Analysis, _Context, _context
+from corridors.scenario.interventions import _apply, _node_of
 from corridors.scenario.network import (
     _analyse,
     _corridor_ec_gain,
-    _cost_distance,
     _disc_mask,
     _habitat_ha,
     _site_gains,
@@ -99,13 +101,13 @@ def _corridor_table(ctx: _Context, an: Analysis) -> tuple[Any, Any, Any, Any]:
         return empty
     result = programme_corridors(
         res, ctx.sites, corridors=keep, core_radius_m=max(ctx.model.scoring.reach_m / 3, res.cellsize),
-        truncate_m=ctx.model.landscape.corridor_width_m, quiet=True,
+        truncate_m=ctx.model.landscape.corridor_width_m, quiet=True, memory_limit=ctx.memory_limit,
     )
     lk = result.linkages
     if len(lk) == 0:
         return empty
     protected = shapely.union_all([ctx.protected, *state.protected_extra]) if state.protected_extra else ctx.protected
-    prot_mask = area_mask(res, protected) if protected is not None and not protected.is_empty else np.zeros(res.shape, bool)
+    prot_mask = geometry_mask(res, protected, all_touched=False)  # no cell when there is no protected area
     settle = (ctx.classes.array == landscape.CLASS_CODES["settlement"]) if ctx.classes is not None else np.zeros(res.shape, bool)
     core_geo = dict(zip(result.cores["core_id"], result.cores.geometry))
     current = np.full(res.shape, np.nan)
@@ -114,16 +116,17 @@ def _corridor_table(ctx: _Context, an: Analysis) -> tuple[Any, Any, Any, Any]:
         a, b = r["core_a"], r["core_b"]
         corridor = np.isfinite(result.corridor(a, b).array)
         n_cells = int(corridor.sum())
-        borders = r["borders"] if isinstance(r["borders"], (list, tuple)) else _as_list(r["borders"])
+        borders = decode_list(r["borders"])
         row = {
             "corridor": r["corridor"], "measure": r["measure"], "name": r["name"], "a": a, "b": b,
             "cwd": r["cwd_m"], "lcp_length_m": r["lcp_length_m"], "euclid_m": r["euclid_m"],
             "cwd_to_euclid": r["cwd_to_euclid"], "cwd_to_path": r["cwd_to_path"], "min_width_m": r["min_width_m"],
-            "n_borders": len(borders), "borders": ";".join(borders),
+            "n_borders": len(borders), "borders": encode_list(borders),
             "share_protected": float(prot_mask[corridor].mean()) if n_cells else 0.0,
             "settlement_overlap": float(settle[corridor].mean()) if n_cells else 0.0,
         }
-        metrics, cur = _circuit_metrics(res, area_mask(res, core_geo[a]), area_mask(res, core_geo[b]), corridor)
+        cores = (geometry_mask(res, core_geo[k], all_touched=False) for k in (a, b))
+        metrics, cur = _circuit_metrics(res, *cores, corridor)
         row.update(metrics)
         if cur is not None:
             current = np.fmax(current, cur)
@@ -194,7 +197,7 @@ def _site_table(ctx: _Context, an: Analysis) -> Any:
         suitable_ha = float((vals >= m.suitable_threshold).sum() * cell_ha)
         key = f"candidate:{sid}"
         if key not in an.costs:
-            an.costs[key] = _cost_distance(res, disc)
+            an.costs[key] = accumulated_cost(res, disc, ctx.memory_limit)
         cost = an.costs[key]
         dists = {n: float(cost[an.cores[n]].min()) if an.cores[n].any() else np.inf for n in an.graph.ids}
         reach_poly = c.geometry.buffer(m.reach_m)
@@ -203,7 +206,7 @@ def _site_table(ctx: _Context, an: Analysis) -> Any:
                 "site": sid,
                 "name": c.get("name", sid),
                 "river_system": c.get("river_system") or "none",
-                "measures": ";".join(_as_list(c.get("measures"))),
+                "measures": encode_list(c.get("measures")),
                 "mean_suitability": float(vals.mean()) if vals.size else 0.0,
                 "suitable_area_ha": suitable_ha,
                 "capacity": suitable_ha / 100.0 * m.density_per_km2,
@@ -253,8 +256,9 @@ def _score(table: Any, weights: dict[str, float], catalogue: dict, rob: Robustne
 def run_scenario(
     scenario: Scenario | str | Path,
     outdir: str | Path,
-    quiet: bool = False,
+    quiet: bool = True,
     per_measure: bool = True,
+    memory_limit: int | None = None,
 ) -> ScenarioResult:
     """Run one scenario and write its self-contained output folder.
 
@@ -276,11 +280,16 @@ def run_scenario(
         The output folder. Everything is written into a temporary folder
         beside it that replaces ``outdir`` in one rename at the end; a
         failure leaves ``outdir`` as it was (absent, or the previous run).
-    quiet : bool, default False
-        No progress display.
+    quiet : bool, default True
+        No progress display (a library is silent; ``corridors run`` shows it unless ``-q``).
     per_measure : bool, default True
         Also run each measure's interventions alone, to report the change
         each measure brings (one extra network analysis per measure).
+    memory_limit : int, optional
+        Bytes each cost-distance run may use (the network's least-cost
+        links, the candidate sites' cost surfaces, the programme corridors);
+        it picks the engine as in :func:`corridors.lcp.cost_distance`, with
+        the same results. Default: the engine's own budget.
 
     Returns
     -------
@@ -289,7 +298,8 @@ def run_scenario(
     Raises
     ------
     ConfigError, DataError
-        Bad scenario or input data (one sentence naming file, key and fix).
+        Bad scenario or input data (one sentence naming file, key and fix), or
+        a ``memory_limit`` too small for a cost-distance run on the scenario's grid.
     """
     model = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     t0 = time.perf_counter()
@@ -297,7 +307,7 @@ def run_scenario(
     progress = _Steps(quiet, model.name)
     with progress:
         progress.step("inputs and landscape")
-        ctx = _context(model)
+        ctx = _context(model, memory_limit=memory_limit)
         progress.step("baseline network")
         base_state = _apply(ctx, [])
         ctx.landscape_area_ha = _habitat_ha(base_state.suitability)
@@ -343,8 +353,7 @@ def run_scenario(
                           site_robustness=s_rob, by_measure=by_measure)
         tables = _tables(run)
         summary = _summary(run)
-        with atomic_path(out) as tmp:
-            tmp.mkdir(parents=True)
+        with staged_folder(out, replace=True) as tmp:
             files = _write_outputs(run, tables, tmp)
             files.append(_write_provenance(run, tmp, seconds=round(time.perf_counter() - t0, 2)))
             files += _write_report(run, tables, summary, tmp)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from corridors.io import atomic_path
+from corridors.io import atomic_path, encode_list
 from corridors.scenario.context import Analysis, _Context
 from corridors.scenario.interventions import _apply
 from corridors.scenario.network import _analyse
@@ -129,9 +129,8 @@ def _tables(run: ScenarioRun) -> dict[str, Any]:
     metrics = scen.connectivity.nodes.drop(columns=["capacity"], errors="ignore")
     t["network_nodes"] = nodes.join(metrics)
     links = scen.graph.links.copy()
-    for col in ("borders",):
-        if col in links:
-            links[col] = links[col].map(lambda v: ";".join(v) if isinstance(v, (list, tuple)) else (v or ""))
+    if "borders" in links:
+        links["borders"] = links["borders"].map(encode_list)
     t["network_links"] = links.drop(columns=["geometry"], errors="ignore")
     cc = corr.copy()
     if corr_base is not None and len(corr_base):
@@ -166,7 +165,7 @@ def _tables(run: ScenarioRun) -> dict[str, Any]:
     ut = pd.DataFrame(un[cols]).copy()
     for c in ("population_unit", "measures"):
         if c in ut:
-            ut[c] = ut[c].map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+            ut[c] = ut[c].map(encode_list)
     t["unresolved"] = ut.set_index("id") if "id" in ut else ut
     for k, df in t.items():
         t[k] = df.replace([np.inf, -np.inf], np.nan)
@@ -179,7 +178,7 @@ def _summary(run: ScenarioRun) -> dict:
     sb, ss = base.connectivity.summary, scen.connectivity.summary
     out: dict[str, Any] = {
         "scenario": model.name,
-        "measures": ";".join(model.measures),
+        "measures": encode_list(model.measures),
         "n_interventions": len(model.interventions),
         "ec_ha": round(ss["EC_PC"], 6),
         "ec_base_ha": round(sb["EC_PC"], 6),
