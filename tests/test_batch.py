@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from corridors._errors import ConfigError
-from corridors.batch import relative_cost, run_batch
+from corridors.batch import _run_one, relative_cost, run_batch
 from corridors.scenario import scenario_from_dict
 
 from _helpers import write_scenario
@@ -120,3 +120,18 @@ def test_relative_cost_counts_network_analyses():
     assert relative_cost(model([pc])) == 3  # baseline, scenario, one measure
     assert relative_cost(model([pc, pc])) == 3  # the same measure twice: still one per-measure run
     assert relative_cost(model([pc, re])) == 4
+
+
+def test_the_memory_limit_goes_to_the_runner_only_when_given(tmp_path):
+    model = scenario_from_dict({"name": "m", "base": {"population_units": [4]}, "landscape": {"resolution_m": 20000}})
+    calls = []
+
+    def runner(model, outdir, quiet=True):  # an older runner without memory_limit
+        calls.append(quiet)
+        return {"ec_ha": 1.0}
+
+    assert _run_one(model, str(tmp_path), runner)["ok"] and calls == [True]
+    # the default runner, run_scenario, takes it: a limit too small for the grid fails the scenario, naming the option
+    r = _run_one(model, str(tmp_path), None, 1024)
+    assert not r["ok"] and "--memory-limit" in r["error"] and "coarsen" in r["error"]
+    assert not (tmp_path / "m").exists()

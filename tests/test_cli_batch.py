@@ -14,7 +14,7 @@ from _helpers import invoke, usage_error, write_scenario
 def test_help_names_the_scheduler_and_workers():
     result = invoke("batch", "--help")
     assert result.exit_code == 0, result.output
-    for word in ("SCENARIOS", "--scheduler", "--workers", "Exit status 1"):
+    for word in ("SCENARIOS", "--scheduler", "--workers", "--memory-limit", "Exit status 1"):
         assert word in result.output
 
 
@@ -29,6 +29,15 @@ def test_one_small_scenario_on_one_worker(tmp_path):
     table = pd.read_csv(out / "batch_summary.csv")
     assert list(table["scenario"]) == ["tiny"] and list(table["status"]) == ["ok"]
     assert (out / "tiny" / "report.html").is_file()
+
+
+@pytest.mark.slow
+def test_a_tiny_memory_limit_fails_the_scenario_naming_the_option(tmp_path):
+    scenario = write_scenario(tmp_path, "tiny")
+    run = invoke("-q", "batch", scenario, "--workers", "1", "--memory-limit", "1KB", "-o", tmp_path / "out")
+    assert run.exit_code == 1
+    assert "FAILED  tiny: " in run.output and "--memory-limit" in run.output and "coarsen" in run.output
+    assert not (tmp_path / "out" / "tiny").exists()
 
 
 def test_an_invalid_file_fails_alone_and_exits_1(tmp_path):
