@@ -26,12 +26,6 @@ from _helpers import STRIP, cores_at, grid, site_feature, write_asc, write_featu
 #: End-to-end tests in files that carry no ``@pytest.mark.slow`` of their own yet: file name -> test names.
 #: Move each to a decorator in its file (and drop it here) when that file is next edited.
 SLOW_ELSEWHERE = {
-    "test_scenario.py": {  # each runs whole scenarios (the two_runs fixture: two runs of about 3 s)
-        "test_outputs_complete",
-        "test_deterministic_tables_and_maps",
-        "test_restoration_lowers_corridor_cost_and_never_lowers_ec",
-        "test_failed_run_leaves_no_half_folder_and_keeps_the_old_one",
-    },
     "test_plot.py": {  # the programme map of the bundled data, every label placed
         "test_cli_map_programme_writes_three_files",
         "test_bundled_map_labels_every_subpopulation_code_once_without_overlap",

@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings as hsettings, strategies as st
+from shapely.geometry import LineString, Point, box
 
+import corridors.scenario as sc
+import corridors.scenario.outputs as sc_outputs
 from corridors._errors import ConfigError
+from corridors.lcp import cost_distance
+from corridors.network import build_graph, equivalent_connected_area
 from corridors.scenario import (
     CorridorRestoration,
+    HabitatLoss,
     Reintroduction,
+    apply_area_intervention,
+    intervention_area,
     load_scenario,
+    run_scenario,
     scenario_from_dict,
 )
+from corridors.scenario.context import _context
+from corridors.scenario.interventions import _apply
+from corridors.scenario.network import _analyse, _habitat_ha
+from corridors.settings import WORKING_CRS
 
-ROOT = Path(__file__).resolve().parent.parent
+from _helpers import REPO, uniform, write_scenario
 
 
 def _write(tmp_path: Path, text: str, name: str = "s.yml") -> Path:
@@ -30,6 +48,12 @@ def _error(path: Path) -> str:
     return str(info.value)
 
 
+def _intervention_error(tmp_path: Path, item: str) -> str:
+    """The error of a scenario ``t`` whose one intervention is ``item`` (YAML of the list item, from line 3)."""
+    body = textwrap.indent(textwrap.dedent(item).strip("\n"), "  ")
+    return _error(_write(tmp_path, f"name: t\ninterventions:\n{body}\n"))
+
+
 # ----------------------------------------------------------------------------- schema
 
 
@@ -40,6 +64,13 @@ def test_minimal_scenario_takes_defaults(tmp_path):
     assert s.links.source == "least_cost"
     assert s.interventions == []
     assert s.source_path == (tmp_path / "s.yml").resolve()
+
+
+def test_every_shipped_scenario_validates():
+    files = sorted((REPO / "scenarios").glob("*.yml"))
+    assert len(files) >= 8
+    for f in files:
+        assert load_scenario(f).source_path == f.resolve(), f.name
 
 
 def test_wrong_type_names_key_and_line(tmp_path):
@@ -57,35 +88,29 @@ def test_wrong_type_names_key_and_line(tmp_path):
 
 
 def test_unknown_key_in_intervention_names_line_and_allowed_keys(tmp_path):
-    p = _write(
+    msg = _intervention_error(
         tmp_path,
         """
-        name: t
-        interventions:
-          - type: corridor_restoration
-            measure: "2.1"
-            between: [a, b]
-            bufer_m: 3000
+        - type: corridor_restoration
+          measure: "2.1"
+          between: [a, b]
+          bufer_m: 3000
         """,
     )
-    msg = _error(p)
     assert "line 6, key 'interventions[0].bufer_m'" in msg
     assert "unknown key" in msg and "buffer_m" in msg
 
 
 def test_unknown_measure(tmp_path):
-    p = _write(
+    msg = _intervention_error(
         tmp_path,
         """
-        name: t
-        interventions:
-          - type: reintroduction
-            measure: "9.9"
-            site: cand-x
-            capacity: 30
+        - type: reintroduction
+          measure: "9.9"
+          site: cand-x
+          capacity: 30
         """,
     )
-    msg = _error(p)
     assert "line 4, key 'interventions[0].measure'" in msg
     assert "unknown measure '9.9'" in msg
 
@@ -114,17 +139,14 @@ def test_measure_2_10_is_not_read_as_2_1(tmp_path):
 
 
 def test_missing_file(tmp_path):
-    p = _write(
+    msg = _intervention_error(
         tmp_path,
         """
-        name: t
-        interventions:
-          - type: habitat_loss
-            measure: "2.8"
-            file: reservoir.gpkg
+        - type: habitat_loss
+          measure: "2.8"
+          file: reservoir.gpkg
         """,
     )
-    msg = _error(p)
     assert "line 5, key 'interventions[0].file'" in msg and "'reservoir.gpkg' not found" in msg
 
 
@@ -145,49 +167,40 @@ def test_relative_file_found_next_to_scenario(tmp_path):
 
 
 def test_unknown_intervention_type(tmp_path):
-    p = _write(
-        tmp_path,
-        """
-        name: t
-        interventions:
-          - measure: "2.8"
-            type: fence
-        """,
-    )
-    msg = _error(p)
+    msg = _intervention_error(tmp_path, '- measure: "2.8"\n  type: fence')
     assert "line 3, key 'interventions[0]'" in msg and "'fence'" in msg and "border_permeability" in msg
 
 
-def test_border_id_order_and_duplicates(tmp_path):
-    msg = _error(_write(tmp_path, "name: t\nlinks:\n  border_permeability:\n    UZB-TKM: 0.5\n"))
-    assert "line 4" in msg and "'TKM-UZB'" in msg
-    msg = _error(_write(tmp_path, "name: t\nseed: 1\nseed: 2\n", "d.yml"))
-    assert "line 3, key 'seed': given twice (first on line 2)" in msg
-
-
 def test_target_must_be_exactly_one(tmp_path):
-    p = _write(
+    msg = _intervention_error(
         tmp_path,
         """
-        name: t
-        interventions:
-          - type: corridor_restoration
-            measure: "2.1"
-            between: [a, b]
-            sites: [c]
+        - type: corridor_restoration
+          measure: "2.1"
+          between: [a, b]
+          sites: [c]
         """,
     )
-    msg = _error(p)
     assert "line 3" in msg and "exactly one target" in msg and "sites, between" in msg
 
 
-def test_bad_weight_and_bad_yaml(tmp_path):
-    msg = _error(_write(tmp_path, "name: t\nscoring:\n  site_weights: {beauty: 1}\n"))
-    assert "line 3, key 'scoring.site_weights'" in msg and "'beauty'" in msg
-    msg = _error(_write(tmp_path, "name: t\n  seed: 1\n", "bad.yml"))
-    assert "bad.yml, line 2: not valid YAML" in msg
-    msg = _error(tmp_path / "nope.yml")
-    assert "nope.yml: scenario file not found" in msg
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("name: t\nlinks:\n  border_permeability:\n    UZB-TKM: 0.5\n", ("line 4", "'TKM-UZB'")),
+        ("name: t\nseed: 1\nseed: 2\n", ("line 3, key 'seed': given twice (first on line 2)",)),
+        ("name: t\nscoring:\n  site_weights: {beauty: 1}\n", ("line 3, key 'scoring.site_weights'", "'beauty'")),
+        ("name: t\n  seed: 1\n", ("s.yml, line 2: not valid YAML",)),
+    ],
+    ids=["border-id-order", "duplicate-key", "unknown-weight", "bad-yaml"],
+)
+def test_bad_file_names_line_and_key(tmp_path, text, expected):
+    msg = _error(_write(tmp_path, text))
+    assert all(e in msg for e in expected), msg
+
+
+def test_missing_scenario_file(tmp_path):
+    assert "nope.yml: scenario file not found" in _error(tmp_path / "nope.yml")
 
 
 def test_scenario_from_dict_without_lines():
@@ -202,22 +215,11 @@ def test_scenario_from_dict_without_lines():
 
 
 def _grid(value: float):
-    from affine import Affine
-
-    from corridors.raster import Raster
-    from corridors.settings import WORKING_CRS
-    import numpy as np
-
-    # 10 x 10 cells of 1 km, upper-left corner at (0, 10 000)
-    return Raster(np.full((10, 10), value), Affine(1000, 0, 0, 0, -1000, 10000), WORKING_CRS)
+    """10 x 10 cells of 1 km, upper-left corner at (0, 10 000)."""
+    return uniform((10, 10), value)
 
 
 def test_restoration_changes_exactly_the_cells_whose_centre_is_inside():
-    import numpy as np
-    from shapely.geometry import box
-
-    from corridors.scenario import apply_area_intervention
-
     res, suit = _grid(10.0), _grid(0.3)
     iv = CorridorRestoration(type="corridor_restoration", measure="2.1", between=("a", "b"),
                              resistance_multiplier=0.5, suitability_add=0.1)
@@ -234,11 +236,6 @@ def test_restoration_changes_exactly_the_cells_whose_centre_is_inside():
 
 
 def test_thin_line_touches_cells_and_habitat_loss_can_block():
-    import numpy as np
-    from shapely.geometry import LineString
-
-    from corridors.scenario import HabitatLoss, apply_area_intervention
-
     res, suit = _grid(10.0), _grid(0.5)
     iv = HabitatLoss(type="habitat_loss", measure="2.8", sites=["x"], impassable=True, suitability_multiplier=0.0)
     # a horizontal line along y = 2500 (row 7 centres) from x = 0 to 3000 holds no centre: takes touched cells
@@ -253,12 +250,6 @@ def test_thin_line_touches_cells_and_habitat_loss_can_block():
 
 
 def test_intervention_area_from_sites_and_errors():
-    import geopandas as gpd
-    from shapely.geometry import Point
-
-    from corridors.scenario import intervention_area
-    from corridors.settings import WORKING_CRS
-
     sites = gpd.GeoDataFrame(
         {"id": ["a", "b", "u"], "location_status": ["located", "located", "unresolved"]},
         geometry=[Point(0, 0), Point(30000, 40000), None],
@@ -276,15 +267,8 @@ def test_intervention_area_from_sites_and_errors():
 
 # ----------------------------------------------------------------------------- the pipeline
 
-PIPE = """
-name: {name}
-base:
-  population_units: [4]
-landscape:
-  resolution_m: 20000
-scoring:
-  robustness: {{draws: 60, dispersal_levels: 2}}
-interventions:
+#: The pipeline's scenario: population unit 4 at 20 km cells, 60 weight draws, one corridor restoration (measure 5.7).
+RESTORATION = """\
   - type: corridor_restoration
     measure: "5.7"
     between: [zarafshon-sr, zarafshon-nnp]
@@ -295,16 +279,14 @@ interventions:
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
-    from corridors.scenario import run_scenario
-
     d = tmp_path_factory.mktemp("pipe")
-    p = d / "z.yml"
-    p.write_text(PIPE.format(name="z"))
-    a = run_scenario(p, d / "a", quiet=True)
-    b = run_scenario(p, d / "b", quiet=True)
+    p = write_scenario(d, "z", RESTORATION, draws=60)
+    a = run_scenario(p, d / "a")
+    b = run_scenario(p, d / "b")
     return a, b, d
 
 
+@pytest.mark.slow
 def test_outputs_complete(two_runs):
     a, _, _ = two_runs
     out = a.outdir
@@ -312,8 +294,6 @@ def test_outputs_complete(two_runs):
                  "ec_by_system.csv", "corridor_scores.csv", "network_nodes.csv", "unresolved.csv",
                  "map.png", "map.svg", "provenance.json", "report.md", "report.html"):
         assert (out / name).exists(), name
-    import json
-
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["seed"] == 0 and len(prov["inputs"]["sites"]["sha256"]) == 64
     assert prov["parameters"]["landscape"]["resolution_m"] == 20000
@@ -324,6 +304,7 @@ def test_outputs_complete(two_runs):
     assert len(un) >= 1 and all(i in html for i in un.index)
 
 
+@pytest.mark.slow
 def test_deterministic_tables_and_maps(two_runs):
     a, b, _ = two_runs
     csvs = sorted(p.name for p in a.outdir.glob("*.csv"))
@@ -332,6 +313,7 @@ def test_deterministic_tables_and_maps(two_runs):
         assert (a.outdir / name).read_bytes() == (b.outdir / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_restoration_lowers_corridor_cost_and_never_lowers_ec(two_runs):
     a, _, _ = two_runs
     s = a.summary
@@ -344,10 +326,6 @@ def test_restoration_lowers_corridor_cost_and_never_lowers_ec(two_runs):
 
 def test_corridor_restoration_never_lowers_ec_many_cases():
     """EC never falls under any restoration: lower resistance and more suitability only add."""
-    from corridors.scenario.context import _context
-    from corridors.scenario.interventions import _apply
-    from corridors.scenario.network import _analyse, _habitat_ha
-
     model = scenario_from_dict({"name": "m", "base": {"population_units": [2, 3]},
                                 "landscape": {"resolution_m": 20000}})
     ctx = _context(model)
@@ -369,14 +347,12 @@ def test_corridor_restoration_never_lowers_ec_many_cases():
     assert _analyse(ctx, _apply(ctx, [iv]), node_metrics=False).connectivity.summary["EC_PC"] > base
 
 
+@pytest.mark.slow
 def test_failed_run_leaves_no_half_folder_and_keeps_the_old_one(two_runs, monkeypatch):
-    import corridors.scenario as sc
-    import corridors.scenario.outputs as sc_outputs
-
     _, _, d = two_runs
     out = d / "keep"
     p = d / "z.yml"
-    sc.run_scenario(p, out, quiet=True, per_measure=False)
+    sc.run_scenario(p, out, per_measure=False)
     before = {q.name: q.read_bytes() for q in out.iterdir() if q.suffix == ".csv"}
 
     def boom(*args, **kwargs):
@@ -384,34 +360,23 @@ def test_failed_run_leaves_no_half_folder_and_keeps_the_old_one(two_runs, monkey
 
     monkeypatch.setattr(sc_outputs, "_report_blocks", boom)
     with pytest.raises(RuntimeError, match="disk full"):
-        sc.run_scenario(p, out, quiet=True, per_measure=False)
+        sc.run_scenario(p, out, per_measure=False)
     after = {q.name: q.read_bytes() for q in out.iterdir() if q.suffix == ".csv"}
     assert after == before  # the earlier good output is intact
     assert not [q for q in d.iterdir() if q.name.startswith(".keep")]  # no temporary folder left
 
 
 def test_unknown_site_in_intervention_fails_before_writing(tmp_path):
-    from corridors.scenario import run_scenario
-
-    p = tmp_path / "x.yml"
-    p.write_text(PIPE.format(name="x").replace("zarafshon-nnp", "no-such-place"))
+    p = write_scenario(tmp_path, "x", RESTORATION.replace("zarafshon-nnp", "no-such-place"))
     # the file as given, the line of the intervention and its key
-    with pytest.raises(ConfigError, match=r"x\.yml, line 10, key 'interventions\[0\]': site 'no-such-place' is not in "
+    with pytest.raises(ConfigError, match=r"x\.yml, line 9, key 'interventions\[0\]': site 'no-such-place' is not in "
                                           r"the sites file"):
-        run_scenario(p, tmp_path / "out", quiet=True)
+        run_scenario(p, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
 
 def test_restoration_never_lowers_ec_property():
     """On random landscapes and random restoration boxes, EC with the restoration >= EC without."""
-    import numpy as np
-    from hypothesis import given, settings as hsettings, strategies as st
-    from shapely.geometry import box
-
-    from corridors.lcp import cost_distance
-    from corridors.network import build_graph, equivalent_connected_area
-    from corridors.scenario import apply_area_intervention
-
     cores = {"a": (slice(0, 2), slice(0, 2)), "b": (slice(8, 10), slice(8, 10)), "c": (slice(0, 2), slice(8, 10))}
 
     def ec(res, suit):
@@ -423,8 +388,6 @@ def test_restoration_never_lowers_ec_property():
             cd = cost_distance(res, m).array
             for b in list(cores)[i + 1:]:
                 rows.append({"i": a, "j": b, "distance_m": float(np.nanmin(cd[cores[b]]))})
-        import pandas as pd
-
         g = build_graph(pd.DataFrame({"id": list(cap), "capacity": list(cap.values())}), pd.DataFrame(rows),
                         median_dispersal_m=5000.0)
         return equivalent_connected_area(g)
