@@ -7,7 +7,6 @@ and suitability) every state starts from.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,14 +130,6 @@ def _select(model: Scenario, sites: Any) -> Any:
         inside = sites.geometry.isna() | sites.geometry.intersects(box)
         sites = sites[inside]
     return sites.copy()
-
-
-def _file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _context(model: Scenario, memory_limit: int | None = None) -> _Context:

@@ -2,7 +2,7 @@
 
 Everything is written into the run's temporary folder (see
 :func:`corridors.scenario.pipeline.run_scenario`), which replaces the output
-folder in one rename when every file is there.
+folder as a whole (:func:`corridors.io.staged_folder`) when every file is there.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from corridors.io import write_geopackage
 from corridors.plot.save import save_figure
 from corridors.plot.scenario_map import comparison_figure, scenario_map
 from corridors.programme import known_measures
-from corridors.io.provenance import package_versions
+from corridors.io.provenance import file_sha256, package_versions
 from corridors.report import Block, write_report
-from corridors.scenario.context import _Context, _file_hash, _select
+from corridors.scenario.context import _Context, _select
 from corridors.scenario.interventions import _intervention_geoms
 from corridors.scenario.schema import Scenario
 from corridors.scenario.tables import ScenarioRun, _csv
@@ -54,7 +54,7 @@ def _write_provenance(run: ScenarioRun, tmp: Path, seconds: float) -> Path:
         "scenario": model.name,
         "seed": model.seed,
         "parameters": json.loads(model.model_dump_json()),
-        "inputs": {k: {"path": str(p), "sha256": _file_hash(p)} for k, p in sorted(ctx.inputs.items())
+        "inputs": {k: {"path": str(p), "sha256": file_sha256(p)} for k, p in sorted(ctx.inputs.items())
                    if Path(p).is_file()},
         "packages": package_versions(),
         "engines": _engines(),
