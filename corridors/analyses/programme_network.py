@@ -26,7 +26,7 @@ import shapely
 from corridors import landscape, programme, settings
 from corridors._errors import ConfigError, DataError
 from corridors.io import decode_list
-from corridors.network.graph import HabitatGraph, build_graph, link_probability
+from corridors.network.graph import HabitatGraph, build_graph
 from corridors.network.metrics import connectivity
 from corridors.network.sources import (
     AlongRiver,
@@ -592,15 +592,52 @@ def programme_graph(
     -------
     HabitatGraph
     """
+    p = programme_parts(source, sites, capacity, surfaces=surfaces, resolution_m=resolution_m, reach_m=reach_m,
+                        memory_limit=memory_limit)
+    if graph_kwargs.get("landscape_area") is None:
+        graph_kwargs["landscape_area"] = p.landscape_area
+    graph_kwargs.setdefault("name", "programme")
+    return graph_from_nodes(p.nodes, p.source, **graph_kwargs)
+
+
+@dataclass
+class ProgrammeParts:
+    """What a programme network is built from: the sites, surfaces, link source, nodes and A_L."""
+
+    sites: gpd.GeoDataFrame
+    surfaces: Surfaces | None
+    source: LinkSource
+    nodes: gpd.GeoDataFrame
+    landscape_area: float | None
+
+
+def programme_parts(
+    source: str | LinkSource = programme.DEFAULT_LINK_SOURCE,
+    sites: gpd.GeoDataFrame | None = None,
+    capacity: str = "habitat",
+    *,
+    surfaces: Surfaces | None = None,
+    resolution_m: float = programme.NETWORK_RESOLUTION_M,
+    reach_m: float = programme.DEFAULT_REACH_M,
+    memory_limit: int | None = None,
+) -> ProgrammeParts:
+    """The parts of the programme network, by this module's one definition (see :func:`programme_graph`).
+
+    Returns
+    -------
+    ProgrammeParts
+        ``landscape_area`` is the habitat of the whole grid (never below the
+        nodes' total) for capacity 'habitat' on surfaces, else None (the total).
+    """
     s = (sites if sites is not None else load_sites()).to_crs(settings.WORKING_CRS)
     if surfaces is None and needs_surfaces(source, capacity):
         surfaces = network_surfaces(network_bounds(s), resolution_m)
     src = link_source(source, resistance=surfaces.resistance if surfaces else None, reach_m=reach_m, memory_limit=memory_limit)
     nodes = population_nodes(s, capacity, surfaces.suitability if surfaces else None, reach_m)
-    if surfaces is not None and capacity == "habitat" and graph_kwargs.get("landscape_area") is None:
-        graph_kwargs["landscape_area"] = max(surfaces.landscape_area_ha, float(nodes["capacity"].sum()))
-    graph_kwargs.setdefault("name", "programme")
-    return graph_from_nodes(nodes, src, **graph_kwargs)
+    area = None
+    if surfaces is not None and capacity == "habitat":
+        area = max(surfaces.landscape_area_ha, float(nodes["capacity"].sum()))
+    return ProgrammeParts(s, surfaces, src, nodes, area)
 
 
 def needs_surfaces(source: str | LinkSource, capacity: str) -> bool:
