@@ -145,8 +145,8 @@ class AlongRiver:
 
     def __call__(self, nodes: gpd.GeoDataFrame) -> pd.DataFrame:
         """Links between nodes on one river system (the river graph is kept in ``self.graph``)."""
-        # Local, like the two below: each engine a source plugs in loads its own libraries (rivers 0.36 s, linkages
-        # 0.73 s, circuit 0.56 s; python -X importtime), which a network of other links never needs.
+        # Local: each engine a source plugs in loads its own libraries, which a network of other links never
+        # needs (rivers 0.36 s, python -X importtime).
         from corridors import rivers as rv
 
         w = _nodes_in_working_crs(nodes, self.name)
@@ -230,6 +230,7 @@ class LeastCost:
 
     def __call__(self, nodes: gpd.GeoDataFrame) -> pd.DataFrame:
         """Linkages between the nodes' cores, with their least-cost paths and the borders they cross."""
+        # Local: the linkages engine loads scikit-image and rasterio features (0.73 s, python -X importtime).
         from corridors import linkages
 
         w = _nodes_in_working_crs(nodes, self.name)
@@ -395,6 +396,7 @@ class EffectiveResistance:
 
     def __call__(self, nodes: gpd.GeoDataFrame) -> pd.DataFrame:
         """Pairwise effective resistances between the nodes' cells, times ``scale_m``."""
+        # Local: the circuit engine loads pyamg and scipy.sparse solvers (0.56 s, python -X importtime).
         from corridors import circuit
 
         w = _nodes_in_working_crs(nodes, self.name)
