@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -118,3 +120,17 @@ def test_old_source_names_still_work_with_a_warning(tmp_path, toy_sites_file):
     assert "warning: --source straight is now called euclidean" in res.output
     prov = (tmp_path / "out" / "provenance.json").read_text()
     assert '"source": "euclidean"' in prov
+
+
+def test_resolution_in_metres_and_the_old_km_spelling(tmp_path, toy_sites_file):
+    common = ["-q", "network", "--sites", toy_sites_file, "--source", "euclidean", "--no-map", "--no-whatif"]
+    new = invoke(*common, "-o", tmp_path / "m", "--resolution", "20000")
+    assert new.exit_code == 0, new.output
+    old = invoke(*common, "-o", tmp_path / "km", "--resolution-km", "20")
+    assert old.exit_code == 0, old.output
+    assert "warning: --resolution-km is now --resolution in metres" in old.output
+    for out in ("m", "km"):
+        prov = json.loads((tmp_path / out / "provenance.json").read_text())
+        assert prov["parameters"]["resolution_m"] == 20000.0
+    both = invoke(*common, "-o", tmp_path / "b", "--resolution", "20000", "--resolution-km", "20")
+    assert both.exit_code == 2

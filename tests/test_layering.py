@@ -58,3 +58,40 @@ def test_engines_know_nothing_of_the_programme_plotting_or_the_cli(path):
     found = sorted(_imports(path) & set(NOT_FOR_ENGINES))
     assert found == [], f"{path.name} (an engine) imports {found}"
 
+
+
+def _local_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of every import of a corridors module inside a function, with no comment saying why.
+
+    The reason is a comment in the lines just above the import (or above the block of imports it
+    belongs to), e.g. "# Local: corridors.lcp loads scikit-image ... (python -X importtime)".
+    """
+    lines = path.read_text(encoding="utf-8").splitlines()
+    out = []
+    for fn in ast.walk(ast.parse("\n".join(lines))):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(fn):
+            mod = None
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "corridors":
+                mod = node.module
+            elif isinstance(node, ast.Import) and any(a.name.startswith("corridors") for a in node.names):
+                mod = node.names[0].name
+            if mod is None:
+                continue
+            i = node.lineno - 2  # the line above, 0-based
+            while i >= 0 and (lines[i].strip().startswith(("from ", "import ")) or not lines[i].strip()
+                              or lines[i].strip().startswith(")") or lines[i].startswith(" " * 8) and "import" in lines[i]):
+                i -= 1
+            if i < 0 or not lines[i].strip().startswith("#") and "# " not in lines[node.lineno - 1]:
+                out.append((node.lineno, mod))
+    return out
+
+
+ALL_FILES = sorted(PACKAGE.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", ALL_FILES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_a_local_import_of_the_package_says_why(path):
+    # issue 11: imports at the top show what depends on what; one inside a function needs its measured reason
+    assert _local_imports(path) == [], f"{path.name}: import inside a function without a comment saying why"

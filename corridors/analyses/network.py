@@ -24,12 +24,9 @@ from corridors.analyses.programme_network import (
     candidate_nodes,
     graph_from_nodes,
     OLD_SOURCE_NAMES,
-    link_source,
-    network_bounds,
-    network_surfaces,
     needs_surfaces,
     node_frame,
-    population_nodes,
+    programme_parts,
 )
 from corridors.network.graph import HabitatGraph, link_probability
 from corridors.network.metrics import Connectivity, connectivity
@@ -311,12 +308,10 @@ def analyse_programme(
     -------
     ProgrammeAnalysis
     """
-    s = (sites if sites is not None else load_sites()).to_crs(settings.WORKING_CRS)
-    if surfaces is None and needs_surfaces(source, capacity):
-        surfaces = network_surfaces(network_bounds(s), resolution_m)
-    src = link_source(source, resistance=surfaces.resistance if surfaces else None, reach_m=reach_m, memory_limit=memory_limit)
+    p = programme_parts(source, sites, capacity, surfaces=surfaces, resolution_m=resolution_m, reach_m=reach_m,
+                        memory_limit=memory_limit)
+    s, surfaces, src, nodes = p.sites, p.surfaces, p.source, p.nodes
     suit = surfaces.suitability if surfaces else None
-    nodes = population_nodes(s, capacity, suit, reach_m)
     cands = candidate_nodes(s, capacity, suit, reach_m)
     if whatif and getattr(src, "pairwise_independent", False):
         # one run of the source on every node the what-ifs can need (costly engines: circuit)
@@ -325,8 +320,8 @@ def analyse_programme(
         parts = [nodes, cands] + ([node_frame(extra, "equal")] if len(extra) else [])
         union = gpd.GeoDataFrame(pd.concat([p for p in parts if len(p)]), geometry="geometry", crs=settings.WORKING_CRS)
         src._network_memo = {"ids": {str(x) for x in union.index}, "links": src(union)}
-    if landscape_area is None and surfaces is not None and capacity == "habitat":
-        landscape_area = max(surfaces.landscape_area_ha, float(nodes["capacity"].sum()))
+    if landscape_area is None:
+        landscape_area = p.landscape_area
     g = graph_from_nodes(nodes, src, median_dispersal_m=median_dispersal_m, max_distance_m=max_distance_m,
                          permeability=permeability, landscape_area=landscape_area, name="programme")
     conn = connectivity(g, links=link_metrics, quiet=quiet)

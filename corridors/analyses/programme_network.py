@@ -13,27 +13,49 @@ parameters (``links.source``, ``links.median_dispersal_m``,
 
 from __future__ import annotations
 
-import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
-from rasterio.features import geometry_mask
-from shapely.geometry import LineString
 
-from corridors import landscape, programme, settings
+from corridors import programme, settings
 from corridors._errors import ConfigError, DataError
-from corridors.borders import borders_crossed, load_borders
-from corridors.lcp import cost_distance
-from corridors.network.graph import HabitatGraph, build_graph, link_probability
+from corridors.io import decode_list
+from corridors.network.graph import HabitatGraph, build_graph
 from corridors.network.metrics import connectivity
-from corridors.network.sources import AlongRiver, EffectiveResistance, LinkSource, StraightLine
+from corridors.network.sources import (
+    AlongRiver,
+    EffectiveResistance,
+    HabitatLeastCost,
+    LinkSource,
+    StraightLine,
+    accumulated_cost,
+    habitat_disc,
+)
+from corridors.analyses.network_surfaces import (
+    Surfaces,
+    habitat_capacity,
+    habitat_ha,
+    network_bounds,
+    network_surfaces,
+    site_capacity,
+)
 from corridors.raster import Raster
-from corridors.sites import load_sites, precision_areas
+from corridors.sites import load_sites
+
+__all__ = [
+    "LINK_SOURCES", "OLD_SOURCE_NAMES", "WHATIF_KINDS", "NODE_FIELDS", "DEFAULT_CORRIDOR_FACTOR",
+    # the definition's parts, from the modules they live in (engines and network_surfaces)
+    "Surfaces", "HabitatLeastCost", "accumulated_cost", "habitat_disc", "habitat_ha", "habitat_capacity",
+    "network_bounds", "network_surfaces", "site_capacity",
+    # this module
+    "link_source", "clean_links", "node_frame", "population_nodes", "candidate_nodes", "network_graph",
+    "graph_from_nodes", "systems_table", "by_river_system", "programme_graph", "ProgrammeParts", "programme_parts",
+    "needs_surfaces",
+]
 
 #: The link sources of the programme network, by name (the same words on the command line and in scenario YAML).
 LINK_SOURCES: tuple[str, ...] = ("least_cost", "effective_resistance", "river", "euclidean")
@@ -48,312 +70,7 @@ NODE_FIELDS: tuple[str, ...] = ("name", "kind", "code", "status", "population_un
 DEFAULT_CORRIDOR_FACTOR: float = 0.5
 
 
-# ----------------------------------------------------------------------------- surfaces and capacity
-@dataclass
-class Surfaces:
-    """The resistance and suitability surfaces a programme network is built on.
-
-    Attributes
-    ----------
-    resistance : Raster
-        Cost per metre (float64), working CRS.
-    suitability : Raster
-        Habitat suitability 0-1 (float64), same grid.
-    classes : Raster or None
-        Landscape classes the two were built from (None for a user's resistance raster).
-    """
-
-    resistance: Raster
-    suitability: Raster
-    classes: Raster | None = None
-
-    @property
-    def landscape_area_ha(self) -> float:
-        """A_L: the suitability-weighted habitat area of the whole grid, in hectares."""
-        return habitat_ha(self.suitability)
-
-
-def network_bounds(sites: gpd.GeoDataFrame, margin_m: float = programme.NETWORK_MARGIN_M) -> tuple[float, float, float, float]:
-    """Working-CRS bounds of the located sites plus a margin (the extent of the network's surfaces).
-
-    Parameters
-    ----------
-    sites : GeoDataFrame
-        In the working CRS; rows without a geometry are ignored.
-    margin_m : float, default :data:`corridors.programme.NETWORK_MARGIN_M`
-
-    Returns
-    -------
-    tuple of float
-        (left, bottom, right, top) in metres.
-    """
-    located = sites[~sites.geometry.isna() & ~sites.geometry.is_empty]
-    x0, y0, x1, y1 = located.total_bounds
-    return (x0 - margin_m, y0 - margin_m, x1 + margin_m, y1 + margin_m)
-
-
-def network_surfaces(
-    bounds: Sequence[float],
-    resolution_m: float = programme.NETWORK_RESOLUTION_M,
-    table: landscape.ResistanceTable | None = None,
-    rivers: gpd.GeoDataFrame | None = None,
-    overrides: Mapping | None = None,
-    classes: Raster | None = None,
-) -> Surfaces:
-    """Resistance and suitability from the expert table (``data/resistance.yml``) on one grid.
-
-    Parameters
-    ----------
-    bounds : sequence of float
-        Working-CRS extent (see :func:`network_bounds`).
-    resolution_m : float, default :data:`corridors.programme.NETWORK_RESOLUTION_M`
-    table : ResistanceTable, optional
-        Default the bundled table.
-    rivers : GeoDataFrame, optional
-        River lines (default the bundled ones).
-    overrides : mapping, optional
-        ``{"classes": {...}, "borders": {...}}`` resistance overrides (see
-        :func:`corridors.landscape.apply_overrides`); suitability ignores them.
-    classes : Raster, optional
-        Landscape classes already built on this grid.
-
-    Returns
-    -------
-    Surfaces
-    """
-    table = table if table is not None else landscape.load_table()
-    if classes is None:
-        classes = landscape.build_classes(bounds, resolution_m, table, rivers=rivers)
-    ov = {"classes": dict((overrides or {}).get("classes", {})), "borders": dict((overrides or {}).get("borders", {}))}
-    res = landscape.build_resistance(bounds, resolution_m, table, overrides=ov, classes=classes)
-    suit = landscape.build_suitability(bounds, resolution_m, table, overrides={"classes": {}}, classes=classes)
-    return Surfaces(res.replace(res.array.astype("float64")), suit.replace(suit.array.astype("float64")), classes)
-
-
-def habitat_ha(suitability: Raster) -> float:
-    """Suitability-weighted habitat area of a grid, in hectares."""
-    cell_ha = suitability.res[0] * suitability.res[1] / 1e4
-    return float(suitability.masked(0.0).sum() * cell_ha)
-
-
-def habitat_disc(grid: Raster, geom: shapely.Geometry, reach_m: float) -> np.ndarray:
-    """Valid cells of ``grid`` within ``reach_m`` of a site (cell centres inside; touched cells if none is).
-
-    Parameters
-    ----------
-    grid : Raster
-    geom : shapely.Geometry
-        In the grid's CRS.
-    reach_m : float
-        Buffer radius, metres (0: the geometry itself).
-
-    Returns
-    -------
-    numpy.ndarray of bool
-    """
-    area = geom.buffer(reach_m) if reach_m > 0 else geom
-    kw = dict(out_shape=grid.shape, transform=grid.transform, invert=True)
-    mask = geometry_mask([area], all_touched=False, **kw)
-    if not mask.any():
-        mask = geometry_mask([area], all_touched=True, **kw)
-    return mask & grid.valid
-
-
-def habitat_capacity(nodes: gpd.GeoDataFrame, suitability: Raster, reach_m: float = programme.DEFAULT_REACH_M
-                     ) -> tuple[pd.Series, dict[str, np.ndarray]]:
-    """Capacity of each node: the suitability-weighted habitat within ``reach_m`` of it, in hectares.
-
-    Parameters
-    ----------
-    nodes : GeoDataFrame
-        Indexed by node id (or with an ``id`` column), in the suitability's CRS.
-    suitability : Raster
-    reach_m : float, default :data:`corridors.programme.DEFAULT_REACH_M`
-
-    Returns
-    -------
-    (pandas.Series, dict)
-        Capacity (ha) by node id, and each node's habitat disc (bool mask).
-    """
-    ids = [str(x) for x in (nodes["id"] if "id" in nodes.columns else nodes.index)]
-    cell_ha = suitability.res[0] * suitability.res[1] / 1e4
-    suit = suitability.masked(0.0)
-    cores, cap = {}, {}
-    for nid, geom in zip(ids, nodes.geometry):
-        cores[nid] = habitat_disc(suitability, geom, reach_m)
-        cap[nid] = float(suit[cores[nid]].sum() * cell_ha)
-    return pd.Series(cap, name="capacity").rename_axis("id"), cores
-
-
-def site_capacity(sites: gpd.GeoDataFrame, capacity: str = "area") -> pd.Series:
-    """Capacity of each site (the node attribute), by the user's choice.
-
-    Parameters
-    ----------
-    sites : GeoDataFrame
-        Sites of the schema (``id`` column), any CRS.
-    capacity : str, default 'area'
-        ``'habitat'`` is computed from a suitability surface by
-        :func:`habitat_capacity`, not here. ``'area'``: hectares, from ``area_ha`` where a source states it,
-        else the area of the site's polygon, else of its precision circle
-        (``corridors.sites.precision_areas``: a point buffered by
-        ``location_precision_km``). That circle is where the place lies, not
-        its habitat, so the default is a placeholder until surveyed areas
-        or head counts are filled in; a site nested in another node (its
-        ``parent``) is cut out of the parent so no hectare counts twice.
-        ``'equal'``: 1 per site (topology only). Any other value names a
-        numeric column of the sites (a census count, a carrying capacity).
-
-    Returns
-    -------
-    pandas.Series
-        Indexed by site id.
-
-    Raises
-    ------
-    ConfigError
-        If the column does not exist.
-    DataError
-        If a value of the chosen column is missing or negative.
-    """
-    ids = sites["id"].astype(str).to_numpy()
-    if capacity == "equal":
-        return pd.Series(1.0, index=pd.Index(ids, name="id"))
-    if capacity != "area":
-        if capacity not in sites.columns:
-            raise ConfigError(
-                f"option 'capacity' is {capacity!r}, which is no column of the sites; choose 'area', 'equal' or one of "
-                f"{', '.join(c for c in sites.columns if c != sites.geometry.name)}."
-            )
-        vals = pd.to_numeric(sites[capacity], errors="coerce")
-        bad = vals.isna() | (vals < 0)
-        if bad.any():
-            r = int(np.flatnonzero(bad.to_numpy())[0])
-            raw = sites[capacity].iloc[r]
-            value = "empty" if raw is None or (isinstance(raw, float) and np.isnan(raw)) else f"{raw!r}"
-            raise DataError(
-                f"sites, feature {ids[r]!r}, field {capacity!r}: capacity is {value}, not a number >= 0; "
-                "give every site a number >= 0 (a count or an area in ha) or use capacity 'area' or 'equal'."
-            )
-        return pd.Series(vals.to_numpy(dtype=float), index=pd.Index(ids, name="id"))
-    work = sites.to_crs(settings.WORKING_CRS)
-    areas = precision_areas(work)
-    geom = dict(zip(areas["id"].astype(str), areas.geometry))
-    own = {}
-    for sid in ids:
-        g = geom.get(sid)
-        own[sid] = g
-    # cut nested nodes out of their parents (only parents that are nodes here)
-    parent = dict(zip(ids, work["parent"] if "parent" in work.columns else [None] * len(ids)))
-    children: dict[str, list[str]] = {}
-    for sid, par in parent.items():
-        if isinstance(par, str) and par in own and par != sid:
-            children.setdefault(par, []).append(sid)
-    stated = dict(zip(ids, pd.to_numeric(work["area_ha"], errors="coerce") if "area_ha" in work.columns else [np.nan] * len(ids)))
-    out = {}
-    for sid in ids:
-        if stated.get(sid) is not None and math.isfinite(stated[sid]):
-            out[sid] = float(stated[sid])
-            continue
-        g = own[sid]
-        if g is None or g.is_empty:
-            raise DataError(f"sites, feature {sid!r}, field 'geometry': no location, so no area; drop it or give capacity values.")
-        kids = [own[c] for c in children.get(sid, []) if own[c] is not None]
-        if kids:
-            g = g.difference(shapely.union_all(kids))
-        out[sid] = g.area / 1e4
-    return pd.Series(out, name="capacity").rename_axis("id")
-
-
 # ----------------------------------------------------------------------------- link sources
-def accumulated_cost(resistance: Raster, cells: np.ndarray, memory_limit: int | None = None) -> np.ndarray:
-    """Accumulated cost (cost-weighted metres) from a mask of source cells; inf where unreachable.
-
-    Parameters
-    ----------
-    resistance : Raster
-    cells : numpy.ndarray of bool
-        Source cells (e.g. a habitat disc).
-    memory_limit : int, optional
-        Bytes the cost-distance engine may use (:func:`corridors.lcp.cost_distance`).
-
-    Returns
-    -------
-    numpy.ndarray of float
-    """
-    cum = cost_distance(resistance, cells, memory_limit=memory_limit).array
-    return np.where(np.isnan(cum), np.inf, cum)
-
-
-class HabitatLeastCost:
-    """Least-cost distance between the nodes' habitat discs: the programme network's default link source.
-
-    Each node's disc is its valid cells within ``reach_m`` (:func:`habitat_disc`);
-    the distance of a pair is the smallest accumulated cost from one disc to
-    any cell of the other (cost-weighted metres, :func:`corridors.lcp.cost_distance`,
-    8 neighbours), for every pair rather than Linkage Mapper's neighbours only:
-    PC follows the best path anyway, and a restoration can then only shorten
-    distances, so EC never falls when resistance falls. The borders a link
-    crosses are those of the straight segment between the two nodes.
-
-    Parameters
-    ----------
-    resistance : Raster
-        Cost per metre, working CRS.
-    reach_m : float, default :data:`corridors.programme.DEFAULT_REACH_M`
-    memory_limit : int, optional
-        Bytes the cost-distance engine may use (see :func:`corridors.lcp.cost_distance`).
-
-    Attributes
-    ----------
-    cores : dict of str to numpy.ndarray
-        Each node's disc, by node id (filled as nodes are seen).
-    costs : dict of str to numpy.ndarray
-        Accumulated cost from each node's disc (inf where unreachable).
-    """
-
-    name = "least_cost"
-    #: The distance of a pair does not depend on the other nodes.
-    pairwise_independent = True
-
-    def __init__(self, resistance: Raster, reach_m: float = programme.DEFAULT_REACH_M, memory_limit: int | None = None) -> None:
-        if not isinstance(resistance, Raster):
-            raise ConfigError("link source 'least_cost' needs a resistance Raster (e.g. corridors.landscape.build_resistance()).")
-        self.resistance = resistance
-        self.reach_m = float(reach_m)
-        self.memory_limit = memory_limit
-        self.cores: dict[str, np.ndarray] = {}
-        self.costs: dict[str, np.ndarray] = {}
-
-    def core(self, nid: str, geom: shapely.Geometry) -> np.ndarray:
-        """The habitat disc of node ``nid`` (cached)."""
-        if nid not in self.cores:
-            self.cores[nid] = habitat_disc(self.resistance, geom, self.reach_m)
-        return self.cores[nid]
-
-    def cost_from(self, nid: str, geom: shapely.Geometry) -> np.ndarray:
-        """Accumulated cost from the disc of node ``nid`` (cached; inf where unreachable)."""
-        if nid not in self.costs:
-            self.costs[nid] = accumulated_cost(self.resistance, self.core(nid, geom), self.memory_limit)
-        return self.costs[nid]
-
-    def __call__(self, nodes: gpd.GeoDataFrame) -> pd.DataFrame:
-        """Links ``i``, ``j``, ``distance_m`` (cost-weighted m), ``borders`` between every reachable pair."""
-        ids = [str(x) for x in (nodes["id"] if "id" in nodes.columns else nodes.index)]
-        geoms = dict(zip(ids, nodes.geometry))
-        rows = []
-        for a_i, a in enumerate(ids):
-            cost = self.cost_from(a, geoms[a])
-            for b in ids[a_i + 1:]:
-                vals = cost[self.core(b, geoms[b])]
-                d = float(vals.min()) if vals.size else float("inf")
-                if np.isfinite(d):
-                    rows.append({"i": a, "j": b, "distance_m": d, "line": LineString([geoms[a].centroid, geoms[b].centroid])})
-        links = pd.DataFrame(rows, columns=["i", "j", "distance_m", "line"])
-        links["borders"] = borders_crossed(list(links["line"]), load_borders()) if len(links) else []
-        return links.drop(columns="line")
-
-
 def link_source(
     source: str | LinkSource = programme.DEFAULT_LINK_SOURCE,
     *,
@@ -440,8 +157,7 @@ def clean_links(links: pd.DataFrame) -> pd.DataFrame:
     bs = links["borders"] if "borders" in links.columns else [[]] * len(links)
     out = pd.DataFrame({"i": links["i"].astype(str), "j": links["j"].astype(str),
                         "distance_m": links["distance_m"].astype(float),
-                        "borders": [list(b) if isinstance(b, (list, tuple)) else [x for x in str(b or "").split(";") if x]
-                                    for b in bs]})
+                        "borders": [list(b) if isinstance(b, (list, tuple)) else decode_list(b) for b in bs]})
     return out[np.isfinite(out["distance_m"]) & (out["distance_m"] >= 0)].reset_index(drop=True)
 
 
@@ -699,15 +415,52 @@ def programme_graph(
     -------
     HabitatGraph
     """
+    p = programme_parts(source, sites, capacity, surfaces=surfaces, resolution_m=resolution_m, reach_m=reach_m,
+                        memory_limit=memory_limit)
+    if graph_kwargs.get("landscape_area") is None:
+        graph_kwargs["landscape_area"] = p.landscape_area
+    graph_kwargs.setdefault("name", "programme")
+    return graph_from_nodes(p.nodes, p.source, **graph_kwargs)
+
+
+@dataclass
+class ProgrammeParts:
+    """What a programme network is built from: the sites, surfaces, link source, nodes and A_L."""
+
+    sites: gpd.GeoDataFrame
+    surfaces: Surfaces | None
+    source: LinkSource
+    nodes: gpd.GeoDataFrame
+    landscape_area: float | None
+
+
+def programme_parts(
+    source: str | LinkSource = programme.DEFAULT_LINK_SOURCE,
+    sites: gpd.GeoDataFrame | None = None,
+    capacity: str = "habitat",
+    *,
+    surfaces: Surfaces | None = None,
+    resolution_m: float = programme.NETWORK_RESOLUTION_M,
+    reach_m: float = programme.DEFAULT_REACH_M,
+    memory_limit: int | None = None,
+) -> ProgrammeParts:
+    """The parts of the programme network, by this module's one definition (see :func:`programme_graph`).
+
+    Returns
+    -------
+    ProgrammeParts
+        ``landscape_area`` is the habitat of the whole grid (never below the
+        nodes' total) for capacity 'habitat' on surfaces, else None (the total).
+    """
     s = (sites if sites is not None else load_sites()).to_crs(settings.WORKING_CRS)
     if surfaces is None and needs_surfaces(source, capacity):
         surfaces = network_surfaces(network_bounds(s), resolution_m)
     src = link_source(source, resistance=surfaces.resistance if surfaces else None, reach_m=reach_m, memory_limit=memory_limit)
     nodes = population_nodes(s, capacity, surfaces.suitability if surfaces else None, reach_m)
-    if surfaces is not None and capacity == "habitat" and graph_kwargs.get("landscape_area") is None:
-        graph_kwargs["landscape_area"] = max(surfaces.landscape_area_ha, float(nodes["capacity"].sum()))
-    graph_kwargs.setdefault("name", "programme")
-    return graph_from_nodes(nodes, src, **graph_kwargs)
+    area = None
+    if surfaces is not None and capacity == "habitat":
+        area = max(surfaces.landscape_area_ha, float(nodes["capacity"].sum()))
+    return ProgrammeParts(s, surfaces, src, nodes, area)
 
 
 def needs_surfaces(source: str | LinkSource, capacity: str) -> bool:

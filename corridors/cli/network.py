@@ -13,7 +13,7 @@ from rich.table import Table
 from corridors import programme
 from corridors._errors import ConfigError
 from corridors.borders import border_id
-from corridors.cli._options import memory_limit_opt, outdir_option, sites_option
+from corridors.cli._options import memory_limit_opt, outdir_option, resolution_option, sites_option
 from corridors.cli.lcp import given_options
 
 if TYPE_CHECKING:
@@ -67,9 +67,10 @@ def _permeability(values: tuple[str, ...]) -> dict[str, float]:
               help="A programme corridor multiplies the effective distance between its ends by this.")
 @click.option("--fence-factor", type=click.FloatRange(min=0, max=1), default=0.0, show_default=True,
               help="Permeability of a fenced border in the border-loss table (0 closes it).")
-@click.option("--resolution-km", type=click.FloatRange(min=0.1), default=programme.NETWORK_RESOLUTION_M / 1000.0,
-              show_default=True, help="Cell size of the resistance and suitability surfaces (capacity 'habitat', "
-                                      "least_cost and effective_resistance links).")
+@resolution_option(f"Cell size in metres of the resistance and suitability surfaces (capacity 'habitat', least_cost and "
+                   f"effective_resistance links; default {programme.NETWORK_RESOLUTION_M:g}, the programme network's).")
+@click.option("--resolution-km", type=click.FloatRange(min=0.1), default=None, hidden=True,
+              help="The first release's spelling of --resolution, in km; goes in the next release.")
 @memory_limit_opt
 @click.option("--no-whatif", is_flag=True, help="Skip the ranking of candidate sites and corridors.")
 @click.option("--no-map", is_flag=True, help="Skip the map.")
@@ -84,7 +85,7 @@ def _permeability(values: tuple[str, ...]) -> dict[str, float]:
 def network_cmd(
     ctx: click.Context, outdir: Path, sites_path: Path | None, source: str, capacity: str, median_dispersal_km: float,
     max_distance_km: float | None, permeability: tuple[str, ...], landscape_area: float | None, corridor_factor: float,
-    fence_factor: float, resolution_km: float, no_whatif: bool, no_map: bool, conefor_nodes: Path | None,
+    fence_factor: float, resolution: float | None, resolution_km: float | None, no_whatif: bool, no_map: bool, conefor_nodes: Path | None,
     conefor_links: Path | None, conefor_kind: str, export_conefor: bool, reach_km: float = programme.DEFAULT_REACH_M / 1000.0,
     memory_limit: int | None = None,
 ) -> None:
@@ -108,6 +109,12 @@ def network_cmd(
     console = Console(quiet=quiet, width=None if sys.stdout.isatty() else 120)
     perm = _permeability(permeability)
     max_m = max_distance_km * 1000.0 if max_distance_km is not None else None
+    if resolution_km is not None:
+        if resolution is not None:
+            raise click.UsageError("give --resolution (metres) or the old --resolution-km, not both.")
+        click.echo("warning: --resolution-km is now --resolution in metres; the old option goes in the next release.", err=True)
+        resolution = resolution_km * 1000.0
+    resolution_m = resolution if resolution is not None else programme.NETWORK_RESOLUTION_M
     if (conefor_nodes is None) != (conefor_links is None):
         raise ConfigError("give both --conefor-nodes and --conefor-links (a Conefor project is a node file and a connection file).")
     given = given_options(ctx)
@@ -147,7 +154,7 @@ def network_cmd(
         source = OLD_SOURCE_NAMES[source]
     run = run_network(
         sites_path, source=source, capacity=capacity, median_dispersal_m=median_dispersal_km * 1000.0,
-        resolution_m=resolution_km * 1000.0, reach_m=reach_km * 1000.0, max_distance_m=max_m, permeability=perm,
+        resolution_m=resolution_m, reach_m=reach_km * 1000.0, max_distance_m=max_m, permeability=perm,
         landscape_area=landscape_area, corridor_factor=corridor_factor, fence_factor=fence_factor, whatif=not no_whatif,
         memory_limit=memory_limit, quiet=quiet,
     )
@@ -184,7 +191,7 @@ def print_network(run: "NetworkRun", files: dict, console: Console) -> None:
 #: Options that shape the programme's graph only, with their flag as the user typed it.
 _PROGRAMME_ONLY = {
     "sites_path": "--sites", "source": "--source", "capacity": "--capacity", "permeability": "--permeability",
-    "corridor_factor": "--corridor-factor", "fence_factor": "--fence-factor", "resolution_km": "--resolution-km",
+    "corridor_factor": "--corridor-factor", "fence_factor": "--fence-factor", "resolution": "--resolution", "resolution_km": "--resolution-km",
     "reach_km": "--reach-km", "memory_limit": "--memory-limit",
     "no_whatif": "--no-whatif",
 }

@@ -4,7 +4,15 @@ from corridors.network.conefor import read_conefor, write_conefor
 from corridors.network.export import write_results
 from corridors.network.graph import HabitatGraph, build_graph, dispersal_k, link_probability
 from corridors.network.metrics import Connectivity, connectivity, equivalent_connected_area, iic, pc, probability_matrix
-from corridors.network.sources import AlongRiver, EffectiveResistance, FromTable, LeastCost, LinkSource, StraightLine
+from corridors.network.sources import (
+    AlongRiver,
+    EffectiveResistance,
+    FromTable,
+    HabitatLeastCost,
+    LeastCost,
+    LinkSource,
+    StraightLine,
+)
 from corridors.network.whatif import Candidate, border_losses, link_candidate, node_candidate, rank_candidates
 
 __all__ = [
@@ -14,6 +22,7 @@ __all__ = [
     "EffectiveResistance",
     "FromTable",
     "HabitatGraph",
+    "HabitatLeastCost",
     "LeastCost",
     "LinkSource",
     "StraightLine",

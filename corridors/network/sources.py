@@ -17,16 +17,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry import LineString
 
 from corridors import settings
 from corridors._errors import ConfigError, DataError
-from corridors.borders import borders_crossed
-from corridors.raster import Raster
+from corridors.borders import borders_crossed, load_borders
+from corridors.io import decode_list
+from corridors.raster import Raster, geometry_mask
 
 
 @runtime_checkable
 class LinkSource(Protocol):
-    """What :func:`corridors.network.programme.graph_from_sites` and friends call to get link distances."""
+    """What :func:`corridors.analyses.programme_network.graph_from_nodes` and friends call to get link distances."""
 
     name: str
 
@@ -143,6 +145,8 @@ class AlongRiver:
 
     def __call__(self, nodes: gpd.GeoDataFrame) -> pd.DataFrame:
         """Links between nodes on one river system (the river graph is kept in ``self.graph``)."""
+        # Local: each engine a source plugs in loads its own libraries, which a network of other links never
+        # needs (rivers 0.36 s, python -X importtime).
         from corridors import rivers as rv
 
         w = _nodes_in_working_crs(nodes, self.name)
@@ -226,6 +230,7 @@ class LeastCost:
 
     def __call__(self, nodes: gpd.GeoDataFrame) -> pd.DataFrame:
         """Linkages between the nodes' cores, with their least-cost paths and the borders they cross."""
+        # Local: the linkages engine loads scikit-image and rasterio features (0.73 s, python -X importtime).
         from corridors import linkages
 
         w = _nodes_in_working_crs(nodes, self.name)
@@ -238,10 +243,122 @@ class LeastCost:
         lk = self.result.linkages
         out = gpd.GeoDataFrame(
             {"i": lk["core_a"].astype(str), "j": lk["core_b"].astype(str), "distance_m": lk["cwd_m"].astype(float),
-             "borders": [list(b) if isinstance(b, (list, tuple)) else [x for x in str(b or "").split(";") if x] for b in lk["borders"]]},
+             "borders": [list(b) if isinstance(b, (list, tuple)) else decode_list(b) for b in lk["borders"]]},
             geometry=lk.geometry.values, crs=lk.crs,
         )
         return out.to_crs(settings.WORKING_CRS) if out.crs is not None else out
+
+
+def habitat_disc(grid: Raster, geom: shapely.Geometry, reach_m: float) -> np.ndarray:
+    """Valid cells of ``grid`` within ``reach_m`` of a site (cell centres inside; touched cells if none is).
+
+    Parameters
+    ----------
+    grid : Raster
+    geom : shapely.Geometry
+        In the grid's CRS.
+    reach_m : float
+        Buffer radius, metres (0: the geometry itself).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    area = geom.buffer(reach_m) if reach_m > 0 else geom
+    return geometry_mask(grid, area, all_touched=False) & grid.valid
+
+
+def accumulated_cost(resistance: Raster, cells: np.ndarray, memory_limit: int | None = None) -> np.ndarray:
+    """Accumulated cost (cost-weighted metres) from a mask of source cells; inf where unreachable.
+
+    Parameters
+    ----------
+    resistance : Raster
+    cells : numpy.ndarray of bool
+        Source cells (e.g. a habitat disc).
+    memory_limit : int, optional
+        Bytes the cost-distance engine may use (:func:`corridors.lcp.cost_distance`).
+
+    Returns
+    -------
+    numpy.ndarray of float
+    """
+    # Local: corridors.lcp loads scikit-image, which a network of river or straight links never needs
+    # (import corridors.network 0.78 s; with lcp at module level about 1.0 s, python -X importtime).
+    from corridors.lcp import cost_distance
+
+    cum = cost_distance(resistance, cells, memory_limit=memory_limit).array
+    return np.where(np.isnan(cum), np.inf, cum)
+
+
+class HabitatLeastCost:
+    """Least-cost distance between the nodes' habitat discs: the programme network's default link source.
+
+    Each node's disc is its valid cells within ``reach_m`` (:func:`habitat_disc`);
+    the distance of a pair is the smallest accumulated cost from one disc to
+    any cell of the other (cost-weighted metres, :func:`corridors.lcp.cost_distance`,
+    8 neighbours), for every pair rather than Linkage Mapper's neighbours only:
+    PC follows the best path anyway, and a restoration can then only shorten
+    distances, so EC never falls when resistance falls. The borders a link
+    crosses are those of the straight segment between the two nodes.
+
+    Parameters
+    ----------
+    resistance : Raster
+        Cost per metre, working CRS.
+    reach_m : float, default 15 km
+        Disc radius (the programme network's default, :data:`corridors.programme.DEFAULT_REACH_M`).
+    memory_limit : int, optional
+        Bytes the cost-distance engine may use (see :func:`corridors.lcp.cost_distance`).
+
+    Attributes
+    ----------
+    cores : dict of str to numpy.ndarray
+        Each node's disc, by node id (filled as nodes are seen).
+    costs : dict of str to numpy.ndarray
+        Accumulated cost from each node's disc (inf where unreachable).
+    """
+
+    name = "least_cost"
+    #: The distance of a pair does not depend on the other nodes.
+    pairwise_independent = True
+
+    def __init__(self, resistance: Raster, reach_m: float = 15_000.0, memory_limit: int | None = None) -> None:
+        if not isinstance(resistance, Raster):
+            raise ConfigError("link source 'least_cost' needs a resistance Raster (e.g. corridors.landscape.build_resistance()).")
+        self.resistance = resistance
+        self.reach_m = float(reach_m)
+        self.memory_limit = memory_limit
+        self.cores: dict[str, np.ndarray] = {}
+        self.costs: dict[str, np.ndarray] = {}
+
+    def core(self, nid: str, geom: shapely.Geometry) -> np.ndarray:
+        """The habitat disc of node ``nid`` (cached)."""
+        if nid not in self.cores:
+            self.cores[nid] = habitat_disc(self.resistance, geom, self.reach_m)
+        return self.cores[nid]
+
+    def cost_from(self, nid: str, geom: shapely.Geometry) -> np.ndarray:
+        """Accumulated cost from the disc of node ``nid`` (cached; inf where unreachable)."""
+        if nid not in self.costs:
+            self.costs[nid] = accumulated_cost(self.resistance, self.core(nid, geom), self.memory_limit)
+        return self.costs[nid]
+
+    def __call__(self, nodes: gpd.GeoDataFrame) -> pd.DataFrame:
+        """Links ``i``, ``j``, ``distance_m`` (cost-weighted m), ``borders`` between every reachable pair."""
+        ids = [str(x) for x in (nodes["id"] if "id" in nodes.columns else nodes.index)]
+        geoms = dict(zip(ids, nodes.geometry))
+        rows = []
+        for a_i, a in enumerate(ids):
+            cost = self.cost_from(a, geoms[a])
+            for b in ids[a_i + 1:]:
+                vals = cost[self.core(b, geoms[b])]
+                d = float(vals.min()) if vals.size else float("inf")
+                if np.isfinite(d):
+                    rows.append({"i": a, "j": b, "distance_m": d, "line": LineString([geoms[a].centroid, geoms[b].centroid])})
+        links = pd.DataFrame(rows, columns=["i", "j", "distance_m", "line"])
+        links["borders"] = borders_crossed(list(links["line"]), load_borders()) if len(links) else []
+        return links.drop(columns="line")
 
 
 class EffectiveResistance:
@@ -279,6 +396,7 @@ class EffectiveResistance:
 
     def __call__(self, nodes: gpd.GeoDataFrame) -> pd.DataFrame:
         """Pairwise effective resistances between the nodes' cells, times ``scale_m``."""
+        # Local: the circuit engine loads pyamg and scipy.sparse solvers (0.56 s, python -X importtime).
         from corridors import circuit
 
         w = _nodes_in_working_crs(nodes, self.name)
