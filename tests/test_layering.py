@@ -80,8 +80,9 @@ def _local_imports(path: Path) -> list[tuple[int, str]]:
             if mod is None:
                 continue
             i = node.lineno - 2  # the line above, 0-based
-            while i >= 0 and (lines[i].strip().startswith(("from ", "import ")) or not lines[i].strip()
-                              or lines[i].strip().startswith(")") or lines[i].startswith(" " * 8) and "import" in lines[i]):
+            # walk up over the block of imports this one belongs to (and blank lines) to the line before it
+            while i >= 0 and (not lines[i].strip() or lines[i].strip().startswith(("from ", "import ", ")"))
+                              or not lines[i].strip().startswith("#") and lines[i].strip().endswith(",")):
                 i -= 1
             if i < 0 or not lines[i].strip().startswith("#") and "# " not in lines[node.lineno - 1]:
                 out.append((node.lineno, mod))

@@ -121,7 +121,7 @@ def link_source(
                               "corridors.analyses.network.network_surfaces() or give the source 'river' or 'euclidean'.")
         if source == "least_cost":
             return HabitatLeastCost(resistance, reach_m, memory_limit)
-        return EffectiveResistance(resistance)
+        return EffectiveResistance(resistance, memory_limit=memory_limit)
     raise ConfigError(f"option 'source' is {source!r}; choose one of {', '.join(LINK_SOURCES)}.")
 
 

@@ -375,6 +375,8 @@ class EffectiveResistance:
         with corridor width, so set ``median_dispersal_m`` in these units.
     max_resistance : float, optional
         Pairs with a larger effective resistance get no link.
+    memory_limit : int, optional
+        Bytes the circuit solve may use (:func:`corridors.circuit.pairwise_raster`).
 
     Notes
     -----
@@ -386,10 +388,12 @@ class EffectiveResistance:
     #: Pairwise mode: the effective resistance of a pair does not depend on the other focal nodes.
     pairwise_independent = True
 
-    def __init__(self, resistance: Raster, scale_m: float | None = None, max_resistance: float | None = None) -> None:
+    def __init__(self, resistance: Raster, scale_m: float | None = None, max_resistance: float | None = None,
+                 memory_limit: int | None = None) -> None:
         if not isinstance(resistance, Raster):
             raise ConfigError("link source 'circuit' needs a resistance Raster (e.g. corridors.landscape.build_resistance()).")
         self.resistance = resistance
+        self.memory_limit = memory_limit
         self.scale_m = float(scale_m) if scale_m is not None else float(max(resistance.res))
         self.max_resistance = max_resistance
         self.result = None
@@ -412,7 +416,7 @@ class EffectiveResistance:
             self.resistance, gid, pts.x.to_numpy()[[first[g] for g in gid]], pts.y.to_numpy()[[first[g] for g in gid]],
             label="network nodes",
         )
-        self.result = circuit.pairwise_raster(self.resistance, focal, currents=False)
+        self.result = circuit.pairwise_raster(self.resistance, focal, currents=False, memory_limit=self.memory_limit)
         row_of = {int(f): k for k, f in enumerate(self.result.ids)}
         r = self.result.resistances
         rows = []
