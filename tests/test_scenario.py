@@ -292,7 +292,7 @@ def test_outputs_complete(two_runs):
     out = a.outdir
     for name in ("scenario.gpkg", "resistance.tif", "suitability.tif", "corridors.tif", "resistance_change.tif",
                  "ec_by_system.csv", "corridor_scores.csv", "network_nodes.csv", "unresolved.csv",
-                 "map.png", "map.svg", "provenance.json", "report.md", "report.html"):
+                 "scenario_map.png", "scenario_map.svg", "provenance.json", "report.md", "report.html"):
         assert (out / name).exists(), name
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["seed"] == 0 and len(prov["inputs"]["sites"]["sha256"]) == 64
@@ -309,7 +309,7 @@ def test_deterministic_tables_and_maps(two_runs):
     a, b, _ = two_runs
     csvs = sorted(p.name for p in a.outdir.glob("*.csv"))
     assert len(csvs) >= 8
-    for name in csvs + ["map.png", "map.svg", "report.md"]:
+    for name in csvs + ["scenario_map.png", "scenario_map.svg", "report.md"]:
         assert (a.outdir / name).read_bytes() == (b.outdir / name).read_bytes(), name
 
 

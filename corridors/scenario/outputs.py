@@ -128,7 +128,7 @@ def _write_outputs(run: ScenarioRun, tables: dict[str, Any], tmp: Path) -> list[
         interventions=iv_geoms, paths=paths, site_scores=tables.get("site_scores"),
         unresolved=list(tables["unresolved"].index),
     )
-    files += _save(fig, tmp / "map")
+    files += _save(fig, tmp / "scenario_map")
     for key, rr, title in (("corridors", run.corridor_robustness, "Candidate corridors"),
                            ("sites", run.site_robustness, "Candidate reintroduction sites")):
         if rr is None:
@@ -168,9 +168,9 @@ def _report_blocks(ctx: _Context, model: Scenario, tables: dict, summary: dict, 
     B.append(Block("p", (
         f"EC {summary['ec_ha']:,.0f} ha{against}; {summary['n_nodes']} populations, {summary['n_links']} links, "
         f"{summary['n_components']} connected component(s).")))
-    if (folder / "map.png").exists():
+    if (folder / "scenario_map.png").exists():
         B.append(Block("image", "Scenario map: candidate corridors, network, candidate sites and interventions.",
-                       path=folder / "map.png"))
+                       path=folder / "scenario_map.png"))
     B.append(Block("h2", "Change in EC and PC per river system"))
     B.append(Block("table", table=tables["ec_by_system"]))
     if model.interventions:
