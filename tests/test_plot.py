@@ -15,7 +15,7 @@ from matplotlib.text import Text
 from pyproj import Transformer
 from shapely.geometry import Point
 
-from corridors import plot, settings
+from corridors import plot, raster, settings
 from corridors.plot import labels as plot_labels
 from corridors.plot.figure1 import _unit_area
 from corridors._errors import ConfigError
@@ -89,8 +89,9 @@ def fig():
 # --- base map and furniture ---------------------------------------------------
 
 
-def test_programme_bounds_hold_the_programme_corners_and_touch_the_frame():
-    xmin, ymin, xmax, ymax = plot.programme_bounds()
+def test_the_default_map_frame_holds_the_programme_corners_and_touches_the_frame():
+    # base_map's default frame: the programme extent through raster.degree_bounds, 50 points per edge.
+    xmin, ymin, xmax, ymax = raster.degree_bounds(settings.PROGRAMME_BOUNDS_DEG, densify_pts=plot.FRAME_DENSIFY_PTS)
     west, south, east, north = settings.PROGRAMME_BOUNDS_DEG
     lons = np.r_[np.linspace(west, east, 200), np.full(200, east), np.linspace(west, east, 200), np.full(200, west)]
     lats = np.r_[np.full(200, south), np.linspace(south, north, 200), np.full(200, north), np.linspace(south, north, 200)]
