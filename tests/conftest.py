@@ -32,11 +32,6 @@ SLOW_ELSEWHERE = {
         "test_restoration_lowers_corridor_cost_and_never_lowers_ec",
         "test_failed_run_leaves_no_half_folder_and_keeps_the_old_one",
     },
-    "test_plot.py": {  # the programme map of the bundled data, every label placed
-        "test_cli_map_programme_writes_three_files",
-        "test_bundled_map_labels_every_subpopulation_code_once_without_overlap",
-        "test_bundled_map_notes_every_unresolved_id",
-    },
 }
 
 

@@ -353,7 +353,7 @@ def test_programme_map_rejects_sites_without_schema_fields():
         plot.programme_map(bad)
 
 
-# --- the bundled programme and the command line ----------------------------------
+# --- the bundled programme and the command line (slow: the map of the bundled data, every label placed) ---
 
 
 @pytest.fixture(scope="module")
@@ -364,6 +364,7 @@ def bundled_fig():
     return sites, plot.programme_map(sites)
 
 
+@pytest.mark.slow
 def test_bundled_map_labels_every_subpopulation_code_once_without_overlap(bundled_fig):
     sites, fig = bundled_fig
     labels = plot.map_labels(fig)
@@ -375,6 +376,7 @@ def test_bundled_map_labels_every_subpopulation_code_once_without_overlap(bundle
     assert _pairwise_overlaps(labels) == []
 
 
+@pytest.mark.slow
 def test_bundled_map_notes_every_unresolved_id(bundled_fig):
     from corridors.sites import unresolved
 
@@ -386,6 +388,7 @@ def test_bundled_map_notes_every_unresolved_id(bundled_fig):
         assert f"[{sid}]" in note
 
 
+@pytest.mark.slow  # the programme map of the bundled data, every label placed (about 5 s)
 def test_cli_map_programme_writes_three_files_and_provenance(tmp_path):
     from corridors.cli import main
 
@@ -396,18 +399,6 @@ def test_cli_map_programme_writes_three_files_and_provenance(tmp_path):
     w, h, dpi = _png_size_and_dpi(tmp_path / "out" / "programme_map.png")
     assert dpi == pytest.approx(60, abs=0.5) and w > 300 and h > 300
     assert "not mapped (location unresolved)" in result.output
-
-
-def test_cli_map_programme_exit_codes(tmp_path):
-    from corridors.cli import main
-
-    runner = CliRunner()
-    bad_option = runner.invoke(main, ["map", "programme", "-o", str(tmp_path), "--format", "tiff"])
-    assert bad_option.exit_code == 2
-    missing = runner.invoke(main, ["map", "programme", "-o", str(tmp_path / "o"), "--sites", str(tmp_path / "nope.geojson")])
-    assert missing.exit_code == 1
-    assert "nope.geojson" in missing.output and "Traceback" not in missing.output
-    assert not (tmp_path / "o").exists()
 
 
 def test_inset_takes_the_labels_of_the_places_it_shows(fig):
