@@ -20,6 +20,7 @@ from corridors.plot.style import (
     FRAME_DENSIFY_PTS,
     STYLE,
     _check_bounds,
+    _four_numbers,
     _renderer,
     add_north_arrow,
     add_scale_bar,
@@ -292,13 +293,8 @@ def programme_map(
     rv = load_rivers() if rivers is None else rivers.to_crs(settings.WORKING_CRS)
     main_b = degree_bounds(settings.PROGRAMME_BOUNDS_DEG, densify_pts=FRAME_DENSIFY_PTS) if bounds is None else _check_bounds(bounds)
     if inset:
-        try:
-            w_, s_, e_, n_ = (float(v) for v in inset_bounds_deg)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(
-                f"programme_map option 'inset_bounds_deg' is {inset_bounds_deg!r}; give (west, south, east, north) in degrees."
-            ) from exc
-        inset_b = _check_bounds(degree_bounds((w_, s_, e_, n_), densify_pts=FRAME_DENSIFY_PTS))
+        inset_deg = _four_numbers(inset_bounds_deg, "programme_map option 'inset_bounds_deg'", "(west, south, east, north) in degrees")
+        inset_b = _check_bounds(degree_bounds(inset_deg, densify_pts=FRAME_DENSIFY_PTS))
         # An overview framed elsewhere (own bounds) gets no inset of a place it does not show.
         inset = shapely.box(*main_b).contains(shapely.box(*inset_b))
 

@@ -96,13 +96,18 @@ def _to_geographic() -> Transformer:
 FRAME_DENSIFY_PTS: int = 50
 
 
-def _check_bounds(bounds: Sequence[float]) -> tuple[float, float, float, float]:
+def _four_numbers(value: object, option: str, give: str) -> tuple[float, float, float, float]:
+    """``value`` as four floats, or a ConfigError naming ``option`` and saying what to ``give``."""
     try:
-        xmin, ymin, xmax, ymax = (float(v) for v in bounds)
+        a, b, c, d = (float(v) for v in value)  # type: ignore[union-attr]
     except (TypeError, ValueError) as exc:
-        raise ConfigError(
-            f"base_map option 'bounds' is {bounds!r}; give four numbers (xmin, ymin, xmax, ymax) in working-CRS metres."
-        ) from exc
+        raise ConfigError(f"{option} is {value!r}; give {give}.") from exc
+    return a, b, c, d
+
+
+def _check_bounds(bounds: Sequence[float]) -> tuple[float, float, float, float]:
+    xmin, ymin, xmax, ymax = _four_numbers(
+        bounds, "base_map option 'bounds'", "four numbers (xmin, ymin, xmax, ymax) in working-CRS metres")
     if not (xmin < xmax and ymin < ymax) or not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
         raise ConfigError(
             f"base_map option 'bounds' is {bounds!r}; give finite (xmin, ymin, xmax, ymax) with xmin < xmax and ymin < ymax."
