@@ -23,22 +23,11 @@ from corridors import sites as S
 from _helpers import STRIP, cores_at, grid, site_feature, write_asc, write_features
 
 # ----------------------------------------------------------------------------- the slow marker
-#: End-to-end tests in files that carry no ``@pytest.mark.slow`` of their own yet: file name -> test names.
-#: Move each to a decorator in its file (and drop it here) when that file is next edited.
-SLOW_ELSEWHERE = {
-    "test_plot.py": {  # the programme map of the bundled data, every label placed
-        "test_cli_map_programme_writes_three_files",
-        "test_bundled_map_labels_every_subpopulation_code_once_without_overlap",
-        "test_bundled_map_notes_every_unresolved_id",
-    },
-}
-
-
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every notebook (nbmake) and the end-to-end tests of :data:`SLOW_ELSEWHERE` slow."""
+    """Mark every notebook (nbmake) slow; end-to-end tests carry ``@pytest.mark.slow`` in their own files."""
     for item in items:
-        if item.path.suffix == ".ipynb" or getattr(item, "originalname", None) in SLOW_ELSEWHERE.get(item.path.name, ()):
+        if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.slow)
 
 

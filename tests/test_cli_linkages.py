@@ -14,7 +14,7 @@ from corridors import lcp, linkages
 from corridors.cli import main
 from corridors.raster import Raster
 
-from _helpers import error_line, grid, invoke, usage_error
+from _helpers import cores_at, error_line, grid, invoke, usage_error
 
 
 def test_help_names_the_three_kinds_of_run_and_the_memory_limit():
@@ -82,3 +82,62 @@ def test_cli_linkages_with_a_memory_limit(linkage_job, tmp_path):
                                      "--no-map", "--memory-limit", "1KB", "-o", str(tmp_path / "o2")])
     assert tiny.exit_code == 1
     assert "--memory-limit" in tiny.output and "coarsen" in tiny.output
+
+
+def test_network_on_your_cores_with_their_id_field(tmp_path):
+    r = grid(np.ones((30, 30)), 1000.0, x0=-15_000.0, y0=15_000.0)
+    rpath = r.write(tmp_path / "res.tif")
+    cores = cores_at(r, {"a": (5, 5), "b": (24, 24)}, radius_cells=1.5).rename(columns={"core_id": "name_id"})
+    cpath = tmp_path / "cores.gpkg"
+    cores.to_file(cpath)
+    out = tmp_path / "out"
+    run = CliRunner().invoke(main, ["-q", "linkages", "--resistance", str(rpath), "--cores", str(cpath), "--id-field", "name_id",
+                                    "--core-radius-km", "0", "--truncate", "3000", "--no-map", "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    back = gpd.read_file(out / "linkages.gpkg", layer="paths")
+    assert back[["core_a", "core_b"]].values.tolist() == [["a", "b"]]
+    bad = CliRunner().invoke(main, ["linkages", "--resistance", str(rpath), "--cores", str(cpath), "-o", str(tmp_path / "o2")])
+    assert bad.exit_code == 1
+    assert "field 'id'" in bad.output and "no such column" in bad.output
+    assert not (tmp_path / "o2").exists()
+
+
+def test_bad_cores_file_names_the_file_and_field(tmp_path):
+    r = grid(np.ones((30, 30)), 1000.0, x0=-15_000.0, y0=15_000.0)
+    rpath = r.write(tmp_path / "res.tif")
+    dup = cores_at(r, {"a": (5, 5), "b": (24, 24)}).rename(columns={"core_id": "id"})
+    dup.loc[1, "id"] = "a"
+    cpath = tmp_path / "dup.gpkg"
+    dup.to_file(cpath)
+    run = CliRunner().invoke(main, ["linkages", "--resistance", str(rpath), "--cores", str(cpath), "-o", str(tmp_path / "o")])
+    assert run.exit_code == 1
+    assert run.output.count("\n") == 1
+    assert "dup.gpkg, feature 'a', field 'id'" in run.output and "not unique" in run.output
+    run = CliRunner().invoke(main, ["linkages", "--resistance", str(rpath), "--cores", str(cpath), "--id-field", "name",
+                                    "-o", str(tmp_path / "o")])
+    assert run.exit_code == 1
+    assert "dup.gpkg, field 'name'" in run.output and "--id-field" in run.output and "one of: id" in run.output
+    # a core without a geometry used to be dropped in silence, leaving a run with one core fewer
+    nogeom = cores_at(r, {"a": (5, 5), "b": (24, 24), "c": (5, 24)}).rename(columns={"core_id": "id"})
+    nogeom.loc[2, "geometry"] = None
+    npath = tmp_path / "nogeom.gpkg"
+    nogeom.to_file(npath)
+    run = CliRunner().invoke(main, ["linkages", "--resistance", str(rpath), "--cores", str(npath), "-o", str(tmp_path / "o")])
+    assert run.exit_code == 1
+    assert "nogeom.gpkg, feature 'c', field 'geometry': the core has no geometry" in run.output
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--adjacency", "cost"], "--adjacency: only for network runs"),
+    (["--keep-through-cores", "--max-cwd", "5"], "--max-cwd, --keep-through-cores: only for network runs"),
+    (["--id-field", "name"], "--id-field: names the id column of --cores"),
+    (["--network", "subpopulation,foo"], "unknown kind 'foo'"),
+    (["--network", ","], "no kind given"),
+])
+def test_refuses_options_it_would_ignore(tmp_path, args, words):
+    # these used to be dropped in silence: the programme's corridors ran instead, or the kind 'foo' selected nothing
+    run = CliRunner().invoke(main, ["linkages", *args, "-o", str(tmp_path / "o")])
+    assert run.exit_code == 1
+    assert run.output.count("\n") == 1 and words in run.output
+    assert not (tmp_path / "o").exists()

@@ -5,6 +5,10 @@ The full map of the bundled data is drawn in test_plot.py (slow).
 
 from __future__ import annotations
 
+from click.testing import CliRunner
+
+from corridors.cli import main
+
 from _helpers import error_line, invoke, site_feature, usage_error, write_features
 
 
@@ -42,4 +46,14 @@ def test_bad_sites_file_names_file_feature_and_field(tmp_path):
 
 def test_dpi_out_of_range_is_a_usage_error(tmp_path):
     usage_error(invoke("map", "programme", "-o", tmp_path / "o", "--dpi", "10"), "'--dpi'", "50<=x<=1200")
+    assert not (tmp_path / "o").exists()
+
+
+def test_unknown_format_and_missing_sites_file_exit_codes(tmp_path):
+    runner = CliRunner()
+    bad_option = runner.invoke(main, ["map", "programme", "-o", str(tmp_path), "--format", "tiff"])
+    assert bad_option.exit_code == 2
+    missing = runner.invoke(main, ["map", "programme", "-o", str(tmp_path / "o"), "--sites", str(tmp_path / "nope.geojson")])
+    assert missing.exit_code == 1
+    assert "nope.geojson" in missing.output and "Traceback" not in missing.output
     assert not (tmp_path / "o").exists()

@@ -1,7 +1,4 @@
-"""`corridors resistance`: resistance, suitability and class rasters from the bundled model or your own grids.
-
-The land-cover route (--landcover, --reclass) and a grid without a CRS are tested in test_landscape.py.
-"""
+"""`corridors resistance`: resistance, suitability and class rasters from the bundled model or your own grids."""
 
 from __future__ import annotations
 
@@ -12,7 +9,16 @@ from click.testing import CliRunner
 from corridors.cli import main
 from corridors.raster import Raster
 
-from _helpers import error_line, invoke
+from _helpers import error_line, grid, invoke
+
+
+@pytest.fixture
+def landcover(tmp_path):
+    """A land-cover GeoTIFF of 20 x 20 cells of 500 m: class 1 (west half), 2 (east half), no data 0 in a corner."""
+    a = np.ones((20, 20), dtype="uint8")
+    a[:, 10:] = 2
+    a[:4, :4] = 0
+    return grid(a, 500.0, y0=10_000.0, nodata=0).write(tmp_path / "lc.tif")
 
 
 def test_help_names_the_sources_and_formats():
@@ -64,3 +70,33 @@ def test_negative_resolution_is_a_usage_error(tmp_path):
     assert result.exit_code == 2, result.output
     assert "Invalid value for '--resolution'" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_asc_with_a_set_and_your_landcover_with_its_reclass_table(tmp_path, landcover):
+    out = tmp_path / "land"
+    run = CliRunner().invoke(main, ["-q", "resistance", "--bbox", "62,37,66,40", "--resolution", "8000", "--set", "desert=123",
+                                    "--format", "asc", "-o", str(out)])
+    assert run.exit_code == 0, run.output
+    r = Raster.read(out / "resistance.asc")
+    assert r.res == (8000.0, 8000.0) and (r.masked() == 123).any()
+    bad = CliRunner().invoke(main, ["resistance", "--landcover", str(landcover), "-o", str(tmp_path / "x")])
+    assert bad.exit_code == 1 and "--reclass" in bad.output
+    assert not (tmp_path / "x").exists()
+    rc = tmp_path / "rc.csv"
+    rc.write_text("class,resistance\n1,3\n2,30\n", encoding="utf-8")
+    ok = CliRunner().invoke(main, ["-q", "resistance", "--landcover", str(landcover), "--reclass", str(rc), "--resolution", "1000",
+                                   "-o", str(tmp_path / "lc")])
+    assert ok.exit_code == 0, ok.output
+    lc = Raster.read(tmp_path / "lc" / "resistance.tif")
+    assert sorted(np.unique(lc.masked()[lc.valid]).tolist()) == [3.0, 30.0]
+
+
+def test_your_raster_without_crs_asks_for_a_crs_only(tmp_path):
+    # --bbox cannot help a raster without a CRS: the message must not suggest it.
+    nocrs = grid(np.ones((5, 5), dtype="float32"), 1000.0, crs=None).write(tmp_path / "nocrs.tif")
+    for extra in ([], ["--bbox", "62,37,66,40"]):
+        run = CliRunner().invoke(main, ["resistance", "--raster", str(nocrs), *extra, "-o", str(tmp_path / "x")])
+        assert run.exit_code == 1
+        assert run.output.count("\n") == 1 and "nocrs.tif" in run.output and "no CRS" in run.output
+        assert "--bbox" not in run.output
+    assert not (tmp_path / "x").exists()

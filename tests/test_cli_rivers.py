@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import math
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
+from click.testing import CliRunner
 
+from corridors.cli import main
 from corridors.settings import WORKING_CRS
 
 from _helpers import error_line, invoke, usage_error, write_features
@@ -55,3 +58,28 @@ def test_river_file_without_river_system_names_the_field(tmp_path, toy_sites_fil
 
 def test_negative_tolerance_is_a_usage_error(tmp_path):
     usage_error(invoke("rivers", "-o", tmp_path / "o", "--tolerance-km", "-3"), "'--tolerance-km'")
+
+
+def test_bundled_graph_and_distance_matrix(tmp_path):
+    res = CliRunner().invoke(main, ["rivers", "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "components per river system: amu_darya 1, ile 1, syr_darya 1, zarafshon 1" in res.output
+    assert "unresolved" in res.output
+    gpkg = tmp_path / "out" / "river_graph.gpkg"
+    assert {"nodes", "edges"} <= set(dict(pyogrio.list_layers(gpkg)))
+    m = pd.read_csv(tmp_path / "out" / "river_distances.csv", index_col=0)
+    assert m.shape == (13, 13) and "tj1" in m.index
+    assert m.loc["tj1", "uz4"] == math.inf
+
+
+def test_missing_rivers_file_and_bad_options_exit_codes(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(main, ["rivers", "-o", str(tmp_path), "--rivers", str(tmp_path / "missing.geojson")])
+    assert res.exit_code == 1
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and "missing.geojson" in lines[0]
+    assert not (tmp_path / "river_graph.gpkg").exists()
+    res = runner.invoke(main, ["rivers", "--tolerance-km", "-3"])
+    assert res.exit_code == 2
+    res = runner.invoke(main, ["rivers", "--no-such-option"])
+    assert res.exit_code == 2

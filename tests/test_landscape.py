@@ -274,46 +274,8 @@ def test_seal_diagonals_closes_corner_gaps():
     assert (_seal_diagonals(b) > 0).sum() == 3
 
 
-def test_cli_resistance(tmp_path, landcover):
-    from click.testing import CliRunner
-
-    from corridors.cli import main
-
-    out = tmp_path / "land"
-    run = CliRunner().invoke(main, ["-q", "resistance", "--bbox", "62,37,66,40", "--resolution", "8000", "--set", "desert=123",
-                                    "--format", "asc", "-o", str(out)])
-    assert run.exit_code == 0, run.output
-    r = Raster.read(out / "resistance.asc")
-    assert r.res == (8000.0, 8000.0) and (r.masked() == 123).any()
-    bad = CliRunner().invoke(main, ["resistance", "--landcover", str(landcover), "-o", str(tmp_path / "x")])
-    assert bad.exit_code == 1 and "--reclass" in bad.output
-    assert not (tmp_path / "x").exists()
-    rc = tmp_path / "rc.csv"
-    rc.write_text("class,resistance\n1,3\n2,30\n", encoding="utf-8")
-    ok = CliRunner().invoke(main, ["-q", "resistance", "--landcover", str(landcover), "--reclass", str(rc), "--resolution", "1000",
-                                   "-o", str(tmp_path / "lc")])
-    assert ok.exit_code == 0, ok.output
-    lc = Raster.read(tmp_path / "lc" / "resistance.tif")
-    assert sorted(np.unique(lc.masked()[lc.valid]).tolist()) == [3.0, 30.0]
-
-
 def test_suitability_from_landcover(landcover, target):
     s = L.suitability_from_landcover(landcover, {1: 0.0, 2: 0.8}, target)
     assert np.all(s.array[2:, :5] == 0.0) and np.all(s.array[:, 5:] == pytest.approx(0.8))
     with pytest.raises(ConfigError, match="within 0-1"):
         L.suitability_from_landcover(landcover, {1: 0.5, 2: 2.0}, target)
-
-
-def test_cli_resistance_raster_without_crs_asks_for_a_crs_only(tmp_path):
-    # --bbox cannot help a raster without a CRS: the message must not suggest it.
-    from click.testing import CliRunner
-
-    from corridors.cli import main
-
-    nocrs = _write(tmp_path / "nocrs.tif", np.ones((5, 5), dtype="float32"), Affine(1000, 0, 0, 0, -1000, 5000), None)
-    for extra in ([], ["--bbox", "62,37,66,40"]):
-        run = CliRunner().invoke(main, ["resistance", "--raster", str(nocrs), *extra, "-o", str(tmp_path / "x")])
-        assert run.exit_code == 1
-        assert run.output.count("\n") == 1 and "nocrs.tif" in run.output and "no CRS" in run.output
-        assert "--bbox" not in run.output
-    assert not (tmp_path / "x").exists()

@@ -355,28 +355,6 @@ def test_opening_a_border_lowers_the_corridor_cost(programme_4km):
     assert after["6.4"] == pytest.approx(before["6.4"])  # a corridor that crosses no TKM-UZB border is unchanged
 
 
-def test_cli_linkages_network_on_user_cores(tmp_path):
-    from click.testing import CliRunner
-
-    from corridors.cli import main
-
-    r = grid(np.ones((30, 30)), 1000.0, x0=-15_000.0, y0=15_000.0)
-    rpath = r.write(tmp_path / "res.tif")
-    cores = cores_at(r, {"a": (5, 5), "b": (24, 24)}, radius_cells=1.5).rename(columns={"core_id": "name_id"})
-    cpath = tmp_path / "cores.gpkg"
-    cores.to_file(cpath)
-    out = tmp_path / "out"
-    run = CliRunner().invoke(main, ["-q", "linkages", "--resistance", str(rpath), "--cores", str(cpath), "--id-field", "name_id",
-                                    "--core-radius-km", "0", "--truncate", "3000", "--no-map", "-o", str(out)])
-    assert run.exit_code == 0, run.output
-    back = gpd.read_file(out / "linkages.gpkg", layer="paths")
-    assert back[["core_a", "core_b"]].values.tolist() == [["a", "b"]]
-    bad = CliRunner().invoke(main, ["linkages", "--resistance", str(rpath), "--cores", str(cpath), "-o", str(tmp_path / "o2")])
-    assert bad.exit_code == 1
-    assert "field 'id'" in bad.output and "no such column" in bad.output
-    assert not (tmp_path / "o2").exists()
-
-
 def test_resistance_in_degrees_or_without_crs_is_refused(tmp_path):
     # A grid in EPSG:4326 has cells of 0.01 "metres": every distance would come out near 0 without an error.
     from click.testing import CliRunner
@@ -405,36 +383,6 @@ def test_resistance_in_degrees_or_without_crs_is_refused(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-def test_cli_bad_cores_file_names_the_file_and_field(tmp_path):
-    from click.testing import CliRunner
-
-    from corridors.cli import main
-
-    r = grid(np.ones((30, 30)), 1000.0, x0=-15_000.0, y0=15_000.0)
-    rpath = r.write(tmp_path / "res.tif")
-    dup = cores_at(r, {"a": (5, 5), "b": (24, 24)}).rename(columns={"core_id": "id"})
-    dup.loc[1, "id"] = "a"
-    cpath = tmp_path / "dup.gpkg"
-    dup.to_file(cpath)
-    run = CliRunner().invoke(main, ["linkages", "--resistance", str(rpath), "--cores", str(cpath), "-o", str(tmp_path / "o")])
-    assert run.exit_code == 1
-    assert run.output.count("\n") == 1
-    assert "dup.gpkg, feature 'a', field 'id'" in run.output and "not unique" in run.output
-    run = CliRunner().invoke(main, ["linkages", "--resistance", str(rpath), "--cores", str(cpath), "--id-field", "name",
-                                    "-o", str(tmp_path / "o")])
-    assert run.exit_code == 1
-    assert "dup.gpkg, field 'name'" in run.output and "--id-field" in run.output and "one of: id" in run.output
-    # a core without a geometry used to be dropped in silence, leaving a run with one core fewer
-    nogeom = cores_at(r, {"a": (5, 5), "b": (24, 24), "c": (5, 24)}).rename(columns={"core_id": "id"})
-    nogeom.loc[2, "geometry"] = None
-    npath = tmp_path / "nogeom.gpkg"
-    nogeom.to_file(npath)
-    run = CliRunner().invoke(main, ["linkages", "--resistance", str(rpath), "--cores", str(npath), "-o", str(tmp_path / "o")])
-    assert run.exit_code == 1
-    assert "nogeom.gpkg, feature 'c', field 'geometry': the core has no geometry" in run.output
-    assert not (tmp_path / "o").exists()
-
-
 def test_core_outside_the_raster_is_named_without_an_index():
     r = grid(np.ones((10, 10)), 100.0)
     cores = gpd.GeoDataFrame({"core_id": ["a", "b"]}, geometry=[centre(r, 2, 2), shapely.Point(50_000, 50_000)], crs=r.crs)
@@ -442,25 +390,6 @@ def test_core_outside_the_raster_is_named_without_an_index():
         linkages.build_linkages(r, cores)
     with pytest.raises(DataError, match=r"^source 1: lies outside"):
         lcp.cost_distance(r, [centre(r, 0, 0), shapely.Point(50_000, 50_000)])
-
-
-@pytest.mark.parametrize("args, words", [
-    (["--adjacency", "cost"], "--adjacency: only for network runs"),
-    (["--keep-through-cores", "--max-cwd", "5"], "--max-cwd, --keep-through-cores: only for network runs"),
-    (["--id-field", "name"], "--id-field: names the id column of --cores"),
-    (["--network", "subpopulation,foo"], "unknown kind 'foo'"),
-    (["--network", ","], "no kind given"),
-])
-def test_cli_linkages_refuses_options_it_would_ignore(tmp_path, args, words):
-    # these used to be dropped in silence: the programme's corridors ran instead, or the kind 'foo' selected nothing
-    from click.testing import CliRunner
-
-    from corridors.cli import main
-
-    run = CliRunner().invoke(main, ["linkages", *args, "-o", str(tmp_path / "o")])
-    assert run.exit_code == 1
-    assert run.output.count("\n") == 1 and words in run.output
-    assert not (tmp_path / "o").exists()
 
 
 def test_map_of_a_user_network_labels_the_cores():

@@ -15,7 +15,7 @@ from matplotlib.text import Text
 from pyproj import Transformer
 from shapely.geometry import Point
 
-from corridors import plot, settings
+from corridors import plot, raster, settings
 from corridors.plot import labels as plot_labels
 from corridors.plot.figure1 import _unit_area
 from corridors._errors import ConfigError
@@ -89,8 +89,9 @@ def fig():
 # --- base map and furniture ---------------------------------------------------
 
 
-def test_programme_bounds_hold_the_programme_corners_and_touch_the_frame():
-    xmin, ymin, xmax, ymax = plot.programme_bounds()
+def test_the_default_map_frame_holds_the_programme_corners_and_touches_the_frame():
+    # base_map's default frame: the programme extent through raster.degree_bounds, 50 points per edge.
+    xmin, ymin, xmax, ymax = raster.degree_bounds(settings.PROGRAMME_BOUNDS_DEG, densify_pts=plot.FRAME_DENSIFY_PTS)
     west, south, east, north = settings.PROGRAMME_BOUNDS_DEG
     lons = np.r_[np.linspace(west, east, 200), np.full(200, east), np.linspace(west, east, 200), np.full(200, west)]
     lats = np.r_[np.full(200, south), np.linspace(south, north, 200), np.full(200, north), np.linspace(south, north, 200)]
@@ -352,7 +353,7 @@ def test_programme_map_rejects_sites_without_schema_fields():
         plot.programme_map(bad)
 
 
-# --- the bundled programme and the command line ----------------------------------
+# --- the bundled programme and the command line (slow: the map of the bundled data, every label placed) ---
 
 
 @pytest.fixture(scope="module")
@@ -363,6 +364,7 @@ def bundled_fig():
     return sites, plot.programme_map(sites)
 
 
+@pytest.mark.slow
 def test_bundled_map_labels_every_subpopulation_code_once_without_overlap(bundled_fig):
     sites, fig = bundled_fig
     labels = plot.map_labels(fig)
@@ -374,6 +376,7 @@ def test_bundled_map_labels_every_subpopulation_code_once_without_overlap(bundle
     assert _pairwise_overlaps(labels) == []
 
 
+@pytest.mark.slow
 def test_bundled_map_notes_every_unresolved_id(bundled_fig):
     from corridors.sites import unresolved
 
@@ -385,6 +388,7 @@ def test_bundled_map_notes_every_unresolved_id(bundled_fig):
         assert f"[{sid}]" in note
 
 
+@pytest.mark.slow  # the programme map of the bundled data, every label placed (about 5 s)
 def test_cli_map_programme_writes_three_files_and_provenance(tmp_path):
     from corridors.cli import main
 
@@ -395,18 +399,6 @@ def test_cli_map_programme_writes_three_files_and_provenance(tmp_path):
     w, h, dpi = _png_size_and_dpi(tmp_path / "out" / "programme_map.png")
     assert dpi == pytest.approx(60, abs=0.5) and w > 300 and h > 300
     assert "not mapped (location unresolved)" in result.output
-
-
-def test_cli_map_programme_exit_codes(tmp_path):
-    from corridors.cli import main
-
-    runner = CliRunner()
-    bad_option = runner.invoke(main, ["map", "programme", "-o", str(tmp_path), "--format", "tiff"])
-    assert bad_option.exit_code == 2
-    missing = runner.invoke(main, ["map", "programme", "-o", str(tmp_path / "o"), "--sites", str(tmp_path / "nope.geojson")])
-    assert missing.exit_code == 1
-    assert "nope.geojson" in missing.output and "Traceback" not in missing.output
-    assert not (tmp_path / "o").exists()
 
 
 def test_inset_takes_the_labels_of_the_places_it_shows(fig):

@@ -13,14 +13,12 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from click.testing import CliRunner
 from hypothesis import given, settings as hsettings, strategies as st
 from shapely.geometry import LineString, Point, Polygon
 
 from corridors import rivers as rv
 from corridors import settings
 from corridors._errors import ConfigError, DataError
-from corridors.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 CRS = settings.WORKING_CRS
@@ -393,30 +391,3 @@ def test_committed_layer_is_what_the_build_script_makes():
     for a, b in zip(built.geometry, committed.geometry):
         assert shapely.equals_exact(a, b, tolerance=1e-6)
 
-
-# --------------------------------------------------------------------------- CLI
-
-
-def test_cli_writes_graph_and_distance_matrix(tmp_path):
-    res = CliRunner().invoke(main, ["rivers", "-o", str(tmp_path / "out")])
-    assert res.exit_code == 0, res.output
-    assert "components per river system: amu_darya 1, ile 1, syr_darya 1, zarafshon 1" in res.output
-    assert "unresolved" in res.output
-    gpkg = tmp_path / "out" / "river_graph.gpkg"
-    assert {"nodes", "edges"} <= set(dict(pyogrio.list_layers(gpkg)))
-    m = pd.read_csv(tmp_path / "out" / "river_distances.csv", index_col=0)
-    assert m.shape == (13, 13) and "tj1" in m.index
-    assert m.loc["tj1", "uz4"] == math.inf
-
-
-def test_cli_exit_codes(tmp_path):
-    runner = CliRunner()
-    res = runner.invoke(main, ["rivers", "-o", str(tmp_path), "--rivers", str(tmp_path / "missing.geojson")])
-    assert res.exit_code == 1
-    lines = [ln for ln in res.output.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:") and "missing.geojson" in lines[0]
-    assert not (tmp_path / "river_graph.gpkg").exists()
-    res = runner.invoke(main, ["rivers", "--tolerance-km", "-3"])
-    assert res.exit_code == 2
-    res = runner.invoke(main, ["rivers", "--no-such-option"])
-    assert res.exit_code == 2

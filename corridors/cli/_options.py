@@ -25,13 +25,36 @@ def outdir_option(default: Path | None, help: str) -> Any:
                         show_default=default is not None, help=help)
 
 
+def is_quiet(ctx: click.Context) -> bool:
+    """Whether ``corridors --quiet`` (``-q``) was given: then a command prints nothing but errors.
+
+    Parameters
+    ----------
+    ctx : click.Context
+        The context of the running command (the flag lives on the root group).
+    """
+    return bool((ctx.find_root().obj or {}).get("quiet"))
+
+
+def input_file_option(flag: str, name: str, help: str) -> Any:
+    """``FLAG PATH`` (parameter ``name``, default None): a file of the user's instead of the bundled or built one.
+
+    Parameters
+    ----------
+    flag : str
+        The option, e.g. ``"--rivers"``.
+    name : str
+        The parameter the command receives, e.g. ``"rivers_path"``.
+    help : str
+        What the file holds and what is used without it.
+    """
+    return click.option(flag, name, type=click.Path(dir_okay=False, path_type=Path), default=None, help=help)
+
+
 #: ``--sites``: a sites file of the bundled schema instead of data/sites.geojson.
-sites_option = click.option(
-    "--sites",
-    "sites_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Sites file of the data/sites.geojson schema (GeoJSON, GeoPackage, Shapefile); default: the bundled sites.",
+sites_option = input_file_option(
+    "--sites", "sites_path",
+    "Sites file of the data/sites.geojson schema (GeoJSON, GeoPackage, Shapefile); default: the bundled sites.",
 )
 
 
@@ -113,7 +136,7 @@ def resistance_option(help: str = "A resistance GeoTIFF/ASCII grid in the workin
     help : str
         What the command does with it and its default.
     """
-    return click.option("--resistance", "resistance_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help)
+    return input_file_option("--resistance", "resistance_path", help)
 
 
 def truncate_option(help: str = "Corridor width: cells within this cost-weighted distance of the least-cost path, "
@@ -136,7 +159,7 @@ def cores_option(help: str = "Your core areas (GeoJSON/GPKG/SHP) instead of the 
     help : str
         What the command runs between them.
     """
-    return click.option("--cores", "cores_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help=help)
+    return input_file_option("--cores", "cores_path", help)
 
 
 def site_kinds_option(default: str | None, help: str) -> Any:

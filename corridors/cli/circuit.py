@@ -7,12 +7,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+from rich.console import Console
+from rich.table import Table
 
-from corridors.cli._options import CIRCUIT_MEMORY_HELP, memory_limit_opt, memory_limit_option, outdir_option
+from corridors.cli._options import (
+    CIRCUIT_MEMORY_HELP,
+    core_radius_option,
+    cores_option,
+    id_field_option,
+    is_quiet,
+    memory_limit_opt,
+    memory_limit_option,
+    no_map_option,
+    outdir_option,
+    resistance_option,
+    site_kinds_option,
+    truncate_option,
+)
 
 if TYPE_CHECKING:  # the analyses load the heavy libraries; commands import them when they run
     from corridors.analyses.centrality import CentralityAnalysis
     from corridors.analyses.pinch import PinchAnalysis
+
+# Imported inside the command that uses them, each with its measured cost on top of `import corridors.cli`
+# (best of 3; `corridors --help` takes about 1.0 s): corridors.circuit (scipy.sparse, pyamg) +0.18 s,
+# corridors.analyses.pinch +0.81 s, corridors.analyses.centrality +0.80 s (geopandas layers, rasterio, matplotlib).
 
 
 @click.group("circuit")
@@ -35,8 +54,7 @@ def run_cmd(ctx: click.Context, ini: Path, rtol: float | None, memory_limit: int
     Circuitscape. Outputs carry Circuitscape's names and formats and are
     written next to output_file only when the whole job succeeded.
     """
-    # Imported when the command runs: corridors.circuit (scipy.sparse, pyamg) adds about 0.2 s
-    # to the start-up of every corridors command (measured), and this is the only one using it.
+    # Local: corridors.circuit (scipy.sparse, pyamg) +0.18 s to every command's start (see the note above).
     from corridors.circuit import read_ini, run_job
     from corridors.circuit.solve import DEFAULT_RTOL
 
@@ -46,7 +64,7 @@ def run_cmd(ctx: click.Context, ini: Path, rtol: float | None, memory_limit: int
         click.echo(f"warning: --max-memory-gb is deprecated and goes in the next release; write --memory-limit {max_memory_gb:g}GB.",
                    err=True)
         memory_limit = int(max_memory_gb * 2**30)
-    quiet = _quiet(ctx)
+    quiet = is_quiet(ctx)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         job = read_ini(ini)
@@ -55,8 +73,6 @@ def run_cmd(ctx: click.Context, ini: Path, rtol: float | None, memory_limit: int
     if quiet:
         files = run_job(job, rtol=rtol or DEFAULT_RTOL, memory_limit=memory_limit)
     else:
-        from rich.console import Console
-
         with Console(stderr=True).status(f"{job.scenario} ({job.data_type}): solving {job.habitat_file} ..."):
             files = run_job(job, rtol=rtol or DEFAULT_RTOL, memory_limit=memory_limit)
     if not quiet:
@@ -65,25 +81,17 @@ def run_cmd(ctx: click.Context, ini: Path, rtol: float | None, memory_limit: int
             click.echo(f"  {f}")
 
 
-def _quiet(ctx: click.Context) -> bool:
-    return bool((ctx.find_root().obj or {}).get("quiet"))
-
-
-_resistance_opt = click.option("--resistance", "resistance_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                               help="A resistance GeoTIFF/ASCII grid in the working CRS (default: built from data/resistance.yml at 1 km).")
-_truncate_opt = click.option("--truncate", type=float, default=200_000.0, show_default=True,
-                             help="Corridor width of the least-cost run, cost-weighted metres.")
-_radius_opt = click.option("--core-radius-km", type=float, default=5.0, show_default=True, help="Radius of the core around a point site.")
+_truncate_opt = truncate_option("Corridor width of the least-cost run, cost-weighted metres.")
 
 
 @circuit_cmd.command("pinch")
 @outdir_option(Path("out/pinch"), "Output folder: pinchpoints.tif, pinch_linkages.csv, pinch.gpkg, pinch_map.png/.svg, provenance.json.")
-@_resistance_opt
+@resistance_option()
 @_truncate_opt
 @click.option("--cutoff", type=float, default=None,
               help="Corridor width for the circuit run (Linkage Mapper's CWD cutoff), cost-weighted metres; default --truncate.")
-@_radius_opt
-@click.option("--no-map", is_flag=True, help="Skip the map.")
+@core_radius_option
+@no_map_option
 @memory_limit_opt
 @click.pass_context
 def pinch_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None, truncate: float, cutoff: float | None,
@@ -97,11 +105,9 @@ def pinch_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None, tr
     way around them. The table gives each corridor's effective resistance
     and Linkage Mapper's CWD : effective-resistance ratio.
     """
-    # Local: an analysis module takes about 2.5 s to import (geopandas, rasterio, matplotlib; measured with
-    # python -X importtime), the whole `corridors` CLI 0.4 s; only the command that runs it pays.
-    from corridors.analyses.pinch import run_pinch
+    from corridors.analyses.pinch import run_pinch  # local: +0.81 s to every command's start (see the note above)
 
-    quiet = _quiet(ctx)
+    quiet = is_quiet(ctx)
     result = run_pinch(resistance_path, truncate_m=truncate, cutoff_m=cutoff, core_radius_m=core_radius_km * 1000,
                        memory_limit=memory_limit, quiet=quiet)
     written = result.write(outdir, map=not no_map)
@@ -119,17 +125,15 @@ def print_pinch(result: PinchAnalysis, written: list[Path]) -> None:
 
 @circuit_cmd.command("centrality")
 @outdir_option(Path("out/centrality"), "Output folder: centrality.gpkg, centrality_cores.csv, centrality_linkages.csv, centrality_map.png/.svg, provenance.json.")
-@click.option("--network", "kinds", default="subpopulation", show_default=True, metavar="KIND[,KIND]",
-              help="Cores: the bundled sites of these kinds.")
-@click.option("--cores", "cores_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Your core areas (GeoJSON/GPKG/SHP) instead of the bundled sites.")
-@click.option("--id-field", default="id", show_default=True, help="Column of core ids in --cores.")
+@site_kinds_option("subpopulation", "Cores: the bundled sites of these kinds.")
+@cores_option()
+@id_field_option
 @click.option("--weight", type=click.Choice(["cwd", "eff_resist"]), default="cwd", show_default=True,
               help="Link resistance: cost-weighted distance (Linkage Mapper's default) or the corridor's effective resistance.")
-@_resistance_opt
+@resistance_option()
 @_truncate_opt
-@_radius_opt
-@click.option("--no-map", is_flag=True, help="Skip the map.")
+@core_radius_option
+@no_map_option
 @memory_limit_opt
 @click.pass_context
 def centrality_cmd(ctx: click.Context, outdir: Path, kinds: str, cores_path: Path | None, id_field: str, weight: str,
@@ -144,12 +148,11 @@ def centrality_cmd(ctx: click.Context, outdir: Path, kinds: str, cores_path: Pat
     each core and linkage (Linkage Mapper's CF_Central); cf_betweenness
     leaves out the current a core carries as a source or ground itself.
     """
-    # Local: an analysis module takes about 2.5 s to import (geopandas, rasterio, matplotlib; measured with
-    # python -X importtime), the whole `corridors` CLI 0.4 s; only the command that runs it pays.
+    # Local: +0.80 s to every command's start (see the note above); analyses.linkages comes with it.
     from corridors.analyses.centrality import run_centrality
     from corridors.analyses.linkages import read_cores
 
-    quiet = _quiet(ctx)
+    quiet = is_quiet(ctx)
     cores = read_cores(cores_path, id_field, core_radius_km) if cores_path is not None else None
     result = run_centrality(cores, kinds=[k.strip() for k in kinds.split(",") if k.strip()], resistance=resistance_path,
                             weight=weight, truncate_m=truncate, core_radius_m=core_radius_km * 1000,
@@ -168,9 +171,6 @@ def print_centrality(result: CentralityAnalysis, written: list[Path]) -> None:
 
 
 def _print(df, cols: list[str], title: str) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     t = Table(title=title)
     cols = [c for c in cols if c in df.columns]
     for c in cols:

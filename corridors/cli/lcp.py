@@ -6,25 +6,34 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from pyproj import Transformer
 from rich.console import Console
 from rich.table import Table
 
-from corridors import settings
 from corridors._errors import ConfigError
-from corridors.cli._options import memory_limit_opt, outdir_option
+from corridors.cli._options import (
+    core_radius_option,
+    cores_option,
+    id_field_option,
+    input_file_option,
+    is_quiet,
+    memory_limit_opt,
+    no_map_option,
+    outdir_option,
+    resistance_option,
+    resolution_option,
+    site_kinds_option,
+    truncate_option,
+)
 from corridors.landscape import CLASSES
+from corridors.raster import degree_bounds
 from corridors.sites import KINDS
 
 if TYPE_CHECKING:
     from corridors.analyses.linkages import LinkagesRun
 
 # corridors.analyses.linkages is imported inside the two commands: at module level it loads matplotlib and the
-# plot package into every `corridors` command, --help included (measured, best of 4: `import corridors.cli` 1.00 s -> 1.46 s).
-
-
-def _quiet(ctx: click.Context) -> bool:
-    return bool((ctx.find_root().obj or {}).get("quiet"))
+# plot package into every `corridors` command, --help included (measured, best of 3: +0.68 s on top of
+# `import corridors.cli`, whose `corridors --help` takes about 1.0 s).
 
 
 def _parse_sets(values: tuple[str, ...]) -> dict[str, float]:
@@ -53,19 +62,15 @@ def _parse_bbox(bbox: str | None) -> tuple[float, float, float, float] | None:
         raise ConfigError(f"--bbox {bbox!r}: give four numbers WEST,SOUTH,EAST,NORTH in degrees, e.g. 58,36,70,44.") from None
     if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
         raise ConfigError(f"--bbox {bbox!r}: need west < east and south < north, in degrees.")
-    tr = Transformer.from_crs(settings.GEOGRAPHIC_CRS, settings.WORKING_CRS, always_xy=True)
-    return tuple(float(v) for v in tr.transform_bounds(w, s, e, n))  # type: ignore[return-value]
+    return degree_bounds((w, s, e, n))
 
 
-_table_opt = click.option(
-    "--table", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="Resistance table (YAML like data/resistance.yml); default: the bundled expert table.",
-)
+_table_opt = input_file_option(
+    "--table", "table", "Resistance table (YAML like data/resistance.yml); default: the bundled expert table.")
 _set_opt = click.option(
     "--set", "sets", multiple=True, metavar="KEY=VALUE",
     help="Replace one resistance of the table: a class (desert=120) or a border id (TKM-UZB=50). Repeatable.",
 )
-_res_opt = click.option("--resolution", type=click.FloatRange(min=0, min_open=True), default=None, help="Cell size in metres (default 1000).")
 _bbox_opt = click.option("--bbox", default=None, metavar="W,S,E,N", help="Extent in degrees (default: the programme extent).")
 
 
@@ -73,14 +78,11 @@ _bbox_opt = click.option("--bbox", default=None, metavar="W,S,E,N", help="Extent
 @outdir_option(Path("out/landscape"), "Output folder.")
 @_table_opt
 @_set_opt
-@_res_opt
+@resolution_option()
 @_bbox_opt
-@click.option("--landcover", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Your land-cover GeoTIFF (any CRS); needs --reclass.")
-@click.option("--reclass", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="CSV (class,resistance) or YAML mapping for --landcover.")
-@click.option("--raster", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Your resistance GeoTIFF or ASCII grid (any CRS), resampled to the working grid.")
+@input_file_option("--landcover", "landcover", "Your land-cover GeoTIFF (any CRS); needs --reclass.")
+@input_file_option("--reclass", "reclass", "CSV (class,resistance) or YAML mapping for --landcover.")
+@input_file_option("--raster", "raster", "Your resistance GeoTIFF or ASCII grid (any CRS), resampled to the working grid.")
 @click.option("--format", "fmt", type=click.Choice(["tif", "asc"]), default="tif", show_default=True,
               help="GeoTIFF or ESRI ASCII grid (Circuitscape reads both).")
 @click.pass_context
@@ -103,38 +105,33 @@ def resistance_cmd(ctx: click.Context, outdir: Path, table: Path | None, sets: t
             raise ConfigError("--table/--set apply to the bundled model only; edit your reclass table instead.")
     elif reclass is not None:
         raise ConfigError("--reclass: only used with --landcover.")
-    from corridors.analyses.linkages import run_resistance  # see the note on imports above
+    from corridors.analyses.linkages import run_resistance  # local: +0.68 s, see the note on imports above
 
     run = run_resistance(bounds=_parse_bbox(bbox), resolution_m=resolution, table=table, overrides=_parse_sets(sets),
                          landcover=landcover, reclass=reclass, raster=raster, fmt=fmt)
     paths = run.write(outdir)
-    if not _quiet(ctx):
+    if not is_quiet(ctx):
         for p in paths.values():
             click.echo(str(p))
 
 
 @click.command("linkages")
 @outdir_option(Path("out/linkages"), "Output folder: linkages.gpkg (cores, linkages, paths), linkages.csv, corridors.tif, map, provenance.json.")
-@click.option("--resistance", "resistance_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="A resistance GeoTIFF/ASCII grid to use as is (default: built from the table).")
+@resistance_option("A resistance GeoTIFF/ASCII grid to use as is (default: built from the table).")
 @_table_opt
 @_set_opt
-@_res_opt
-@click.option("--cores", "cores_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Your core areas (GeoJSON/GPKG/SHP): a Linkage Mapper run between them instead of the programme's corridors.")
-@click.option("--id-field", default="id", show_default=True, help="Column of core ids in --cores.")
-@click.option("--network", "kinds", default=None, metavar="KIND[,KIND]",
-              help="A Linkage Mapper run between the bundled sites of these kinds, e.g. subpopulation,protected_area.")
-@click.option("--core-radius-km", type=float, default=5.0, show_default=True,
-              help="Radius of the core around a point site.")
+@resolution_option()
+@cores_option("Your core areas (GeoJSON/GPKG/SHP): a Linkage Mapper run between them instead of the programme's corridors.")
+@id_field_option
+@site_kinds_option(None, "A Linkage Mapper run between the bundled sites of these kinds, e.g. subpopulation,protected_area.")
+@core_radius_option
 @click.option("--max-euclid-km", type=float, default=None, help="Drop linkages longer than this, edge to edge (network runs).")
 @click.option("--max-cwd", type=float, default=None, help="Drop linkages costlier than this, in cost-weighted metres (network runs).")
-@click.option("--truncate", type=float, default=200_000.0, show_default=True,
-              help="Corridor width: cells within this cost-weighted distance of the least-cost path.")
+@truncate_option()
 @click.option("--adjacency", type=click.Choice(["cost", "euclidean", "both", "all"]), default="both", show_default=True,
               help="Which core pairs are candidate linkages (network runs).")
 @click.option("--keep-through-cores", is_flag=True, help="Keep linkages whose path crosses a third core (listed in through_cores).")
-@click.option("--no-map", is_flag=True, help="Skip the map.")
+@no_map_option
 @memory_limit_opt
 @click.pass_context
 def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None, table: Path | None, sets: tuple[str, ...],
@@ -150,7 +147,7 @@ def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None,
     metres), as Linkage Mapper reports them. --memory-limit bounds each
     cost-distance run (large rasters then take the lean row sweep).
     """
-    quiet = _quiet(ctx)
+    quiet = is_quiet(ctx)
     if core_radius_km < 0:
         raise ConfigError(f"--core-radius-km {core_radius_km}: must be >= 0.")
     if cores_path is not None and kinds is not None:
@@ -175,7 +172,7 @@ def linkages_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None,
         if unknown or not kinds.strip(", "):
             raise ConfigError(f"--network {kinds!r}: {'unknown kind ' + repr(unknown[0]) if unknown else 'no kind given'}; "
                               f"give kinds of the sites, comma-separated, from {', '.join(KINDS)}.")
-    from corridors.analyses.linkages import run_linkages  # see the note on imports above
+    from corridors.analyses.linkages import run_linkages  # local: +0.68 s, see the note on imports above
 
     run = run_linkages(
         resistance_path, cores=cores_path, id_field=id_field, kinds=kind_list, resolution_m=resolution, table=table,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.console import Console
 
 from corridors import settings
-from corridors.io import provenance
-from corridors.cli._options import outdir_option
+from corridors.cli._options import is_quiet, outdir_option
 from corridors.cli.circuit import centrality_cmd, pinch_cmd, print_centrality, print_pinch
 from corridors.cli.lcp import linkages_cmd, print_linkages
 from corridors.cli.map import print_programme_map
@@ -18,73 +19,64 @@ from corridors.cli.map import programme_cmd as map_programme_cmd
 from corridors.cli.network import network_cmd, print_network
 from corridors.cli.rivers import print_rivers, rivers_cmd
 from corridors.cli.scenario import print_scenario, run_cmd
+from corridors.io import provenance
 
 #: A step of the main job: run with its defaults, write into ``outdir``, and print what the
-#: subcommand of the same name prints unless ``quiet``. Arguments: (ctx, outdir, scenario, quiet).
-Step = Callable[[click.Context, Path, Path, bool], None]
+#: subcommand of the same name prints unless ``quiet``. Arguments: (outdir, scenario, quiet).
+Step = Callable[[Path, Path, bool], None]
 
 
-# The analyses are imported when their step runs: an analysis module takes about 2.5 s to import
-# (geopandas, rasterio, matplotlib; measured with python -X importtime), the whole `corridors` CLI 0.4 s.
-def _map(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
-    from corridors.analyses.programme_map import run_programme_map
-
-    result = run_programme_map()
+def _write_and_print(result: Any, outdir: Path, quiet: bool, show: Callable[[Any, Any], None]) -> None:
+    """Write a step's result into ``outdir`` (``result.write``) and print it with ``show`` unless ``quiet``."""
     written = result.write(outdir)
     if not quiet:
-        print_programme_map(result, written)
+        show(result, written)
 
 
-def _rivers(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
-    from corridors.analyses.rivers import run_rivers
+# Each step imports its analysis when it runs, as its subcommand does: every analysis module adds
+# 0.15-0.96 s on top of `import corridors.cli` (best of 3, measured one by one: rivers 0.15 s, linkages
+# 0.68 s, programme_map 0.69 s, pinch, centrality and network about 0.8 s, scenario 0.96 s), while
+# `corridors --help` takes about 1.0 s in all.
+def _map(outdir: Path, scenario: Path, quiet: bool) -> None:
+    from corridors.analyses.programme_map import run_programme_map  # local: see the note above
 
-    result = run_rivers()
-    written = result.write(outdir)
-    if not quiet:
-        print_rivers(result, written)
-
-
-def _linkages(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
-    from corridors.analyses.linkages import run_linkages
-
-    run = run_linkages(quiet=quiet)
-    paths = run.write(outdir)
-    if not quiet:
-        print_linkages(run, paths)
+    _write_and_print(run_programme_map(), outdir, quiet, print_programme_map)
 
 
-def _pinch(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
-    from corridors.analyses.pinch import run_pinch
+def _rivers(outdir: Path, scenario: Path, quiet: bool) -> None:
+    from corridors.analyses.rivers import run_rivers  # local: see the note above
 
-    result = run_pinch(quiet=quiet)
-    written = result.write(outdir)
-    if not quiet:
-        print_pinch(result, written)
+    _write_and_print(run_rivers(), outdir, quiet, print_rivers)
 
 
-def _centrality(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
-    from corridors.analyses.centrality import run_centrality
+def _linkages(outdir: Path, scenario: Path, quiet: bool) -> None:
+    from corridors.analyses.linkages import run_linkages  # local: see the note above
 
-    result = run_centrality(quiet=quiet)
-    written = result.write(outdir)
-    if not quiet:
-        print_centrality(result, written)
+    _write_and_print(run_linkages(quiet=quiet), outdir, quiet, print_linkages)
 
 
-def _network(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
-    from rich.console import Console
+def _pinch(outdir: Path, scenario: Path, quiet: bool) -> None:
+    from corridors.analyses.pinch import run_pinch  # local: see the note above
 
-    from corridors.analyses.network import run_network
-
-    run = run_network(quiet=quiet)
-    files = run.write(outdir)
-    if not quiet:
-        print_network(run, files, Console())
+    _write_and_print(run_pinch(quiet=quiet), outdir, quiet, print_pinch)
 
 
-def _baseline(ctx: click.Context, outdir: Path, scenario: Path, quiet: bool) -> None:
-    from corridors.scenario import load_scenario, run_scenario
+def _centrality(outdir: Path, scenario: Path, quiet: bool) -> None:
+    from corridors.analyses.centrality import run_centrality  # local: see the note above
 
+    _write_and_print(run_centrality(quiet=quiet), outdir, quiet, print_centrality)
+
+
+def _network(outdir: Path, scenario: Path, quiet: bool) -> None:
+    from corridors.analyses.network import run_network  # local: see the note above
+
+    _write_and_print(run_network(quiet=quiet), outdir, quiet, lambda run, files: print_network(run, files, Console()))
+
+
+def _baseline(outdir: Path, scenario: Path, quiet: bool) -> None:
+    from corridors.scenario import load_scenario, run_scenario  # local: see the note above
+
+    # run_scenario writes its folder itself (staged, swapped in whole at the end).
     result = run_scenario(load_scenario(scenario), outdir, quiet=quiet)
     if not quiet:
         print_scenario(result)
@@ -124,14 +116,14 @@ def programme_cmd(ctx: click.Context, outdir: Path, scenario: Path | None) -> No
     sub-folder; a failing step stops the job with its error and leaves the
     folders of the steps before it intact.
     """
-    quiet = ctx.find_root().params.get("quiet", False)
+    quiet = is_quiet(ctx)
     scenario = scenario or settings.DATA_DIR.parent / "scenarios" / "baseline.yml"
     timings = []
     for i, (sub, title, _cmd, step) in enumerate(STEPS, 1):
         if not quiet:
             click.secho(f"[{i}/{len(STEPS)}] {title} -> {outdir / sub}", bold=True)
         t0 = time.perf_counter()
-        step(ctx, outdir / sub, scenario, quiet)
+        step(outdir / sub, scenario, quiet)
         timings.append((sub, time.perf_counter() - t0))
     provenance.write(
         path=outdir / "provenance.json",

@@ -5,21 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.table import Table
 
-from corridors.cli._options import sites_option
+from corridors import programme as P
+from corridors import sites as S
+from corridors._errors import DataError
+from corridors.cli._options import input_file_option, sites_option
 
 
-def _console():
+def _console() -> Console:
     """A rich console; wide enough for the tables when the output is a file or a pipe."""
-    from rich.console import Console
-
     console = Console()
     return console if console.is_terminal else Console(width=200)
 
 
 def _select(sites, kinds: tuple[str, ...], unit: int | None, system: str | None):
-    from corridors import sites as S
-
     if kinds:
         sites = S.by_kind(sites, kinds)
     if unit is not None:
@@ -30,14 +31,12 @@ def _select(sites, kinds: tuple[str, ...], unit: int | None, system: str | None)
 
 
 def _filters(f):
-    from corridors.sites import KINDS, RIVER_SYSTEMS
-
     f = click.option(
-        "--kind", "kinds", type=click.Choice(KINDS), multiple=True, help="Keep these kinds; repeat for several."
+        "--kind", "kinds", type=click.Choice(S.KINDS), multiple=True, help="Keep these kinds; repeat for several."
     )(f)
     f = click.option("--unit", type=click.IntRange(1, 8), default=None, help="Keep the places of this population unit.")(f)
     f = click.option(
-        "--river-system", "system", type=click.Choice(RIVER_SYSTEMS), default=None, help="Keep this river system."
+        "--river-system", "system", type=click.Choice(S.RIVER_SYSTEMS), default=None, help="Keep this river system."
     )(f)
     return f
 
@@ -49,12 +48,9 @@ def sites_cmd() -> None:
 
 @sites_cmd.command("check")
 @sites_option
-@click.option(
-    "--measures",
-    "measures_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Measures CSV to cross-check against the sites; default: the bundled table when the sites are bundled.",
+@input_file_option(
+    "--measures", "measures_path",
+    "Measures CSV to cross-check against the sites; default: the bundled table when the sites are bundled.",
 )
 def check_cmd(sites_path: Path | None, measures_path: Path | None) -> None:
     """Validate a sites file and print its counts by kind, status and location status.
@@ -63,12 +59,6 @@ def check_cmd(sites_path: Path | None, measures_path: Path | None) -> None:
     schema error, or when sites and measures disagree. Unresolved places are
     listed, since no map or analysis can show them.
     """
-    from rich.table import Table
-
-    from corridors import programme as P
-    from corridors import sites as S
-    from corridors._errors import DataError
-
     sites = S.load_sites(sites_path)
     console = _console()
     name = sites_path or "bundled data/sites.geojson"
@@ -102,10 +92,6 @@ def check_cmd(sites_path: Path | None, measures_path: Path | None) -> None:
 @_filters
 def list_cmd(sites_path: Path | None, kinds: tuple[str, ...], unit: int | None, system: str | None) -> None:
     """Print a table of places: id, code, kind, units, countries, status, location and measures."""
-    from rich.table import Table
-
-    from corridors import sites as S
-
     sites = _select(S.load_sites(sites_path), kinds, unit, system)
     table = Table(show_lines=False)
     for col in ("id", "code", "kind", "unit", "countries", "status", "location", "±km"):
@@ -139,8 +125,6 @@ def export_cmd(
     A Shapefile holds one geometry type: select with --kind, e.g. everything
     but population_unit, to export the points.
     """
-    from corridors import sites as S
-
     sites = _select(S.load_sites(sites_path), kinds, unit, system)
     path = S.write_sites(sites, out)
     click.echo(f"wrote {len(sites)} places to {path}")

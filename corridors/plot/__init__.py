@@ -2,9 +2,12 @@
 
 Modules: ``style`` (STYLE, base map, graticule, scale bar, north arrow),
 ``labels`` (the one label placer), ``figure1`` (the programme map),
-``network_map`` (the habitat-network map), ``charts`` (robustness, batch
-comparison), ``save`` (the one figure writer). The names below are
-importable from ``corridors.plot`` itself.
+``network_map``, ``linkages_map``, ``pinch_map``, ``scenario_map`` (result
+maps), ``charts`` (robustness, batch comparison), ``save`` (the one figure
+writer). The names below are importable from ``corridors.plot`` itself.
+Extents, rivers and borders come from their one place:
+:func:`corridors.raster.degree_bounds` / :func:`corridors.raster.bounds_around`,
+:func:`corridors.rivers.load_rivers`, :func:`corridors.borders.border_lines`.
 
 Public names other modules draw with
 ------------------------------------
@@ -17,8 +20,12 @@ base_map(ax=None, bounds=None, *, rivers=True, borders=True, lakes=True, country
     graticule in :data:`corridors.settings.WORKING_CRS` (metres). Returns
     ``(fig, ax)``; draw your own layers over it in the same CRS (z-orders
     above ``STYLE["z"]["labels"]`` stay on top of everything it draws).
-programme_bounds()
-    The programme frame (55-82 E, 34-48 N) in working-CRS metres.
+FRAME_DENSIFY_PTS
+    Points a map frame samples along each edge of a degree extent
+    (``corridors.raster.degree_bounds(bounds_deg, densify_pts=FRAME_DENSIFY_PTS)``
+    is the default frame of base_map for the programme, 55-82 E, 34-48 N).
+halo(width=2.0)
+    The white halo of map text, as path effects (``path_effects=plot.halo()``).
 add_scale_bar(ax), add_north_arrow(ax)
     Map furniture; the arrow points to true north at its own position.
 save_figure(fig, stem, formats=("png", "svg"), dpi=300, *, tight=True, ..., close=False)
@@ -27,8 +34,8 @@ save_figure(fig, stem, formats=("png", "svg"), dpi=300, *, tight=True, ..., clos
 add_graticule(ax, step=None)
     Degree lines (curved in the conic projection) labelled on the frame;
     base_map calls it, call it yourself on an axes you framed by hand.
-default_rivers()
-    The bundled river centrelines in the working CRS.
+clear_caches()
+    Forget the base layers read for drawing (for benchmarks of a cold map).
 programme_map(sites=None, rivers=None, *, bounds=None, inset=True, ...)
     The programme's Figure 1 redrawn from ``data/sites.geojson``: overview
     plus an inset of the Upper Amu Darya and Zarafshon (INSET_BOUNDS_DEG).
@@ -58,22 +65,20 @@ from corridors.plot.linkages_map import plot_linkages, write_linkages_map
 from corridors.plot.network_map import plot_network
 from corridors.plot.save import CHART_SAVE, save_figure
 from corridors.plot.style import (
+    FRAME_DENSIFY_PTS,
     RANGE_STATES,
     STYLE,
-    _base_layer,
-    _borders_cached,
-    _halo,
-    _rivers_cached,
     add_graticule,
     add_north_arrow,
     add_scale_bar,
     base_map,
-    default_rivers,
-    programme_bounds,
+    clear_caches,
+    halo,
 )
 
 __all__ = [
     "CHART_SAVE",
+    "FRAME_DENSIFY_PTS",
     "INSET_BOUNDS_DEG",
     "RANGE_STATES",
     "SITE_SYMBOLS",
@@ -82,7 +87,8 @@ __all__ = [
     "add_north_arrow",
     "add_scale_bar",
     "base_map",
-    "default_rivers",
+    "clear_caches",
+    "halo",
     "label_overlaps",
     "map_labels",
     "place_labels",
@@ -90,7 +96,6 @@ __all__ = [
     "plot_linkages",
     "plot_network",
     "plot_robustness",
-    "programme_bounds",
     "programme_map",
     "save_figure",
     "write_linkages_map",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -10,23 +9,26 @@ import numpy as np
 import shapely
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
 from corridors import settings
 from corridors._errors import ConfigError
+from corridors.io import decode_list
 from corridors.plot.labels import _clear_spot, place_labels
 from corridors.plot.style import (
+    FRAME_DENSIFY_PTS,
     STYLE,
     _check_bounds,
-    _halo,
+    _four_numbers,
     _renderer,
-    _to_working,
     add_north_arrow,
     add_scale_bar,
     base_map,
-    default_rivers,
-    programme_bounds,
+    halo,
 )
+from corridors.raster import degree_bounds
+from corridors.rivers import load_rivers
 from corridors.sites import load_sites, unresolved
 
 # --- the programme map (Figure 1) ---------------------------------------------
@@ -63,17 +65,9 @@ _HOTSPOT_RADIUS_KM = 30.0
 INSET_BOUNDS_DEG: tuple[float, float, float, float] = (65.3, 36.7, 70.6, 39.9)
 
 
-def _as_list(value: object) -> list:
-    # Sites read from GeoPackage/Shapefile carry list fields as ';'-joined text.
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return []
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(";") if v.strip()]
-    return list(value)
-
-
 def _units(value: object) -> list[int]:
-    return [int(v) for v in _as_list(value)]
+    # decode_list gives text ('1'); float() first keeps a unit stored as 1.0 readable, as int(1.0) was.
+    return [int(float(v)) for v in decode_list(value)]
 
 
 
@@ -146,7 +140,7 @@ def _site_label(row, detail: bool = False) -> str | None:
     if kind == "outside_range":
         return _short_name(row["name"])
     if kind in ("candidate_reintroduction", "candidate_protected_area", "corridor_end"):
-        measures = [m for m in _as_list(row.get("measures")) if m]
+        measures = [m for m in decode_list(row.get("measures")) if m]
         return ", ".join(measures) if measures else _short_name(row["name"])
     if detail and kind in ("protected_area", "captive"):
         return _short_name(row["name"])
@@ -199,7 +193,7 @@ def _river_labels(
             continue
         text = ax.text(
             0, 0, wanted, fontsize=STYLE["font_size"], fontstyle="italic", color=STYLE["river"], ha="center",
-            va="center", zorder=STYLE["z"]["labels"], path_effects=_halo(1.5), gid=f"river:{wanted}",
+            va="center", zorder=STYLE["z"]["labels"], path_effects=halo(1.5), gid=f"river:{wanted}",
         )
         best, best_score = None, -np.inf
         for frac in np.linspace(0.15, 0.85, 15):
@@ -254,9 +248,9 @@ def programme_map(
         Sites of the schema of ``data/sites.geojson`` (any CRS); default
         :func:`corridors.sites.load_sites`.
     rivers : GeoDataFrame, optional
-        River lines; default :func:`default_rivers`.
+        River lines; default :func:`corridors.rivers.load_rivers`.
     bounds : (xmin, ymin, xmax, ymax), optional
-        Frame of the overview in working-CRS metres; default :func:`programme_bounds`.
+        Frame of the overview in working-CRS metres; default the programme extent (as :func:`base_map`).
     inset : bool, default True
         Draw the inset (only if its frame lies inside the overview); without
         it every label goes on the overview.
@@ -283,8 +277,6 @@ def programme_map(
     ConfigError
         If the sites lack a schema field or a CRS, or a frame is malformed.
     """
-    from matplotlib.patches import Rectangle
-
     sites = load_sites() if sites is None else sites
     required = ("id", "name", "kind", "population_unit", "location_status")
     missing = [c for c in required if c not in sites.columns]
@@ -298,16 +290,11 @@ def programme_map(
     if "location_precision_km" not in sites.columns:
         sites = sites.assign(location_precision_km=np.nan)
     sites = sites.assign(location_precision_km=sites["location_precision_km"].astype(float))
-    rv = default_rivers() if rivers is None else rivers.to_crs(settings.WORKING_CRS)
-    main_b = programme_bounds() if bounds is None else _check_bounds(bounds)
+    rv = load_rivers() if rivers is None else rivers.to_crs(settings.WORKING_CRS)
+    main_b = degree_bounds(settings.PROGRAMME_BOUNDS_DEG, densify_pts=FRAME_DENSIFY_PTS) if bounds is None else _check_bounds(bounds)
     if inset:
-        try:
-            w_, s_, e_, n_ = (float(v) for v in inset_bounds_deg)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(
-                f"programme_map option 'inset_bounds_deg' is {inset_bounds_deg!r}; give (west, south, east, north) in degrees."
-            ) from exc
-        inset_b = _check_bounds(_to_working().transform_bounds(w_, s_, e_, n_, densify_pts=50))
+        inset_deg = _four_numbers(inset_bounds_deg, "programme_map option 'inset_bounds_deg'", "(west, south, east, north) in degrees")
+        inset_b = _check_bounds(degree_bounds(inset_deg, densify_pts=FRAME_DENSIFY_PTS))
         # An overview framed elsewhere (own bounds) gets no inset of a place it does not show.
         inset = shapely.box(*main_b).contains(shapely.box(*inset_b))
 
@@ -380,7 +367,7 @@ def programme_map(
         if len(unres):
             items = []
             for _, row in unres.iterrows():
-                ms = ", ".join(_as_list(row.get("measures")))
+                ms = ", ".join(decode_list(row.get("measures")))
                 items.append(f"{row['name']}" + (f" (measure {ms})" if ms else "") + f" [{row['id']}]")
             note = "Not mapped, location unresolved: " + "; ".join(items) + "."
         else:
@@ -416,7 +403,7 @@ def _draw_sites(
     texts: list[Text] = []
     anchors: list[tuple[float, float]] = []
     sym_xy: list[tuple[float, float]] = []
-    label_kw = dict(fontsize=STYLE["label_size"], color=STYLE["text"], ha="center", va="center", path_effects=_halo())
+    label_kw = dict(fontsize=STYLE["label_size"], color=STYLE["text"], ha="center", va="center", path_effects=halo())
 
     def add_label(x: float, y: float, text: str | None, gid: str, **kw) -> None:
         # Labelled once in the figure: only inside this view and outside the part the inset shows.
@@ -483,7 +470,7 @@ def _draw_sites(
     if len(ends) > 1 and "measures" in ends.columns:
         by_measure: dict[str, list] = {}
         for geom, ms in zip(ends.geometry, ends["measures"]):
-            for m in _as_list(ms):
+            for m in decode_list(ms):
                 by_measure.setdefault(m, []).append(geom)
         for geoms in by_measure.values():
             if len(geoms) >= 2:

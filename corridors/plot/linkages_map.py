@@ -14,17 +14,11 @@ from matplotlib.patches import Patch
 
 from corridors.plot.labels import place_labels
 from corridors.plot.save import save_figure
-from corridors.plot.style import STYLE, _halo, base_map
+from corridors.plot.style import STYLE, base_map, halo
+from corridors.raster import bounds_around
 
 #: Margin of the default frame around the cores, in metres.
 FRAME_MARGIN_M: float = 150_000.0
-
-
-def _frame(result: Any, margin_m: float = FRAME_MARGIN_M) -> tuple[float, float, float, float]:
-    # The cores' extent grown by the margin (as landscape.bounds_around, which this layer may not import).
-    g = result.cores.geometry
-    x0, y0, x1, y1 = g[~g.isna() & ~g.is_empty].total_bounds
-    return (x0 - margin_m, y0 - margin_m, x1 + margin_m, y1 + margin_m)
 
 
 def plot_linkages(result: Any, ax: Any = None, bounds: Sequence[float] | None = None, title: str | None = None,
@@ -48,7 +42,7 @@ def plot_linkages(result: Any, ax: Any = None, bounds: Sequence[float] | None = 
     -------
     (Figure, Axes)
     """
-    b = tuple(bounds) if bounds is not None else _frame(result)
+    b = tuple(bounds) if bounds is not None else bounds_around(result.cores, FRAME_MARGIN_M)
     fig, ax = base_map(ax=ax, bounds=b)
     m = result.corridor_mosaic
     arr = np.ma.masked_invalid(m.array.astype(float))
@@ -71,14 +65,14 @@ def plot_linkages(result: Any, ax: Any = None, bounds: Sequence[float] | None = 
             for cid, geom in zip(result.cores["core_id"], result.cores.geometry):
                 pt = geom.representative_point()
                 texts.append(ax.text(pt.x, pt.y, str(cid), fontsize=STYLE["font_size"], color="#00441b",
-                                     fontweight="bold", zorder=STYLE["z"]["labels"], path_effects=_halo()))
+                                     fontweight="bold", zorder=STYLE["z"]["labels"], path_effects=halo()))
                 anchors.append((pt.x, pt.y))
         if mode != "none":
             for _, r in links.iterrows():
                 pt = r.geometry.interpolate(0.5, normalized=True)
                 txt = r["corridor"] if mode == "corridor" else f"{r['core_a']}-{r['core_b']}"
                 texts.append(ax.text(pt.x, pt.y, txt, fontsize=STYLE["font_size"], color="#08306b", fontweight="bold",
-                                     zorder=STYLE["z"]["labels"], path_effects=_halo()))
+                                     zorder=STYLE["z"]["labels"], path_effects=halo()))
                 anchors.append((pt.x, pt.y))
     cb = fig.colorbar(im, ax=ax, shrink=0.5, pad=0.01)
     cb.set_label("normalized corridor cost (cost-weighted m above the least-cost path)", fontsize=STYLE["font_size"])

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import geopandas as gpd
 import matplotlib
-import matplotlib.patheffects as pe
 import numpy as np
 import pandas as pd
 from matplotlib import cm, colors
@@ -19,7 +18,7 @@ from corridors.network.export import link_layer, node_layer
 from corridors.network.graph import HabitatGraph
 from corridors.network.metrics import Connectivity
 from corridors.plot.labels import place_labels
-from corridors.plot.style import STYLE, add_north_arrow, add_scale_bar, base_map
+from corridors.plot.style import STYLE, add_north_arrow, add_scale_bar, base_map, halo
 
 
 def plot_network(
@@ -97,25 +96,25 @@ def plot_network(
         ax.scatter(cp.x, cp.y, s=40, marker="D", facecolors="none", edgecolors="#b2182b", linewidths=1.0, zorder=z + 1)
     texts, anchors = [], []
     if labels:
-        halo = [pe.withStroke(linewidth=2.0, foreground="white")]
+        ring = halo()
         for r in np.argsort(-vals)[:labels]:
             if vals[r] <= 0:
                 continue
             nm = nodes["code"].iloc[r] if "code" in nodes.columns and isinstance(nodes["code"].iloc[r], str) else nodes["id"].iloc[r]
             x, y = float(pts.x.iloc[r]), float(pts.y.iloc[r])
-            texts.append(ax.text(x, y, f"{nm} {vals[r]:.1f}", fontsize=6, ha="left", va="bottom", path_effects=halo,
+            texts.append(ax.text(x, y, f"{nm} {vals[r]:.1f}", fontsize=6, ha="left", va="bottom", path_effects=ring,
                                  zorder=STYLE["z"]["labels"] + 1))
             anchors.append((x, y))
     if corridors is not None and len(corridors):
         cg = corridors.to_crs(settings.WORKING_CRS)
-        halo = [pe.withStroke(linewidth=1.8, foreground="white")]
+        ring = halo(1.8)
         for _, row in cg.iterrows():
             x, y = row.geometry.xy
             ax.plot(x, y, color="#b2182b", linewidth=1.0, linestyle=(0, (3, 2)), zorder=z - 0.5)
             if "key" in cg.columns:
                 mid = row.geometry.interpolate(0.5, normalized=True)
                 texts.append(ax.text(mid.x, mid.y, str(row["key"]), fontsize=5.5, color="#b2182b", ha="center",
-                                     va="center", path_effects=halo, zorder=STYLE["z"]["labels"]))
+                                     va="center", path_effects=ring, zorder=STYLE["z"]["labels"]))
                 anchors.append((mid.x, mid.y))
     ref = [v for v in (vmax, vmax / 4) if v > 0]
     handles = [Line2D([], [], marker="o", linestyle="", markersize=np.sqrt(12 + 400 * v / vmax), markerfacecolor="white",

@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from corridors.plot.labels import place_labels
-from corridors.plot.style import STYLE, _halo, base_map
+from corridors.plot.style import STYLE, base_map, halo
 
 #: Current below this (A, of the 1 A driven through a corridor) is left off the pinch map:
 #: dead ends beyond the cores carry next to nothing.
@@ -111,7 +111,7 @@ def plot_centrality(cores: Any, links: Any, ax: Axes | None = None, bounds: Sequ
     anchors = [(float(x), float(y)) for x, y in zip(cent.x, cent.y)]
     # Drawn on the symbol, centred, as Figure 1's labels: the placer moves each clear of every symbol.
     texts = [ax.text(x, y, f"{name} ({v:.1f})", fontsize=STYLE["font_size"], color=STYLE["text"], ha="center", va="center",
-                     zorder=STYLE["z"]["labels"], path_effects=_halo(), clip_on=True, gid=f"label:{name}")
+                     zorder=STYLE["z"]["labels"], path_effects=halo(), clip_on=True, gid=f"label:{name}")
              for (x, y), name, v in zip(anchors, cores["core_id"], cores["cf_central"])]
     sm = cm.ScalarMappable(norm=norm, cmap=cmap)
     cb = fig.colorbar(sm, ax=ax, shrink=0.5, pad=0.01)

@@ -27,7 +27,9 @@ from pyproj import Transformer
 
 from corridors import settings
 from corridors._errors import ConfigError
+from corridors.borders import border_lines
 from corridors.io import load_base
+from corridors.raster import degree_bounds
 from corridors.rivers import load_rivers
 
 #: The one visual style of corridors figures.
@@ -89,27 +91,23 @@ def _to_geographic() -> Transformer:
     return Transformer.from_crs(settings.WORKING_CRS, settings.GEOGRAPHIC_CRS, always_xy=True)
 
 
-def programme_bounds() -> tuple[float, float, float, float]:
-    """The programme frame in working-CRS metres.
+#: Points a map frame samples along each edge of a degree extent (:func:`corridors.raster.degree_bounds`):
+#: the maps have always been framed with 50 (the default 21 frames the programme 37 m lower).
+FRAME_DENSIFY_PTS: int = 50
 
-    Returns
-    -------
-    tuple of float
-        ``(xmin, ymin, xmax, ymax)``: the smallest projected rectangle that
-        holds the whole of :data:`corridors.settings.PROGRAMME_BOUNDS_DEG`
-        (55-82 E, 34-48 N), whose edges curve in the conic projection.
-    """
-    west, south, east, north = settings.PROGRAMME_BOUNDS_DEG
-    return tuple(float(v) for v in _to_working().transform_bounds(west, south, east, north, densify_pts=50))
+
+def _four_numbers(value: object, option: str, give: str) -> tuple[float, float, float, float]:
+    """``value`` as four floats, or a ConfigError naming ``option`` and saying what to ``give``."""
+    try:
+        a, b, c, d = (float(v) for v in value)  # type: ignore[union-attr]
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{option} is {value!r}; give {give}.") from exc
+    return a, b, c, d
 
 
 def _check_bounds(bounds: Sequence[float]) -> tuple[float, float, float, float]:
-    try:
-        xmin, ymin, xmax, ymax = (float(v) for v in bounds)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(
-            f"base_map option 'bounds' is {bounds!r}; give four numbers (xmin, ymin, xmax, ymax) in working-CRS metres."
-        ) from exc
+    xmin, ymin, xmax, ymax = _four_numbers(
+        bounds, "base_map option 'bounds'", "four numbers (xmin, ymin, xmax, ymax) in working-CRS metres")
     if not (xmin < xmax and ymin < ymax) or not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
         raise ConfigError(
             f"base_map option 'bounds' is {bounds!r}; give finite (xmin, ymin, xmax, ymax) with xmin < xmax and ymin < ymax."
@@ -123,28 +121,15 @@ def _base_layer(name: str) -> gpd.GeoDataFrame:
     return load_base(name)
 
 
-@functools.lru_cache(maxsize=1)
-def _borders_cached() -> gpd.GeoDataFrame:
-    # National borders only: the Baikonur lease limit is not one.
-    raw = _base_layer("borders")
-    return raw[~raw["featurecla"].str.contains("Lease", na=False)]
+def clear_caches() -> None:
+    """Forget the base layers read for drawing (countries, lakes), so the next map reads them again.
 
-
-def default_rivers() -> gpd.GeoDataFrame:
-    """The bundled river centrelines in the working CRS.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        ``corridors.rivers.load_rivers()`` (the programme's rivers, with the
-        hand-traced tributaries Natural Earth lacks).
+    For benchmarks that time a cold map, and for a long-lived process whose
+    bundled base files changed. The rivers and borders are cached by their
+    own loaders (:func:`corridors.rivers.load_rivers`,
+    :func:`corridors.borders.border_lines`), which notice a changed file.
     """
-    return _rivers_cached().copy()
-
-
-@functools.lru_cache(maxsize=1)
-def _rivers_cached() -> gpd.GeoDataFrame:
-    return load_rivers()
+    _base_layer.cache_clear()
 
 
 def _clip(gdf: gpd.GeoDataFrame, bounds: tuple[float, float, float, float], margin: float) -> gpd.GeoDataFrame:
@@ -152,7 +137,19 @@ def _clip(gdf: gpd.GeoDataFrame, bounds: tuple[float, float, float, float], marg
     return gdf.clip((xmin - margin, ymin - margin, xmax + margin, ymax + margin))
 
 
-def _halo(width: float = 2.0) -> list:
+def halo(width: float = 2.0) -> list:
+    """A white halo round text or lines, as matplotlib path effects.
+
+    Parameters
+    ----------
+    width : float, default 2.0
+        Stroke width in points.
+
+    Returns
+    -------
+    list
+        ``[matplotlib.patheffects.withStroke(...)]`` in ``STYLE["halo"]``, for ``path_effects=``.
+    """
     return [path_effects.withStroke(linewidth=width, foreground=STYLE["halo"])]
 
 
@@ -167,6 +164,18 @@ def _graticule_step(span_deg: float) -> float:
         if span_deg / step <= 7:
             return step
     return 20.0
+
+
+def _graticule_line(ax: Axes, line: shapely.LineString, frame: shapely.Polygon, edge: shapely.LineString, axis: int,
+                    style: dict) -> float | None:
+    """Draw the part of one meridian or parallel inside the frame; where it crosses ``edge`` (x or y by ``axis``), or None."""
+    inside = line.intersection(frame)
+    if inside.is_empty:
+        return None
+    for part in getattr(inside, "geoms", [inside]):
+        ax.plot(*np.asarray(part.coords).T, **style)
+    hit = line.intersection(edge)
+    return None if hit.is_empty else float(shapely.get_coordinates(hit)[0, axis])
 
 
 def add_graticule(ax: Axes, step: float | None = None) -> list[float]:
@@ -202,24 +211,14 @@ def add_graticule(ax: Axes, step: float | None = None) -> list[float]:
     lon_fine = np.linspace(west - step, east + step, 400)
     for lon in np.arange(math.floor(west / step) * step, east + step, step):
         line = shapely.LineString(np.column_stack(fwd.transform(np.full_like(lat_fine, lon), lat_fine)))
-        inside = line.intersection(frame)
-        if inside.is_empty:
-            continue
-        for part in getattr(inside, "geoms", [inside]):
-            ax.plot(*np.asarray(part.coords).T, **style)
-        hit = line.intersection(bottom)
-        if not hit.is_empty:
-            xticks.append((shapely.get_coordinates(hit)[0, 0], float(lon)))
+        x = _graticule_line(ax, line, frame, bottom, 0, style)
+        if x is not None:
+            xticks.append((x, float(lon)))
     for lat in np.arange(math.floor(south / step) * step, north + step, step):
         line = shapely.LineString(np.column_stack(fwd.transform(lon_fine, np.full_like(lon_fine, lat))))
-        inside = line.intersection(frame)
-        if inside.is_empty:
-            continue
-        for part in getattr(inside, "geoms", [inside]):
-            ax.plot(*np.asarray(part.coords).T, **style)
-        hit = line.intersection(left)
-        if not hit.is_empty:
-            yticks.append((shapely.get_coordinates(hit)[0, 1], float(lat)))
+        y = _graticule_line(ax, line, frame, left, 1, style)
+        if y is not None:
+            yticks.append((y, float(lat)))
     ax.set_xticks([x for x, _ in xticks], [_degree_label(v, "lon") for _, v in xticks])
     ax.set_yticks([y for y, _ in yticks], [_degree_label(v, "lat") for _, v in yticks])
     ax.tick_params(labelsize=STYLE["font_size"], length=3, width=0.5, colors=STYLE["text"], pad=2)
@@ -247,11 +246,13 @@ def base_map(
         ``STYLE["figure_width_in"]`` wide is made, its height following the
         aspect of ``bounds``.
     bounds : (xmin, ymin, xmax, ymax), optional
-        The frame in working-CRS metres; default :func:`programme_bounds`.
+        The frame in working-CRS metres; default the programme extent
+        (:data:`corridors.settings.PROGRAMME_BOUNDS_DEG` through
+        :func:`corridors.raster.degree_bounds`, :data:`FRAME_DENSIFY_PTS` points per edge).
         For a frame around your own layer use ``gdf.total_bounds`` with a
         margin.
     rivers : bool or GeoDataFrame, default True
-        Draw the bundled rivers (:func:`default_rivers`), or these lines.
+        Draw the bundled rivers (:func:`corridors.rivers.load_rivers`), or these lines.
     borders : bool, default True
         National borders (dash-dot).
     lakes : bool, default True
@@ -270,7 +271,7 @@ def base_map(
     ConfigError
         If ``bounds`` is not four finite numbers with min < max.
     """
-    bnds = programme_bounds() if bounds is None else _check_bounds(bounds)
+    bnds = degree_bounds(settings.PROGRAMME_BOUNDS_DEG, densify_pts=FRAME_DENSIFY_PTS) if bounds is None else _check_bounds(bounds)
     xmin, ymin, xmax, ymax = bnds
     if ax is None:
         width = STYLE["figure_width_in"]
@@ -296,7 +297,7 @@ def base_map(
         if len(lk):
             lk.plot(ax=ax, color=STYLE["water"], edgecolor=STYLE["water_edge"], linewidth=0.3, zorder=z["lakes"])
     if rivers is not False:
-        rv = default_rivers() if rivers is True else rivers.to_crs(settings.WORKING_CRS)
+        rv = load_rivers() if rivers is True else rivers.to_crs(settings.WORKING_CRS)
         rv = _clip(rv, bnds, margin)
         if len(rv):
             # Hand-traced, approximate centrelines (column 'approximate') are dashed.
@@ -309,7 +310,7 @@ def base_map(
                     ax=ax, color=STYLE["river"], linewidth=0.8, linestyle=(0, (4, 1.5)), zorder=z["rivers"]
                 )
     if borders:
-        bd = _clip(_borders_cached(), bnds, margin)
+        bd = _clip(border_lines(), bnds, margin)
         if len(bd):
             bd.plot(
                 ax=ax, color=STYLE["border"], linewidth=0.6, linestyle=(0, (5, 1.5, 1, 1.5)), zorder=z["borders"]
@@ -419,7 +420,7 @@ def add_scale_bar(ax: Axes, length_km: float | None = None, loc: tuple[float, fl
                 zorder=z,
             )
         )
-    kw = dict(fontsize=STYLE["font_size"], color=STYLE["text"], ha="center", va="bottom", zorder=z, path_effects=_halo())
+    kw = dict(fontsize=STYLE["font_size"], color=STYLE["text"], ha="center", va="bottom", zorder=z, path_effects=halo())
     for frac in (0.0, 0.5, 1.0):
         # 2 points above the bar whatever the map's size (a data offset touched the bar on small maps)
         ax.annotate(f"{length_km * frac:g}", (x0 + frac * length_km * 1000, y0 + height), xytext=(0, 2),
@@ -478,7 +479,7 @@ def add_north_arrow(ax: Axes, loc: tuple[float, float] = (0.95, 0.84), size: flo
         fontweight="bold",
         color=STYLE["text"],
         zorder=z,
-        path_effects=_halo(),
+        path_effects=halo(),
     )
     return math.degrees(math.atan2(dx, dy))
 
