@@ -12,16 +12,14 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import rasterio.features
 import shapely
-from affine import Affine
 from shapely.geometry import LineString
 from skimage.graph import MCP_Geometric
 
 from corridors import settings, sweep
 from corridors._errors import ConfigError, DataError, where
 from corridors.landscape import check_resistance
-from corridors.raster import Raster
+from corridors.raster import Raster, geometry_cells
 
 
 # ----------------------------------------------------------------------------- sources
@@ -45,34 +43,6 @@ def _geoms_of(sources: Any) -> list[Any]:
                 raise ConfigError(f"{where(field='sources')}: {s!r} is neither a geometry nor an (x, y) pair.")
         return out
     raise ConfigError(f"{where(field='sources')}: give geometries, a GeoDataFrame, (x, y) pairs or a boolean mask.")
-
-
-def _cells_of_geometry(grid: Raster, geom: Any) -> np.ndarray:
-    """Flat indices of the cells a geometry occupies (cells whose centre it covers, else every cell it touches)."""
-    if geom is None or geom.is_empty:
-        return np.empty(0, dtype=np.int64)
-    if geom.geom_type in ("Point", "MultiPoint"):
-        pts = shapely.get_coordinates(geom)
-        r, c = grid.rowcol(pts[:, 0], pts[:, 1])
-        inside = grid.contains(r, c)
-        return np.unique(r[inside] * grid.shape[1] + c[inside])
-    x0, y0, x1, y1 = geom.bounds
-    left, bottom, right, top = grid.bounds
-    if x1 < left or x0 > right or y1 < bottom or y0 > top:
-        return np.empty(0, dtype=np.int64)
-    # Rasterize into the geometry's window only: a core is small next to the grid.
-    r0, c0 = grid.rowcol(x0, y1)
-    r1, c1 = grid.rowcol(x1, y0)
-    r0, c0 = max(int(r0), 0), max(int(c0), 0)
-    r1, c1 = min(int(r1), grid.shape[0] - 1), min(int(c1), grid.shape[1] - 1)
-    h, w = r1 - r0 + 1, c1 - c0 + 1
-    t = grid.transform @ Affine.translation(c0, r0)
-    touched = geom.geom_type not in ("Polygon", "MultiPolygon")
-    m = rasterio.features.rasterize([(geom, 1)], out_shape=(h, w), transform=t, all_touched=touched, dtype="uint8")
-    if not m.any():
-        m = rasterio.features.rasterize([(geom, 1)], out_shape=(h, w), transform=t, all_touched=True, dtype="uint8")
-    rr, cc = np.nonzero(m)
-    return (rr + r0) * grid.shape[1] + (cc + c0)
 
 
 def source_cells(resistance: Raster, sources: Any, label: str = "source") -> np.ndarray:
@@ -120,7 +90,7 @@ def source_cells(resistance: Raster, sources: Any, label: str = "source") -> np.
     flat_valid = valid.ravel()
     for k, g in enumerate(geoms):
         name = label if len(geoms) == 1 else f"{label} {k}"  # a lone core or source needs no index
-        cells = _cells_of_geometry(resistance, g)
+        cells = geometry_cells(resistance, g)
         if cells.size == 0:
             raise DataError(
                 f"{name}: lies outside {resistance.label} (bounds {tuple(round(b) for b in resistance.bounds)}); "

@@ -14,7 +14,8 @@ from pyproj import CRS
 
 from corridors import lcp, linkages, programme
 from corridors._errors import ConfigError, DataError
-from corridors.analyses.linkages import crop, programme_corridors
+from corridors.analyses.linkages import programme_corridors
+from corridors.raster import crop
 from corridors.plot.linkages_map import plot_linkages
 from corridors.raster import Raster
 from corridors.settings import WORKING_CRS

@@ -30,7 +30,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from affine import Affine
 from rasterio.crs import CRS as RioCRS
 from rasterio.warp import transform_bounds
 
@@ -46,7 +45,7 @@ from corridors.plot.linkages_map import write_linkages_map
 from corridors.plot.save import save_figure
 from corridors.plot.style import STYLE, base_map
 from corridors.programme import PROGRAMME_CORRIDORS, ProgrammeCorridor
-from corridors.raster import Raster
+from corridors.raster import Raster, crop
 from corridors.sites import load_sites
 
 #: Margin around the corridor ends (or the cores) of a resistance surface built for a linkage run, in metres.
@@ -59,30 +58,6 @@ PROGRAMME_TITLE = "Candidate corridors of the Bukhara deer work programme 2025-2
 def _fmt_bounds(bounds: Sequence[float]) -> str:
     """'(left, bottom, right, top)' rounded to whole units, without numpy reprs, for messages."""
     return "(" + ", ".join(f"{float(b):.0f}" for b in bounds) + ")"
-
-
-def crop(raster: Raster, bounds: Sequence[float]) -> tuple[Raster, tuple[int, int]]:
-    """The part of a raster inside ``bounds`` (whole cells), and its (row, col) offset in the parent.
-
-    Parameters
-    ----------
-    raster : Raster
-    bounds : (left, bottom, right, top)
-        In the raster's CRS; clipped to the raster.
-
-    Returns
-    -------
-    (Raster, (int, int))
-    """
-    r0, c0 = raster.rowcol(bounds[0], bounds[3])
-    r1, c1 = raster.rowcol(bounds[2], bounds[1])
-    r0, c0 = max(int(r0), 0), max(int(c0), 0)
-    r1, c1 = min(int(r1) + 1, raster.shape[0]), min(int(c1) + 1, raster.shape[1])
-    if r0 >= r1 or c0 >= c1:
-        raise DataError(f"{raster.label}: the area {_fmt_bounds(bounds)} lies outside the raster {_fmt_bounds(raster.bounds)}; "
-                        "give places inside it or a raster that covers them.")
-    t = raster.transform @ Affine.translation(c0, r0)
-    return Raster(raster.array[r0:r1, c0:c1], t, raster.crs, raster.nodata, raster.label), (r0, c0)
 
 
 def _check_ends(by_id: pd.DataFrame, corridors: Sequence[ProgrammeCorridor]) -> None:
@@ -575,7 +550,6 @@ __all__ = [
     "EXTENT_MARGIN_M",
     "LinkagesRun",
     "ResistanceRun",
-    "crop",
     "programme_corridors",
     "programme_extent",
     "read_cores",
