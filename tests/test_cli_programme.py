@@ -56,6 +56,10 @@ def test_main_job_writes_every_step(tmp_path):
     ]
     missing = [p for p in expected if not (out / p).is_file()]
     assert missing == []
+    # issue 11: every step's folder holds its provenance and its map
+    for sub in ("map", "rivers", "linkages", "pinch", "centrality", "network", "baseline"):
+        assert (out / sub / "provenance.json").is_file(), sub
+        assert list((out / sub).glob("*_map.png")), sub
     assert (out / "map/programme_map.png").stat().st_size > 100_000
     report = (out / "baseline/report.md").read_text()
     assert "cand-kyzyltau-baijurkum" in report  # unresolved places are listed, never dropped

@@ -38,6 +38,9 @@ def test_two_sites_on_one_river_by_hand(tmp_path, toy_sites_file, toy_rivers_fil
     assert m.loc["west", "east"] == m.loc["east", "west"] == pytest.approx(abs(line.project(west) - line.project(east)), abs=1.0)
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["parameters"]["tolerance_m"] == 15_000.0
+    assert (out / "rivers_map.png").stat().st_size > 10_000 and (out / "rivers_map.svg").exists()
+    bare = invoke("-q", "rivers", "-o", tmp_path / "bare", "--sites", toy_sites_file, "--rivers", toy_rivers_file, "--no-map")
+    assert bare.exit_code == 0 and not (tmp_path / "bare" / "rivers_map.png").exists()
 
 
 def test_a_tighter_tolerance_leaves_the_sites_unsnapped(tmp_path, toy_sites_file, toy_rivers_file):

@@ -24,10 +24,11 @@ import geopandas as gpd
 import networkx as nx
 import pandas as pd
 
-from corridors import settings
-from corridors.io import provenance
 from corridors import rivers as rv
-from corridors.io import atomic_path
+from corridors import settings
+from corridors.io import atomic_path, provenance
+from corridors.plot.rivers_map import plot_river_graph
+from corridors.plot.save import save_figure
 from corridors.sites import load_sites
 
 #: Sites farther than this from every river are reported, not snapped (metres).
@@ -82,27 +83,34 @@ class RiversAnalysis:
         snapped = set(self.graph.graph["site_nodes"])
         return [s for s in self.subpopulations if s not in snapped]
 
-    def write(self, outdir: str | os.PathLike) -> list[Path]:
+    def write(self, outdir: str | os.PathLike, map: bool = True) -> list[Path]:
         """Write the step's files into a folder (created if missing), each atomically.
 
         Parameters
         ----------
         outdir : path-like
+        map : bool, default True
+            Also ``rivers_map.png`` / ``.svg`` (the graph over the base map);
+            drawn only for a graph in the working CRS.
 
         Returns
         -------
         list of pathlib.Path
             ``river_graph.gpkg`` (layers nodes, edges, and unsnapped when some
-            site is too far from a river or unresolved), ``river_distances.csv``
-            and ``provenance.json``.
+            site is too far from a river or unresolved), ``river_distances.csv``,
+            the map and ``provenance.json``.
         """
         out = Path(outdir)
         gpkg = rv.river_graph_to_geopackage(self.graph, out / "river_graph.gpkg", sites=self.sites)
         csv = out / "river_distances.csv"
         with atomic_path(csv) as tmp:
             self.distances.to_csv(tmp, float_format="%.0f")
+        files = [gpkg, csv]
+        if map:
+            files += save_figure(plot_river_graph(self.graph, self.sites), out / "rivers_map", formats=("png", "svg"),
+                                 dpi=200, close=True)
         rec = provenance.record(inputs=self.inputs, parameters=self.parameters, command="corridors rivers")
-        return [gpkg, csv, provenance.write(path=out / "provenance.json", rec=rec)]
+        return files + [provenance.write(rec, out / "provenance.json")]
 
 
 def run_rivers(

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from corridors.cli._options import input_file_option, is_quiet, outdir_option, sites_option
+from corridors.cli._options import input_file_option, is_quiet, no_map_option, outdir_option, sites_option
 
 if TYPE_CHECKING:  # the analyses load the heavy libraries; commands import them when they run
     from corridors.analyses.rivers import RiversAnalysis
 
 
 @click.command("rivers")
-@outdir_option(Path("out"), "Output folder; writes river_graph.gpkg, river_distances.csv and provenance.json there.")
+@outdir_option(Path("out"), "Output folder; writes river_graph.gpkg, river_distances.csv, rivers_map.png/.svg and provenance.json there.")
 @sites_option
 @input_file_option(
     "--rivers", "rivers_path",
@@ -28,17 +28,19 @@ if TYPE_CHECKING:  # the analyses load the heavy libraries; commands import them
     show_default=True,
     help="Sites farther than this from every river are reported, not snapped.",
 )
+@no_map_option
 @click.pass_context
 def rivers_cmd(
-    ctx: click.Context, outdir: Path, sites_path: Path | None, rivers_path: Path | None, tolerance_km: float
+    ctx: click.Context, outdir: Path, sites_path: Path | None, rivers_path: Path | None, tolerance_km: float,
+    no_map: bool = False,
 ) -> None:
     """Build the river graph (confluences, river ends, snapped sites) and along-river distances.
 
     Writes OUTDIR/river_graph.gpkg (layers nodes, edges, and unsnapped when
     some site is too far from a river or unresolved),
     OUTDIR/river_distances.csv (metres along the rivers between the
-    subpopulations; 'inf' between different river systems) and
-    OUTDIR/provenance.json, then prints a summary: components per river
+    subpopulations; 'inf' between different river systems), the map
+    OUTDIR/rivers_map.png/.svg and OUTDIR/provenance.json, then prints a summary: components per river
     system, length per river, and which sites were snapped, left unsnapped
     or are unresolved.
     """
@@ -48,7 +50,7 @@ def rivers_cmd(
 
     quiet = is_quiet(ctx)
     result = run_rivers(rivers_path, sites_path, tolerance_m=tolerance_km * 1000.0)
-    written = result.write(outdir)
+    written = result.write(outdir, map=not no_map)
     if not quiet:
         print_rivers(result, written)
 
