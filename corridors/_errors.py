@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 
 class CorridorsError(Exception):
     """Base class of every error corridors raises on purpose.
@@ -49,3 +51,36 @@ def where(path: object = None, feature: object = None, field: object = None) -> 
     if field is not None:
         parts.append(f"field {field!r}")
     return ", ".join(parts)
+
+
+def renamed(new: str, new_value: object, old: str, old_value: object, *, unit: str = "", stacklevel: int = 3) -> object:
+    """The value of an argument that may still come under its old name (deprecated for one release).
+
+    Parameters
+    ----------
+    new, old : str
+        The current and the old keyword, e.g. ``'memory_limit'`` and ``'max_memory'``.
+    new_value, old_value : object
+        What the caller gave under each (None: not given).
+    unit : str, optional
+        Said in the warning after the new name, e.g. ``'bytes'``.
+    stacklevel : int, default 3
+        Passed to :func:`warnings.warn` (3: the caller of the function that calls this one).
+
+    Returns
+    -------
+    object
+        ``new_value``, or ``old_value`` with a DeprecationWarning naming ``new``.
+
+    Raises
+    ------
+    ConfigError
+        If both are given with different values.
+    """
+    if old_value is None:
+        return new_value
+    if new_value is not None and new_value != old_value:
+        raise ConfigError(f"{new}={new_value} and {old}={old_value} disagree; give {new} only ({old} is its old name).")
+    warnings.warn(f"{old}= is deprecated and goes in the next release; write {new}=" + (f" ({unit})" if unit else "")
+                  + " instead.", DeprecationWarning, stacklevel=stacklevel + 1)
+    return old_value

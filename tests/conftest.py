@@ -48,7 +48,7 @@ def measures() -> pd.DataFrame:
 def coarse_resistance(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled resistance surface at 10 km cells as a GeoTIFF: the programme's corridors in a second."""
     path = tmp_path_factory.mktemp("coarse") / "resistance_10km.tif"
-    return landscape.build_resistance(resolution=10_000.0).write(path)
+    return landscape.build_resistance(resolution_m=10_000.0).write(path)
 
 
 # ----------------------------------------------------------------------------- small user files

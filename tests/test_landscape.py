@@ -153,7 +153,7 @@ def test_suitability_in_unit_range(classes, table):
 
 
 def test_write_surfaces(tmp_path, window):
-    paths = L.write_surfaces(tmp_path / "out", bounds=window, resolution=8000.0, overrides={"desert": 111})
+    paths = L.write_surfaces(tmp_path / "out", bounds=window, resolution_m=8000.0, overrides={"desert": 111})
     r = Raster.read(paths["resistance"])
     assert r.crs == settings.WORKING_CRS and (r.masked() == 111).any()
     assert paths["legend"].read_text().splitlines()[0] == "code,class,resistance,suitability"
@@ -163,7 +163,7 @@ def test_write_surfaces(tmp_path, window):
 
 def test_write_surfaces_leaves_the_folder_as_it_was_on_failure(tmp_path, window, monkeypatch):
     out = tmp_path / "out"
-    L.write_surfaces(out, bounds=window, resolution=8000.0)
+    L.write_surfaces(out, bounds=window, resolution_m=8000.0)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
 
     def boom(*args, **kwargs):
@@ -171,7 +171,7 @@ def test_write_surfaces_leaves_the_folder_as_it_was_on_failure(tmp_path, window,
 
     monkeypatch.setattr(Raster, "write", boom)
     with pytest.raises(RuntimeError):
-        L.write_surfaces(out, bounds=window, resolution=8000.0, overrides={"desert": 111})
+        L.write_surfaces(out, bounds=window, resolution_m=8000.0, overrides={"desert": 111})
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
@@ -279,3 +279,14 @@ def test_suitability_from_landcover(landcover, target):
     assert np.all(s.array[2:, :5] == 0.0) and np.all(s.array[:, 5:] == pytest.approx(0.8))
     with pytest.raises(ConfigError, match="within 0-1"):
         L.suitability_from_landcover(landcover, {1: 0.5, 2: 2.0}, target)
+
+
+def test_resolution_m_and_the_old_resolution_keyword():
+    # issue 11: units in names; the first release's resolution= works for one release with a warning
+    window = (0.0, 0.0, 40_000.0, 40_000.0)
+    new = L.build_resistance(bounds=window, resolution_m=20_000.0)
+    with pytest.warns(DeprecationWarning, match=r"resolution= is deprecated.*write resolution_m= \(metres\)"):
+        old = L.build_resistance(bounds=window, resolution=20_000.0)
+    assert old.shape == new.shape == (2, 2) and np.array_equal(old.array, new.array, equal_nan=True)
+    with pytest.raises(ConfigError, match="resolution_m=20000.0 and resolution=10000.0 disagree"):
+        L.build_resistance(bounds=window, resolution_m=20_000.0, resolution=10_000.0)

@@ -324,7 +324,7 @@ def programme_4km():
     sites = load_sites()
     ends = {e for c in programme.PROGRAMME_CORRIDORS for e in (c.end_a, c.end_b)}
     bounds = landscape.bounds_around(sites[sites["id"].isin(ends)], 150_000.0)
-    r = landscape.build_resistance(bounds=bounds, resolution=4000.0)
+    r = landscape.build_resistance(bounds=bounds, resolution_m=4000.0)
     return r, sites, programme_corridors(r, sites)
 
 
@@ -348,7 +348,7 @@ def test_opening_a_border_lowers_the_corridor_cost(programme_4km):
     from corridors import landscape
 
     r, sites, res = programme_4km
-    opened = landscape.build_resistance(bounds=r.bounds, resolution=4000.0, overrides={"TKM-UZB": 1})
+    opened = landscape.build_resistance(bounds=r.bounds, resolution_m=4000.0, overrides={"TKM-UZB": 1})
     keys = [c for c in programme.PROGRAMME_CORRIDORS if c.key in ("2.1a", "6.4")]
     after = programme_corridors(opened, sites, corridors=keys).linkages.set_index("corridor")["cwd_m"]
     before = res.linkages.set_index("corridor")["cwd_m"]

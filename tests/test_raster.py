@@ -126,7 +126,7 @@ def test_make_grid_snaps_to_whole_cells_in_the_working_crs():
     g = R.make_grid((10.0, 20.0, 2050.0, 990.0), 1000.0)
     assert g.bounds == (0.0, 0.0, 3000.0, 1000.0) and g.crs == WORKING_CRS
     assert g.array.dtype == np.float32 and np.isnan(g.array).all()
-    assert R.make_grid(resolution=50_000.0).bounds[0] == -1_250_000.0  # default: the programme extent
+    assert R.make_grid(resolution_m=50_000.0).bounds[0] == -1_250_000.0  # default: the programme extent
 
 
 def test_bad_grid_options():

@@ -373,7 +373,7 @@ def run_linkages(
     res_m = resolution_m or settings.DEFAULT_RESOLUTION_M
 
     def built(bounds: Sequence[float]) -> Raster:
-        return build_resistance(bounds=bounds, resolution=res_m, table=table, overrides=overrides)
+        return build_resistance(bounds=bounds, resolution_m=res_m, table=table, overrides=overrides)
 
     if cores is None and kinds is None:
         sites = load_sites()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -12,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from corridors._errors import ConfigError, SolverError
+from corridors._errors import ConfigError, SolverError, renamed
 from corridors.settings import available_memory, format_bytes
 
 #: Solver names accepted by :class:`GroundedSolver` (Circuitscape's ``solver`` values map onto them).
@@ -169,14 +168,7 @@ def resolve_memory_limit(memory_limit: int | None, max_memory: int | None, *, st
     ConfigError
         If both spellings are given with different values.
     """
-    if max_memory is None:
-        return memory_limit
-    if memory_limit is not None and memory_limit != max_memory:
-        raise ConfigError(f"memory_limit={memory_limit} and max_memory={max_memory} disagree; give memory_limit only "
-                          "(max_memory is its old name).")
-    warnings.warn("max_memory= is deprecated and goes in the next release; write memory_limit= (bytes) instead.",
-                  DeprecationWarning, stacklevel=stacklevel)
-    return max_memory
+    return renamed("memory_limit", memory_limit, "max_memory", max_memory, unit="bytes", stacklevel=stacklevel)
 
 
 @contextlib.contextmanager

@@ -11,11 +11,11 @@ import geopandas as gpd
 import numpy as np
 from scipy import ndimage
 
-from corridors import settings
 from corridors.borders import load_borders
 from corridors.io import load_base
 from corridors.landscape.table import CLASS_CODES, ResistanceTable, load_table
 from corridors.raster import Raster, make_grid, rasterize
+from corridors.raster.grid import _resolution_m
 from corridors.rivers import load_rivers
 
 
@@ -34,15 +34,17 @@ def _layers() -> dict[str, gpd.GeoDataFrame]:
 
 def build_classes(
     bounds: Sequence[float] | None = None,
-    resolution: float = settings.DEFAULT_RESOLUTION_M,
+    resolution_m: float | None = None,
     table: str | os.PathLike | Mapping[str, Any] | ResistanceTable | None = None,
     rivers: gpd.GeoDataFrame | None = None,
+    *,
+    resolution: float | None = None,
 ) -> Raster:
     """The landscape-class raster (codes of :data:`CLASS_CODES`; 0 = sea/no data).
 
     Parameters
     ----------
-    bounds, resolution
+    bounds, resolution_m
         The grid (see :func:`make_grid`).
     table : path, mapping or ResistanceTable, optional
         Supplies the zone widths and the region -> class map (default ``data/resistance.yml``).
@@ -54,8 +56,9 @@ def build_classes(
     Raster
         uint8 codes; ``nodata`` 0.
     """
+    resolution_m = _resolution_m(resolution_m, resolution)
     t = load_table(table)
-    grid = make_grid(bounds, resolution)
+    grid = make_grid(bounds, resolution_m)
     cell = grid.cellsize
     layers = _layers()
     land = rasterize(list(layers["countries"].geometry), 1, grid, all_touched=True).astype(bool)

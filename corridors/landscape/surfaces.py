@@ -11,20 +11,22 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
-from corridors import settings
 from corridors._errors import ConfigError, DataError, where
 from corridors.io import staged_folder
 from corridors.landscape.classes import build_border_ids, build_classes
 from corridors.landscape.table import CLASS_CODES, CLASSES, ResistanceTable, apply_overrides, load_table
 from corridors.raster import Raster, rasterize
+from corridors.raster.grid import _resolution_m
 
 
 def build_resistance(
     bounds: Sequence[float] | None = None,
-    resolution: float = settings.DEFAULT_RESOLUTION_M,
+    resolution_m: float | None = None,
     table: str | os.PathLike | Mapping[str, Any] | ResistanceTable | None = None,
     overrides: Mapping[str, Any] | None = None,
     classes: Raster | None = None,
+    *,
+    resolution: float | None = None,
 ) -> Raster:
     """The resistance surface of the bundled data, from the expert table ``data/resistance.yml``.
 
@@ -34,7 +36,7 @@ def build_resistance(
         (left, bottom, right, top) in working-CRS metres (default: the
         programme extent, about 2500 x 1600 km). :func:`bounds_around` gives
         the extent of some sites plus a margin.
-    resolution : float, default settings.DEFAULT_RESOLUTION_M (1 km)
+    resolution_m : float, default settings.DEFAULT_RESOLUTION_M (1 km)
         Cell size in metres.
     table : path, mapping or ResistanceTable, optional
         The resistance table (default ``data/resistance.yml``).
@@ -57,11 +59,12 @@ def build_resistance(
 
     Examples
     --------
-    >>> r = build_resistance(resolution=5000, overrides={"TKM-UZB": 100})  # doctest: +SKIP
+    >>> r = build_resistance(resolution_m=5000, overrides={"TKM-UZB": 100})  # doctest: +SKIP
     """
+    resolution_m = _resolution_m(resolution_m, resolution)
     t = apply_overrides(load_table(table), overrides)
     if classes is None:
-        classes = build_classes(bounds, resolution, t)
+        classes = build_classes(bounds, resolution_m, t)
     codes = classes.array
     lut = np.full(len(CLASSES) + 1, np.nan, dtype="float32")
     for name, code in CLASS_CODES.items():
@@ -79,16 +82,18 @@ def build_resistance(
 
 def build_suitability(
     bounds: Sequence[float] | None = None,
-    resolution: float = settings.DEFAULT_RESOLUTION_M,
+    resolution_m: float | None = None,
     table: str | os.PathLike | Mapping[str, Any] | ResistanceTable | None = None,
     overrides: Mapping[str, Any] | None = None,
     classes: Raster | None = None,
+    *,
+    resolution: float | None = None,
 ) -> Raster:
     """The habitat-suitability surface (0-1) of the bundled data, from the same table and classes.
 
     Parameters
     ----------
-    bounds, resolution, table, overrides, classes
+    bounds, resolution_m, table, overrides, classes
         As for :func:`build_resistance` (an override may set
         ``{"classes": {"floodplain": {"suitability": 0.7}}}``).
 
@@ -97,9 +102,10 @@ def build_suitability(
     Raster
         float32 in [0, 1]; NaN = sea.
     """
+    resolution_m = _resolution_m(resolution_m, resolution)
     t = apply_overrides(load_table(table), overrides)
     if classes is None:
-        classes = build_classes(bounds, resolution, t)
+        classes = build_classes(bounds, resolution_m, t)
     lut = np.full(len(CLASSES) + 1, np.nan, dtype="float32")
     for name, code in CLASS_CODES.items():
         lut[code] = t.classes[name].suitability
@@ -172,10 +178,12 @@ def burn(
 def write_surfaces(
     outdir: str | os.PathLike,
     bounds: Sequence[float] | None = None,
-    resolution: float = settings.DEFAULT_RESOLUTION_M,
+    resolution_m: float | None = None,
     table: str | os.PathLike | Mapping[str, Any] | ResistanceTable | None = None,
     overrides: Mapping[str, Any] | None = None,
     fmt: str = "tif",
+    *,
+    resolution: float | None = None,
 ) -> dict[str, Path]:
     """Build and write the class, resistance and suitability rasters of the bundled data.
 
@@ -185,7 +193,7 @@ def write_surfaces(
         Output folder (created). The four files are written together
         (:func:`corridors.io.staged_folder`): a failure leaves the folder as
         it was; other files in it are left alone.
-    bounds, resolution, table, overrides
+    bounds, resolution_m, table, overrides
         As for :func:`build_resistance`.
     fmt : {'tif', 'asc'}
         GeoTIFF or ESRI ASCII grid (Circuitscape reads both).
@@ -195,10 +203,11 @@ def write_surfaces(
     dict of str to Path
         ``classes``, ``resistance``, ``suitability`` and ``legend`` (``classes.csv``).
     """
+    resolution_m = _resolution_m(resolution_m, resolution)
     if fmt not in ("tif", "asc"):
         raise ConfigError(f"{where(field='format')}: unknown raster format {fmt!r}; use tif or asc.")
     t = apply_overrides(load_table(table), overrides)
-    classes = build_classes(bounds, resolution, t)
+    classes = build_classes(bounds, resolution_m, t)
     res = build_resistance(table=t, classes=classes)
     suit = build_suitability(table=t, classes=classes)
     out = Path(outdir)

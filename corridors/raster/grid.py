@@ -24,7 +24,7 @@ from rasterio.crs import CRS as RioCRS
 from rasterio.enums import Resampling
 
 from corridors import settings
-from corridors._errors import ConfigError, DataError, where
+from corridors._errors import ConfigError, DataError, renamed, where
 
 from corridors.raster.core import Raster
 
@@ -93,12 +93,23 @@ def bounds_around(geoms: Any, margin_m: float = 100_000.0) -> tuple[float, float
     return (x0 - margin_m, y0 - margin_m, x1 + margin_m, y1 + margin_m)
 
 
+def _resolution_m(resolution_m: float | None, resolution: float | None) -> float:
+    """The cell size in metres of a call that may still say ``resolution=`` (the name before ``resolution_m``).
+
+    The old keyword works for one release with a DeprecationWarning; neither
+    given means :data:`corridors.settings.DEFAULT_RESOLUTION_M`.
+    """
+    value = renamed("resolution_m", resolution_m, "resolution", resolution, unit="metres", stacklevel=3)
+    return settings.DEFAULT_RESOLUTION_M if value is None else value
+
+
 #: Largest grid :func:`make_grid` builds (cells); beyond it a run would not fit in memory anyway.
 MAX_GRID_CELLS: float = 2.5e8
 
 
 def make_grid(
-    bounds: Sequence[float] | None = None, resolution: float = settings.DEFAULT_RESOLUTION_M, name: str = "template"
+    bounds: Sequence[float] | None = None, resolution_m: float | None = None, name: str = "template", *,
+    resolution: float | None = None,
 ) -> Raster:
     """An empty float32 grid in the working CRS (NaN everywhere), snapped to whole cells.
 
@@ -106,7 +117,7 @@ def make_grid(
     ----------
     bounds : sequence of 4 floats, optional
         (left, bottom, right, top) in working-CRS metres; default :func:`programme_bounds`.
-    resolution : float, default settings.DEFAULT_RESOLUTION_M
+    resolution_m : float, default settings.DEFAULT_RESOLUTION_M
         Cell size in metres.
     name : str
         Label used in error messages.
@@ -121,17 +132,18 @@ def make_grid(
         If the cell size is not positive, the bounds are not a rectangle, or
         the grid would hold more than :data:`MAX_GRID_CELLS` cells.
     """
-    if resolution is None or not resolution > 0:
-        raise ConfigError(f"{where(field='resolution')}: the cell size must be a positive number of metres, got {resolution!r}.")
+    resolution_m = _resolution_m(resolution_m, resolution)
+    if resolution_m is None or not resolution_m > 0:
+        raise ConfigError(f"{where(field='resolution_m')}: the cell size must be a positive number of metres, got {resolution_m!r}.")
     b = tuple(programme_bounds() if bounds is None else bounds)
     if len(b) != 4 or not (b[2] > b[0] and b[3] > b[1]):
         raise ConfigError(f"{where(field='bounds')}: give (left, bottom, right, top) with right > left and top > bottom, got {b!r}.")
-    cells = ((b[2] - b[0]) / resolution) * ((b[3] - b[1]) / resolution)
+    cells = ((b[2] - b[0]) / resolution_m) * ((b[3] - b[1]) / resolution_m)
     if cells > MAX_GRID_CELLS:
         raise ConfigError(
-            f"{where(field='resolution')}: {resolution:g} m over these bounds makes {cells:.3g} cells; use a coarser cell size or smaller bounds."
+            f"{where(field='resolution_m')}: {resolution_m:g} m over these bounds makes {cells:.3g} cells; use a coarser cell size or smaller bounds."
         )
-    return Raster.from_bounds(b, resolution, settings.WORKING_CRS, fill=np.nan, dtype="float32", name=name)
+    return Raster.from_bounds(b, resolution_m, settings.WORKING_CRS, fill=np.nan, dtype="float32", name=name)
 
 
 # ----------------------------------------------------------------------------- windows
