@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -17,18 +16,9 @@ import pandas as pd
 import shapely
 
 from corridors import settings
-from corridors.io import provenance
-from corridors.io import write_geopackage
+from corridors.io import encode_list_columns, provenance, staged_folder, write_geopackage
 from corridors.network.graph import HabitatGraph
 from corridors.network.metrics import Connectivity
-
-
-def _flat(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
-    for col in out.columns:
-        if out[col].map(lambda v: isinstance(v, (list, tuple, set))).any():
-            out[col] = out[col].map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple, set)) else v)
-    return out
 
 
 def node_layer(g: HabitatGraph, conn: Connectivity) -> gpd.GeoDataFrame:
@@ -81,9 +71,9 @@ def link_layer(g: HabitatGraph, conn: Connectivity) -> gpd.GeoDataFrame | pd.Dat
 
 
 def write_results(
-    outdir: str | os.PathLike,
-    g: HabitatGraph,
-    conn: Connectivity,
+    g: HabitatGraph | str | os.PathLike,
+    conn: Connectivity | HabitatGraph,
+    outdir: str | os.PathLike | Connectivity,
     *,
     ranking: pd.DataFrame | None = None,
     borders: pd.DataFrame | None = None,
@@ -105,13 +95,17 @@ def write_results(
     ``provenance.json`` (inputs with their SHA-256, parameters, the graph's
     settings, package versions, date). The
     files are built in a hidden folder beside the outputs and renamed into
-    place once all are written; other files in the folder are left alone.
+    place once all are written (:func:`corridors.io.staged_folder`); other
+    files in the folder are left alone.
 
     Parameters
     ----------
-    outdir : path-like
     g : HabitatGraph
     conn : Connectivity
+    outdir : path-like
+        Data first, the folder last; the first release's order
+        ``write_results(outdir, g, conn)`` works for one release with a
+        DeprecationWarning.
     ranking, borders, systems : DataFrame, optional
     extra_layers : mapping of str to GeoDataFrame, optional
     params : mapping, optional
@@ -126,32 +120,34 @@ def write_results(
     -------
     dict of str to pathlib.Path
     """
+    if isinstance(g, (str, os.PathLike)):
+        warnings.warn("write_results(outdir, g, conn) is deprecated and goes in the next release; write "
+                      "write_results(g, conn, outdir) (data first).", DeprecationWarning, stacklevel=2)
+        g, conn, outdir = conn, outdir, g
     out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
     names = {"gpkg": f"{stem}.gpkg", "nodes": f"{stem}_nodes.csv", "links": f"{stem}_links.csv",
              "summary": f"{stem}_summary.csv", "provenance": "provenance.json"}
     if ranking is not None:
         names["whatif"] = f"{stem}_whatif.csv"
     if borders is not None:
         names["borders"] = f"{stem}_borders.csv"
-    tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", dir=out))
-    try:
+    with staged_folder(out, name=stem) as tmp:
         nodes = node_layer(g, conn)
         links = link_layer(g, conn)
         if isinstance(nodes, gpd.GeoDataFrame):
             layers = {"nodes": nodes, "links": links}
             layers.update(extra_layers or {})
-            write_geopackage(tmp / names["gpkg"], layers)
+            write_geopackage(layers, tmp / names["gpkg"])
         else:
             names.pop("gpkg")
-        _flat(pd.DataFrame(nodes).drop(columns=["geometry"], errors="ignore")).to_csv(tmp / names["nodes"], index=False)
-        _flat(pd.DataFrame(links).drop(columns=["geometry"], errors="ignore")).to_csv(tmp / names["links"], index=False)
+        encode_list_columns(pd.DataFrame(nodes).drop(columns=["geometry"], errors="ignore")).to_csv(tmp / names["nodes"], index=False)
+        encode_list_columns(pd.DataFrame(links).drop(columns=["geometry"], errors="ignore")).to_csv(tmp / names["links"], index=False)
         summ = pd.DataFrame([conn.summary])
         if systems is not None:
             summ = pd.concat([summ, systems.reset_index(drop=True)], ignore_index=True)
         summ.to_csv(tmp / names["summary"], index=False)
         if ranking is not None:
-            _flat(ranking.reset_index()).to_csv(tmp / names["whatif"], index=False)
+            encode_list_columns(ranking.reset_index()).to_csv(tmp / names["whatif"], index=False)
         if borders is not None:
             borders.reset_index().to_csv(tmp / names["borders"], index=False)
         meta = {k: v for k, v in g.meta.items() if k != "source_object"}
@@ -166,8 +162,4 @@ def write_results(
                            "directions) + connector, A_L fixed when a node is removed.",
         })
         (tmp / names["provenance"]).write_text(json.dumps(prov, indent=2, default=str) + "\n", encoding="utf-8")
-        for name in names.values():
-            os.replace(tmp / name, out / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return {k: out / v for k, v in names.items()}
