@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from corridors._errors import ConfigError, CorridorsError, DataError, SolverError
+from corridors._errors import ConfigError, CorridorsError, DataError, MemoryLimitError, SolverError
 
 __version__ = "0.1.0"
 
@@ -49,6 +49,7 @@ __all__ = [
     "ConfigError",
     "CorridorsError",
     "DataError",
+    "MemoryLimitError",
     "Raster",
     "SolverError",
     "WORKING_CRS",

@@ -26,6 +26,10 @@ class SolverError(CorridorsError):
     """A numerical engine cannot solve the problem it was given (too large, singular, not converged)."""
 
 
+class MemoryLimitError(SolverError):
+    """A problem would not fit in the memory allowed (``memory_limit`` / ``--memory-limit``) or available."""
+
+
 def where(path: object = None, feature: object = None, field: object = None) -> str:
     """Format the location part of an error message.
 

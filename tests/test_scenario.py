@@ -409,3 +409,20 @@ def test_restoration_never_lowers_ec_property():
         assert ec(r2, s2) >= ec(res, suit) * (1 - 1e-12)
 
     check()
+
+
+def test_a_circuit_too_big_for_the_memory_limit_is_an_error_not_a_nan():
+    # issue 11: the per-corridor circuits of a run honour memory_limit; a refusal is raised, never turned into NaN
+    from corridors import MemoryLimitError, SolverError
+    from corridors.scenario.pipeline import _circuit_metrics
+
+    res = uniform((10, 10), 1.0)
+    a = np.zeros((10, 10), bool)
+    b = np.zeros((10, 10), bool)
+    a[5, 1], b[5, 8] = True, True
+    corridor = np.ones((10, 10), bool)
+    ok, _ = _circuit_metrics(res, a, b, corridor)
+    assert ok["effective_resistance"] > 0
+    with pytest.raises(MemoryLimitError, match="is allowed"):
+        _circuit_metrics(res, a, b, corridor, memory_limit=1024)
+    assert issubclass(MemoryLimitError, SolverError)

@@ -67,6 +67,7 @@ def corridor_current(
     mask_cores: bool = True,
     solver: str = "amg",
     rtol: float = DEFAULT_RTOL,
+    memory_limit: int | None = None,
 ) -> CorridorCurrent:
     """Run Circuitscape pairwise between two cores inside one corridor (one Pinchpoint Mapper linkage).
 
@@ -93,6 +94,8 @@ def corridor_current(
         would hide the corridor).
     solver, rtol
         See :func:`corridors.circuit.modes.pairwise`.
+    memory_limit : int, optional
+        Bytes the circuit may use (:func:`corridors.circuit.grid.build_grid_circuit`; default the memory available).
 
     Returns
     -------
@@ -125,7 +128,8 @@ def corridor_current(
     focal = np.zeros(sub.shape, dtype=np.int64)
     focal[a[win] & keep[win]] = 1
     focal[b[win] & keep[win]] = 2
-    gc = build_grid_circuit(hab, focal, four_neighbors=four_neighbors, avg_resistances=avg_resistances, solver=solver, n_vectors=2)
+    gc = build_grid_circuit(hab, focal, four_neighbors=four_neighbors, avg_resistances=avg_resistances, solver=solver, n_vectors=2,
+                            memory_limit=memory_limit)
     volts: dict[str, np.ndarray] = {}
 
     def grab(ij, v, cur):

@@ -11,7 +11,7 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from corridors._errors import ConfigError, SolverError, renamed
+from corridors._errors import ConfigError, MemoryLimitError, SolverError, renamed
 from corridors.settings import available_memory, format_bytes
 
 #: Solver names accepted by :class:`GroundedSolver` (Circuitscape's ``solver`` values map onto them).
@@ -129,8 +129,8 @@ def check_memory(n_cells: int, n_nodes: int, neighbours: int, solver: str, n_vec
 
     Raises
     ------
-    SolverError
-        If the estimate exceeds the limit.
+    MemoryLimitError
+        If the estimate exceeds the limit (a SolverError).
     """
     need = estimate_memory(n_nodes, neighbours, solver, n_vectors)
     have = memory_limit if memory_limit is not None else available_memory()
@@ -139,7 +139,7 @@ def check_memory(n_cells: int, n_nodes: int, neighbours: int, solver: str, n_vec
         if solver == "direct":
             hint += ", or use solver 'amg' (cg+amg), which needs far less"
         what = "is allowed" if memory_limit is not None else "is available"
-        raise SolverError(
+        raise MemoryLimitError(
             f"a grid of {n_cells:,} cells ({n_nodes:,} nodes, {neighbours} neighbours, solver {solver!r}, "
             f"{n_vectors} kept voltage maps) needs about {format_bytes(need)} but only {format_bytes(have)} {what}; {hint}."
         )

@@ -23,7 +23,7 @@ from rich.console import Console
 from corridors import landscape, settings
 from corridors.analyses.linkages import programme_corridors
 from corridors.analyses.programme_network import accumulated_cost
-from corridors._errors import CorridorsError
+from corridors._errors import CorridorsError, MemoryLimitError
 from corridors.borders import load_borders
 from corridors.circuit.pinch import corridor_current
 from corridors.io import decode_list, encode_list, staged_folder
@@ -126,7 +126,7 @@ def _corridor_table(ctx: _Context, an: Analysis) -> tuple[Any, Any, Any, Any]:
             "settlement_overlap": float(settle[corridor].mean()) if n_cells else 0.0,
         }
         cores = (geometry_mask(res, core_geo[k], all_touched=False) for k in (a, b))
-        metrics, cur = _circuit_metrics(res, *cores, corridor)
+        metrics, cur = _circuit_metrics(res, *cores, corridor, memory_limit=ctx.memory_limit)
         row.update(metrics)
         if cur is not None:
             current = np.fmax(current, cur)
@@ -150,21 +150,24 @@ def _corridor_table(ctx: _Context, an: Analysis) -> tuple[Any, Any, Any, Any]:
     return table, paths, result.corridor_mosaic.masked(), current
 
 
-def _circuit_metrics(res: Any, core_a: Any, core_b: Any, corridor: Any) -> tuple[dict, Any]:
+def _circuit_metrics(res: Any, core_a: Any, core_b: Any, corridor: Any, memory_limit: int | None = None) -> tuple[dict, Any]:
     """Effective resistance and the largest current between two cores within their corridor.
 
     The circuit engine's Pinchpoint Mapper step
     (:func:`corridors.circuit.pinch.corridor_current`): 1 A from core A to
     core B through the truncated corridor. The largest node current outside
     the cores is the pinch point. Cores that touch (no corridor between
-    them at this resolution) give NaN.
+    them at this resolution) give NaN. A circuit that does not fit in
+    ``memory_limit`` is an error (:class:`corridors.MemoryLimitError`), not NaN.
     """
     out = {"effective_resistance": np.nan, "pinch_current": np.nan}
     a = core_a & ~core_b
     if not a.any() or not core_b.any():
         return out, None
     try:
-        cc = corridor_current(res, corridor, a, core_b)
+        cc = corridor_current(res, corridor, a, core_b, memory_limit=memory_limit)
+    except MemoryLimitError:
+        raise  # the user's --memory-limit (or this machine) is too small: say so, never a silent NaN
     except CorridorsError:
         return out, None
     if cc.effective_resistance >= 0:
