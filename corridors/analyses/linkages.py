@@ -45,7 +45,7 @@ from corridors.plot.linkages_map import write_linkages_map
 from corridors.plot.save import save_figure
 from corridors.plot.style import STYLE, base_map
 from corridors.programme import PROGRAMME_CORRIDORS, ProgrammeCorridor
-from corridors.raster import Raster, crop
+from corridors.raster import Raster, crop, format_bounds
 from corridors.sites import load_sites
 
 #: Margin around the corridor ends (or the cores) of a resistance surface built for a linkage run, in metres.
@@ -53,11 +53,6 @@ EXTENT_MARGIN_M: float = 150_000.0
 
 #: Titles of the linkage maps.
 PROGRAMME_TITLE = "Candidate corridors of the Bukhara deer work programme 2025-2032"
-
-
-def _fmt_bounds(bounds: Sequence[float]) -> str:
-    """'(left, bottom, right, top)' rounded to whole units, without numpy reprs, for messages."""
-    return "(" + ", ".join(f"{float(b):.0f}" for b in bounds) + ")"
 
 
 def _check_ends(by_id: pd.DataFrame, corridors: Sequence[ProgrammeCorridor]) -> None:
@@ -81,7 +76,7 @@ def _corridor_in_window(resistance: Raster, pair: gpd.GeoDataFrame, c: Programme
         except DataError:
             raise DataError(
                 f"{resistance.label}: corridor {c.key} ({c.end_a} - {c.end_b}) lies outside the raster "
-                f"{_fmt_bounds(resistance.bounds)}; give a resistance raster that covers the programme's corridors "
+                f"{format_bounds(resistance.bounds)}; give a resistance raster that covers the programme's corridors "
                 "(or leave --resistance out to build one)."
             ) from None
         res = build_linkages(

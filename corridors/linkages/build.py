@@ -16,6 +16,7 @@ from scipy import ndimage
 
 from corridors._errors import ConfigError, where
 from corridors.borders import borders_crossed, load_borders
+from corridors.io import decode_list
 from corridors.landscape import check_resistance
 from corridors.lcp import _engine, _Engine, _path_line, _SweepEngine, source_cells
 from corridors.linkages.cores import _check_cores
@@ -437,21 +438,13 @@ def build_linkages(
     )
 
 
-def _as_list(v: Any) -> list[str]:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return []
-    if isinstance(v, str):
-        return [s.strip() for s in v.split(";") if s.strip()]
-    return [str(s) for s in v]
-
-
 def _link_measures(a: str, b: str, cores: gpd.GeoDataFrame, measures: Mapping[tuple[str, str], Sequence[str]] | None) -> list[str]:
     if measures is not None:
-        return sorted(set(_as_list(measures.get((a, b)))) | set(_as_list(measures.get((b, a)))))
+        return sorted(set(decode_list(measures.get((a, b)))) | set(decode_list(measures.get((b, a)))))
     if "measures" not in cores.columns:
         return []
     m = dict(zip(cores["core_id"], cores["measures"]))
-    return sorted(set(_as_list(m.get(a))) & set(_as_list(m.get(b))))
+    return sorted(set(decode_list(m.get(a))) & set(decode_list(m.get(b))))
 
 
 __all__ = ["ADJACENCY", "DEFAULT_TRUNCATE_M", "LINKAGE_COLUMNS", "build_linkages"]

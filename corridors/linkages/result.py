@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +16,8 @@ import shapely.ops
 from scipy import ndimage
 from shapely.geometry import LineString
 
-from corridors.io import provenance
 from corridors._errors import ConfigError, where
-from corridors.io import write_geopackage
+from corridors.io import provenance, staged_folder, write_csv, write_geopackage
 from corridors.raster import Raster
 
 #: A map writer for :meth:`LinkageResult.write`: given the result and a path stem, writes the map and returns its files.
@@ -139,30 +136,18 @@ class LinkageResult:
         """
         out = Path(outdir)
         names = {"gpkg": f"{stem}.gpkg", "csv": f"{stem}.csv", "mosaic": "corridors.tif", "provenance": "provenance.json"}
-        out.mkdir(parents=True, exist_ok=True)
-        # Build every file in a hidden folder beside the outputs, then move them in with renames:
-        # a failure leaves the folder as it was (other files in it are never touched).
-        tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", dir=out))
-        try:
+        with staged_folder(out, name=stem) as tmp:
             paths = self.linkages
             sticks = paths.set_geometry(_sticks(self.cores, paths), crs=paths.crs)
             layers = {"cores": self.cores, "linkages": sticks, "paths": paths}
             layers.update(extra_layers or {})
             write_geopackage(tmp / names["gpkg"], layers)
-            table = pd.DataFrame(paths.drop(columns=paths.geometry.name))
-            for col in table.columns:
-                if table[col].map(lambda v: isinstance(v, (list, tuple))).any():
-                    table[col] = table[col].map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
-            table.to_csv(tmp / names["csv"], index=False)
+            write_csv(pd.DataFrame(paths.drop(columns=paths.geometry.name)), tmp / names["csv"])
             self.corridor_mosaic.write(tmp / names["mosaic"], dtype="float32")
             if figure is not None:
                 for p in figure(self, tmp / f"{stem}_map"):
                     names[f"map_{Path(p).suffix[1:]}"] = Path(p).name
-            provenance.write(tmp / names["provenance"], self.provenance_record(inputs, command))
-            for name in names.values():
-                os.replace(tmp / name, out / name)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            provenance.write(self.provenance_record(inputs, command), tmp / names["provenance"])
         return {k: out / v for k, v in names.items()}
 
     def provenance_record(self, inputs: Mapping[str, str | os.PathLike] | None = None,

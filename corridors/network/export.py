@@ -5,10 +5,7 @@ The network map is drawn by :func:`corridors.plot.plot_network` (engines do not 
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -17,18 +14,9 @@ import pandas as pd
 import shapely
 
 from corridors import settings
-from corridors.io import provenance
-from corridors.io import write_geopackage
+from corridors.io import provenance, staged_folder, write_csv, write_geopackage
 from corridors.network.graph import HabitatGraph
 from corridors.network.metrics import Connectivity
-
-
-def _flat(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
-    for col in out.columns:
-        if out[col].map(lambda v: isinstance(v, (list, tuple, set))).any():
-            out[col] = out[col].map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple, set)) else v)
-    return out
 
 
 def node_layer(g: HabitatGraph, conn: Connectivity) -> gpd.GeoDataFrame:
@@ -127,15 +115,13 @@ def write_results(
     dict of str to pathlib.Path
     """
     out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
     names = {"gpkg": f"{stem}.gpkg", "nodes": f"{stem}_nodes.csv", "links": f"{stem}_links.csv",
              "summary": f"{stem}_summary.csv", "provenance": "provenance.json"}
     if ranking is not None:
         names["whatif"] = f"{stem}_whatif.csv"
     if borders is not None:
         names["borders"] = f"{stem}_borders.csv"
-    tmp = Path(tempfile.mkdtemp(prefix=f".{stem}.", dir=out))
-    try:
+    with staged_folder(out, name=stem) as tmp:
         nodes = node_layer(g, conn)
         links = link_layer(g, conn)
         if isinstance(nodes, gpd.GeoDataFrame):
@@ -144,16 +130,16 @@ def write_results(
             write_geopackage(tmp / names["gpkg"], layers)
         else:
             names.pop("gpkg")
-        _flat(pd.DataFrame(nodes).drop(columns=["geometry"], errors="ignore")).to_csv(tmp / names["nodes"], index=False)
-        _flat(pd.DataFrame(links).drop(columns=["geometry"], errors="ignore")).to_csv(tmp / names["links"], index=False)
+        write_csv(pd.DataFrame(nodes).drop(columns=["geometry"], errors="ignore"), tmp / names["nodes"])
+        write_csv(pd.DataFrame(links).drop(columns=["geometry"], errors="ignore"), tmp / names["links"])
         summ = pd.DataFrame([conn.summary])
         if systems is not None:
             summ = pd.concat([summ, systems.reset_index(drop=True)], ignore_index=True)
-        summ.to_csv(tmp / names["summary"], index=False)
+        write_csv(summ, tmp / names["summary"])
         if ranking is not None:
-            _flat(ranking.reset_index()).to_csv(tmp / names["whatif"], index=False)
+            write_csv(ranking.reset_index(), tmp / names["whatif"])
         if borders is not None:
-            borders.reset_index().to_csv(tmp / names["borders"], index=False)
+            write_csv(borders.reset_index(), tmp / names["borders"])
         meta = {k: v for k, v in g.meta.items() if k != "source_object"}
         prov = provenance.record(inputs=inputs, parameters=params, command=command)
         prov.update({
@@ -165,9 +151,5 @@ def write_results(
             "conventions": "Conefor: IIC, PC over ordered pairs with i = j; EC = sqrt(PCnum); dPC = intra + flux (both "
                            "directions) + connector, A_L fixed when a node is removed.",
         })
-        (tmp / names["provenance"]).write_text(json.dumps(prov, indent=2, default=str) + "\n", encoding="utf-8")
-        for name in names.values():
-            os.replace(tmp / name, out / name)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        provenance.write(prov, tmp / names["provenance"])
     return {k: out / v for k, v in names.items()}

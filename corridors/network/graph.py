@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from corridors._errors import ConfigError, DataError, where
+from corridors.io import decode_list
 
 #: Columns of a links table, in the order they are written.
 LINK_COLUMNS = ("i", "j", "distance_m", "probability", "borders", "permeability", "source")
@@ -308,10 +309,7 @@ def _check_links(
     if "borders" not in lk.columns:
         lk["borders"] = [[] for _ in range(len(lk))]
     else:
-        lk["borders"] = [
-            [] if b is None or (isinstance(b, float) and math.isnan(b)) else (list(b) if not isinstance(b, str) else [x for x in b.split(";") if x])
-            for b in lk["borders"]
-        ]
+        lk["borders"] = [decode_list(b) for b in lk["borders"]]
     perm = dict(permeability or {})
     for bid, f in perm.items():
         if not (isinstance(f, (int, float)) and 0 <= f <= 1):
