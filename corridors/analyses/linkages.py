@@ -18,7 +18,6 @@ Example
 
 from __future__ import annotations
 
-import csv
 import functools
 import os
 from collections.abc import Mapping, Sequence
@@ -36,7 +35,7 @@ from rasterio.warp import transform_bounds
 from corridors import landscape, settings
 from corridors.io import provenance
 from corridors._errors import ConfigError, DataError, where
-from corridors.io import atomic_path, read_vector
+from corridors.io import read_vector
 from corridors.landscape import bounds_around, build_resistance
 from corridors.linkages import DEFAULT_TRUNCATE_M, LinkageResult, build_linkages, cores_from_sites
 from corridors.linkages.build import _progress
@@ -440,24 +439,13 @@ class ResistanceRun:
             dtype = "float32" if self.fmt == "tif" and name != "classes" else None
             paths[name] = r.write(out / f"{name}.{self.fmt}", dtype=dtype)
         if self.table is not None:
-            paths["legend"] = _write_legend(self.table, out / "classes.csv")
+            paths["legend"] = landscape.write_legend(self.table, out / "classes.csv")
         if draw_map:
             paths.update({f"map_{p.suffix[1:]}": p for p in save_figure(_resistance_figure(self.surfaces["resistance"]),
                                                                          out / "resistance_map", formats=("png",), dpi=200)})
         paths["provenance"] = provenance.write(
             out / "provenance.json", provenance.record(self.inputs, self.params, command="corridors resistance"))
         return paths
-
-
-def _write_legend(table: landscape.ResistanceTable, path: Path) -> Path:
-    # The legend of landscape.write_surfaces, row for row.
-    with atomic_path(path) as tmp:
-        with tmp.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["code", "class", "resistance", "suitability"])
-            for name, code in landscape.CLASS_CODES.items():
-                w.writerow([code, name, table.classes[name].resistance, table.classes[name].suitability])
-    return path
 
 
 def _resistance_figure(resistance: Raster) -> Any:
