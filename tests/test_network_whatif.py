@@ -308,3 +308,16 @@ def test_the_cli_spells_the_link_sources_as_the_library():
     from corridors.cli import network as cli_network
 
     assert cli_network.LINK_SOURCES == pn.LINK_SOURCES and cli_network.OLD_SOURCE_NAMES == pn.OLD_SOURCE_NAMES
+
+
+def test_write_results_takes_the_data_first_and_the_old_order_for_one_release(tmp_path):
+    from corridors.network.export import write_results
+
+    g = toy_graph({"a": 1.0, "b": 2.0}, [("a", "b", 0.5)])
+    conn = connectivity(g)
+    new = write_results(g, conn, tmp_path / "new")
+    with pytest.warns(DeprecationWarning, match=r"write_results\(g, conn, outdir\)"):
+        old = write_results(tmp_path / "old", g, conn)
+    assert sorted(new) == sorted(old) and all(p.exists() for p in old.values())
+    assert (tmp_path / "new" / "network_nodes.csv").read_bytes() == (tmp_path / "old" / "network_nodes.csv").read_bytes()
+    assert not [p for p in (tmp_path / "new").iterdir() if p.name.startswith(".")]  # no staging folder left

@@ -398,7 +398,7 @@ class NetworkRun:
             extra["candidates"] = a.candidates.reset_index()
         if len(a.corridors):
             extra["corridors"] = a.corridors
-        files = write_results(out, a.graph, a.connectivity, ranking=a.ranking, borders=a.borders, systems=a.systems,
+        files = write_results(a.graph, a.connectivity, out, ranking=a.ranking, borders=a.borders, systems=a.systems,
                               extra_layers=extra, params={**self.parameters, "unresolved_candidates": a.unresolved},
                               inputs=self.inputs, command="corridors network")
         if export_conefor:

@@ -138,7 +138,7 @@ def network_cmd(
             cparams.update(median_dispersal_m=median_dispersal_km * 1000.0, max_distance_m=max_m)
         g = read_conefor(conefor_nodes, conefor_links, kind=conefor_kind, **kw)
         conn = connectivity(g, links=True, quiet=quiet)
-        files = write_results(outdir, g, conn, params={**cparams, "conefor_kind": conefor_kind},
+        files = write_results(g, conn, outdir, params={**cparams, "conefor_kind": conefor_kind},
                               inputs={"conefor_nodes": conefor_nodes, "conefor_links": conefor_links})
         if export_conefor:
             write_conefor(g, outdir / "conefor_nodes.txt", outdir / "conefor_links.txt")

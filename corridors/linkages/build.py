@@ -15,6 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from scipy import ndimage
 
 from corridors._errors import ConfigError, where
+from corridors.io import decode_list
 from corridors.borders import borders_crossed, load_borders
 from corridors.io import decode_list
 from corridors.landscape import check_resistance

@@ -5,7 +5,9 @@ The network map is drawn by :func:`corridors.plot.plot_network` (engines do not 
 
 from __future__ import annotations
 
+import json
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import pandas as pd
 import shapely
 
 from corridors import settings
-from corridors.io import provenance, staged_folder, write_csv, write_geopackage
+from corridors.io import encode_list_columns, provenance, staged_folder, write_geopackage
 from corridors.network.graph import HabitatGraph
 from corridors.network.metrics import Connectivity
 
@@ -69,9 +71,9 @@ def link_layer(g: HabitatGraph, conn: Connectivity) -> gpd.GeoDataFrame | pd.Dat
 
 
 def write_results(
-    outdir: str | os.PathLike,
-    g: HabitatGraph,
-    conn: Connectivity,
+    g: HabitatGraph | str | os.PathLike,
+    conn: Connectivity | HabitatGraph,
+    outdir: str | os.PathLike | Connectivity,
     *,
     ranking: pd.DataFrame | None = None,
     borders: pd.DataFrame | None = None,
@@ -93,13 +95,17 @@ def write_results(
     ``provenance.json`` (inputs with their SHA-256, parameters, the graph's
     settings, package versions, date). The
     files are built in a hidden folder beside the outputs and renamed into
-    place once all are written; other files in the folder are left alone.
+    place once all are written (:func:`corridors.io.staged_folder`); other
+    files in the folder are left alone.
 
     Parameters
     ----------
-    outdir : path-like
     g : HabitatGraph
     conn : Connectivity
+    outdir : path-like
+        Data first, the folder last; the first release's order
+        ``write_results(outdir, g, conn)`` works for one release with a
+        DeprecationWarning.
     ranking, borders, systems : DataFrame, optional
     extra_layers : mapping of str to GeoDataFrame, optional
     params : mapping, optional
@@ -114,6 +120,10 @@ def write_results(
     -------
     dict of str to pathlib.Path
     """
+    if isinstance(g, (str, os.PathLike)):
+        warnings.warn("write_results(outdir, g, conn) is deprecated and goes in the next release; write "
+                      "write_results(g, conn, outdir) (data first).", DeprecationWarning, stacklevel=2)
+        g, conn, outdir = conn, outdir, g
     out = Path(outdir)
     names = {"gpkg": f"{stem}.gpkg", "nodes": f"{stem}_nodes.csv", "links": f"{stem}_links.csv",
              "summary": f"{stem}_summary.csv", "provenance": "provenance.json"}
@@ -127,19 +137,19 @@ def write_results(
         if isinstance(nodes, gpd.GeoDataFrame):
             layers = {"nodes": nodes, "links": links}
             layers.update(extra_layers or {})
-            write_geopackage(tmp / names["gpkg"], layers)
+            write_geopackage(layers, tmp / names["gpkg"])
         else:
             names.pop("gpkg")
-        write_csv(pd.DataFrame(nodes).drop(columns=["geometry"], errors="ignore"), tmp / names["nodes"])
-        write_csv(pd.DataFrame(links).drop(columns=["geometry"], errors="ignore"), tmp / names["links"])
+        encode_list_columns(pd.DataFrame(nodes).drop(columns=["geometry"], errors="ignore")).to_csv(tmp / names["nodes"], index=False)
+        encode_list_columns(pd.DataFrame(links).drop(columns=["geometry"], errors="ignore")).to_csv(tmp / names["links"], index=False)
         summ = pd.DataFrame([conn.summary])
         if systems is not None:
             summ = pd.concat([summ, systems.reset_index(drop=True)], ignore_index=True)
-        write_csv(summ, tmp / names["summary"])
+        summ.to_csv(tmp / names["summary"], index=False)
         if ranking is not None:
-            write_csv(ranking.reset_index(), tmp / names["whatif"])
+            encode_list_columns(ranking.reset_index()).to_csv(tmp / names["whatif"], index=False)
         if borders is not None:
-            write_csv(borders.reset_index(), tmp / names["borders"])
+            borders.reset_index().to_csv(tmp / names["borders"], index=False)
         meta = {k: v for k, v in g.meta.items() if k != "source_object"}
         prov = provenance.record(inputs=inputs, parameters=params, command=command)
         prov.update({
@@ -151,5 +161,5 @@ def write_results(
             "conventions": "Conefor: IIC, PC over ordered pairs with i = j; EC = sqrt(PCnum); dPC = intra + flux (both "
                            "directions) + connector, A_L fixed when a node is removed.",
         })
-        provenance.write(prov, tmp / names["provenance"])
+        (tmp / names["provenance"]).write_text(json.dumps(prov, indent=2, default=str) + "\n", encoding="utf-8")
     return {k: out / v for k, v in names.items()}
