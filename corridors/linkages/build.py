@@ -17,7 +17,6 @@ from scipy import ndimage
 from corridors._errors import ConfigError, where
 from corridors.io import decode_list
 from corridors.borders import borders_crossed, load_borders
-from corridors.io import decode_list
 from corridors.landscape import check_resistance
 from corridors.lcp import _engine, _Engine, _path_line, _SweepEngine, source_cells
 from corridors.linkages.cores import _check_cores
