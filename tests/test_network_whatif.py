@@ -321,3 +321,24 @@ def test_write_results_takes_the_data_first_and_the_old_order_for_one_release(tm
     assert sorted(new) == sorted(old) and all(p.exists() for p in old.values())
     assert (tmp_path / "new" / "network_nodes.csv").read_bytes() == (tmp_path / "old" / "network_nodes.csv").read_bytes()
     assert not [p for p in (tmp_path / "new").iterdir() if p.name.startswith(".")]  # no staging folder left
+
+
+def test_network_map_leaves_out_links_below_the_colour_floor_and_says_how_many():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from corridors.plot.network_map import MIN_DRAWN_P, plot_network
+
+    # Bukhara-area points: a-b 10 km apart (p = 0.5), c 200 km away (p = 0.5 ** 20 < 1e-3 to both)
+    nodes = point_nodes({"a": (600_000, 500_000), "b": (610_000, 500_000), "c": (800_000, 500_000)})
+    g = graph_from_nodes(nodes, "euclidean", median_dispersal_m=10_000.0)
+    fig = plot_network(g, connectivity(g), labels=0)
+    ax = fig.axes[0]
+    drawn = [ln for ln in ax.lines if len(ln.get_xdata()) == 2 and ln.get_linestyle() == "-"
+             and {round(float(v)) for v in ln.get_xdata()} <= {600_000, 610_000, 800_000}]
+    assert len(drawn) == 1 and {round(float(v)) for v in drawn[0].get_xdata()} == {600_000, 610_000}
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert f"2 of 3 links have p < {MIN_DRAWN_P:g}: not drawn" in legend
+    plt.close(fig)

@@ -21,6 +21,10 @@ from corridors.plot.labels import place_labels
 from corridors.plot.style import STYLE, add_north_arrow, add_scale_bar, base_map, halo
 
 
+#: Links with a smaller dispersal probability are not drawn (the floor of the colour scale); the legend counts them.
+MIN_DRAWN_P: float = 1e-3
+
+
 def plot_network(
     g: HabitatGraph,
     conn: Connectivity,
@@ -70,15 +74,21 @@ def plot_network(
     fig, ax = base_map(ax=ax, bounds=bounds)
     z = STYLE["z"]["overlay"]
     cmap = matplotlib.colormaps["viridis_r"]
-    norm = colors.LogNorm(vmin=1e-3, vmax=1.0)
+    norm = colors.LogNorm(vmin=MIN_DRAWN_P, vmax=1.0)
+    hidden = 0
     if len(links):
-        order = np.argsort(links["probability"].to_numpy())
+        # A link below the colour scale's floor carries next to no dispersal; drawn, the dozens of such links of an
+        # all-pairs network (least-cost links between every pair) would hide the few that matter. They are counted
+        # in the legend instead.
+        shown = links["probability"].to_numpy(dtype=float) >= MIN_DRAWN_P
+        hidden = int((~shown).sum())
+        order = [r for r in np.argsort(links["probability"].to_numpy()) if shown[r]]
         for r in order:
             p = float(links["probability"].iloc[r])
             geom = links.geometry.iloc[r]
             for part in getattr(geom, "geoms", [geom]):
                 x, y = part.xy
-                ax.plot(x, y, color=cmap(norm(max(p, 1e-3))), linewidth=0.8 + 2.4 * p, alpha=0.9, zorder=z,
+                ax.plot(x, y, color=cmap(norm(p)), linewidth=0.8 + 2.4 * p, alpha=0.9, zorder=z,
                         solid_capstyle="round")
         sm = cm.ScalarMappable(norm=norm, cmap=cmap)
         cb = fig.colorbar(sm, ax=ax, shrink=0.5, pad=0.01, aspect=25)
@@ -125,6 +135,8 @@ def plot_network(
     if corridors is not None and len(corridors):
         handles.append(Line2D([], [], color="#b2182b", linewidth=1.0, linestyle=(0, (3, 2)),
                               label="programme corridor (measure key; straight between its ends)"))
+    if hidden:
+        handles.append(Line2D([], [], color="none", label=f"{hidden} of {len(links)} links have p < {MIN_DRAWN_P:g}: not drawn"))
     # below the frame, so it hides no node (save_figure keeps everything drawn)
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=len(handles), fontsize=6.5,
               frameon=False, handlelength=3.2, handletextpad=0.9, columnspacing=1.5)
@@ -133,7 +145,7 @@ def plot_network(
     if title is None:
         s = conn.summary
         title = (f"Habitat network '{g.name}': {s['n_nodes']} nodes, {s['n_links']} links, EC(PC) = {s['EC_PC']:,.0f} "
-                 f"of {s['total_capacity']:,.0f} capacity units,\nPC = {s['PC']:.3f}; nodes sized by {metric} (%), links shaded by probability")
+                 f"of {s['total_capacity']:,.0f} capacity units,\nPC = {s['PC']:.3g}; nodes sized by {metric} (%), links shaded by probability")
     ax.set_title(title, fontsize=8)
     # node and corridor labels clear each other, the node and candidate markers and the country names
     # (the programme map's placement: adjustText, then a free-spot search, then leader lines)
