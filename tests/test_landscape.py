@@ -290,3 +290,23 @@ def test_resolution_m_and_the_old_resolution_keyword():
     assert old.shape == new.shape == (2, 2) and np.array_equal(old.array, new.array, equal_nan=True)
     with pytest.raises(ConfigError, match="resolution_m=20000.0 and resolution=10000.0 disagree"):
         L.build_resistance(bounds=window, resolution_m=20_000.0, resolution=10_000.0)
+
+
+@pytest.mark.parametrize("build", [
+    lambda **kw: L.make_grid((0.0, 0.0, 40_000.0, 40_000.0), **kw),
+    lambda **kw: L.build_classes((0.0, 0.0, 40_000.0, 40_000.0), **kw),
+    lambda **kw: L.build_suitability((0.0, 0.0, 40_000.0, 40_000.0), **kw),
+], ids=["make_grid", "build_classes", "build_suitability"])
+def test_every_builder_takes_the_old_resolution_keyword(build):
+    # the warning points at the caller (this file), not at corridors
+    with pytest.warns(DeprecationWarning, match="write resolution_m=") as rec:
+        old = build(resolution=20_000.0)
+    assert all(w.filename == __file__ for w in rec if issubclass(w.category, DeprecationWarning))
+    assert old.shape == build(resolution_m=20_000.0).shape == (2, 2)
+
+
+def test_write_surfaces_takes_the_old_resolution_keyword(tmp_path):
+    with pytest.warns(DeprecationWarning, match="write resolution_m="):
+        paths = L.write_surfaces(tmp_path, bounds=(0.0, 0.0, 40_000.0, 40_000.0), resolution=20_000.0)
+    with rasterio.open(paths["resistance"]) as src:
+        assert src.shape == (2, 2)

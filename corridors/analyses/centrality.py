@@ -87,6 +87,9 @@ class CentralityAnalysis:
         out = Path(outdir)
         written = [write_geopackage(path=out / "centrality.gpkg", layers={"cores": self.cores, "linkages": self.linkages})]
         for gdf, name in ((self.cores, "centrality_cores.csv"), (self.linkages, "centrality_linkages.csv")):
+            # Not io.write_csv: the list columns (borders, measures, through_cores) are written as Python lists
+            # ("['TJK-UZB']", "[]"), and encoding them as 'TJK-UZB' / '' would change the main job's
+            # centrality_linkages.csv; that change belongs to a release that says so.
             with atomic_path(out / name) as tmp:
                 gdf.drop(columns=gdf.geometry.name).to_csv(tmp, index=False)
             written.append(out / name)

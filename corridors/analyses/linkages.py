@@ -18,7 +18,6 @@ Example
 
 from __future__ import annotations
 
-import csv
 import functools
 import os
 from collections.abc import Mapping, Sequence
@@ -36,7 +35,7 @@ from rasterio.warp import transform_bounds
 from corridors import landscape, settings
 from corridors.io import provenance
 from corridors._errors import ConfigError, DataError, where
-from corridors.io import atomic_path, read_vector
+from corridors.io import read_vector
 from corridors.landscape import bounds_around, build_resistance
 from corridors.linkages import DEFAULT_TRUNCATE_M, LinkageResult, build_linkages, cores_from_sites
 from corridors.linkages.build import _progress
@@ -45,7 +44,7 @@ from corridors.plot.linkages_map import write_linkages_map
 from corridors.plot.save import save_figure
 from corridors.plot.style import STYLE, base_map
 from corridors.programme import PROGRAMME_CORRIDORS, ProgrammeCorridor
-from corridors.raster import Raster, crop
+from corridors.raster import Raster, crop, format_bounds
 from corridors.sites import load_sites
 
 #: Margin around the corridor ends (or the cores) of a resistance surface built for a linkage run, in metres.
@@ -53,11 +52,6 @@ EXTENT_MARGIN_M: float = 150_000.0
 
 #: Titles of the linkage maps.
 PROGRAMME_TITLE = "Candidate corridors of the Bukhara deer work programme 2025-2032"
-
-
-def _fmt_bounds(bounds: Sequence[float]) -> str:
-    """'(left, bottom, right, top)' rounded to whole units, without numpy reprs, for messages."""
-    return "(" + ", ".join(f"{float(b):.0f}" for b in bounds) + ")"
 
 
 def _check_ends(by_id: pd.DataFrame, corridors: Sequence[ProgrammeCorridor]) -> None:
@@ -81,7 +75,7 @@ def _corridor_in_window(resistance: Raster, pair: gpd.GeoDataFrame, c: Programme
         except DataError:
             raise DataError(
                 f"{resistance.label}: corridor {c.key} ({c.end_a} - {c.end_b}) lies outside the raster "
-                f"{_fmt_bounds(resistance.bounds)}; give a resistance raster that covers the programme's corridors "
+                f"{format_bounds(resistance.bounds)}; give a resistance raster that covers the programme's corridors "
                 "(or leave --resistance out to build one)."
             ) from None
         res = build_linkages(
@@ -445,24 +439,13 @@ class ResistanceRun:
             dtype = "float32" if self.fmt == "tif" and name != "classes" else None
             paths[name] = r.write(out / f"{name}.{self.fmt}", dtype=dtype)
         if self.table is not None:
-            paths["legend"] = _write_legend(self.table, out / "classes.csv")
+            paths["legend"] = landscape.write_legend(self.table, out / "classes.csv")
         if draw_map:
             paths.update({f"map_{p.suffix[1:]}": p for p in save_figure(_resistance_figure(self.surfaces["resistance"]),
                                                                          out / "resistance_map", formats=("png",), dpi=200)})
         paths["provenance"] = provenance.write(
             out / "provenance.json", provenance.record(self.inputs, self.params, command="corridors resistance"))
         return paths
-
-
-def _write_legend(table: landscape.ResistanceTable, path: Path) -> Path:
-    # The legend of landscape.write_surfaces, row for row.
-    with atomic_path(path) as tmp:
-        with tmp.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["code", "class", "resistance", "suitability"])
-            for name, code in landscape.CLASS_CODES.items():
-                w.writerow([code, name, table.classes[name].resistance, table.classes[name].suitability])
-    return path
 
 
 def _resistance_figure(resistance: Raster) -> Any:

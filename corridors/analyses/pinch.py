@@ -32,7 +32,7 @@ from corridors.io import provenance
 from corridors.analyses._resistance import step_resistance
 from corridors.analyses.linkages import programme_corridors
 from corridors.circuit.pinch import PinchResult, pinch_points
-from corridors.io import atomic_path, write_geopackage
+from corridors.io import write_csv, write_geopackage
 from corridors.linkages import LinkageResult
 from corridors.plot.pinch_map import plot_pinch_points
 from corridors.plot.save import save_figure
@@ -101,11 +101,9 @@ class PinchAnalysis:
         """
         out = Path(outdir)
         csv = out / "pinch_linkages.csv"
-        with atomic_path(csv) as tmp:
-            self.table.to_csv(tmp, index=False)
         written = [
             self.pinch.current.write(out / "pinchpoints.tif", dtype="float32"),
-            csv,
+            write_csv(self.table, csv),
             write_geopackage(path=out / "pinch.gpkg", layers={"linkages": self.corridors, "cores": self.linkages.cores}),
         ]
         crs = self.pinch.current.crs

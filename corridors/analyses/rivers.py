@@ -26,7 +26,7 @@ import pandas as pd
 
 from corridors import rivers as rv
 from corridors import settings
-from corridors.io import atomic_path, provenance
+from corridors.io import provenance, write_csv
 from corridors.plot.rivers_map import plot_river_graph
 from corridors.plot.save import save_figure
 from corridors.sites import load_sites
@@ -103,9 +103,7 @@ class RiversAnalysis:
         out = Path(outdir)
         gpkg = rv.river_graph_to_geopackage(self.graph, out / "river_graph.gpkg", sites=self.sites)
         csv = out / "river_distances.csv"
-        with atomic_path(csv) as tmp:
-            self.distances.to_csv(tmp, float_format="%.0f")
-        files = [gpkg, csv]
+        files = [gpkg, write_csv(self.distances, csv, index=True, float_format="%.0f")]
         if map:
             files += save_figure(plot_river_graph(self.graph, self.sites), out / "rivers_map", formats=("png", "svg"),
                                  dpi=200, close=True)

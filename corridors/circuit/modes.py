@@ -20,7 +20,18 @@ MapCallback = Callable[[tuple[int, ...], np.ndarray, np.ndarray], None]
 
 
 @dataclass
-class PairwiseResult:
+class _FocalNodeResult:
+    """The fields shared by the pairwise and the one-to-all / all-to-one results (see each for their meaning)."""
+
+    ids: np.ndarray
+    resistances: np.ndarray
+    cum_current: np.ndarray | None = None
+    max_current: np.ndarray | None = None
+    stats: SolveStats = field(default_factory=SolveStats)
+
+
+@dataclass
+class PairwiseResult(_FocalNodeResult):
     """Effective resistances of focal-node pairs, and the cumulative and maximum current.
 
     Attributes
@@ -38,15 +49,9 @@ class PairwiseResult:
         Setups and solves done.
     """
 
-    ids: np.ndarray
-    resistances: np.ndarray
-    cum_current: np.ndarray | None = None
-    max_current: np.ndarray | None = None
-    stats: SolveStats = field(default_factory=SolveStats)
-
 
 @dataclass
-class FocalResult:
+class FocalResult(_FocalNodeResult):
     """Result of one-to-all or all-to-one: per focal node, the cumulative and maximum current.
 
     Attributes
@@ -60,12 +65,6 @@ class FocalResult:
     cum_current, max_current : numpy.ndarray or None
     stats : SolveStats
     """
-
-    ids: np.ndarray
-    resistances: np.ndarray
-    cum_current: np.ndarray | None = None
-    max_current: np.ndarray | None = None
-    stats: SolveStats = field(default_factory=SolveStats)
 
 
 @dataclass

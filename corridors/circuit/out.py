@@ -11,10 +11,9 @@ maximum current, advanced-mode maps).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ import numpy as np
 
 from corridors._errors import DataError
 from corridors.circuit.ini import CircuitscapeJob
+from corridors.io import staged_folder
 from corridors.raster import Raster
 
 if TYPE_CHECKING:  # for annotations only: corridors.circuit.run imports this module
@@ -34,6 +34,10 @@ NODATA = -9999.0
 def format_id(i: object) -> str:
     """A focal or node id as Circuitscape writes it in file names and tables (``3``, not ``3.0``)."""
     return str(int(i)) if isinstance(i, (int, np.integer)) or float(i) == int(float(i)) else str(i)
+
+
+class _Abandoned(Exception):
+    """Thrown into the staged folder by :meth:`JobWriter.cleanup` so that it removes its files instead of moving them."""
 
 
 class JobWriter:
@@ -53,9 +57,9 @@ class JobWriter:
     def __init__(self, job: CircuitscapeJob):
         self.job = job
         self.final_dir = job.output_file.parent if str(job.output_file.parent) else Path(".")
+        self._staging = contextlib.ExitStack()
         try:
-            self.final_dir.mkdir(parents=True, exist_ok=True)
-            self.tmp = Path(tempfile.mkdtemp(prefix=f".{job.stem}.", dir=self.final_dir))
+            self.tmp = self._staging.enter_context(staged_folder(self.final_dir, name=job.stem))
         except OSError as exc:
             raise DataError(
                 f"key 'output_file' ({job.output_file}): cannot write into the folder {self.final_dir} ({exc.strerror}); "
@@ -82,13 +86,13 @@ class JobWriter:
         if job.write_as_tif:
             r.write(self.path(f"{job.stem}_{suffix}.tif"))
         elif job.compress_grids:
-            plain = self.tmp / f".{job.stem}_{suffix}.asc"
+            plain = self.tmp / f".{job.stem}_{suffix}.asc"  # hidden: the staged folder does not move it
             r.write(plain)
             with open(plain, "rb") as fi, gzip.open(self.path(f"{job.stem}_{suffix}.asc.gz"), "wb") as fo:
                 shutil.copyfileobj(fi, fo)
             plain.unlink()
         else:
-            r.write(self.path(f"{job.stem}_{suffix}.asc"))
+            r.write(self.path(f"{job.stem}_{suffix}.asc"))  # with the .prj sidecar GDAL writes beside it
 
     def text(self, suffix: str, rows: list[list[object]] | np.ndarray, fmt: str = "%.15g") -> None:
         """Write a text table, one space-separated row per line (floats as ``fmt``)."""
@@ -98,23 +102,15 @@ class JobWriter:
                 f.write(" ".join(fmt % v if isinstance(v, (float, np.floating)) else str(v) for v in row) + "\n")
 
     def commit(self) -> list[Path]:
-        """Move every file written into the folder of ``output_file``; the final paths, in the order written."""
-        out = []
-        for name in self.names:
-            src = self.tmp / name
-            if src.exists():
-                dst = self.final_dir / name
-                os.replace(src, dst)
-                out.append(dst)
-            prj = src.with_suffix(".prj")
-            if prj.exists():
-                os.replace(prj, (self.final_dir / name).with_suffix(".prj"))
-        self.cleanup()
-        return out
+        """Move every file written (and its ``.prj`` sidecar) into the folder of ``output_file``; the final paths, in the order written."""
+        written = list(dict.fromkeys(self.final_dir / name for name in self.names if (self.tmp / name).exists()))
+        self._staging.close()  # io.staged_folder renames every file in and removes the temporary folder
+        return written
 
     def cleanup(self) -> None:
-        """Remove the temporary folder and whatever is left in it."""
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        """Remove the temporary folder and whatever is left in it (nothing is moved); a no-op after :meth:`commit`."""
+        self._staging.__exit__(_Abandoned, _Abandoned(), None)
+
 
     # ------------------------------------------------------------ Circuitscape's outputs
     def resistances(self, ids: np.ndarray, res: np.ndarray) -> None:

@@ -10,7 +10,8 @@ classes
     and the rasterized national borders (:func:`build_border_ids`).
 surfaces
     :func:`build_resistance`, :func:`build_suitability`,
-    :func:`check_resistance`, :func:`burn`, :func:`write_surfaces`.
+    :func:`check_resistance`, :func:`burn`, :func:`write_surfaces`,
+    :func:`write_legend` (``classes.csv``).
 user_rasters
     :func:`resistance_from_landcover`, :func:`suitability_from_landcover`,
     :func:`resistance_from_raster`.
@@ -23,7 +24,14 @@ their former names.
 
 from corridors.landscape.classes import _layers  # noqa: F401 - batch warms this cache before it starts its workers
 from corridors.landscape.classes import build_border_ids, build_classes
-from corridors.landscape.surfaces import build_resistance, build_suitability, burn, check_resistance, write_surfaces
+from corridors.landscape.surfaces import (
+    build_resistance,
+    build_suitability,
+    burn,
+    check_resistance,
+    write_legend,
+    write_surfaces,
+)
 from corridors.landscape.table import (
     CLASS_CODES,
     CLASSES,
@@ -67,5 +75,6 @@ __all__ = [
     "make_grid",
     "template",
     "warp_to",
+    "write_legend",
     "write_surfaces",
 ]

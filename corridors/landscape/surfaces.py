@@ -12,11 +12,26 @@ import geopandas as gpd
 import numpy as np
 
 from corridors._errors import ConfigError, DataError, where
-from corridors.io import staged_folder
+from corridors.io import atomic_path, staged_folder
 from corridors.landscape.classes import build_border_ids, build_classes
 from corridors.landscape.table import CLASS_CODES, CLASSES, ResistanceTable, apply_overrides, load_table
 from corridors.raster import Raster, rasterize
 from corridors.raster.grid import _resolution_m
+
+
+def _table_and_classes(bounds: Sequence[float] | None, resolution_m: float, table: Any, overrides: Mapping[str, Any] | None,
+                       classes: Raster | None) -> tuple[ResistanceTable, Raster]:
+    """The table with its overrides, and the class raster (built on the grid of ``bounds``, ``resolution_m`` unless given)."""
+    t = apply_overrides(load_table(table), overrides)
+    return t, (build_classes(bounds, resolution_m, t) if classes is None else classes)
+
+
+def _class_values(t: ResistanceTable, classes: Raster, attribute: str) -> np.ndarray:
+    """float32 array of every cell's class ``attribute`` (``'resistance'`` or ``'suitability'``); NaN where the code is 0 (sea)."""
+    lut = np.full(len(CLASSES) + 1, np.nan, dtype="float32")
+    for name, code in CLASS_CODES.items():
+        lut[code] = getattr(t.classes[name], attribute)
+    return lut[classes.array]
 
 
 def build_resistance(
@@ -61,15 +76,9 @@ def build_resistance(
     --------
     >>> r = build_resistance(resolution_m=5000, overrides={"TKM-UZB": 100})  # doctest: +SKIP
     """
-    resolution_m = _resolution_m(resolution_m, resolution)
-    t = apply_overrides(load_table(table), overrides)
-    if classes is None:
-        classes = build_classes(bounds, resolution_m, t)
+    t, classes = _table_and_classes(bounds, _resolution_m(resolution_m, resolution), table, overrides, classes)
     codes = classes.array
-    lut = np.full(len(CLASSES) + 1, np.nan, dtype="float32")
-    for name, code in CLASS_CODES.items():
-        lut[code] = t.classes[name].resistance
-    res = lut[codes]
+    res = _class_values(t, classes, "resistance")
     bmask, ids = build_border_ids(classes, t)
     # One crossing costs about value x border_width_m whatever the cell size: a strip one cell wide
     # (border narrower than a cell) gets value x width / cell; a wider strip is buffered to the width.
@@ -102,14 +111,8 @@ def build_suitability(
     Raster
         float32 in [0, 1]; NaN = sea.
     """
-    resolution_m = _resolution_m(resolution_m, resolution)
-    t = apply_overrides(load_table(table), overrides)
-    if classes is None:
-        classes = build_classes(bounds, resolution_m, t)
-    lut = np.full(len(CLASSES) + 1, np.nan, dtype="float32")
-    for name, code in CLASS_CODES.items():
-        lut[code] = t.classes[name].suitability
-    return Raster(lut[classes.array], classes.transform, classes.crs, None, "suitability")
+    t, classes = _table_and_classes(bounds, _resolution_m(resolution_m, resolution), table, overrides, classes)
+    return Raster(_class_values(t, classes, "suitability"), classes.transform, classes.crs, None, "suitability")
 
 
 def check_resistance(resistance: Raster) -> np.ndarray:
@@ -175,6 +178,29 @@ def burn(
     return raster.replace(a)
 
 
+def write_legend(table: ResistanceTable, path: str | os.PathLike) -> Path:
+    """Write the legend of the class raster (``classes.csv``: code, class, resistance, suitability), atomically.
+
+    Parameters
+    ----------
+    table : ResistanceTable
+        The table the surfaces were built with (after overrides).
+    path : path-like
+        The ``.csv`` file.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    with atomic_path(path) as tmp:
+        with tmp.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["code", "class", "resistance", "suitability"])
+            for name, code in CLASS_CODES.items():
+                w.writerow([code, name, table.classes[name].resistance, table.classes[name].suitability])
+    return Path(path)
+
+
 def write_surfaces(
     outdir: str | os.PathLike,
     bounds: Sequence[float] | None = None,
@@ -217,11 +243,7 @@ def write_surfaces(
         classes.write(tmp / f"classes.{fmt}")
         res.write(tmp / f"resistance.{fmt}", dtype=float_tif)
         suit.write(tmp / f"suitability.{fmt}", dtype=float_tif)
-        with (tmp / "classes.csv").open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["code", "class", "resistance", "suitability"])
-            for name, code in CLASS_CODES.items():
-                w.writerow([code, name, t.classes[name].resistance, t.classes[name].suitability])
+        write_legend(t, tmp / "classes.csv")
     return {
         "classes": out / f"classes.{fmt}",
         "resistance": out / f"resistance.{fmt}",

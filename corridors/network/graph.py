@@ -240,6 +240,13 @@ def _at(label: str, lk: pd.DataFrame, r: int, field: str) -> str:
     return f"{label}, link {lk['i'].iloc[r]!r}-{lk['j'].iloc[r]!r} (row {r + 1}), field {field!r}"
 
 
+def _reject_first(bad: np.ndarray, label: str, lk: pd.DataFrame, field: str, noun: str, rule: str) -> None:
+    """A DataError naming the first link where ``bad`` holds (its ends, row, field and value) and the rule it breaks."""
+    if bad.any():
+        r = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{_at(label, lk, r, field)}: {noun} {_num(lk[field].iloc[r])}; {rule}")
+
+
 def _check_links(
     links: pd.DataFrame,
     node_ids: pd.Index,
@@ -273,13 +280,8 @@ def _check_links(
         raise DataError(f"{where(label)}: the links table needs a 'distance_m' or a 'probability' column.")
     if has_d:
         d = pd.to_numeric(lk["distance_m"], errors="coerce").to_numpy(dtype=float)
-        bad = ~(d >= 0) if not has_p else (d < 0)
-        if bad.any():
-            r = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"{_at(label, lk, r, 'distance_m')}: distance {_num(lk['distance_m'].iloc[r])}; "
-                "distances must be numbers >= 0 (metres)."
-            )
+        _reject_first(~(d >= 0) if not has_p else (d < 0), label, lk, "distance_m", "distance",
+                      "distances must be numbers >= 0 (metres).")
         lk["distance_m"] = d
         if max_distance_m is not None:
             if not max_distance_m > 0:
@@ -289,13 +291,7 @@ def _check_links(
         raise ConfigError(f"option 'max_distance_m' needs link distances, but {label} has probabilities only; drop the option.")
     if has_p:
         p = pd.to_numeric(lk["probability"], errors="coerce").to_numpy(dtype=float)
-        bad = ~((p >= 0) & (p <= 1))
-        if bad.any():
-            r = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"{_at(label, lk, r, 'probability')}: probability {_num(lk['probability'].iloc[r])}; "
-                "probabilities must lie in [0, 1]."
-            )
+        _reject_first(~((p >= 0) & (p <= 1)), label, lk, "probability", "probability", "probabilities must lie in [0, 1].")
         lk["probability"] = p
     else:
         if k is None:

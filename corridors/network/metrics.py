@@ -105,6 +105,12 @@ def _baseline(a: np.ndarray, u: np.ndarray, v: np.ndarray, p: np.ndarray, unweig
     return _Baseline(a, u, v, p, unweighted, limit, w, d, pred, val, num)
 
 
+def _pc_baseline(g: HabitatGraph, p_min: float = 0.0) -> _Baseline:
+    """The PC baseline of a graph: maximum-product paths over its links, p* below ``p_min`` cut (see :func:`probability_matrix`)."""
+    u, v, p = g.edge_arrays()
+    return _baseline(g.capacity, u, v, p, False, _limit(p_min))
+
+
 @dataclass
 class _Trees:
     """The baseline shortest-path trees indexed for subtree look-ups.
@@ -359,8 +365,7 @@ def probability_matrix(g: HabitatGraph, p_min: float = 0.0) -> np.ndarray:
     numpy.ndarray
         n x n, symmetric, ones on the diagonal, in the order of ``g.ids``.
     """
-    u, v, p = g.edge_arrays()
-    return _baseline(g.capacity, u, v, p, False, _limit(p_min)).val
+    return _pc_baseline(g, p_min).val
 
 
 def pc(g: HabitatGraph, p_min: float = 0.0) -> float:
@@ -377,8 +382,7 @@ def pc(g: HabitatGraph, p_min: float = 0.0) -> float:
     float
         ``sum_i sum_j a_i a_j p*_ij / A_L^2``, in [0, 1].
     """
-    u, v, p = g.edge_arrays()
-    return _ratio(_baseline(g.capacity, u, v, p, False, _limit(p_min)).num, g.area_l**2)
+    return _ratio(_pc_baseline(g, p_min).num, g.area_l**2)
 
 
 def equivalent_connected_area(g: HabitatGraph, p_min: float = 0.0) -> float:
@@ -396,8 +400,7 @@ def equivalent_connected_area(g: HabitatGraph, p_min: float = 0.0) -> float:
         The capacity of one patch that would give the same PC; never more
         than the total capacity, equal to it when every p* is 1.
     """
-    u, v, p = g.edge_arrays()
-    return math.sqrt(_baseline(g.capacity, u, v, p, False, _limit(p_min)).num)
+    return math.sqrt(_pc_baseline(g, p_min).num)
 
 
 def iic(g: HabitatGraph) -> float:

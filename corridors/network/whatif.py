@@ -23,7 +23,7 @@ import pandas as pd
 
 from corridors._errors import ConfigError, DataError
 from corridors.network.graph import HabitatGraph
-from corridors.network.metrics import _baseline, _limit
+from corridors.network.metrics import _baseline, _limit, _pc_baseline
 
 
 @dataclass
@@ -175,8 +175,7 @@ def rank_candidates(
         nodes' own a^2: what the site adds even if isolated) and
         ``dPCnum_links`` (the rest: what its connections add).
     """
-    u, v, p = g.edge_arrays()
-    b = _baseline(g.capacity, u, v, p, False, _limit(p_min))
+    b = _pc_baseline(g, p_min)
     al2 = g.area_l**2
     ec0 = math.sqrt(b.num)
     rows = []

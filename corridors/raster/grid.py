@@ -170,7 +170,7 @@ def bounds_window(grid: Raster, bounds: Sequence[float]) -> tuple[slice, slice] 
     return (slice(r0, r1), slice(c0, c1))
 
 
-def _fmt_bounds(bounds: Sequence[float]) -> str:
+def format_bounds(bounds: Sequence[float]) -> str:
     """'(left, bottom, right, top)' rounded to whole units, without numpy reprs, for messages."""
     return "(" + ", ".join(f"{float(b):.0f}" for b in bounds) + ")"
 
@@ -196,7 +196,7 @@ def crop(raster: Raster, bounds: Sequence[float]) -> tuple[Raster, tuple[int, in
     """
     win = bounds_window(raster, bounds)
     if win is None:
-        raise DataError(f"{raster.label}: the area {_fmt_bounds(bounds)} lies outside the raster {_fmt_bounds(raster.bounds)}; "
+        raise DataError(f"{raster.label}: the area {format_bounds(bounds)} lies outside the raster {format_bounds(raster.bounds)}; "
                         "give places inside it or a raster that covers them.")
     r0, c0 = win[0].start, win[1].start
     t = raster.transform @ Affine.translation(c0, r0)
