@@ -22,6 +22,7 @@ from corridors.network import (
     probability_matrix,
     read_conefor,
     write_conefor,
+    write_results,
 )
 
 from _helpers import toy_graph
@@ -161,6 +162,12 @@ def test_border_permeability_multiplies_p():
     assert g.links["permeability"].iloc[0] == pytest.approx(0.25)
     with pytest.raises(ConfigError, match="TJK-UZB"):
         build_graph(nodes, links, permeability={"TJK-UZB": 1.5})
+    # borders read back from a file: ';'-joined text (io.decode_list), blanks and missing values are no border
+    three = pd.DataFrame({"id": ["a", "b", "c"], "capacity": [1.0, 1.0, 1.0]})
+    text = pd.DataFrame({"i": ["a", "b"], "j": ["b", "c"], "probability": [0.8, 0.5], "borders": ["TJK-UZB; KAZ-UZB", float("nan")]})
+    g = build_graph(three, text, permeability={"TJK-UZB": 0.5, "KAZ-UZB": 0.5})
+    assert g.links["borders"].tolist() == [["TJK-UZB", "KAZ-UZB"], []]
+    assert g.links["probability"].tolist() == pytest.approx([0.2, 0.5])
 
 
 # ----------------------------------------------------------------- against the naive reference
@@ -341,3 +348,22 @@ def test_p_min_truncates_small_probabilities_only():
     np.testing.assert_allclose(r.nodes["dPCintra"] + r.nodes["dPCflux"] + r.nodes["dPCconnector"], r.nodes["dPC"])
     with pytest.raises(ConfigError, match="p_min"):
         pc(g, p_min=1.5)
+
+
+# ----------------------------------------------------------------- writing the results
+def test_write_results_data_first_and_old_order_deprecated(tmp_path):
+    nodes = pd.DataFrame({"id": ["a", "b"], "capacity": [1.0, 2.0]})
+    links = pd.DataFrame({"i": ["a"], "j": ["b"], "probability": [0.8], "borders": [["TJK-UZB", "KAZ-UZB"]]})
+    g = build_graph(nodes, links)
+    conn = connectivity(g, links=True, quiet=True)
+    (tmp_path / "new").mkdir()
+    (tmp_path / "new" / "keep.txt").write_text("mine")
+    files = write_results(g, conn, tmp_path / "new")
+    assert sorted(files) == ["links", "nodes", "provenance", "summary"]  # no geometry: no GeoPackage
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == [
+        "keep.txt", "network_links.csv", "network_nodes.csv", "network_summary.csv", "provenance.json"]
+    assert pd.read_csv(files["links"])["borders"].tolist() == ["TJK-UZB;KAZ-UZB"]
+    with pytest.warns(DeprecationWarning, match="data first"):
+        old = write_results(str(tmp_path / "old"), g, conn)
+    for key in ("links", "nodes", "summary"):
+        assert old[key].read_bytes() == files[key].read_bytes()

@@ -17,7 +17,7 @@ from scipy import ndimage
 from shapely.geometry import LineString
 
 from corridors._errors import ConfigError, where
-from corridors.io import encode_list_columns, provenance, staged_folder, write_geopackage
+from corridors.io import provenance, staged_folder, write_csv, write_geopackage
 from corridors.raster import Raster
 
 #: A map writer for :meth:`LinkageResult.write`: given the result and a path stem, writes the map and returns its files.
@@ -109,9 +109,11 @@ class LinkageResult:
         corridor mosaic), ``provenance.json`` (:func:`corridors.io.provenance.record`
         plus the units, counts and dropped pairs) and, with ``figure``,
         ``<stem>_map.png`` / ``.svg``. The folder is built beside the target
-        and its files renamed into place only when all are written, so a
-        failure leaves no partial output; other files in the folder are left
-        alone.
+        and its files renamed into place only when all are written
+        (:func:`corridors.io.staged_folder`), so a failure leaves no partial
+        output; other files in the folder are left alone. List-valued
+        attributes (``borders``, ``measures``, ``through_cores``) are written
+        as ``;``-joined text (:func:`corridors.io.write_csv`).
 
         Parameters
         ----------
@@ -136,15 +138,13 @@ class LinkageResult:
         """
         out = Path(outdir)
         names = {"gpkg": f"{stem}.gpkg", "csv": f"{stem}.csv", "mosaic": "corridors.tif", "provenance": "provenance.json"}
-        # Every file is built in a hidden folder and moved in once all are written (io.staged_folder): a failure
-        # leaves the folder as it was, and other files in it are never touched.
         with staged_folder(out, name=stem) as tmp:
             paths = self.linkages
             sticks = paths.set_geometry(_sticks(self.cores, paths), crs=paths.crs)
             layers = {"cores": self.cores, "linkages": sticks, "paths": paths}
             layers.update(extra_layers or {})
             write_geopackage(layers, tmp / names["gpkg"])
-            encode_list_columns(pd.DataFrame(paths.drop(columns=paths.geometry.name))).to_csv(tmp / names["csv"], index=False)
+            write_csv(pd.DataFrame(paths.drop(columns=paths.geometry.name)), tmp / names["csv"])
             self.corridor_mosaic.write(tmp / names["mosaic"], dtype="float32")
             if figure is not None:
                 for p in figure(self, tmp / f"{stem}_map"):

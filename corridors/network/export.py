@@ -5,7 +5,6 @@ The network map is drawn by :func:`corridors.plot.plot_network` (engines do not 
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 from collections.abc import Mapping
@@ -16,7 +15,7 @@ import pandas as pd
 import shapely
 
 from corridors import settings
-from corridors.io import encode_list_columns, provenance, staged_folder, write_geopackage
+from corridors.io import provenance, staged_folder, write_csv, write_geopackage
 from corridors.network.graph import HabitatGraph
 from corridors.network.metrics import Connectivity
 
@@ -96,7 +95,8 @@ def write_results(
     settings, package versions, date). The
     files are built in a hidden folder beside the outputs and renamed into
     place once all are written (:func:`corridors.io.staged_folder`); other
-    files in the folder are left alone.
+    files in the folder are left alone. Every table goes through
+    :func:`corridors.io.write_csv` (list-valued columns as ``;``-joined text).
 
     Parameters
     ----------
@@ -140,16 +140,16 @@ def write_results(
             write_geopackage(layers, tmp / names["gpkg"])
         else:
             names.pop("gpkg")
-        encode_list_columns(pd.DataFrame(nodes).drop(columns=["geometry"], errors="ignore")).to_csv(tmp / names["nodes"], index=False)
-        encode_list_columns(pd.DataFrame(links).drop(columns=["geometry"], errors="ignore")).to_csv(tmp / names["links"], index=False)
+        write_csv(pd.DataFrame(nodes).drop(columns=["geometry"], errors="ignore"), tmp / names["nodes"])
+        write_csv(pd.DataFrame(links).drop(columns=["geometry"], errors="ignore"), tmp / names["links"])
         summ = pd.DataFrame([conn.summary])
         if systems is not None:
             summ = pd.concat([summ, systems.reset_index(drop=True)], ignore_index=True)
-        summ.to_csv(tmp / names["summary"], index=False)
+        write_csv(summ, tmp / names["summary"])
         if ranking is not None:
-            encode_list_columns(ranking.reset_index()).to_csv(tmp / names["whatif"], index=False)
+            write_csv(ranking.reset_index(), tmp / names["whatif"])
         if borders is not None:
-            borders.reset_index().to_csv(tmp / names["borders"], index=False)
+            write_csv(borders.reset_index(), tmp / names["borders"])
         meta = {k: v for k, v in g.meta.items() if k != "source_object"}
         prov = provenance.record(inputs=inputs, parameters=params, command=command)
         prov.update({
@@ -161,5 +161,5 @@ def write_results(
             "conventions": "Conefor: IIC, PC over ordered pairs with i = j; EC = sqrt(PCnum); dPC = intra + flux (both "
                            "directions) + connector, A_L fixed when a node is removed.",
         })
-        (tmp / names["provenance"]).write_text(json.dumps(prov, indent=2, default=str) + "\n", encoding="utf-8")
+        provenance.write(prov, tmp / names["provenance"])
     return {k: out / v for k, v in names.items()}
