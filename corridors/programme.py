@@ -19,11 +19,13 @@ __all__ = [
     "DEFAULT_LINK_SOURCE",
     "DEFAULT_MEDIAN_DISPERSAL_M",
     "DEFAULT_REACH_M",
+    "LINK_SOURCES",
     "NETWORK_MARGIN_M",
     "NETWORK_RESOLUTION_M",
     "MEASURE_COLUMNS",
     "NODE_KINDS",
     "NODE_STATUSES",
+    "OLD_SOURCE_NAMES",
     "PRIORITIES",
     "PROGRAMME_CORRIDORS",
     "PROTECTED_KINDS",
@@ -237,6 +239,10 @@ PROTECTED_KINDS: tuple[str, ...] = ("protected_area",)
 #: Kinds of site scored as candidate reintroduction sites.
 CANDIDATE_SITE_KINDS: tuple[str, ...] = ("candidate_reintroduction",)
 
+#: The link sources of the programme network, by name (the same words on the command line and in scenario YAML).
+LINK_SOURCES: tuple[str, ...] = ("least_cost", "effective_resistance", "river", "euclidean")
+#: Spellings of the first release, accepted with a deprecation warning.
+OLD_SOURCE_NAMES: dict[str, str] = {"straight": "euclidean", "lcp": "least_cost", "circuit": "effective_resistance"}
 #: Where link distances come from by default: least-cost distance on the resistance surface.
 DEFAULT_LINK_SOURCE: str = "least_cost"
 #: Distance at which the dispersal probability is 0.5, in metres (cost-weighted metres for least-cost

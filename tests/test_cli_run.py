@@ -85,4 +85,4 @@ def test_bad_value_names_the_line_and_key(tmp_path):
 
 
 def test_scenario_is_required():
-    usage_error(invoke("run"), "Missing argument 'SCENARIO'")
+    assert "Missing argument 'SCENARIO'" in usage_error(invoke("run"))

@@ -303,11 +303,17 @@ def test_network_command_and_baseline_scenario_report_one_programme_network(tmp_
     assert res.summary
 
 
-def test_the_cli_spells_the_link_sources_as_the_library():
-    from corridors.analyses import programme_network as pn
-    from corridors.cli import network as cli_network
+def test_the_cli_and_the_scenario_yaml_spell_the_link_sources_as_the_library():
+    import typing
 
-    assert cli_network.LINK_SOURCES == pn.LINK_SOURCES and cli_network.OLD_SOURCE_NAMES == pn.OLD_SOURCE_NAMES
+    from click.testing import CliRunner
+
+    from corridors.cli import main
+    from corridors.scenario.schema import Links
+
+    assert typing.get_args(Links.model_fields["source"].annotation) == ("least_cost", "effective_resistance", "river", "euclidean")
+    help_text = CliRunner().invoke(main, ["network", "--help"]).output
+    assert "least_cost|effective_resistance|river|euclidean|straight|lcp|circuit" in help_text
 
 
 def test_write_results_takes_the_data_first_and_the_old_order_for_one_release(tmp_path):

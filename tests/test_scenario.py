@@ -30,7 +30,8 @@ from corridors.scenario import (
 )
 from corridors.scenario.context import _context
 from corridors.scenario.interventions import _apply
-from corridors.scenario.network import _analyse, _habitat_ha
+from corridors.analyses.programme_network import habitat_ha
+from corridors.scenario.network import _analyse
 from corridors.settings import WORKING_CRS
 
 from _helpers import REPO, uniform, write_scenario
@@ -330,7 +331,7 @@ def test_corridor_restoration_never_lowers_ec_many_cases():
                                 "landscape": {"resolution_m": 20000}})
     ctx = _context(model)
     base_state = _apply(ctx, [])
-    ctx.landscape_area_ha = _habitat_ha(base_state.suitability)
+    ctx.landscape_area_ha = habitat_ha(base_state.suitability)
     base = _analyse(ctx, base_state, node_metrics=False).connectivity.summary["EC_PC"]
     cases = [
         {"between": ["uz1", "uz2"], "resistance_multiplier": 0.05, "buffer_m": 30000},

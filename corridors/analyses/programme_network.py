@@ -57,10 +57,9 @@ __all__ = [
     "needs_surfaces",
 ]
 
-#: The link sources of the programme network, by name (the same words on the command line and in scenario YAML).
-LINK_SOURCES: tuple[str, ...] = ("least_cost", "effective_resistance", "river", "euclidean")
-#: Spellings of the first release, accepted with a deprecation warning.
-OLD_SOURCE_NAMES: dict[str, str] = {"straight": "euclidean", "lcp": "least_cost", "circuit": "effective_resistance"}
+#: The link sources by name and their first-release spellings (defined with the network's defaults in corridors.programme).
+LINK_SOURCES = programme.LINK_SOURCES
+OLD_SOURCE_NAMES = programme.OLD_SOURCE_NAMES
 #: Kinds of site that enter the what-if ranking as new nodes.
 WHATIF_KINDS: tuple[str, ...] = (*programme.CANDIDATE_SITE_KINDS, "candidate_protected_area")
 #: Node attributes carried from the sites into the graph.

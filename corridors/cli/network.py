@@ -19,10 +19,7 @@ from corridors.cli.lcp import given_options
 if TYPE_CHECKING:
     from corridors.analyses.network import NetworkRun
 
-#: The link sources, by name (corridors.analyses.programme_network.LINK_SOURCES and OLD_SOURCE_NAMES; kept here so the
-#: CLI starts without importing the network analysis).
-LINK_SOURCES = ("least_cost", "effective_resistance", "river", "euclidean")
-OLD_SOURCE_NAMES = {"straight": "euclidean", "lcp": "least_cost", "circuit": "effective_resistance"}
+LINK_SOURCES, OLD_SOURCE_NAMES = programme.LINK_SOURCES, programme.OLD_SOURCE_NAMES
 
 
 def _permeability(values: tuple[str, ...]) -> dict[str, float]:

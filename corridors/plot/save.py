@@ -128,7 +128,11 @@ def save_figure(
     rc = {"svg.fonttype": "none" if svg_text == "text" else "path", "pdf.fonttype": 42, "svg.hashsalt": "corridors"}
     frame: dict = {}
     if tight and measure == "once":
-        # The tight frame is measured once, not once per format (each measure is a full draw).
+        # The tight frame is measured once, not once per format (each measure is a full draw). A figure with a
+        # layout engine (constrained layout) places its axes only when drawn: lay it out first, or the frame
+        # measured would crop titles and axis labels.
+        if fig.get_layout_engine() is not None:
+            fig.draw_without_rendering()
         with matplotlib.rc_context(rc):
             frame = {"bbox_inches": fig.get_tightbbox(_renderer(fig)).padded(pad_inches)}
     elif tight:

@@ -30,8 +30,6 @@ from corridors.analyses.programme_network import (
     HabitatLeastCost,
     clean_links,
     habitat_capacity,
-    habitat_disc,
-    habitat_ha,
     link_source,
     network_graph,
     systems_table,
@@ -45,11 +43,6 @@ from corridors.scenario.schema import CorridorRestoration
 
 #: Resistance multiplier of a restored candidate corridor in the EC-gain what-if (the schema's default).
 RESTORATION_MULTIPLIER: float = CorridorRestoration.model_fields["resistance_multiplier"].default
-
-
-# The programme network's one definition (corridors.analyses.programme_network), under the names the pipeline uses.
-_disc_mask = habitat_disc
-_habitat_ha = habitat_ha
 
 
 def _node_table(node_sites: Any, sites: Any, state: _State, reach_m: float) -> tuple[Any, dict]:
@@ -187,9 +180,6 @@ def _graph(
                          landscape_area=landscape_area_ha, name=name, id_field="id")
 
 
-_by_system = systems_table
-
-
 def _analyse(ctx: _Context, state: _State, median_m: float | None = None, node_metrics: bool = True) -> Analysis:
     """The connectivity analysis of one landscape state of a run.
 
@@ -219,7 +209,7 @@ def _analyse(ctx: _Context, state: _State, median_m: float | None = None, node_m
     g = _graph(nodes, links, median_m, landscape_area_ha=ctx.landscape_area_ha, cutoff_m=links_cfg.cutoff_m,
                permeability=perm, name=ctx.model.name)
     conn = connectivity(g, nodes=node_metrics, betweenness=node_metrics, iic_metrics=node_metrics)
-    return Analysis(state, g, conn, _by_system(g), cores, costs)
+    return Analysis(state, g, conn, systems_table(g), cores, costs)
 
 
 # --------------------------------------------------------------------------- what-if gains of candidates

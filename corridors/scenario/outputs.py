@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import matplotlib.pyplot as plt
 from shapely.geometry import LineString
 
 from corridors import settings
@@ -35,16 +34,8 @@ FIGURE_DPI = 150
 
 
 def _save(fig: Any, stem: Path) -> list[Path]:
-    """Write a figure with :func:`corridors.plot.save.save_figure` (PNG at FIGURE_DPI, SVG) and close it.
-
-    The figure is laid out first: save_figure measures its tight frame
-    without drawing, which misses a constrained layout (the robustness and
-    comparison figures use one) and would crop titles and axis labels.
-    """
-    fig.draw_without_rendering()
-    files = save_figure(fig, stem, dpi=FIGURE_DPI)
-    plt.close(fig)
-    return files
+    """Write a figure with :func:`corridors.plot.save.save_figure` (PNG at FIGURE_DPI, SVG) and close it."""
+    return save_figure(fig, stem, dpi=FIGURE_DPI, close=True)
 
 
 def _write_provenance(run: ScenarioRun, tmp: Path, seconds: float) -> Path:

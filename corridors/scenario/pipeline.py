@@ -22,7 +22,7 @@ from rich.console import Console
 
 from corridors import landscape, settings
 from corridors.analyses.linkages import programme_corridors
-from corridors.analyses.programme_network import accumulated_cost
+from corridors.analyses.programme_network import accumulated_cost, habitat_disc, habitat_ha
 from corridors._errors import CorridorsError, MemoryLimitError
 from corridors.borders import load_borders
 from corridors.circuit.pinch import corridor_current
@@ -30,13 +30,7 @@ from corridors.io import decode_list, encode_list, staged_folder
 from corridors.raster import geometry_mask
 from corridors.scenario.context import Analysis, _Context, _context
 from corridors.scenario.interventions import _apply, _node_of
-from corridors.scenario.network import (
-    _analyse,
-    _corridor_ec_gain,
-    _disc_mask,
-    _habitat_ha,
-    _site_gains,
-)
+from corridors.scenario.network import _analyse, _corridor_ec_gain, _site_gains
 from corridors.scenario.outputs import _write_outputs, _write_provenance, _write_report
 from corridors.scenario.schema import Robustness, Scenario
 from corridors.scenario.tables import ScenarioRun, _per_measure, _summary, _tables
@@ -194,7 +188,7 @@ def _site_table(ctx: _Context, an: Analysis) -> Any:
         sid = str(c["id"])
         if sid in an.graph.ids:
             continue  # already reintroduced in this scenario: a node, not a candidate
-        disc = _disc_mask(res, c.geometry, m.reach_m)
+        disc = habitat_disc(res, c.geometry, m.reach_m)
         vals = s[disc]
         vals = vals[np.isfinite(vals)]
         suitable_ha = float((vals >= m.suitable_threshold).sum() * cell_ha)
@@ -313,7 +307,7 @@ def run_scenario(
         ctx = _context(model, memory_limit=memory_limit)
         progress.step("baseline network")
         base_state = _apply(ctx, [])
-        ctx.landscape_area_ha = _habitat_ha(base_state.suitability)
+        ctx.landscape_area_ha = habitat_ha(base_state.suitability)
         base = _analyse(ctx, base_state)
         progress.step("interventions")
         scen_state = _apply(ctx, list(model.interventions)) if model.interventions else base.state

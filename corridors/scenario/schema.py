@@ -26,6 +26,7 @@ from corridors.programme import (
     DEFAULT_LINK_SOURCE,
     DEFAULT_MEDIAN_DISPERSAL_M,
     DEFAULT_REACH_M,
+    LINK_SOURCES,
     NETWORK_RESOLUTION_M,
     known_measures,
 )
@@ -137,7 +138,7 @@ class Landscape(_Model):
 class Links(_Model):
     """The habitat graph's links: distance source and dispersal."""
 
-    source: Literal["least_cost", "effective_resistance", "river", "euclidean"] = DEFAULT_LINK_SOURCE  # type: ignore[assignment]
+    source: Literal[LINK_SOURCES] = DEFAULT_LINK_SOURCE  # type: ignore[valid-type]
     median_dispersal_m: float = Field(
         DEFAULT_MEDIAN_DISPERSAL_M, gt=0, description="Distance at which the dispersal probability is 0.5 (m, or cost-weighted m)."
     )
