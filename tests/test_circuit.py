@@ -140,14 +140,14 @@ def test_pairwise_matches_networkx_and_kirchhoff(solver):
             assert res.resistances[i, j] == pytest.approx(ref, rel=1e-6)
             assert res.resistances[j, i] == res.resistances[i, j]  # reciprocity
             v, cur = seen[(i, j)]
-            # Kirchhoff: L v = +1 A at the source, -1 A at the ground, 0 elsewhere.
+            # Kirchhoff, in Circuitscape's orientation (core.jl): 1 A into the later point j, out of i.
             b = g.laplacian @ v
             expect = np.zeros(g.n_nodes)
-            expect[focal[i]], expect[focal[j]] = 1.0, -1.0
+            expect[focal[j]], expect[focal[i]] = 1.0, -1.0
             assert np.abs(b - expect).max() < 1e-6
-            # Voltages within [0, R]; source at R, ground at 0.
+            # Voltages within [0, R]; j at R, i at 0.
             assert v.min() >= -1e-9 and v.max() <= res.resistances[i, j] + 1e-9
-            assert v[focal[i]] == pytest.approx(res.resistances[i, j], rel=1e-7) and v[focal[j]] == 0.0
+            assert v[focal[j]] == pytest.approx(res.resistances[i, j], rel=1e-7) and v[focal[i]] == 0.0
             assert cur[focal[i]] == pytest.approx(1.0, rel=1e-6) and cur[focal[j]] == pytest.approx(1.0, rel=1e-6)
     assert np.allclose(res.cum_current, sum(c for _, c in seen.values()))
     assert np.allclose(res.max_current, np.max([c for _, c in seen.values()], axis=0))

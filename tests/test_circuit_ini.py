@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ from click.testing import CliRunner
 
 from corridors._errors import ConfigError, DataError, SolverError
 from corridors.circuit import compute_job, ini, read_included_pairs, read_ini, run_job
+from corridors.circuit.inputs import cells_of_xy
 from corridors.cli import main
 from corridors.raster import Raster
 
@@ -81,7 +81,9 @@ def test_every_key_is_read(tmp_path):
              "connect_four_neighbors_only", "connect_using_avg_resistances", "use_included_pairs"]
     assert all(getattr(job, k) is True for k in trues)
     assert job.ground_file_is_resistances is False and job.habitat_map_is_resistances is False
-    assert job.warnings == []
+    # the two options Circuitscape.jl reads and ignores are accepted, with a warning each
+    assert len(job.warnings) == 2
+    assert "set_focal_node_currents_to_zero': True is ignored" in job.warnings[0] and "compress_grids" in job.warnings[1]
 
 
 def test_defaults_unknown_key_and_bad_values(tmp_path):
@@ -90,30 +92,56 @@ def test_defaults_unknown_key_and_bad_values(tmp_path):
         job = read_ini(p)
     assert job.habitat_map_is_resistances and not job.connect_four_neighbors_only and not job.connect_using_avg_resistances
     assert job.solver == "cg+amg" and job.remove_src_or_gnd == "keepall" and job.ground_file_is_resistances
-    with pytest.raises(ConfigError, match="key 'write_cur_maps': 'maybe' is not a boolean"):
-        read_ini(_ini(tmp_path / "b.ini", scenario="pairwise", write_cur_maps="maybe"))
-    with pytest.raises(ConfigError, match="key 'scenario'"):
-        read_ini(_ini(tmp_path / "c.ini", scenario="sideways", habitat_file="h", output_file="o.out"))
+    # Circuitscape reads anything but True/true/1 as False, and unknown choices as its defaults: warned here
+    keys = dict(habitat_file="h", point_file="f", output_file="o.out")
+    with pytest.warns(UserWarning, match="key 'write_cur_maps': 'maybe' is read as False, as Circuitscape does"):
+        assert read_ini(_ini(tmp_path / "b.ini", scenario="pairwise", write_cur_maps="maybe", **keys)).write_cur_maps is False
+    with pytest.warns(UserWarning, match="key 'scenario': 'sideways' is not one of .* read as 'pairwise'"):
+        assert read_ini(_ini(tmp_path / "c.ini", scenario="sideways", **keys)).scenario == "pairwise"
+    with pytest.warns(UserWarning, match="key 'remove_src_or_gnd': 'both' .* read as 'keepall'"):
+        assert read_ini(_ini(tmp_path / "e.ini", scenario="pairwise", remove_src_or_gnd="both", **keys)).remove_src_or_gnd == "keepall"
+    with pytest.warns(UserWarning, match="key 'solver': 'gauss' .* read as 'cg\\+amg'"):
+        read_ini(_ini(tmp_path / "e2.ini", solver="gauss", **keys))
+    # what Circuitscape's GUI writes when nothing was chosen falls back silently (sgVerify5 has it)
+    job = read_ini(_ini(tmp_path / "e3.ini", scenario="not entered", remove_src_or_gnd="not entered", **keys))
+    assert (job.scenario, job.remove_src_or_gnd, job.warnings) == ("pairwise", "keepall", [])
+    # Circuitscape's own spellings; a network job asked for one-to-all runs advanced, as Circuitscape runs it
+    assert read_ini(_ini(tmp_path / "e4.ini", scenario="One_To_All", solver="cholesky", **keys)).scenario == "one-to-all"
+    with pytest.warns(UserWarning, match="runs as advanced"):
+        net = read_ini(_ini(tmp_path / "e5.ini", data_type="network", scenario="one-to-all", source_file="s", ground_file="g", **keys))
+    assert net.scenario == "advanced"
     with pytest.raises(ConfigError, match="advanced mode needs key 'source_file'"):
         read_ini(_ini(tmp_path / "d.ini", scenario="advanced", habitat_file="h", output_file="o.out"))
-    with pytest.raises(ConfigError, match="remove_src_or_gnd"):
-        read_ini(_ini(tmp_path / "e.ini", scenario="pairwise", remove_src_or_gnd="both"))
+    # lines without '=' are not settings (Circuitscape skips them too); the missing key is then named
     (tmp_path / "f.ini").write_text("[x]\nscenario pairwise\nthis line has no equals\n")
-    with pytest.raises(ConfigError, match="f.ini: not a valid INI file"):
+    with pytest.raises(ConfigError, match="f.ini: key 'habitat_file' is missing"):
         read_ini(tmp_path / "f.ini")
     with pytest.raises(ConfigError, match="use_mask is True but key 'mask_file' is missing"):
         read_ini(_ini(tmp_path / "g.ini", scenario="pairwise", habitat_file="h", point_file="f", output_file="o.out", use_mask="True"))
 
 
 def test_included_pairs_formats(tmp_path):
-    ids = np.array([1, 2, 3])
-    (tmp_path / "inc.txt").write_text("mode include\n0 1 2 3\n1 0 1 0\n2 1 0 0\n3 0 0 0\n")
-    m = read_included_pairs(tmp_path / "inc.txt", ids)
-    assert m.tolist() == [[False, True, False], [True, False, False], [False, False, False]]
-    (tmp_path / "exc.txt").write_text("mode exclude\n0 1 2 3\n1 0 1 0\n2 1 0 0\n3 0 0 0\n")
-    assert read_included_pairs(tmp_path / "exc.txt", ids)[0].tolist() == [False, False, True]
+    # 'mode include|exclude' then id pairs, one per line (Circuitscape's io.jl)
+    (tmp_path / "inc.txt").write_text("mode include\n1 2\n2 3\n")
+    inc = read_included_pairs(tmp_path / "inc.txt")
+    assert inc.mode == "include" and inc.point_ids.tolist() == [1, 2, 3]
+    assert inc.excluded() == {(1, 3), (3, 1), (1, 1), (2, 2), (3, 3)}  # every pair not listed
+    (tmp_path / "exc.txt").write_text("mode exclude\n1 2\n")
+    assert read_included_pairs(tmp_path / "exc.txt").excluded() == {(1, 2), (2, 1)}
+    # 'min'/'max' then a matrix with ids in its first row and column: pairs with a value in [min, max] are included
     (tmp_path / "mm.txt").write_text("min 2\nmax 5\n0 1 2 3\n1 0 1 3\n2 1 0 9\n3 3 9 0\n")
-    assert read_included_pairs(tmp_path / "mm.txt", ids)[0].tolist() == [False, False, True]
+    mm = read_included_pairs(tmp_path / "mm.txt")
+    assert mm.mode == "include" and {p for p in mm.excluded() if p[0] != p[1]} == {(1, 2), (2, 1), (2, 3), (3, 2)}
+    (tmp_path / "bad.txt").write_text("1 2\n")
+    with pytest.raises(DataError, match="starts with neither 'mode' nor 'min'"):
+        read_included_pairs(tmp_path / "bad.txt")
+
+
+def test_points_fall_in_cells_as_circuitscape_places_them():
+    hab = Raster(np.ones((3, 4)), __import__("affine").Affine(10, 0, 100, 0, -10, 230))  # x 100-140, y 200-230
+    # cell centres; a point on a cell edge goes to the cell on its left and above (io.jl: ceil of the offsets)
+    r, c = cells_of_xy(hab, np.array([105, 135, 110, 110]), np.array([225, 205, 220, 200.5]))
+    assert r.tolist() == [0, 2, 0, 2] and c.tolist() == [0, 3, 0, 0]
 
 
 # ------------------------------------------------------------------ pairwise outputs
@@ -122,9 +150,10 @@ def test_pairwise_outputs_names_and_formats(strip_job):
     files = run_job("job.ini")
     names = sorted(p.name for p in files)
     assert names == sorted(
-        ["strip_resistances.out", "strip_resistances_3columns.out", "strip_cum_curmap.asc", "strip_max_curmap.asc"]
+        ["strip.out", "strip_resistances.out", "strip_resistances_3columns.out", "strip_cum_curmap.asc", "strip_max_curmap.asc"]
         + [f"strip_{k}map_1_2.asc" for k in ("cur", "volt")]
-    )  # no maps for the disconnected pairs 1-3 and 2-3, as in Circuitscape
+    )  # no maps for the disconnected pairs 1-3 and 2-3, as in Circuitscape; the settings go to output_file itself
+    assert "habitat_file = hab.asc" in (strip_job / "out/strip.out").read_text()
     mat = np.loadtxt(strip_job / "out/strip_resistances.out")
     # First row and column: ids; 0 in the corner; 4 links of 1 ohm between 1 and 2; 3 is cut off: -1.
     assert np.allclose(mat, [[0, 1, 2, 3], [1, 0, 4, -1], [2, 4, 0, -1], [3, -1, -1, 0]], rtol=1e-8)
@@ -134,8 +163,8 @@ def test_pairwise_outputs_names_and_formats(strip_job):
     volt = Raster.read(strip_job / "out/strip_voltmap_1_2.asc")
     assert cur.nodata == -9999 and cur.shape == (1, 8)
     assert cur.array[0].tolist() == pytest.approx([1, 1, 1, 1, 1, 0, 0, 0])
-    # Source (first id) at R volts, ground (second id) at 0.
-    assert volt.array[0].tolist() == pytest.approx([4, 3, 2, 1, 0, 0, 0, 0])
+    # Circuitscape's orientation (core.jl): 1 A into the second id, the first held at 0 V.
+    assert volt.array[0].tolist() == pytest.approx([0, 1, 2, 3, 4, 0, 0, 0])
     cum = Raster.read(strip_job / "out/strip_cum_curmap.asc").array[0]
     assert cum.tolist() == pytest.approx([1, 1, 1, 1, 1, 0, 0, 0])
 
@@ -144,15 +173,16 @@ def test_output_options_nodata_log_zero_focal_compress_tif(strip_job):
     _ini(strip_job / "job.ini", **_base(write_cur_maps="True", write_volt_maps="True", set_null_currents_to_nodata="True",
                                         set_null_voltages_to_nodata="True", compress_grids="True", write_cum_cur_map_only="True",
                                         set_focal_node_currents_to_zero="True"))
-    names = sorted(p.name for p in run_job("job.ini"))
-    assert "strip_cum_curmap.asc.gz" in names and "strip_voltmap_1_2.asc.gz" in names
+    with pytest.warns(UserWarning) as caught:
+        names = sorted(p.name for p in run_job("job.ini"))
+    # compress_grids and set_focal_node_currents_to_zero: Circuitscape.jl reads them and does nothing; so here, with a warning
+    assert {str(w.message).split("key ")[1].split(":")[0] for w in caught} == {"'compress_grids'", "'set_focal_node_currents_to_zero'"}
+    assert "strip_cum_curmap.asc" in names and "strip_voltmap_1_2.asc" in names
     assert not any(n.startswith("strip_curmap_") for n in names)  # cum only
-    with gzip.open(strip_job / "out/strip_cum_curmap.asc.gz", "rt") as f:
-        assert f.readline().split() == ["ncols", "8"]
-    cum = Raster.read(strip_job / "out/strip_cum_curmap.asc.gz")
-    # Focal cells zeroed, the no-data gap written as no data.
-    assert cum.masked().tolist()[0][:5] == pytest.approx([0, 1, 1, 1, 0]) and np.isnan(cum.masked()[0, 5])
-    volt = Raster.read(strip_job / "out/strip_voltmap_1_2.asc.gz")
+    cum = Raster.read(strip_job / "out/strip_cum_curmap.asc")
+    # the no-data gap written as no data; focal cells keep their current
+    assert cum.masked().tolist()[0][:5] == pytest.approx([1, 1, 1, 1, 1]) and np.isnan(cum.masked()[0, 5])
+    volt = Raster.read(strip_job / "out/strip_voltmap_1_2.asc")
     assert np.isnan(volt.masked()[0, 5])
     _ini(strip_job / "job2.ini", **_base(output_file="tif/strip.out", write_cur_maps="True", log_transform_maps="True", write_as_tif="True"))
     files = run_job("job2.ini")
@@ -163,7 +193,7 @@ def test_output_options_nodata_log_zero_focal_compress_tif(strip_job):
 
 
 def test_include_list_polygons_mask_and_raster_focal_regions(strip_job):
-    (strip_job / "inc.txt").write_text("mode include\n0 1 2 3\n1 0 0 0\n2 0 0 1\n3 0 1 0\n")
+    (strip_job / "inc.txt").write_text("mode include\n2 3\n1 3\n")
     _asc(strip_job / "poly.asc", ["0 5 5 5 0 0 0 0"])
     _asc(strip_job / "mask.asc", ["1 1 1 1 1 1 1 0"])
     _ini(strip_job / "job.ini", **_base(use_included_pairs="True", included_pairs_file="inc.txt"))
@@ -178,12 +208,11 @@ def test_include_list_polygons_mask_and_raster_focal_regions(strip_job):
     _ini(strip_job / "job.ini", **_base(point_file="regions.asc"))
     run_job("job.ini")
     assert np.loadtxt(strip_job / "out/strip_resistances.out")[1, 2] == pytest.approx(2.0)
-    # A mask dropping column 7 puts focal point 3 on a masked cell.
+    # A mask dropping column 7 puts focal point 3 on a masked cell: Circuitscape keeps it and reports -1 for its pairs.
     _ini(strip_job / "job.ini", **_base(use_mask="True", mask_file="mask.asc", output_file="masked/strip.out"))
-    # named by its coordinates and 1-based row/column, as a GIS user counts them (point 3 is at x 7.5 in column 8)
-    with pytest.raises(DataError, match=r"focal id 3 \(cell centre 7\.5, 0\.5; row 1, column 8 from the top left\) lies on a no-data or masked cell"):
-        run_job("job.ini")
-    assert not (strip_job / "masked").exists() or not any((strip_job / "masked").iterdir())
+    run_job("job.ini")
+    mat = np.loadtxt(strip_job / "masked/strip_resistances.out")
+    assert mat[1, 2] == pytest.approx(4.0) and mat[3, 1:3].tolist() == [-1, -1] and mat[3, 3] == 0
 
 
 def test_output_folder_that_is_a_file_is_a_data_error(strip_job):
@@ -201,8 +230,10 @@ def test_one_to_all_and_all_to_one_outputs(strip_job):
     _ini(strip_job / "job.ini", **_base(scenario="one-to-all", point_file="pts2.txt", write_cur_maps="True",
                                         write_volt_maps="True", write_max_cur_maps="True"))
     names = sorted(p.name for p in run_job("job.ini"))
-    assert names == sorted(["strip_cum_curmap.asc", "strip_max_curmap.asc"]
+    assert names == sorted(["strip.out", "strip_resistances.out", "strip_cum_curmap.asc", "strip_max_curmap.asc"]
                            + [f"strip_{k}map_{i}.asc" for k in ("cur", "volt") for i in (1, 2, 3)])
+    # one 'id resistance' row per focal node: 2 is 2 ohm || 2 ohm from the grounded 1 and 3
+    assert np.allclose(np.loadtxt(strip_job / "out/strip_resistances.out"), [[1, 2], [2, 1], [3, 2]])
     v2 = Raster.read(strip_job / "out/strip_voltmap_2.asc").array[0]
     assert v2[:5].tolist() == pytest.approx([0, 0.5, 1.0, 0.5, 0])  # 1 A into 2 ohm || 2 ohm
     _ini(strip_job / "job.ini", **_base(scenario="all-to-one", point_file="pts2.txt", write_volt_maps="True",
@@ -210,6 +241,8 @@ def test_one_to_all_and_all_to_one_outputs(strip_job):
     run_job("job.ini")
     v1 = Raster.read(strip_job / "out/strip_voltmap_1.asc").array[0]
     assert v1[:5].tolist() == pytest.approx([0, 4, 8, 11, 14])  # 1 A from cell 2, 3 A from cell 4, ground at 0
+    # all-to-one reports 0 for every focal node it solved (Circuitscape returns no resistance in this mode)
+    assert np.loadtxt(strip_job / "out/strip_resistances.out")[:, 1].tolist() == [0, 0, 0]
 
 
 def test_advanced_outputs_and_policies(strip_job):
@@ -218,7 +251,7 @@ def test_advanced_outputs_and_policies(strip_job):
     keys = _base(scenario="advanced", source_file="src.asc", ground_file="gnd.asc", write_cur_maps="True", write_volt_maps="True")
     keys.pop("point_file")
     _ini(strip_job / "job.ini", **keys)
-    assert sorted(p.name for p in run_job("job.ini")) == ["strip_curmap.asc", "strip_voltmap.asc"]
+    assert sorted(p.name for p in run_job("job.ini")) == ["strip.out", "strip_curmap.asc", "strip_voltmap.asc"]
     v = Raster.read(strip_job / "out/strip_voltmap.asc").array[0]
     assert v[:5].tolist() == pytest.approx([6, 5, 4, 3, 2])  # 4 links + a 2-ohm ground resistor
     _ini(strip_job / "job.ini", **{**keys, "ground_file_is_resistances": "False"})
@@ -230,7 +263,7 @@ def test_advanced_outputs_and_policies(strip_job):
     # A cell that is both source and ground: rmvsrc leaves no source, which is an error naming the file.
     _asc(strip_job / "gnd2.asc", ["0 -9999 -9999 -9999 2 -9999 -9999 -9999"])
     _ini(strip_job / "job.ini", **{**keys, "ground_file": "gnd2.asc", "remove_src_or_gnd": "rmvsrc", "output_file": "adv/s.out"})
-    with pytest.raises(DataError, match="src.asc: no source"):
+    with pytest.raises(DataError, match="no component holds both a source and a ground"):
         run_job("job.ini")
     _ini(strip_job / "job.ini", **{**keys, "ground_file": "gnd2.asc", "remove_src_or_gnd": "rmvgnd"})
     run_job("job.ini")
@@ -244,20 +277,21 @@ def test_network_jobs(tmp_path, monkeypatch):
     _ini(tmp_path / "net.ini", data_type="network", scenario="pairwise", habitat_file="net.txt", point_file="focal.txt",
          output_file="n/net.out", write_cur_maps="True", write_volt_maps="True")
     names = sorted(p.name for p in run_job("net.ini"))
-    assert names == sorted(["net_resistances.out", "net_resistances_3columns.out", "net_node_currents_1_4.txt",
+    assert names == sorted(["net.out", "net_resistances.out", "net_resistances_3columns.out", "net_node_currents_1_4.txt",
                             "net_branch_currents_1_4.txt", "net_voltages_1_4.txt", "net_node_currents_cum.txt",
                             "net_branch_currents_cum.txt"])
     # 1-3: 2 ohm || (1 + 1) ohm = 1 ohm; then 3-4: 1 ohm.
     assert np.loadtxt(tmp_path / "n/net_resistances.out")[1, 2] == pytest.approx(2.0)
     volts = dict(np.loadtxt(tmp_path / "n/net_voltages_1_4.txt"))
-    assert volts == pytest.approx({1: 2.0, 2: 1.5, 3: 1.0, 4: 0.0})
+    assert volts == pytest.approx({1: 0.0, 2: 0.5, 3: 1.0, 4: 2.0})  # 1 A into 4, 1 held at 0 V
     br = np.loadtxt(tmp_path / "n/net_branch_currents_1_4.txt")
     assert {(int(a), int(b)): c for a, b, c in br} == pytest.approx({(1, 2): 0.5, (2, 3): 0.5, (1, 3): 0.5, (3, 4): 1.0})
     (tmp_path / "src.txt").write_text("1 1\n")
     (tmp_path / "gnd.txt").write_text("4 0\n")
     _ini(tmp_path / "adv.ini", data_type="network", scenario="advanced", habitat_file="net.txt", source_file="src.txt",
-         ground_file="gnd.txt", output_file="n/adv.out", write_cur_maps="True")
-    assert sorted(p.name for p in run_job("adv.ini")) == ["adv_branch_currents.txt", "adv_node_currents.txt", "adv_voltages.txt"]
+         ground_file="gnd.txt", output_file="n/adv.out", write_cur_maps="True", write_volt_maps="True")
+    assert sorted(p.name for p in run_job("adv.ini")) == ["adv.out", "adv_branch_currents.txt", "adv_node_currents.txt",
+                                                          "adv_voltages.txt"]
     assert dict(np.loadtxt(tmp_path / "n/adv_voltages.txt"))[1] == pytest.approx(2.0)
 
 
@@ -269,17 +303,22 @@ def test_bad_input_clear_error_and_no_partial_output(strip_job):
     assert not any(p for p in (strip_job / "bad").iterdir())  # not even a hidden temporary folder
     _asc(strip_job / "small.asc", ["1 1 1"])
     _ini(strip_job / "job.ini", **_base(use_mask="True", mask_file="small.asc", output_file="bad/strip.out"))
-    with pytest.raises(DataError, match="small.asc: grid does not match hab.asc"):
+    with pytest.raises(DataError, match="mask_file: small.asc is 1 x 3 cells of 1, the habitat grid 1 x 8 cells"):
         run_job("job.ini")
     _asc(strip_job / "neg.asc", ["1 1 0 1 1 1 1 1"])
     _ini(strip_job / "job.ini", **_base(habitat_file="neg.asc", output_file="bad/strip.out"))
-    with pytest.raises(DataError, match="neg.asc, cell \\(row 0, col 2\\).*zero or negative"):
+    with pytest.raises(DataError, match="neg.asc: 1 cell\\(s\\) hold resistance 0 \\(first at row 1, column 3\\).*polygon_file"):
         run_job("job.ini")
-    (strip_job / "pts_gap.txt").write_text("1 0.5 0.5\n2 5.5 0.5\n")
-    _ini(strip_job / "job.ini", **_base(point_file="pts_gap.txt", output_file="bad/strip.out"))
-    with pytest.raises(DataError, match=r"focal id 2 \(cell centre 5\.5, 0\.5; row 1, column 6 from the top left\) lies on a no-data"):
+    (strip_job / "pts_out.txt").write_text("1 0.5 0.5\n2 9.5 0.5\n")
+    _ini(strip_job / "job.ini", **_base(point_file="pts_out.txt", output_file="bad/strip.out"))
+    with pytest.raises(DataError, match=r"focal id 2 at \(9\.5, 0\.5\) lies outside the habitat grid"):
         run_job("job.ini")
     assert not any(p for p in (strip_job / "bad").iterdir())
+    # a focal point on a no-data cell is no error: Circuitscape keeps it and gives its pairs -1
+    (strip_job / "pts_gap.txt").write_text("1 0.5 0.5\n2 5.5 0.5\n3 7.5 0.5\n")
+    _ini(strip_job / "job.ini", **_base(point_file="pts_gap.txt", output_file="gap/strip.out"))
+    run_job("job.ini")
+    assert np.loadtxt(strip_job / "gap/strip_resistances_3columns.out")[:, 2].tolist() == [-1, -1, -1]
 
 
 def test_cli_run(strip_job):
@@ -294,12 +333,24 @@ def test_cli_run(strip_job):
 # ------------------------------------------------------------------ runner and writer apart
 def test_compute_job_returns_the_results_and_writes_nothing(strip_job):
     _ini(strip_job / "job.ini", **_base(write_cur_maps="True"))
-    seen = []
-    res = compute_job("job.ini", on_solve=lambda r, ids, v, cur, br: seen.append(tuple(int(i) for i in ids)))
-    assert res.ids.tolist() == [1, 2, 3] and res.habitat.shape == (1, 8)
-    assert res.result.resistances[0, 1] == pytest.approx(4.0) and res.result.resistances[0, 2] == -1
-    assert res.result.cum_current is not None  # node values; the writer turns them into maps
-    assert seen == [(1, 2)]  # one call per solved pair, with its focal ids
+
+    class Grab:
+        def __init__(self):
+            self.grids = {}
+
+        def grid(self, suffix, values, template):
+            self.grids[suffix] = values
+
+        def table(self, suffix, rows):
+            pass
+
+    sink, steps = Grab(), []
+    res = compute_job("job.ini", sink=sink, progress=lambda done, total: steps.append((done, total)))
+    assert res.ids.tolist() == [1, 2, 3] and res.template.shape == (1, 8)
+    assert res.resistances[0, 1] == pytest.approx(4.0) and res.resistances[0, 2] == -1
+    assert res.cum_current[0].tolist() == pytest.approx([1, 1, 1, 1, 1, 0, 0, 0])
+    assert sorted(sink.grids) == ["cum_curmap", "curmap_1_2"]  # the maps go to the sink as they are made
+    assert steps == [(1, 1)]  # one solve: focal points 1 and 2 share a component, 3 is alone
     assert not (strip_job / "out").exists()
     assert run_job("job.ini")  # the same job, written
 

@@ -37,10 +37,12 @@ def test_habitat_file_missing_is_named(strip_job):
     assert list((strip_job / "out").glob("*")) == []  # the output folder is made, but nothing is written in it
 
 
-def test_bad_scenario_names_the_key(strip_job):
+def test_unknown_scenario_runs_pairwise_with_a_warning_naming_the_key(strip_job):
+    # Circuitscape reads a scenario it does not know as pairwise; the warning names the key and the fallback
     write_ini(strip_job / "job.ini", **strip_job_keys(scenario="sideways"))
-    line = error_line(invoke("circuit", "run", "job.ini"))
-    assert "job.ini, key 'scenario': 'sideways' is not one of" in line
+    run = invoke("circuit", "run", "job.ini")
+    assert run.exit_code == 0, run.output
+    assert "warning:" in run.output and "key 'scenario': 'sideways' is not one of" in run.output and "read as 'pairwise'" in run.output
 
 
 @pytest.mark.parametrize("args", [

@@ -3,7 +3,8 @@
 Modules: ``graph`` (conductance graphs), ``solve`` (grounded solvers, memory
 estimates, currents), ``modes`` (pairwise, one-to-all, all-to-one,
 advanced), ``grid`` (raster circuits), and the INI job in Circuitscape.jl's
-split: ``ini`` (read and check the job), ``run`` (solve it) and ``out``
+split: ``ini`` (read and check the job), ``inputs`` (read its files as
+Circuitscape does), ``run`` (solve it as Circuitscape does) and ``out``
 (write Circuitscape's files); ``pinch`` (pinch points and centrality of
 least-cost corridors).
 """
@@ -17,7 +18,8 @@ from corridors.circuit.grid import (
     pairwise_raster,
     read_point_file,
 )
-from corridors.circuit.ini import CircuitscapeJob, read_included_pairs, read_ini, read_network
+from corridors.circuit.ini import CircuitscapeJob, read_ini
+from corridors.circuit.inputs import read_included_pairs, read_network, read_points
 from corridors.circuit.modes import (
     AdvancedResult,
     FocalResult,
@@ -62,5 +64,6 @@ __all__ = [
     "read_ini",
     "read_network",
     "read_point_file",
+    "read_points",
     "run_job",
 ]

@@ -153,7 +153,9 @@ def _pair_conductance(c1: np.ndarray, c2: np.ndarray, avg_resistances: bool, dia
     ``weird_avg`` in Circuitscape.jl).
     """
     if avg_resistances:
-        g = 2.0 * c1 * c2 / (c1 + c2)
+        s = c1 + c2
+        # a cell of conductance 0 (a no-data cell inside a short-circuit region) links with conductance 0
+        g = np.divide(2.0 * c1 * c2, s, out=np.zeros_like(s), where=s > 0)
     else:
         g = 0.5 * (c1 + c2)
     if diagonal:
@@ -161,8 +163,9 @@ def _pair_conductance(c1: np.ndarray, c2: np.ndarray, avg_resistances: bool, dia
     return g
 
 
-def _grid_laplacian(conductance: np.ndarray, four_neighbors: bool, avg_resistances: bool) -> tuple[sp.csr_array, np.ndarray]:
-    """Cell-level Laplacian built straight into CSR arrays.
+def _grid_laplacian(conductance: np.ndarray, four_neighbors: bool, avg_resistances: bool,
+                    on: np.ndarray | None = None) -> tuple[sp.csr_array, np.ndarray]:
+    """Cell-level Laplacian built straight into CSR arrays (nodes: the cells ``on``, default conductance > 0).
 
     Written by hand rather than through ``scipy.sparse.coo_array(...).tocsr()``
     because the COO route holds the triplets and the CSR copy at once (about
@@ -171,7 +174,7 @@ def _grid_laplacian(conductance: np.ndarray, four_neighbors: bool, avg_resistanc
     arrays are filled in place with one pass per neighbour offset.
     """
     rows, cols = conductance.shape
-    on = conductance > 0
+    on = conductance > 0 if on is None else on
     n = int(on.sum())
     idx_dtype = np.int32 if 9 * n < np.iinfo(np.int32).max else np.int64
     nodemap = np.full(conductance.shape, -1, dtype=np.int64)
@@ -253,6 +256,56 @@ def merge_nodes(lap: sp.csr_array, groups: np.ndarray) -> tuple[sp.csr_array, np
     out = (sp.diags_array(np.asarray(merged.sum(axis=1)).ravel()) - merged).tocsr()
     out.sort_indices()
     return out, new
+
+
+def circuitscape_graph(
+    cellmap: np.ndarray,
+    polymap: np.ndarray | None = None,
+    *,
+    four_neighbors: bool = False,
+    avg_resistances: bool = False,
+) -> CircuitGraph:
+    """The graph Circuitscape builds from a cell map and a short-circuit region map.
+
+    As Circuitscape.jl's ``construct_node_map`` and ``construct_graph``:
+    every cell of conductance > 0 is a node; the cells sharing a region value
+    (any value other than 0) become one node, and a region with at least one
+    habitat cell takes in its no-data cells too (they join the region's node
+    and link to their neighbours with the average of their conductance 0 and
+    the neighbour's). A region lying wholly on no data is no node.
+
+    Parameters
+    ----------
+    cellmap : numpy.ndarray
+        Cell conductances, 0 where no data.
+    polymap : numpy.ndarray, optional
+        Region id of every cell (0: none).
+    four_neighbors, avg_resistances
+        As in :func:`grid_graph`.
+
+    Returns
+    -------
+    CircuitGraph
+        ``nodemap`` holds -1 off the graph.
+    """
+    cellmap = np.asarray(cellmap, dtype="float64")
+    on = cellmap > 0
+    poly = None
+    if polymap is not None:
+        poly = np.asarray(polymap, dtype=np.int64)
+        if poly.shape != cellmap.shape:
+            raise DataError(f"region grid shape {poly.shape} differs from the habitat grid {cellmap.shape}; use the same grid.")
+        live = np.unique(poly[on & (poly != 0)])
+        on = on | ((poly != 0) & np.isin(poly, live))
+    lap, nodemap = _grid_laplacian(cellmap, four_neighbors, avg_resistances, on=on)
+    if poly is not None and lap.shape[0]:
+        region = poly[on]
+        if (region != 0).any():
+            _, key = np.unique(region, return_inverse=True)
+            groups = np.where(region != 0, key, -1)
+            lap, new = merge_nodes(lap, groups)
+            nodemap = np.where(on, new[np.maximum(nodemap, 0)], -1)
+    return CircuitGraph(lap, nodemap=nodemap)
 
 
 def grid_graph(

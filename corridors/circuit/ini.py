@@ -7,7 +7,6 @@ The job runner is :mod:`corridors.circuit.run` and the output writer
 
 from __future__ import annotations
 
-import configparser
 import importlib
 import os
 import warnings
@@ -15,27 +14,36 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from corridors._errors import ConfigError, DataError
-from corridors.circuit.graph import CircuitGraph, network_graph
-from corridors.circuit.grid import _read_table
-from corridors.circuit.solve import CIRCUITSCAPE_SOLVERS
-from corridors.raster import Raster
+from corridors._errors import ConfigError
 
 SCENARIOS = ("pairwise", "advanced", "one-to-all", "all-to-one")
 
-#: Circuitscape keys about running (logging, threads, memory) that change no
-#: number; accepted without a warning and without effect.
+#: Circuitscape.jl's spellings of each choice (``consts.jl``); matched here without regard to case.
+_SCENARIO_NAMES = {"pairwise": "pairwise", "advanced": "advanced", "one-to-all": "one-to-all", "one_to_all": "one-to-all",
+                   "all-to-one": "all-to-one", "all_to_one": "all-to-one"}
+_SOLVER_NAMES = {"cg+amg": "cg+amg", "amg+cg": "cg+amg", "amg": "cg+amg", "cholmod": "cholmod", "cholesky": "cholmod",
+                 "cholfact": "cholmod", "mklpardiso": "cholmod", "mkl_pardiso": "cholmod", "pardiso": "cholmod",
+                 "accelerate": "cholmod", "apple_accelerate": "cholmod", "direct": "direct"}
+_POLICIES = ("keepall", "rmvsrc", "rmvgnd", "rmvall")
+
+#: Keys Circuitscape reads that change no number here (threads, logging, memory housekeeping, index width):
+#: accepted without a warning.
 _RUN_CONTROL_KEYS = {
     "version", "parallelize", "max_parallel", "print_timings", "print_rusages", "low_memory_mode",
     "preemptive_memory_release", "log_level", "log_file", "profiler_log_file", "screenprint_log",
-    "suppress_messages", "use_64bit_indexing", "precision", "use_reclass_table", "reclass_file",
-    "write_baseline_results", "cholmod_batch_size",
+    "suppress_messages", "use_64bit_indexing", "reclass_file", "write_baseline_results",
 }
 
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
+#: Options Circuitscape.jl parses and then ignores; set to True they get a warning saying so.
+_IGNORED_OPTIONS = {
+    "use_reclass_table": "Circuitscape.jl reads it but never reclassifies; reclassify the habitat map first",
+    "set_focal_node_currents_to_zero": "not implemented in Circuitscape 5 either; focal nodes keep their current",
+    "compress_grids": "Circuitscape.jl writes its grids uncompressed too",
+}
+
+#: Circuitscape reads a boolean as True only when it is one of these (``_parse_bool``).
+_TRUE = {"True", "true", "1"}
+_FALSE = {"False", "false", "0", ""}
 #: Values Circuitscape's GUI writes for "no file chosen".
 _NO_FILE = {"", "none", "false"}
 
@@ -67,6 +75,8 @@ class CircuitscapeJob:
     use_direct_grounds: bool = False
     remove_src_or_gnd: str = "keepall"
     solver: str = "cg+amg"
+    cholmod_batch_size: int = 1000
+    precision: str = "double"
     write_cur_maps: bool = False
     write_volt_maps: bool = False
     write_cum_cur_map_only: bool = False
@@ -77,28 +87,60 @@ class CircuitscapeJob:
     log_transform_maps: bool = False
     compress_grids: bool = False
     write_as_tif: bool = False
+    use_reclass_table: bool = False
     source: Path | None = None
+    raw: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @property
     def stem(self) -> str:
-        """The output file name without ``.out`` (Circuitscape's base name of every output)."""
-        name = self.output_file.name
-        return name[:-4] if name.lower().endswith(".out") else name
+        """The base name of every output: ``output_file`` up to its first ``.out``, as Circuitscape cuts it."""
+        return self.output_file.name.split(".out", 1)[0]
 
 
 _BOOL_KEYS = {f.name for f in fields(CircuitscapeJob) if f.type in ("bool", bool)}
 _PATH_KEYS = {f.name for f in fields(CircuitscapeJob) if "Path" in str(f.type) and f.name not in ("source",)}
-_KNOWN = {f.name for f in fields(CircuitscapeJob)} - {"source", "warnings"}
+_KNOWN = {f.name for f in fields(CircuitscapeJob)} - {"source", "warnings", "raw"}
+
+
+def parse_ini(text: str) -> dict[str, str]:
+    """Circuitscape's reading of an INI file: ``key = value`` lines, sections ignored, the first '=' splits.
+
+    Keys are compared in lower case; lines starting with '#' or ';' are
+    comments (Circuitscape would read them as keys nobody asks for).
+    """
+    raw: dict[str, str] = {}
+    for line in text.splitlines():
+        s = line.strip()
+        if not s or s[0] in "[#;" or "=" not in s:
+            continue
+        key, value = s.split("=", 1)
+        raw[key.strip().lower()] = value.strip()
+    return raw
+
+
+def _choice(raw: dict[str, str], key: str, names: dict[str, str], default: str, p: Path, msgs: list[str]) -> str:
+    value = raw.get(key, "")
+    if value.lower() in names:
+        return names[value.lower()]
+    if value not in ("", "not entered"):
+        msgs.append(f"{p}, key {key!r}: {value!r} is not one of {', '.join(sorted(set(names.values())))}; "
+                    f"read as {default!r}, as Circuitscape does.")
+    return default
 
 
 def read_ini(path: str | os.PathLike) -> CircuitscapeJob:
-    """Read a Circuitscape INI file.
+    """Read a Circuitscape INI file the way Circuitscape.jl reads it.
 
-    Sections are ignored, keys matter (as in Circuitscape). Booleans are
-    ``True/true/1`` and ``False/false/0``; file paths are taken relative to
-    the current directory, as Circuitscape does. An unknown key becomes a
-    warning naming it (``job.warnings`` and :mod:`warnings`).
+    Sections are ignored, keys matter. A boolean is True only when it reads
+    ``True``, ``true`` or ``1`` (anything else is False, as in Circuitscape,
+    with a warning unless it reads False/false/0). A choice Circuitscape does
+    not know (``scenario``, ``data_type``, ``solver``, ``remove_src_or_gnd``)
+    falls back to Circuitscape's default with a warning; ``not entered`` (what
+    its GUI writes) falls back silently. File paths are relative to the
+    current directory, as in Circuitscape. Options Circuitscape.jl parses but
+    ignores are accepted, with a warning when set. Unknown keys get a warning
+    naming them. Warnings go to ``job.warnings`` and :mod:`warnings`.
 
     Parameters
     ----------
@@ -112,71 +154,53 @@ def read_ini(path: str | os.PathLike) -> CircuitscapeJob:
     Raises
     ------
     ConfigError
-        If the file is missing or malformed, a boolean or choice is invalid,
-        or a key the scenario needs is missing.
+        If the file is missing or a key the scenario needs is missing.
     """
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"{p}: INI file not found; check the path.")
-    text = p.read_text(errors="replace")
-    if not text.lstrip().startswith("["):
-        text = "[job]\n" + text
-    cp = configparser.ConfigParser(interpolation=None, strict=False, delimiters=("=",), comment_prefixes=("#", ";"))
-    cp.optionxform = str
-    try:
-        cp.read_string(text, source=str(p))
-    except configparser.Error as exc:
-        msg = str(exc).replace("\n", " ")
-        raise ConfigError(f"{p}: not a valid INI file ({msg}); write one 'key = value' per line under [section] headers.") from None
-    raw: dict[str, str] = {}
-    for section in cp.sections():
-        for key, value in cp.items(section):
-            raw[key.strip().lower()] = (value or "").strip()
-    msgs = []
+    raw = parse_ini(p.read_text(errors="replace"))
+    msgs: list[str] = []
     vals: dict[str, object] = {}
     for key, value in raw.items():
-        if key in _RUN_CONTROL_KEYS:
-            if key == "use_reclass_table" and value.lower() in _TRUE:
-                raise ConfigError(f"{p}, key 'use_reclass_table': reclass tables are not supported; reclassify the habitat map first and set it to False.")
+        if key in _RUN_CONTROL_KEYS or key in ("scenario", "data_type", "solver", "remove_src_or_gnd", "precision"):
+            continue
+        if key == "cholmod_batch_size":
+            try:
+                vals[key] = max(1, int(value))
+            except ValueError:
+                msgs.append(f"{p}, key 'cholmod_batch_size': {value!r} is not a whole number; 1000 used.")
             continue
         if key not in _KNOWN:
             msgs.append(f"{p}: unknown key {key!r} ignored; check its spelling against Circuitscape's keys.")
             continue
         if key in _BOOL_KEYS:
-            lv = value.lower()
-            if lv in _TRUE:
-                vals[key] = True
-            elif lv in _FALSE:
-                vals[key] = False
-            else:
-                raise ConfigError(f"{p}, key {key!r}: {value!r} is not a boolean; write True or False.")
+            vals[key] = value in _TRUE
+            if value not in _TRUE and value not in _FALSE:
+                msgs.append(f"{p}, key {key!r}: {value!r} is read as False, as Circuitscape does; write True or False.")
         elif key in _PATH_KEYS or key in ("habitat_file", "output_file"):
             vals[key] = None if value.lower() in _NO_FILE or value.startswith("(") else Path(value)
         else:
             vals[key] = value
-    for m in msgs:
-        warnings.warn(m, stacklevel=2)
-    scenario = str(vals.get("scenario", "")).lower().replace("_", "-")
-    if scenario not in SCENARIOS:
-        raise ConfigError(f"{p}, key 'scenario': {vals.get('scenario', '(missing)')!r} is not one of {', '.join(SCENARIOS)}.")
-    vals["scenario"] = scenario
-    dt = str(vals.get("data_type", "raster")).lower()
-    if dt not in ("raster", "network"):
-        raise ConfigError(f"{p}, key 'data_type': {dt!r} is not raster or network.")
-    vals["data_type"] = dt
-    if dt == "network" and scenario not in ("pairwise", "advanced"):
-        raise ConfigError(f"{p}, key 'scenario': network jobs run pairwise or advanced, not {scenario!r} (as in Circuitscape).")
-    solver = str(vals.get("solver", "cg+amg")).lower()
-    if solver not in CIRCUITSCAPE_SOLVERS:
-        raise ConfigError(f"{p}, key 'solver': {solver!r} is unknown; use cg+amg (default) or cholmod.")
-    vals["solver"] = solver
-    pol = str(vals.get("remove_src_or_gnd", "keepall")).lower()
-    if pol not in ("keepall", "rmvsrc", "rmvgnd", "rmvall"):
-        raise ConfigError(f"{p}, key 'remove_src_or_gnd': {pol!r} is not keepall, rmvsrc, rmvgnd or rmvall.")
-    vals["remove_src_or_gnd"] = pol
+    vals["scenario"] = _choice(raw, "scenario", _SCENARIO_NAMES, "pairwise", p, msgs)
+    dt = raw.get("data_type", "raster")
+    if dt.lower() not in ("raster", "network"):
+        msgs.append(f"{p}, key 'data_type': {dt!r} is not raster or network; read as network, as Circuitscape does.")
+    vals["data_type"] = "raster" if dt.lower() == "raster" else "network"
+    vals["solver"] = _choice(raw, "solver", _SOLVER_NAMES, "cg+amg", p, msgs)
+    vals["remove_src_or_gnd"] = _choice(raw, "remove_src_or_gnd", {k: k for k in _POLICIES}, "keepall", p, msgs)
+    if raw.get("precision", "double").lower() == "single":
+        msgs.append(f"{p}, key 'precision': single is computed in double precision here (numbers agree to about 1e-6).")
+    for key, why in _IGNORED_OPTIONS.items():
+        if vals.get(key):
+            msgs.append(f"{p}, key {key!r}: True is ignored ({why}).")
     for key in ("habitat_file", "output_file"):
         if vals.get(key) is None:
             raise ConfigError(f"{p}: key {key!r} is missing or empty; give the {key.replace('_', ' ')}.")
+    scenario, network = vals["scenario"], vals["data_type"] == "network"
+    if network and scenario not in ("pairwise", "advanced"):
+        msgs.append(f"{p}, key 'scenario': network jobs run pairwise or advanced; {scenario!r} runs as advanced, as in Circuitscape.")
+        vals["scenario"] = scenario = "advanced"
     if scenario == "advanced":
         for key in ("source_file", "ground_file"):
             if vals.get(key) is None:
@@ -187,99 +211,23 @@ def read_ini(path: str | os.PathLike) -> CircuitscapeJob:
                       ("use_variable_source_strengths", "variable_source_file")):
         if vals.get(flag) and vals.get(key) is None:
             raise ConfigError(f"{p}: {flag} is True but key {key!r} is missing; give the file or set {flag} to False.")
+    ignored = []
+    if network:
+        ignored += [k for k in ("use_polygons", "use_mask", "use_included_pairs", "use_variable_source_strengths") if vals.get(k)]
+    elif scenario == "pairwise" and vals.get("use_variable_source_strengths"):
+        ignored.append("use_variable_source_strengths")
+    if scenario == "advanced" and not network and vals.get("use_included_pairs"):
+        ignored.append("use_included_pairs")
+    for k in ignored:
+        mode = f"{vals['data_type']} {scenario}"
+        msgs.append(f"{p}, key {k!r}: ignored in {mode} jobs, as in Circuitscape.jl.")
     job = CircuitscapeJob(**vals)  # type: ignore[arg-type]
     job.source = p
+    job.raw = raw
     job.warnings = msgs
+    for m in msgs:
+        warnings.warn(m, stacklevel=2)
     return job
-
-
-# ------------------------------------------------------------------ input files
-def need_input(path: Path | None, key: str, job: CircuitscapeJob) -> Path:
-    """The input file of INI key ``key``; a DataError naming the key and the current directory if it is missing."""
-    if path is None or not path.exists():
-        raise DataError(
-            f"{job.source}, key {key!r}: file {str(path)!r} not found (paths are relative to the current directory "
-            f"{Path.cwd()}); fix the path or run from the folder the job expects."
-        )
-    return path
-
-
-def read_input_raster(path: Path | None, key: str, job: CircuitscapeJob, template: Raster | None = None) -> Raster:
-    """Read the grid of INI key ``key``, checked against the habitat grid ``template`` when given."""
-    r = Raster.read(need_input(path, key, job))
-    if template is not None:
-        template.check_aligned(r)
-    return r
-
-
-def read_included_pairs(path: str | os.PathLike, ids: np.ndarray) -> np.ndarray:
-    """Read Circuitscape's include/exclude pairs matrix as a boolean matrix over ``ids``.
-
-    The file starts with ``mode include`` or ``mode exclude`` (or with
-    ``min V`` and ``max V`` lines, which include pairs whose value lies in
-    [min, max]); then a square matrix whose first row and column are focal
-    ids (0 in the corner). With ``mode include`` only pairs marked 1 are
-    solved; with ``mode exclude`` all pairs but those marked 1.
-
-    Returns
-    -------
-    numpy.ndarray
-        n x n booleans in the order of ``ids``.
-    """
-    p = Path(path)
-    lines = [ln.split("#", 1)[0].strip() for ln in p.read_text().splitlines()]
-    lines = [ln for ln in lines if ln]
-    if not lines:
-        raise DataError(f"{p}: the included pairs file is empty; start it with 'mode include' or 'mode exclude'.")
-    mode, lo, hi, start = "include", None, None, 0
-    head = lines[0].split()
-    if head[0].lower() == "mode":
-        if len(head) < 2 or head[1].lower() not in ("include", "exclude"):
-            raise DataError(f"{p}, line 1: {lines[0]!r}; write 'mode include' or 'mode exclude'.")
-        mode, start = head[1].lower(), 1
-    elif head[0].lower() == "min":
-        try:
-            lo, hi = float(head[1]), float(lines[1].split()[1])
-        except (IndexError, ValueError):
-            raise DataError(f"{p}: expected 'min V' and 'max V' on the first two lines.") from None
-        start = 2
-    try:
-        mat = np.array([[float(t) for t in ln.replace(",", " ").split()] for ln in lines[start:]])
-    except ValueError:
-        raise DataError(f"{p}: the pairs matrix holds a non-number; give numbers only below the header.") from None
-    if mat.ndim != 2 or mat.shape[0] != mat.shape[1] or mat.shape[0] < 2:
-        raise DataError(f"{p}: the pairs matrix is not square with ids in its first row and column; fix its shape.")
-    row_ids, col_ids, vals = mat[1:, 0].astype(np.int64), mat[0, 1:].astype(np.int64), mat[1:, 1:]
-    marked = (vals >= lo) & (vals <= hi) if lo is not None else vals == 1
-    pos = {int(i): k for k, i in enumerate(ids)}
-    n = len(ids)
-    m = np.zeros((n, n), dtype=bool)
-    for a, ra in enumerate(row_ids):
-        for b, cb in enumerate(col_ids):
-            if marked[a, b] and int(ra) in pos and int(cb) in pos:
-                m[pos[int(ra)], pos[int(cb)]] = m[pos[int(cb)], pos[int(ra)]] = True
-    if mode == "exclude":
-        m = ~m
-    np.fill_diagonal(m, False)
-    return m
-
-
-def read_source_strengths(path: Path, ids: np.ndarray) -> np.ndarray:
-    """Source strengths (``id strength`` per line, ``variable_source_file``) in the order of ``ids``; 1 A where not listed."""
-    rows = _read_table(path, 2, "id strength")
-    table = {int(float(r[0])): float(r[1]) for r in rows}
-    return np.array([table.get(int(i), 1.0) for i in ids])
-
-
-# ------------------------------------------------------------------ network files
-def read_network(path: Path, is_resistance: bool) -> CircuitGraph:
-    """Read a Circuitscape network (``node node value`` per line) as a CircuitGraph."""
-    rows = _read_table(path, 3, "node node value")
-    a = np.array([int(float(r[0])) for r in rows])
-    b = np.array([int(float(r[1])) for r in rows])
-    v = np.array([float(r[2]) for r in rows])
-    return network_graph(a, b, v, is_resistance=is_resistance, label=str(path))
-
 
 
 def __getattr__(name: str) -> Any:

@@ -113,6 +113,169 @@ def _included(n: int, pairs: np.ndarray | None) -> np.ndarray:
     return inc
 
 
+class GroundedComponent:
+    """One connected component grounded at a focal node, solved once per other focal node.
+
+    Circuitscape solves ``L v = e_b - e_a`` for every pair (a, b) and shifts
+    ``v`` so that ``v_a = 0``. With ``y_u`` the potential of 1 A from ``u``
+    to the ground node ``g`` (``y_g = 0``), ``v = y_b - y_a`` shifted the
+    same way: one solve per focal node instead of one per pair.
+
+    Parameters
+    ----------
+    lap : scipy.sparse.csr_array
+        Laplacian of the whole graph.
+    nodes_c : numpy.ndarray
+        The component's nodes.
+    focal_local : list of int
+        Focal nodes, as indices into ``nodes_c``; the first is the ground.
+    keep_full : bool
+        Keep whole voltage columns (for maps); otherwise only their focal entries.
+    solver, rtol, stats, batch_size
+        As in :class:`~corridors.circuit.solve.GroundedSolver`; a direct
+        solver takes the right-hand sides in batches of ``batch_size``.
+    step : callable, optional
+        Called after each solved focal node.
+    """
+
+    def __init__(self, lap: sp.csr_array, nodes_c: np.ndarray, focal_local: list[int], keep_full: bool, *,
+                 solver: str = "amg", rtol: float = DEFAULT_RTOL, stats: SolveStats | None = None, batch_size: int = 1000,
+                 step: Callable[[], None] | None = None):
+        step = step or (lambda: None)
+        stats = stats if stats is not None else SolveStats()
+        self.nodes_c = nodes_c
+        self.lap_c = _submatrix(lap, nodes_c)
+        self.ground = focal_local[0]
+        self.focal = focal_local
+        self.keep_full = keep_full
+        self.pos = {u: k for k, u in enumerate(focal_local)}
+        n = len(nodes_c)
+        others = focal_local[1:]
+        self.cols: dict[int, np.ndarray] = {}
+        if not others:
+            return
+        sub = self.lap_c.copy()
+        dpos = _diag_positions(sub, np.array([self.ground]))
+        # Ground g through a resistor of the size of its own branches: x - x[g] is then exactly y.
+        sub.data[dpos] *= 2.0
+        solv = GroundedSolver(sub, solver=solver, rtol=rtol, stats=stats, expected_solves=len(others))
+        fl = np.array(focal_local)
+        if solver != "amg":  # a factorisation solves many right-hand sides at once
+            for start in range(0, len(others), batch_size):
+                batch = others[start : start + batch_size]
+                rhs = np.zeros((n, len(batch)))
+                rhs[batch, np.arange(len(batch))] = 1.0
+                x = solv.solve(rhs)
+                x -= x[self.ground]
+                for k, u in enumerate(batch):
+                    self.cols[u] = x[:, k].copy() if keep_full else x[fl, k].copy()
+                    step()
+            return
+        for u in others:
+            b = np.zeros(n)
+            b[u] = 1.0
+            x = solv.solve(b)
+            x -= x[self.ground]
+            self.cols[u] = x if keep_full else x[fl]
+            step()
+
+    def _col(self, u: int) -> np.ndarray | None:
+        return None if u == self.ground else self.cols[u]
+
+    def _entry(self, col: np.ndarray | None, w: int) -> float:
+        if col is None:
+            return 0.0
+        return float(col[w] if self.keep_full else col[self.pos[w]])
+
+    def resistance(self, a: int, b: int) -> float:
+        ca, cb = self._col(a), self._col(b)
+        return self._entry(ca, a) + self._entry(cb, b) - 2.0 * self._entry(cb, a)
+
+    def voltages(self, a: int, b: int) -> np.ndarray:
+        """Local voltages of pair (a, b): 1 A from b to a, ``v_a = 0`` (Circuitscape's orientation)."""
+        n = len(self.nodes_c)
+        ya = self._col(a)
+        yb = self._col(b)
+        v = (np.zeros(n) if yb is None else yb) - (np.zeros(n) if ya is None else ya)
+        return v - v[a]
+
+
+def solve_pairs(lap: sp.csr_array, components: np.ndarray, pnode: np.ndarray, pid: np.ndarray, *,
+                exclude: set[tuple[int, int]] | None = None, keep_voltages: bool = False, on_pair: Callable | None = None,
+                solver: str = "amg", rtol: float = DEFAULT_RTOL, stats: SolveStats | None = None, batch_size: int = 1000,
+                step: Callable[[], None] | None = None) -> np.ndarray:
+    """Circuitscape's ``single_ground_all_pairs``: the effective resistance of every pair of focal points on one graph.
+
+    Rows on one node are 0 apart (Circuitscape's ``smash_repeats``); pairs in
+    different components, off the graph or excluded are -1. Pair (a, b), a
+    the earlier row, is solved with 1 A into b and out of a, ``v_a = 0``
+    (Circuitscape's orientation), but each component is grounded once and
+    solved once per focal node (:class:`GroundedComponent`).
+
+    Parameters
+    ----------
+    lap : scipy.sparse.csr_array
+        The graph Laplacian.
+    components : numpy.ndarray
+        Component label of every node.
+    pnode : numpy.ndarray
+        Node of every point row (-1: off the graph).
+    pid : numpy.ndarray
+        Id of every point row (several rows may share a node).
+    exclude : set of (id, id), optional
+        Pairs not to solve, in both orders.
+    keep_voltages : bool
+        Keep whole voltage columns and call ``on_pair`` for every solved combination of rows.
+    on_pair : callable, optional
+        ``on_pair(id_a, id_b, nodes_c, lap_c, v)``: the component's nodes, its
+        Laplacian and the pair's voltages on them.
+    solver, rtol, stats, batch_size, step
+        See :class:`GroundedComponent`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Resistances between the rows, 0 on the diagonal.
+    """
+    exclude = exclude or set()
+    n = len(pnode)
+    res = -np.ones((n, n))
+    comp_of = np.where(pnode >= 0, components[np.maximum(pnode, 0)], -1)
+    for comp in np.unique(comp_of[comp_of >= 0]):
+        rows = np.nonzero(comp_of == comp)[0]
+        csub = list(dict.fromkeys(pnode[rows].tolist()))  # unique nodes, in the order of the rows
+        rows_of = {u: [int(k) for k in rows if pnode[k] == u] for u in csub}
+        for u in csub:  # Circuitscape's smash_repeats: rows on one node are 0 apart
+            for x in rows_of[u]:
+                for y in rows_of[u]:
+                    if x != y:
+                        res[x, y] = 0.0
+        todo = []
+        for i in range(len(csub)):
+            for j in range(i + 1, len(csub)):
+                combos = [(x, y) for x in rows_of[csub[i]] for y in rows_of[csub[j]] if (int(pid[x]), int(pid[y])) not in exclude]
+                if combos:
+                    todo.append((csub[i], csub[j], combos))
+        if not todo:
+            continue
+        nodes_c = np.nonzero(components == comp)[0]
+        local = np.full(len(components), -1, dtype=np.int64)
+        local[nodes_c] = np.arange(len(nodes_c))
+        used = list(dict.fromkeys([u for a, b, _ in todo for u in (a, b)]))
+        gc = GroundedComponent(lap, nodes_c, [int(local[u]) for u in used], keep_full=keep_voltages, solver=solver, rtol=rtol,
+                               stats=stats, batch_size=batch_size, step=step)
+        for a, b, combos in todo:
+            la, lb = int(local[a]), int(local[b])
+            r = gc.resistance(la, lb)
+            v = gc.voltages(la, lb) if keep_voltages else None
+            for x, y in combos:
+                res[x, y] = res[y, x] = r
+                if keep_voltages and on_pair is not None:
+                    on_pair(int(pid[x]), int(pid[y]), nodes_c, gc.lap_c, v)
+    np.fill_diagonal(res, 0.0)
+    return res
+
+
 def pairwise(
     graph: CircuitGraph,
     focal_nodes: Sequence[int],
@@ -127,15 +290,10 @@ def pairwise(
 ) -> PairwiseResult:
     """Effective resistance between every pair of focal nodes (Circuitscape's pairwise mode).
 
-    Per connected component holding focal nodes the component is grounded
-    at one focal node ``g`` and one solver is set up; each other focal node
-    ``u`` gets one solve with 1 A injected at ``u``, which gives the column
-    ``G e_u`` of the grounded Green's function. Then
-    ``R_ab = G_aa + G_bb - 2 G_ab`` for every pair, and the voltages of pair
-    (a, b) are ``G e_a - G e_b`` shifted so that ``v_b = 0`` (``a`` is the
-    source at ``R_ab`` volts, ``b`` the ground). So n focal nodes cost one
-    setup and n - 1 solves per component instead of Circuitscape.jl's
-    n (n - 1) / 2 solves; the numbers are the same.
+    The kernel is :func:`solve_pairs`, the one Circuitscape INI jobs run:
+    per connected component one setup and one solve per focal node, pair
+    (i, j) with ``i < j`` solved as 1 A into ``j`` and out of ``i`` with
+    ``v_i = 0``.
 
     Parameters
     ----------
@@ -147,7 +305,7 @@ def pairwise(
         The focal ids (default 1..n).
     pairs : numpy.ndarray of bool, optional
         n x n matrix of the pairs to solve (include list); default all.
-    solver : {'amg', 'direct'}
+    solver : {'amg', 'direct', 'cholmod'}
         See :class:`~corridors.circuit.solve.GroundedSolver`.
     rtol : float
         CG relative residual.
@@ -158,8 +316,7 @@ def pairwise(
         ``on_pair((i, j), voltages, currents)`` for each solved pair (i < j
         index into ``ids``); needs ``currents=True``.
     focal_currents_zero : bool, default False
-        Set the current of the pair's two focal nodes to 0
-        (``set_focal_node_currents_to_zero``).
+        Set the current of the pair's two focal nodes to 0.
 
     Returns
     -------
@@ -173,80 +330,25 @@ def pairwise(
     if np.any(focal >= nn):
         raise DataError(f"focal node index {int(focal.max())} is outside the graph of {nn} nodes.")
     inc = _included(n, pairs)
-    inc[focal < 0, :] = False
-    inc[:, focal < 0] = False
-    res = -np.ones((n, n))
-    np.fill_diagonal(res, 0.0)
+    rows = np.arange(n)  # the kernel names rows by id; row numbers keep repeated ids apart
+    exclude = {(int(i), int(j)) for i, j in zip(*np.nonzero(~inc)) if i != j}
     stats = SolveStats()
     cum = np.zeros(nn) if currents else None
     mx = np.zeros(nn) if currents else None
-    labels = graph.components
-    comp_of = np.where(focal >= 0, labels[np.maximum(focal, 0)], -1)
-    for comp in np.unique(comp_of[comp_of >= 0]):
-        members = np.nonzero(comp_of == comp)[0]
-        sub_inc = inc[np.ix_(members, members)]
-        if not sub_inc.any():
-            continue
-        used = members[sub_inc.any(axis=1)]
-        unodes = list(dict.fromkeys(focal[used].tolist()))  # unique, in order
-        nodes_c = np.nonzero(labels == comp)[0]
-        local = np.full(nn, -1, dtype=np.int64)
-        local[nodes_c] = np.arange(len(nodes_c))
-        green: dict[int, np.ndarray] = {}  # node -> local voltage column (maps) or focal entries
-        if len(unodes) > 1:
-            sub = _submatrix(lap, nodes_c)
-            g = unodes[0]
-            gl = int(local[g])
-            dpos = _diag_positions(sub, np.array([gl]))
-            old = sub.data[dpos].copy()
-            # Ground g through a resistor of the size of its own branches: the
-            # grounded Green's function is then x - x[g] exactly.
-            sub.data[dpos] = old * 2.0
-            try:
-                solv = GroundedSolver(sub, solver=solver, rtol=rtol, stats=stats, expected_solves=len(unodes) - 1)
-                ul = local[np.array(unodes)]
-                for u in unodes[1:]:
-                    b = np.zeros(len(nodes_c))
-                    b[local[u]] = 1.0
-                    x = solv.solve(b)
-                    x -= x[gl]
-                    green[u] = x if currents else x[ul]
-            finally:
-                sub.data[dpos] = old
-            gidx = {u: k for k, u in enumerate(unodes)}
 
-            def gval(a: int, b: int) -> float:
-                if a == g or b == g:
-                    return 0.0
-                col = green[b]
-                return float(col[local[a]] if currents else col[gidx[a]])
+    def each(i: int, j: int, nodes_c: np.ndarray, lap_c: sp.csr_array, v_c: np.ndarray) -> None:
+        v = np.zeros(nn)
+        v[nodes_c] = v_c
+        cur = node_currents(lap, v)
+        if focal_currents_zero:
+            cur[[focal[i], focal[j]]] = 0.0
+        cum[:] += cur
+        np.maximum(mx, cur, out=mx)
+        if on_pair is not None:
+            on_pair((i, j), v, cur)
 
-        for ii in range(len(members)):
-            for jj in range(ii + 1, len(members)):
-                if not sub_inc[ii, jj]:
-                    continue
-                i, j = members[ii], members[jj]
-                a, b = int(focal[i]), int(focal[j])
-                if a == b:
-                    r = 0.0
-                else:
-                    r = gval(a, a) + gval(b, b) - 2.0 * gval(a, b)
-                res[i, j] = res[j, i] = r
-                if currents:
-                    v = np.zeros(nn)
-                    if a != b:
-                        va = green[a] if a != unodes[0] else 0.0
-                        vb = green[b] if b != unodes[0] else 0.0
-                        vl = va - vb
-                        vl = vl - vl[local[b]] if np.ndim(vl) else np.zeros(len(nodes_c))
-                        v[nodes_c] = vl
-                    cur = node_currents(lap, v)
-                    if focal_currents_zero:
-                        cur[[a, b]] = 0.0
-                    cum += cur
-                    np.maximum(mx, cur, out=mx)
-                    if on_pair is not None:
-                        on_pair((int(i), int(j)), v, cur)
+    res = solve_pairs(lap, graph.components, focal, rows, exclude=exclude, keep_voltages=currents,
+                      on_pair=each if currents else None, solver=solver, rtol=rtol, stats=stats)
     return PairwiseResult(ids=ids, resistances=res, cum_current=cum, max_current=mx, stats=stats)
 
 

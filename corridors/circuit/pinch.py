@@ -126,8 +126,9 @@ def corridor_current(
     t = resistance.transform @ resistance.transform.translation(c0, r0)
     hab = Raster(sub, t, resistance.crs, None, resistance.label)
     focal = np.zeros(sub.shape, dtype=np.int64)
-    focal[a[win] & keep[win]] = 1
-    focal[b[win] & keep[win]] = 2
+    # Circuitscape's pairwise orientation drives 1 A into the second id and holds the first at 0 V: core A is id 2.
+    focal[a[win] & keep[win]] = 2
+    focal[b[win] & keep[win]] = 1
     gc = build_grid_circuit(hab, focal, four_neighbors=four_neighbors, avg_resistances=avg_resistances, solver=solver, n_vectors=2,
                             memory_limit=memory_limit)
     volts: dict[str, np.ndarray] = {}
