@@ -147,7 +147,7 @@ def pairwise(
         The focal ids (default 1..n).
     pairs : numpy.ndarray of bool, optional
         n x n matrix of the pairs to solve (include list); default all.
-    solver : {'amg', 'direct'}
+    solver : {'amg', 'direct', 'cholmod'}
         See :class:`~corridors.circuit.solve.GroundedSolver`.
     rtol : float
         CG relative residual.
