@@ -276,7 +276,11 @@ class GroundedSolver:
         the cholespy wheel), as Circuitscape's ``solver = cholmod``, with
         every solved column's relative residual checked against
         :data:`CHOLMOD_MAX_RESIDUAL`. Below 64 nodes every solver uses
-        SuperLU.
+        SuperLU. cholespy's CHOLMOD is simplicial (no supernodes): on a
+        1000 x 1000 random grid it factorizes in 22 s against SuperLU's
+        10.5 s, solves 19 right-hand sides in 2.6 s against 2.0-2.4 s, and
+        needs 1.22 GiB against 1.51 GiB (``benchmarks/bench_cholmod.py``);
+        AMG took 1.4 s + 33.7 s and 0.48 GiB.
     rtol : float
         Relative residual of CG.
     stats : SolveStats, optional
