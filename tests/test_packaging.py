@@ -31,6 +31,8 @@ def _conda() -> set[str]:
     for dep in env["dependencies"]:
         if isinstance(dep, str):
             names.add(_name(dep))
+        else:  # the pip section: packages conda-forge lacks, and the project itself (-e .)
+            names.update(_name(d) for d in dep.get("pip", []) if not d.startswith("-"))
     return names - {"python", "pip"}
 
 

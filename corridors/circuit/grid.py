@@ -216,7 +216,7 @@ def build_grid_circuit(
         Short-circuit regions (cells sharing a value > 0 become one node).
     mask : Raster, optional
         Cells with mask <= 0 or no data are dropped.
-    solver : {'amg', 'direct'}
+    solver : {'amg', 'direct', 'cholmod'}
         Used for the memory estimate.
     n_vectors : int
         Voltage vectors that will be kept at once (memory estimate).
