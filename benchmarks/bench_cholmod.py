@@ -1,4 +1,4 @@
-"""Benchmark of the sparse Cholesky solver (CHOLMOD via cholespy) against AMG and SuperLU, and the fit of its memory model.
+"""Benchmark of the sparse Cholesky solver (CHOLMOD via cvxopt) against AMG and SuperLU, and the fit of its memory model.
 
 Run by hand (never by the test suite); the big sizes need several GiB, so
 take the shared lock on a shared machine::

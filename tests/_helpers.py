@@ -204,8 +204,14 @@ def load_script(name: str) -> ModuleType:
 
 
 def walk_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], click.Command]]:
-    """Every command under ``group`` with its path of names, e.g. ``(("circuit", "run"), <Command run>)``, groups included."""
-    for name, cmd in group.commands.items():
+    """Every command under ``group`` with its path of names, e.g. ``(("circuit", "run"), <Command run>)``, groups included.
+
+    Commands are listed the way click lists them (``list_commands`` / ``get_command``), so the lazily
+    imported subcommands of ``corridors`` are walked too.
+    """
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        cmd = group.get_command(ctx, name)
         yield prefix + (name,), cmd
         if isinstance(cmd, click.Group):
             yield from walk_commands(cmd, prefix + (name,))

@@ -89,3 +89,14 @@ def test_memory_limit_sizes():
     assert size.convert("1.5g", None, None) == int(1.5 * 2**30)
     assert size.convert("4000000000", None, None) == 4_000_000_000
     assert size.convert("64 KiB", None, None) == 65536
+
+
+def test_circuit_run_starts_without_the_geospatial_stack():
+    # subcommands are imported when run: `corridors circuit run` used to pay +0.7 s for geopandas and the landscape engine
+    import subprocess
+    import sys
+
+    code = ("import sys; from corridors.cli import main; import corridors.cli.circuit, corridors.circuit; "
+            "print(sorted(m for m in ('geopandas', 'pandas', 'corridors.landscape', 'corridors.sites') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

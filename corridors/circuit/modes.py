@@ -154,30 +154,35 @@ class GroundedComponent:
         self.cols: dict[int, np.ndarray] = {}
         if not others:
             return
-        sub = self.lap_c.copy()
+        sub = self.lap_c
         dpos = _diag_positions(sub, np.array([self.ground]))
-        # Ground g through a resistor of the size of its own branches: x - x[g] is then exactly y.
-        sub.data[dpos] *= 2.0
-        solv = GroundedSolver(sub, solver=solver, rtol=rtol, stats=stats, expected_solves=len(others))
-        fl = np.array(focal_local)
-        if solver != "amg":  # a factorisation solves many right-hand sides at once
-            for start in range(0, len(others), batch_size):
-                batch = others[start : start + batch_size]
-                rhs = np.zeros((n, len(batch)))
-                rhs[batch, np.arange(len(batch))] = 1.0
-                x = solv.solve(rhs)
+        old = sub.data[dpos].copy()
+        # Ground g through a resistor of the size of its own branches: x - x[g] is then exactly y. The diagonal
+        # is changed in place and put back after the solves (a copy would cost a whole Laplacian of memory).
+        sub.data[dpos] = old * 2.0
+        try:
+            solv = GroundedSolver(sub, solver=solver, rtol=rtol, stats=stats, expected_solves=len(others), batch_size=batch_size)
+            fl = np.array(focal_local)
+            if solver != "amg":  # a factorisation solves many right-hand sides at once
+                for start in range(0, len(others), batch_size):
+                    batch = others[start : start + batch_size]
+                    rhs = np.zeros((n, len(batch)))
+                    rhs[batch, np.arange(len(batch))] = 1.0
+                    x = solv.solve(rhs)
+                    x -= x[self.ground]
+                    for k, u in enumerate(batch):
+                        self.cols[u] = x[:, k].copy() if keep_full else x[fl, k].copy()
+                        step()
+                return
+            for u in others:
+                b = np.zeros(n)
+                b[u] = 1.0
+                x = solv.solve(b)
                 x -= x[self.ground]
-                for k, u in enumerate(batch):
-                    self.cols[u] = x[:, k].copy() if keep_full else x[fl, k].copy()
-                    step()
-            return
-        for u in others:
-            b = np.zeros(n)
-            b[u] = 1.0
-            x = solv.solve(b)
-            x -= x[self.ground]
-            self.cols[u] = x if keep_full else x[fl]
-            step()
+                self.cols[u] = x if keep_full else x[fl]
+                step()
+        finally:
+            sub.data[dpos] = old
 
     def _col(self, u: int) -> np.ndarray | None:
         return None if u == self.ground else self.cols[u]

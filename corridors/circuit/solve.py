@@ -32,7 +32,7 @@ CHOLMOD_BATCH_SIZE = 1000
 
 #: Bytes per ``n log2(n)`` that a CHOLMOD factorization of a 2-D grid adds
 #: (measured; see :func:`estimate_memory`).
-CHOLMOD_FILL_BYTES = 64.0
+CHOLMOD_FILL_BYTES = 74.0
 
 #: Largest relative residual ``|A x - b| / |b|`` of a Cholesky solve, per
 #: column (Circuitscape.jl checks the same bound).
@@ -50,16 +50,30 @@ DEFAULT_RTOL = 1e-9
 #: 70-85 % of the default setup time. Measured on 700 x 700 random grids
 #: (resistances 1-100 and 1-1e5): setup 6-8x faster, CG 13 -> 16 and
 #: 24 -> 25 iterations, the same resistances to 1e-11.
+#:
+#: The V-cycle smooths with one forward Gauss-Seidel sweep before and one
+#: backward sweep after (still a symmetric preconditioner, as CG needs),
+#: where pyamg's default does a forward-and-backward sweep at both ends;
+#: Circuitscape.jl's AlgebraicMultigrid smooths forward too. Measured on the
+#: 1000 x 1000 grid of ``benchmarks/bench_circuit_jobs.py``: 18 CG
+#: iterations instead of 16, one solve 1.75-1.82 s instead of 2.29-2.30 s,
+#: the same resistance to 9 digits.
+AMG_SMOOTHERS: dict = {
+    "presmoother": ("gauss_seidel", {"sweep": "forward"}),
+    "postsmoother": ("gauss_seidel", {"sweep": "backward"}),
+}
+
 AMG_OPTIONS: dict = {
     "symmetry": "hermitian",
     "smooth": ("jacobi", {"weighting": "local"}),
     "improve_candidates": None,
+    **AMG_SMOOTHERS,
 }
 
 #: pyamg's default setup: about 5x slower to build than :data:`AMG_OPTIONS`
 #: but its hierarchy saves ~20 % of every solve (1000 x 1000 grid: setup
 #: 4.5 s vs 0.7 s, solve 2.8 s vs 3.5 s), so it pays from about 6 solves on.
-AMG_OPTIONS_MANY_SOLVES: dict = {"symmetry": "hermitian"}
+AMG_OPTIONS_MANY_SOLVES: dict = {"symmetry": "hermitian", **AMG_SMOOTHERS}
 
 #: Expected number of solves from which :data:`AMG_OPTIONS_MANY_SOLVES` is used.
 MANY_SOLVES = 6
@@ -101,12 +115,12 @@ def estimate_memory(n_nodes: int, neighbours: int = 8, solver: str = "amg", n_ve
     ordering fills a 2-D grid to about ``7 log2(n)`` entries per node; every
     kept voltage vector costs 8 bytes per node.
 
-    CHOLMOD (cholespy's simplicial LL^T with its own fill-reducing ordering;
+    CHOLMOD (cvxopt's supernodal LL^T with AMD ordering;
     ``benchmarks/bench_cholmod.py --fit``) grows the resident memory during
-    the factorization, copy of the matrix included, by ``c n log2(n)``
-    bytes, measured on random 8-neighbour grids: c = 59.8 (0.1 M nodes,
-    0.09 GiB), 63.5 (0.25 M), 63.6 (0.5 M), 53.6 (1 M, 0.99 GiB),
-    52.1 (2 M, 2.03 GiB), 51.4 (4 M, 4.20 GiB); the model takes c = 64, the
+    the factorization, copies of the matrix included, by ``c n log2(n)``
+    bytes, measured on random 8-neighbour grids: c = 71.8 (0.1 M nodes,
+    0.11 GiB), 66.2 (0.25 M), 73.4 (0.5 M), 56.3 (1 M, 1.05 GiB),
+    54.8 (2 M, 2.14 GiB), 53.1 (4 M, 4.34 GiB); the model takes c = 74, the
     largest, so it errs on the side of refusing.
 
     Parameters
@@ -217,47 +231,64 @@ def _single_thread_blas() -> Iterator[None]:
         yield
 
 
-def _cholmod_factor(matrix: sp.csr_array):
-    """CHOLMOD's Cholesky factor of ``matrix``, through the cholespy wheel.
+class _CholmodFactor:
+    """CHOLMOD's supernodal Cholesky factor of a symmetric positive definite matrix, through cvxopt.
+
+    Why cvxopt: it is the pip wheel that carries SuiteSparse's supernodal
+    CHOLMOD (with BLAS); cholespy's wheel carries the simplicial one, which
+    factorised a 1000 x 1000 grid in 22 s against 4-5 s here, and
+    scikit-sparse does not install without SuiteSparse's headers
+    (``benchmarks/bench_cholmod.py``). Only the lower triangle is passed.
 
     Circuitscape.jl factorizes ``matrix + 10 eps I``; that shift is left
-    out here. The grounded matrix is positive definite without it, and the
-    shift leaks ``10 eps`` of conductance to ground at every node, which
-    moves the solution by about ``10 eps / lambda_min`` relative: measured
-    3e-10 on a 2,000-node random grid grounded at one node, growing with the
-    grid, so the answers would no longer match SuperLU's and AMG's. A
-    component without ground fails the factorization or the residual check
-    instead.
+    out: the grounded matrix is positive definite without it, and it would
+    leak ``10 eps`` of conductance to ground at every node (measured 3e-10
+    relative on a 2,000-node grid, growing with the grid). A component
+    without ground fails the factorization or the residual check instead.
+    """
+
+    def __init__(self, matrix: sp.csr_array):
+        try:
+            import cvxopt
+            import cvxopt.cholmod as cholmod
+        except ImportError as err:
+            raise ConfigError(
+                f"solver 'cholmod' needs the cvxopt package (it carries CHOLMOD), which is not installed ({err}); "
+                "run `pip install cvxopt`, or use solver 'amg' (cg+amg)."
+            ) from None
+        self._cvxopt, self._cholmod = cvxopt, cholmod
+        low = sp.tril(sp.csc_matrix(matrix)).tocsc()
+        n = low.shape[0]
+        cols = np.repeat(np.arange(n, dtype=np.int64), np.diff(low.indptr))
+        m = cvxopt.spmatrix(cvxopt.matrix(low.data.astype("float64")), cvxopt.matrix(low.indices.astype(np.int64)),
+                            cvxopt.matrix(cols), size=(n, n))
+        try:
+            self._f = cholmod.symbolic(m, uplo="L")
+            cholmod.numeric(m, self._f)
+        except ArithmeticError as err:  # CHOLMOD: the matrix is not positive definite
+            raise SolverError(
+                f"the Cholesky factorization of {n:,} nodes failed ({err}); the grounded matrix is not positive definite: "
+                "each connected component needs a ground, and every conductance must be positive."
+            ) from None
+
+    def solve(self, b: np.ndarray, x: np.ndarray) -> None:
+        """Solve for the columns of ``b`` into ``x``."""
+        xm = self._cvxopt.matrix(np.asfortranarray(b, dtype="float64"))
+        self._cholmod.solve(self._f, xm)
+        x[...] = np.asarray(xm).reshape(x.shape)
+
+
+def _cholmod_factor(matrix: sp.csr_array) -> _CholmodFactor:
+    """CHOLMOD's Cholesky factor of ``matrix`` (see :class:`_CholmodFactor`).
 
     Raises
     ------
     ConfigError
-        If cholespy is not installed.
+        If cvxopt is not installed.
     SolverError
-        If the matrix is not positive definite, or too large for 32-bit indices.
+        If the matrix is not positive definite.
     """
-    try:
-        import cholespy
-    except ImportError as err:
-        raise ConfigError(
-            f"solver 'cholmod' needs the cholespy package, which is not installed ({err}); "
-            "run `pip install cholespy`, or use solver 'amg' (cg+amg)."
-        ) from None
-    n = matrix.shape[0]
-    a = sp.csr_matrix(matrix)
-    if max(n, a.nnz) >= 2**31:
-        raise SolverError(f"a grounded matrix of {n:,} nodes and {a.nnz:,} entries is too large for the Cholesky solver's "
-                          "32-bit indices; use solver 'amg' (cg+amg).")
-    if not a.has_sorted_indices:
-        a = a.sorted_indices()
-    try:
-        return cholespy.CholeskySolverD(n, a.indptr.astype(np.int32, copy=False), a.indices.astype(np.int32, copy=False),
-                                        np.ascontiguousarray(a.data, dtype="float64"), cholespy.MatrixType.CSR)
-    except ValueError as err:  # CHOLMOD: "Matrix is not positive definite!"
-        raise SolverError(
-            f"the Cholesky factorization of {n:,} nodes failed ({err}); the grounded matrix is not positive definite: "
-            "each connected component needs a ground, and every conductance must be positive."
-        ) from None
+    return _CholmodFactor(matrix)
 
 
 class GroundedSolver:
@@ -273,14 +304,11 @@ class GroundedSolver:
         'amg': conjugate gradient preconditioned by a smoothed-aggregation
         AMG V-cycle (pyamg); 'direct': sparse LU (SuperLU, minimum-degree
         ordering on A + A^T); 'cholmod': sparse Cholesky (CHOLMOD through
-        the cholespy wheel), as Circuitscape's ``solver = cholmod``, with
-        every solved column's relative residual checked against
+        cvxopt's wheel, supernodal), as Circuitscape's ``solver = cholmod``,
+        with every solved column's relative residual checked against
         :data:`CHOLMOD_MAX_RESIDUAL`. Below 64 nodes every solver uses
-        SuperLU. cholespy's CHOLMOD is simplicial (no supernodes): on a
-        1000 x 1000 random grid it factorizes in 22 s against SuperLU's
-        10.5 s, solves 19 right-hand sides in 2.6 s against 2.0-2.4 s, and
-        needs 1.22 GiB against 1.51 GiB (``benchmarks/bench_cholmod.py``);
-        AMG took 1.4 s + 33.7 s and 0.48 GiB.
+        SuperLU. Measured figures are in ``benchmarks/bench_cholmod.py``
+        and the README.
     rtol : float
         Relative residual of CG.
     stats : SolveStats, optional
@@ -296,7 +324,7 @@ class GroundedSolver:
     Raises
     ------
     ConfigError
-        Unknown solver, or 'cholmod' without the cholespy package.
+        Unknown solver, or 'cholmod' without the cvxopt package.
     SolverError
         'cholmod' on a matrix that is not positive definite (a component
         without ground).
@@ -359,7 +387,7 @@ class GroundedSolver:
         n, k = b.shape
         out = np.empty((n, k))
         for start in range(0, k, self.batch_size):
-            bb = np.ascontiguousarray(b[:, start:start + self.batch_size])  # cholespy takes C-ordered arrays only
+            bb = np.ascontiguousarray(b[:, start:start + self.batch_size])
             xb = np.empty_like(bb)
             self._chol.solve(bb, xb)
             self._check_residual(bb, xb, start)

@@ -50,9 +50,11 @@ def circuit_cmd() -> None:
 def run_cmd(ctx: click.Context, ini: Path, rtol: float | None, memory_limit: int | None, max_memory_gb: float | None) -> None:
     """Run a Circuitscape INI job (raster or network; pairwise, one-to-all, all-to-one, advanced).
 
-    Paths inside the INI are relative to the current directory, as in
-    Circuitscape. Outputs carry Circuitscape's names and formats and are
-    written next to output_file only when the whole job succeeded.
+    The INI is read as Circuitscape.jl reads it and the job solved as it
+    solves it (its verification jobs give its numbers). Paths inside the INI
+    are relative to the current directory, as in Circuitscape. Outputs carry
+    Circuitscape's names and formats and are written next to output_file only
+    when the whole job succeeded. A progress bar counts the solves (-q hides it).
     """
     # Local: corridors.circuit (scipy.sparse, pyamg) +0.18 s to every command's start (see the note above).
     from corridors.circuit import read_ini, run_job
@@ -70,11 +72,21 @@ def run_cmd(ctx: click.Context, ini: Path, rtol: float | None, memory_limit: int
         job = read_ini(ini)
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
-    if quiet:
-        files = run_job(job, rtol=rtol or DEFAULT_RTOL, memory_limit=memory_limit)
-    else:
-        with Console(stderr=True).status(f"{job.scenario} ({job.data_type}): solving {job.habitat_file} ..."):
+    with warnings.catch_warnings(record=True) as caught_run:
+        warnings.simplefilter("always")
+        if quiet:
             files = run_job(job, rtol=rtol or DEFAULT_RTOL, memory_limit=memory_limit)
+        else:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            what = "pairs" if job.scenario == "pairwise" else "solves"
+            with Progress(TextColumn(f"[bold]{job.scenario} ({job.data_type})"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn(what), TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+                task = bar.add_task("", total=None)
+                files = run_job(job, rtol=rtol or DEFAULT_RTOL, memory_limit=memory_limit,
+                                progress=lambda done, total: bar.update(task, completed=done, total=total))
+    for w in caught_run:
+        click.echo(f"warning: {w.message}", err=True)
     if not quiet:
         click.echo(f"{job.scenario} ({job.data_type}): wrote {len(files)} file(s) to {job.output_file.parent or Path('.')}")
         for f in files:

@@ -17,17 +17,28 @@ provenance
     ``provenance.write(rec, path)``.
 """
 
+import importlib
+from typing import Any
+
 from corridors.io import provenance
 from corridors.io.files import atomic_path, staged_folder, write_csv
-from corridors.io.lists import decode_list, encode_list, encode_list_columns, is_missing
-from corridors.io.vector import (
-    BASE_LAYERS,
-    VECTOR_SUFFIXES,
-    check_reprojected,
-    load_base,
-    read_vector,
-    write_geopackage,
-)
+
+# The vector and list readers load geopandas and pandas (0.14 s); they are imported when first used, so
+# that the engines that write only rasters and text (the circuit engine) start without them.
+_LAZY = {
+    **{name: "corridors.io.lists" for name in ("decode_list", "encode_list", "encode_list_columns", "is_missing")},
+    **{name: "corridors.io.vector" for name in ("BASE_LAYERS", "VECTOR_SUFFIXES", "check_reprojected", "load_base",
+                                                 "read_vector", "write_geopackage")},
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The readers of :mod:`corridors.io.lists` and :mod:`corridors.io.vector`, imported on first use."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "BASE_LAYERS",

@@ -7,6 +7,8 @@ half-written file or folder behind and an earlier good output is kept.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import contextlib
 import os
 import shutil
@@ -14,9 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
 
-from corridors.io.lists import encode_list_columns
 
 
 @contextlib.contextmanager
@@ -119,6 +119,10 @@ def staged_folder(outdir: str | os.PathLike, *, replace: bool = False, name: str
         shutil.rmtree(holder, ignore_errors=True)
 
 
+if TYPE_CHECKING:  # annotations only: pandas costs 0.12 s to import, and the circuit engine writes no table
+    import pandas as pd
+
+
 def _swap_in(new: Path, final: Path, holder: Path) -> None:
     """Rename ``new`` to ``final``; an existing ``final`` folder is moved into ``holder`` first (deleted with it)."""
     if not (final.is_dir() and not final.is_symlink()):
@@ -154,5 +158,8 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike, *, index: bool = False,
         The written file.
     """
     with atomic_path(path) as tmp:
+        # Local: corridors.io.lists loads geopandas and pandas (0.14 s); only a table writer needs it.
+        from corridors.io.lists import encode_list_columns
+
         encode_list_columns(df).to_csv(tmp, index=index, float_format=float_format)
     return Path(path)

@@ -17,7 +17,7 @@ from corridors.io.files import atomic_path
 #: Packages whose versions every provenance record lists.
 PACKAGES: tuple[str, ...] = (
     "corridors", "numpy", "scipy", "pandas", "geopandas", "shapely", "pyproj", "pyogrio", "rasterio",
-    "scikit-image", "networkx", "pyamg", "cholespy", "pydantic", "matplotlib", "dask", "distributed",
+    "scikit-image", "networkx", "pyamg", "cvxopt", "pydantic", "matplotlib", "dask", "distributed",
 )
 
 
