@@ -390,3 +390,17 @@ def test_cli_memory_limit_and_the_old_max_memory_gb(strip_job):
     assert r.exit_code == 2 and "--memory-limit" in r.output
     r = CliRunner().invoke(main, ["circuit", "run", "--help"])
     assert "--memory-limit" in r.output and "--max-memory-gb" not in r.output
+
+
+def test_cholmod_too_big_for_the_memory_falls_back_to_cg_amg(strip_job, monkeypatch):
+    import corridors.circuit.solve as solve
+
+    _ini(strip_job / "job.ini", **_base(solver="cholmod"))
+    real = solve.estimate_memory
+    # a factor that would need 1 TB, a CG run that fits in 1 MB
+    monkeypatch.setattr(solve, "estimate_memory", lambda n, nb=8, s="amg", k=0: 10**12 if s == "cholmod" else real(n, nb, s, k))
+    with pytest.warns(UserWarning, match="key 'solver': .*needs about 931.32 GiB.*Solving with cg\\+amg instead"):
+        run_job("job.ini", memory_limit=2**20)
+    assert np.loadtxt(strip_job / "out/strip_resistances.out")[1, 2] == pytest.approx(4.0)
+    with pytest.raises(SolverError, match="is allowed"):
+        run_job("job.ini", memory_limit=1000)

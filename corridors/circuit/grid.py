@@ -10,6 +10,7 @@ import numpy as np
 
 from corridors._errors import DataError
 from corridors.circuit.graph import CircuitGraph, conductance_from_values, grid_graph
+from corridors.circuit.inputs import cells_of_xy
 from corridors.circuit.modes import FocalResult, PairwiseResult, one_to_all, pairwise
 from corridors.circuit.solve import DEFAULT_RTOL, check_memory, resolve_memory_limit
 from corridors.raster import Raster
@@ -43,19 +44,8 @@ class GridCircuit:
 
 
 def _cell_of_point(template: Raster, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column of points, with Circuitscape's rule (``ceil`` of the offset from the lower-left corner).
-
-    A point exactly on a cell edge falls in the cell to its left / below,
-    as in Circuitscape; elsewhere this is the cell that contains the point.
-    """
-    t = template.transform
-    rows, _ = template.shape
-    cs_x, cs_y = abs(t.a), abs(t.e)
-    xll = t.c
-    yll = t.f + t.e * rows
-    col = np.ceil((np.asarray(x, float) - xll) / cs_x).astype(np.int64) - 1
-    row = rows - np.ceil((np.asarray(y, float) - yll) / cs_y).astype(np.int64)
-    return row, col
+    """Row and column of points with Circuitscape's rule (:func:`corridors.circuit.inputs.cells_of_xy`)."""
+    return cells_of_xy(template, x, y)
 
 
 def read_point_file(path: str | os.PathLike, template: Raster) -> np.ndarray:

@@ -29,7 +29,7 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
-from corridors._errors import DataError
+from corridors._errors import DataError, MemoryLimitError
 from corridors.circuit import inputs
 from corridors.circuit.graph import CircuitGraph, circuitscape_graph
 from corridors.circuit.ini import CircuitscapeJob, read_ini
@@ -45,6 +45,7 @@ from corridors.circuit.solve import (
     resolve_memory_limit,
 )
 from corridors.raster import Raster
+from corridors.settings import format_bytes
 
 NODATA = inputs.NODATA
 
@@ -252,10 +253,23 @@ def _load_raster(ctx: _Context) -> _Raster:
 
 
 def _check_memory(ctx: _Context, data: _Raster, n_vectors: int = 0) -> None:
-    """Refuse a grid too large for the memory allowed before building its graph (kept voltage columns included)."""
+    """Refuse a grid too large for the memory allowed before building its graph (kept voltage columns included).
+
+    A direct solver (cholmod) whose factor would not fit falls back to
+    cg+amg, with a warning naming the sizes, when that fits; otherwise the
+    job is refused with the cell count and the memory needed.
+    """
     n_nodes = int(np.count_nonzero(data.cellmap))
-    check_memory(data.cellmap.size, n_nodes, 4 if ctx.job.connect_four_neighbors_only else 8, ctx.solver, n_vectors,
-                 ctx.memory_limit)
+    neighbours = 4 if ctx.job.connect_four_neighbors_only else 8
+    try:
+        check_memory(data.cellmap.size, n_nodes, neighbours, ctx.solver, n_vectors, ctx.memory_limit)
+    except MemoryLimitError as exc:
+        if ctx.solver == "amg":
+            raise
+        need = check_memory(data.cellmap.size, n_nodes, neighbours, "amg", n_vectors, ctx.memory_limit)
+        warnings.warn(f"{ctx.job.source}, key 'solver': {exc} Solving with cg+amg instead (about {format_bytes(need)}).",
+                      stacklevel=3)
+        ctx.solver = "amg"
 
 
 def _graph(ctx: _Context, data: _Raster, polymap: np.ndarray | None) -> CircuitGraph:
