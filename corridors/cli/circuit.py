@@ -79,9 +79,12 @@ def run_cmd(ctx: click.Context, ini: Path, rtol: float | None, memory_limit: int
         else:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            what = "pairs" if job.scenario == "pairwise" else "solves"
+            what = "solves"
+            console = Console(stderr=True)
+            # no bar (and no blank line left behind) when stderr is a file or a pipe
             with Progress(TextColumn(f"[bold]{job.scenario} ({job.data_type})"), BarColumn(), MofNCompleteColumn(),
-                          TextColumn(what), TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+                          TextColumn(what), TimeElapsedColumn(), console=console, transient=True,
+                          disable=not console.is_terminal) as bar:
                 task = bar.add_task("", total=None)
                 files = run_job(job, rtol=rtol or DEFAULT_RTOL, memory_limit=memory_limit,
                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
