@@ -14,37 +14,10 @@ from corridors.circuit.inputs import cells_of_xy
 from corridors.cli import main
 from corridors.raster import Raster
 
-# 1 x 8 strip: 1-ohm cells, a no-data gap at column 5.
-STRIP = "1 1 1 1 1 -9999 1 1"
+from _helpers import strip_job_keys, write_asc, write_ini
 
-
-def _asc(path: Path, rows: list[str], nodata: float = -9999) -> Path:
-    ncols = len(rows[0].split())
-    head = f"ncols {ncols}\nnrows {len(rows)}\nxllcorner 0\nyllcorner 0\ncellsize 1\nNODATA_value {nodata:g}\n"
-    path.write_text(head + "\n".join(rows) + "\n")
-    return path
-
-
-def _ini(path: Path, **keys: object) -> Path:
-    body = "[Circuitscape mode]\n" + "".join(f"{k} = {v}\n" for k, v in keys.items())
-    path.write_text(body)
-    return path
-
-
-@pytest.fixture()
-def strip_job(tmp_path, monkeypatch):
-    """A pairwise job on the strip with focal points at columns 0, 4 and 7, run from tmp_path."""
-    monkeypatch.chdir(tmp_path)
-    _asc(tmp_path / "hab.asc", [STRIP])
-    (tmp_path / "pts.txt").write_text("1 0.5 0.5\n2 4.5 0.5\n3 7.5 0.5\n")
-    return tmp_path
-
-
-def _base(**extra) -> dict:
-    keys = dict(data_type="raster", scenario="pairwise", habitat_file="hab.asc", point_file="pts.txt",
-                output_file="out/strip.out", connect_four_neighbors_only="True")
-    keys.update(extra)
-    return keys
+# The strip job (conftest's ``strip_job``): 1 x 8 cells of 1 ohm, a no-data gap at column 5, focal points at 0, 4, 7.
+_asc, _ini, _base = write_asc, write_ini, strip_job_keys
 
 
 # ------------------------------------------------------------------ parsing

@@ -401,6 +401,7 @@ def network_graph(
     *,
     is_resistance: bool = True,
     label: str = "network",
+    names: np.ndarray | None = None,
 ) -> CircuitGraph:
     """Build the graph of an edge list (Circuitscape's ``data_type = network``).
 
@@ -414,6 +415,10 @@ def network_graph(
         Whether ``values`` are resistances.
     label : str
         Name used in error messages (the file name).
+    names : numpy.ndarray, optional
+        Every node id, sorted, isolated nodes included (Circuitscape numbers
+        nodes 1..max, so ids missing from the edge list are nodes too);
+        default: the ids of the edge list.
 
     Returns
     -------
@@ -442,7 +447,13 @@ def network_graph(
             k = int(np.argmax(bad))
             raise DataError(f"{label}, branch {a[k]}-{b[k]}: conductance {v[k]!r} is negative; give conductances >= 0.")
         g = v
-    names, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
+    ends = np.concatenate([a, b])
+    if names is None:
+        names, inv = np.unique(ends, return_inverse=True)
+    else:
+        inv = np.searchsorted(names, ends)
+        if np.any(inv >= len(names)) or np.any(names[np.minimum(inv, len(names) - 1)] != ends):
+            raise DataError(f"{label}: a branch names a node outside the given node ids; list every node id.")
     i, j = inv[: len(a)], inv[len(a) :]
     n = len(names)
     keep = i != j

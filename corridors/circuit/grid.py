@@ -10,7 +10,7 @@ import numpy as np
 
 from corridors._errors import DataError
 from corridors.circuit.graph import CircuitGraph, conductance_from_values, grid_graph
-from corridors.circuit.inputs import cells_of_xy
+from corridors.circuit import inputs
 from corridors.circuit.modes import FocalResult, PairwiseResult, one_to_all, pairwise
 from corridors.circuit.solve import DEFAULT_RTOL, check_memory, resolve_memory_limit
 from corridors.raster import Raster
@@ -43,11 +43,6 @@ class GridCircuit:
         return Raster(arr, self.template.transform, self.template.crs, -9999.0, name)
 
 
-def _cell_of_point(template: Raster, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column of points with Circuitscape's rule (:func:`corridors.circuit.inputs.cells_of_xy`)."""
-    return cells_of_xy(template, x, y)
-
-
 def read_point_file(path: str | os.PathLike, template: Raster) -> np.ndarray:
     """Read Circuitscape focal points as an id grid on the habitat grid (0 = no focal node).
 
@@ -55,8 +50,9 @@ def read_point_file(path: str | os.PathLike, template: Raster) -> np.ndarray:
     ----------
     path : path-like
         A text file of ``id x y`` lines (Circuitscape's point list), or a
-        raster (.asc, .asc.gz, .tif) whose cells hold focal ids (> 0).
-        Several cells with one id form a focal region.
+        raster (.asc, .asc.gz, .tif) whose cells hold focal ids (> 0), read
+        as :func:`corridors.circuit.inputs.read_points` reads them. Several
+        cells with one id form a focal region.
     template : Raster
         The habitat raster.
 
@@ -69,64 +65,24 @@ def read_point_file(path: str | os.PathLike, template: Raster) -> np.ndarray:
     ------
     DataError
         If the file is missing or malformed, a point lies outside the grid,
-        or two ids fall in one cell.
+        or two ids fall in one cell (a grid holds one id per cell; a
+        Circuitscape job takes them, see :func:`corridors.circuit.run_job`).
     """
     p = Path(path)
     if not p.exists():
         raise DataError(f"{p}: focal point file not found; check point_file (paths are relative to the current directory).")
-    if p.suffix.lower() == ".txt" or not _looks_like_raster(p):
-        rows = _read_table(p, 3, "id x y")
-        ids = np.array([_as_id(r[0], p, k) for k, r in enumerate(rows)], dtype=np.int64)
-        xy = np.array([[float(r[1]), float(r[2])] for r in rows])
-        return focal_grid_from_points(template, ids, xy[:, 0], xy[:, 1], label=str(p))
-    r = Raster.read(p)
-    template.check_aligned(r)
-    ids = np.where(r.valid, r.array, 0)
-    if np.any((ids != np.round(ids)) & (ids > 0)):
-        raise DataError(f"{p}: focal ids must be whole numbers; round the focal region raster.")
-    return np.where(ids > 0, ids, 0).astype(np.int64)
+    pts = inputs.read_points(p, template)
+    return _burn(template.shape, pts.ids, pts.rows, pts.cols, str(p))
 
 
-def _looks_like_raster(p: Path) -> bool:
-    name = p.name.lower()
-    if name.endswith((".asc", ".asc.gz", ".tif", ".tiff", ".gz")):
-        return True
-    with open(p, "rb") as f:
-        head = f.read(64).lower()
-    return head.startswith(b"ncols") or head.startswith(b"ii*") or head.startswith(b"mm\x00*")
-
-
-def _as_id(tok: str, p: Path, line: int) -> int:
-    try:
-        v = float(tok)
-    except ValueError:
-        raise DataError(f"{p}, line {line + 1}: id {tok!r} is not a number; Circuitscape ids are integers.") from None
-    if v != round(v):
-        raise DataError(f"{p}, line {line + 1}: id {tok!r} is not a whole number; Circuitscape ids are integers.")
-    return int(v)
-
-
-def _read_table(p: Path, ncols: int, what: str) -> list[list[str]]:
-    """Whitespace/comma separated lines of at least ``ncols`` numbers; '#' comments and blank lines skipped."""
-    out = []
-    with open(p) as f:
-        for k, line in enumerate(f):
-            line = line.split("#", 1)[0].replace(",", " ").strip()
-            if not line:
-                continue
-            toks = line.split()
-            if len(toks) < ncols:
-                raise DataError(f"{p}, line {k + 1}: expected '{what}', got {line!r}; give {ncols} numbers per line.")
-            try:
-                [float(t) for t in toks[:ncols]]
-            except ValueError:
-                if not out and k == 0:
-                    continue  # a header line
-                raise DataError(f"{p}, line {k + 1}: {line!r} is not '{what}' numbers; fix that line.") from None
-            out.append(toks[:ncols])
-    if not out:
-        raise DataError(f"{p}: no '{what}' line found; give one per line.")
-    return out
+def _burn(shape: tuple[int, int], ids: np.ndarray, rows: np.ndarray, cols: np.ndarray, label: str) -> np.ndarray:
+    """An id grid holding each focal id at its cell; two ids in one cell are an error naming both."""
+    grid = np.zeros(shape, dtype=np.int64)
+    for i, r, c in zip(ids, rows, cols):
+        if grid[r, c] not in (0, i):
+            raise DataError(f"{label}: focal ids {int(grid[r, c])} and {int(i)} fall in the same cell (row {r}, col {c}); move one.")
+        grid[r, c] = i
+    return grid
 
 
 def focal_grid_from_points(template: Raster, ids: np.ndarray, x: np.ndarray, y: np.ndarray, label: str = "focal points") -> np.ndarray:
@@ -151,7 +107,7 @@ def focal_grid_from_points(template: Raster, ids: np.ndarray, x: np.ndarray, y: 
     ids = np.asarray(ids, dtype=np.int64)
     if np.any(ids <= 0):
         raise DataError(f"{label}: focal id {int(ids[ids <= 0][0])} is not positive; Circuitscape ids are integers > 0.")
-    row, col = _cell_of_point(template, x, y)
+    row, col = inputs.cells_of_xy(template, x, y)
     inside = template.contains(row, col)
     if not inside.all():
         k = int(np.argmin(inside))
@@ -159,12 +115,7 @@ def focal_grid_from_points(template: Raster, ids: np.ndarray, x: np.ndarray, y: 
             f"{label}, focal id {int(ids[k])}: point ({float(np.asarray(x)[k])}, {float(np.asarray(y)[k])}) lies outside "
             f"the habitat grid {template.bounds}; move it inside or enlarge the habitat map."
         )
-    grid = np.zeros(template.shape, dtype=np.int64)
-    for i, r, c in zip(ids, row, col):
-        if grid[r, c] not in (0, i):
-            raise DataError(f"{label}: focal ids {int(grid[r, c])} and {int(i)} fall in the same cell (row {r}, col {c}); move one.")
-        grid[r, c] = i
-    return grid
+    return _burn(template.shape, ids, row, col, label)
 
 
 def habitat_conductance(habitat: Raster, is_resistance: bool = True, mask: Raster | None = None) -> np.ndarray:

@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
-from affine import Affine
 
 from corridors._errors import DataError
 from corridors.raster import Raster
@@ -392,7 +391,7 @@ class Network:
         """The id of every node index."""
         return np.arange(self.n_nodes) + self.base
 
-    def index(self, ids: np.ndarray, key: str, path: Path) -> np.ndarray:
+    def index(self, ids: np.ndarray) -> np.ndarray:
         """Node indices of ``ids``; -1 for an id outside the network (Circuitscape reports -1 for its pairs)."""
         idx = np.asarray(ids, dtype=np.int64) - self.base
         return np.where((idx >= 0) & (idx < self.n_nodes), idx, -1)
@@ -438,11 +437,6 @@ def read_node_values(path: Path, key: str) -> tuple[np.ndarray, np.ndarray]:
     """``node value`` lines (network sources and grounds)."""
     tab = _read_rows(path, 2, "node value", key)
     return _int_column(tab[:, 0], path, key), tab[:, 1]
-
-
-def template_of(values: np.ndarray, transform: Affine, crs, name: str) -> Raster:
-    """A Raster on a grid, for writing maps."""
-    return Raster(values, transform, crs, NODATA, name)
 
 
 def exists(path: Path | None, key: str, source: os.PathLike | None) -> Path:

@@ -81,7 +81,7 @@ class AdvancedResult:
     """
 
     voltages: np.ndarray
-    currents: np.ndarray
+    currents: np.ndarray | None
     ground_conductance: np.ndarray
     stats: SolveStats = field(default_factory=SolveStats)
 
@@ -485,7 +485,11 @@ def one_to_all(
 
 
 def apply_ground_policy(sources: np.ndarray, grounds: np.ndarray, policy: str = "keepall") -> tuple[np.ndarray, np.ndarray]:
-    """Resolve places that are both a source and a ground (Circuitscape's ``remove_src_or_gnd``).
+    """Resolve places that are both a source and a ground (Circuitscape's ``remove_src_or_gnd``, ``resolve_conflicts``).
+
+    After the policy, a directly grounded node (infinite conductance) that is
+    also a source loses its ground whatever the policy, as in Circuitscape
+    (``raster/advanced.jl``): a node held at 0 V cannot inject.
 
     Parameters
     ----------
@@ -510,6 +514,7 @@ def apply_ground_policy(sources: np.ndarray, grounds: np.ndarray, policy: str = 
         sources[both] = 0.0
     if policy in ("rmvgnd", "rmvall"):
         grounds[both] = 0.0
+    grounds[np.isinf(grounds) & (sources > 0)] = 0.0
     return sources, grounds
 
 
@@ -520,13 +525,15 @@ def advanced(
     *,
     solver: str = "amg",
     rtol: float = DEFAULT_RTOL,
+    currents: bool = True,
+    on_component: Callable[[np.ndarray, sp.csr_array, np.ndarray, np.ndarray], None] | None = None,
 ) -> AdvancedResult:
-    """Circuitscape's advanced mode: current sources and grounds anywhere.
+    """Circuitscape's advanced mode: current sources and grounds anywhere (``advanced_kernel``).
 
     Each node may inject a current (``sources``, amperes) and be tied to
     ground through a conductance (``grounds``; ``inf`` is a direct ground held
-    at 0 V). Each connected component with at least one source and one
-    ground is solved once (one setup, one solve); others carry no current.
+    at 0 V). Each connected component whose sources and grounds do not sum
+    to 0 is solved once (one setup, one solve); others carry no current.
 
     Parameters
     ----------
@@ -537,10 +544,16 @@ def advanced(
         Ground conductance of every node (0 none, inf direct).
     solver, rtol
         See :func:`pairwise`.
+    currents : bool, default True
+        Compute the node currents of the whole graph (``AdvancedResult.currents``).
+    on_component : callable, optional
+        ``on_component(nodes_c, lap_c, v_c, finite_c)`` for each solved
+        component: its nodes, Laplacian, voltages and finite ground conductances.
 
     Returns
     -------
     AdvancedResult
+        ``currents`` is None when not asked for.
     """
     lap = graph.laplacian
     nn = lap.shape[0]
@@ -555,16 +568,20 @@ def advanced(
     labels = graph.components
     stats = SolveStats()
     v = np.zeros(nn)
-    has_src = np.bincount(labels, weights=(sources != 0).astype(float), minlength=labels.max() + 1) > 0
-    has_gnd = np.bincount(labels, weights=(grounds != 0).astype(float), minlength=labels.max() + 1) > 0
-    for comp in np.nonzero(has_src & has_gnd)[0]:
+    n_comp = labels.max() + 1
+    src_sum = np.bincount(labels, weights=sources, minlength=n_comp)
+    gnd_any = np.bincount(labels, weights=(grounds != 0).astype(float), minlength=n_comp) > 0
+    for comp in np.nonzero((src_sum != 0) & gnd_any)[0]:
         nodes_c = np.nonzero(labels == comp)[0]
-        free = nodes_c[~direct[nodes_c]]
-        if len(free) == 0:
-            continue
-        m = _submatrix(lap, free)
-        m = (m + sp.diags_array(finite_g[free])).tocsr()
-        solv = GroundedSolver(m, solver=solver, rtol=rtol, stats=stats)
-        v[free] = solv.solve(sources[free])
-    cur = node_currents(lap, v, finite_g)
+        lap_c = _submatrix(lap, nodes_c)
+        free = ~direct[nodes_c]
+        vc = np.zeros(len(nodes_c))
+        if free.any():
+            m = (lap_c + sp.diags_array(finite_g[nodes_c])).tocsr()
+            m = m[free][:, free].tocsr() if not free.all() else m
+            vc[free] = GroundedSolver(m, solver=solver, rtol=rtol, stats=stats).solve(sources[nodes_c][free])
+        v[nodes_c] = vc
+        if on_component is not None:
+            on_component(nodes_c, lap_c, vc, finite_g[nodes_c])
+    cur = node_currents(lap, v, finite_g) if currents else None
     return AdvancedResult(voltages=v, currents=cur, ground_conductance=finite_g, stats=stats)

@@ -29,11 +29,6 @@ if TYPE_CHECKING:  # for annotations only: corridors.circuit.run imports this mo
 NODATA = -9999.0
 
 
-def format_id(i: object) -> str:
-    """A focal or node id as Circuitscape writes it in file names and tables (``3``, not ``3.0``)."""
-    return str(int(i)) if isinstance(i, (int, np.integer)) or float(i) == int(float(i)) else str(i)
-
-
 class _Abandoned(Exception):
     """Thrown into the staged folder by :meth:`JobWriter.cleanup` so that it removes its files instead of moving them."""
 
