@@ -24,7 +24,7 @@ from corridors.omniscape.core import (
 )
 from corridors.omniscape.parallel import make_tiles, run_tiles, tile_side
 
-from _helpers import REPO, invoke
+from _helpers import REPO
 
 DATA = REPO / "tests" / "data" / "omniscape"
 VERIFY = DATA / "output_verify"
@@ -34,14 +34,6 @@ CASES = sorted(p.name for p in VERIFY.iterdir() if p.is_dir())
 def close(ours: np.ndarray, theirs: np.ndarray, rtol: float = 1e-6) -> bool:
     """Omniscape's comparison of two maps (Julia's ``isapprox`` with rtol 1e-6: on norms)."""
     return ours.shape == theirs.shape and bool(np.linalg.norm(ours - theirs) <= rtol * max(np.linalg.norm(ours), np.linalg.norm(theirs)))
-
-
-@pytest.fixture
-def testdir(tmp_path, monkeypatch):
-    """A folder laid out as Omniscape.jl's test folder (``input/`` beside the configs), as the working directory."""
-    (tmp_path / "input").symlink_to(DATA / "input", target_is_directory=True)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def _quiet_run(path, **kw):
@@ -57,8 +49,8 @@ def test_the_vendored_cases_are_the_five_sampled():
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_verification_case_matches_omniscape(case, testdir):
-    cfg = testdir / f"{case}.ini"
+def test_verification_case_matches_omniscape(case, omniscape_dir):
+    cfg = omniscape_dir / f"{case}.ini"
     cfg.write_text((VERIFY / case / "config.ini").read_text())
     result = _quiet_run(cfg, workers=1)
     assert result.outdir == Path(case)
@@ -74,9 +66,9 @@ def test_verification_case_matches_omniscape(case, testdir):
         assert close(ours, theirs), f"{case}/{name}: relative difference {np.linalg.norm(ours - theirs) / np.linalg.norm(theirs):.1e}"
 
 
-def test_verification_mutation_is_caught(testdir):
+def test_verification_mutation_is_caught(omniscape_dir):
     """The comparison fails on a current map 1e-5 off: the test above can fail."""
-    cfg = testdir / "t.ini"
+    cfg = omniscape_dir / "t.ini"
     cfg.write_text((VERIFY / "test2" / "config.ini").read_text())
     result = _quiet_run(cfg, workers=1)
     with rasterio.open(VERIFY / "test2" / "cum_currmap.asc") as a, rasterio.open(result.outdir / "cum_currmap.asc") as b:
@@ -94,17 +86,17 @@ def test_verification_mutation_is_caught(testdir):
     ("no_source_provided", ConfigError, "no source_file"),
     ("config7", DataError, "2 cell(s) hold 0 or a negative value"),
 ])
-def test_omniscapes_bad_configs_are_refused(name, error, words, testdir):
+def test_omniscapes_bad_configs_are_refused(name, error, words, omniscape_dir):
     with pytest.raises(error, match=None) as exc:
-        _quiet_run(testdir / "input" / f"{name}.ini", workers=1)
+        _quiet_run(omniscape_dir / "input" / f"{name}.ini", workers=1)
     assert words in str(exc.value)
-    assert not any(p.is_dir() and p.name != "input" for p in testdir.iterdir()), "nothing is written for a refused config"
+    assert not any(p.is_dir() and p.name != "input" for p in omniscape_dir.iterdir()), "nothing is written for a refused config"
 
 
-def test_conditional_configs_without_verified_output_run(testdir):
+def test_conditional_configs_without_verified_output_run(omniscape_dir):
     """Omniscape.jl's configs 4b and 4c (future condition 1 / 2, four neighbours) run and conserve nothing odd."""
     for name in ("config4b", "config4c"):
-        result = _quiet_run(testdir / "input" / f"{name}.ini", workers=1)
+        result = _quiet_run(omniscape_dir / "input" / f"{name}.ini", workers=1)
         with rasterio.open(result.outdir / "cum_currmap.tif") as r:
             cum = r.read(1)
         assert result.targets == 100 and np.all(cum[cum != -9999] >= 0) and cum.max() > 0
@@ -116,9 +108,9 @@ def test_unknown_key_is_refused_with_the_closest_key():
         config_from_dict({"resistance_file": "r.asc", "raduis": "5", "radius": "5", "project_name": "p", "source_from_resistance": "true"})
 
 
-def test_even_block_size_and_unknown_solver_warn_and_fall_back(testdir):
+def test_even_block_size_and_unknown_solver_warn_and_fall_back(omniscape_dir):
     with pytest.warns(UserWarning) as rec:
-        cfg = read_config(testdir / "input" / "config.ini")
+        cfg = read_config(omniscape_dir / "input" / "config.ini")
     msgs = " ".join(str(w.message) for w in rec)
     assert cfg.block_size == 3 and "block_size': 2 is even" in msgs
     assert cfg.solver == "amg" and "wrong_solver_name" in msgs
@@ -248,8 +240,8 @@ def test_tiles_hold_every_window_and_sum_to_the_whole_grid():
 
 
 @pytest.mark.slow
-def test_one_and_two_workers_give_the_same_maps(testdir):
-    cfg = testdir / "t.ini"
+def test_one_and_two_workers_give_the_same_maps(omniscape_dir):
+    cfg = omniscape_dir / "t.ini"
     cfg.write_text((VERIFY / "test1" / "config.ini").read_text())
     one = _quiet_run(cfg, workers=1)
     two = _quiet_run(cfg, workers=2)
@@ -257,33 +249,3 @@ def test_one_and_two_workers_give_the_same_maps(testdir):
     for name in ("cum_currmap.tif", "flow_potential.tif", "normalized_cum_currmap.tif"):
         with rasterio.open(one.outdir / name) as a, rasterio.open(two.outdir / name) as b:
             assert np.allclose(a.read(1), b.read(1), rtol=1e-9, atol=0)
-
-
-# ------------------------------------------------------------------ command line
-def test_cli_runs_a_config_and_never_touches_an_existing_folder(testdir):
-    cfg = testdir / "t.ini"
-    cfg.write_text((VERIFY / "test2" / "config.ini").read_text())
-    (testdir / "test2").mkdir()
-    (testdir / "test2" / "notes.txt").write_text("mine")
-    r = invoke("omniscape", "run", cfg, "--workers", 1)
-    assert r.exit_code == 0, r.output
-    assert "100 targets solved" in r.output and "writing to test2_1" in r.output
-    assert (testdir / "test2" / "notes.txt").read_text() == "mine" and len(list((testdir / "test2").iterdir())) == 1
-    assert sorted(p.name for p in (testdir / "test2_1").iterdir()) == ["config.ini", "cum_currmap.asc", "provenance.json"]
-    r = invoke("-q", "omniscape", "run", cfg, "--workers", 1)
-    assert r.exit_code == 0 and "targets solved" not in r.output and (testdir / "test2_2").is_dir()
-
-
-def test_cli_bad_config_is_one_line(testdir):
-    r = invoke("omniscape", "run", testdir / "input" / "bad_comparison1.ini")
-    assert r.exit_code == 1
-    assert r.output.strip().splitlines()[-1] == "error: " + str(testdir / "input" / "bad_comparison1.ini") + \
-        ", key 'comparison1': 'foo' is not one of equal, within."
-
-
-def test_cli_missing_raster_names_the_key(testdir):
-    cfg = testdir / "t.ini"
-    cfg.write_text("resistance_file = nowhere.tif\nradius = 3\nproject_name = p\nsource_from_resistance = true\n")
-    r = invoke("omniscape", "run", cfg, "--workers", 1)
-    assert r.exit_code == 1 and "resistance_file: the file nowhere.tif does not exist" in r.output
-    assert not (testdir / "p").exists()
