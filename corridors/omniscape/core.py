@@ -28,7 +28,7 @@ import numpy as np
 from corridors._errors import DataError
 from corridors.circuit.graph import circuitscape_graph
 from corridors.circuit.modes import advanced, apply_ground_policy
-from corridors.circuit.solve import circuitscape_node_currents
+from corridors.circuit.solve import SymbolicCache, circuitscape_node_currents
 
 #: The no-data value of Omniscape's outputs.
 NODATA = -9999.0
@@ -277,7 +277,7 @@ def window_conductance(resistance: np.ndarray, row: int, col: int, window: Windo
 
 
 def window_current(conductance: np.ndarray, source: np.ndarray, ground_at: tuple[int, int], *, four_neighbors: bool = False,
-                   solver: str = "amg") -> np.ndarray:
+                   solver: str = "amg", pattern: SymbolicCache | None = None) -> np.ndarray:
     """Circuitscape's advanced-mode current map of one window (``compute_omniscape_current``).
 
     Cells of conductance > 0 are nodes (8 or 4 neighbours, average
@@ -295,6 +295,9 @@ def window_current(conductance: np.ndarray, source: np.ndarray, ground_at: tuple
     solver : {'amg', 'cholmod', 'direct'}, default 'amg'
         'amg' is used only for windows of :data:`DIRECT_WINDOW_NODES` nodes
         or more; smaller ones are solved by CHOLMOD (exact, and faster).
+    pattern : SymbolicCache, optional
+        Reuse CHOLMOD's analysis of the last window of the same pattern
+        (every window no no-data cell cuts has the same one).
 
     Returns
     -------
@@ -322,7 +325,7 @@ def window_current(conductance: np.ndarray, source: np.ndarray, ground_at: tuple
 
     if solver == "amg" and graph.n_nodes < DIRECT_WINDOW_NODES:
         solver = "cholmod"
-    advanced(graph, sources, grounds, solver=solver, currents=False, on_component=each)
+    advanced(graph, sources, grounds, solver=solver, currents=False, on_component=each, pattern=pattern)
     return out
 
 
@@ -453,6 +456,8 @@ def solve_targets(
         On the cells of ``resistance``.
     """
     shape = tuple(shape or resistance.shape)
+    opts = {"four_neighbors": four_neighbors, "solver": solver}
+    patterns = (SymbolicCache(), SymbolicCache())  # the windows' graphs, and the square uniform ones of flow potential
     cum = np.zeros(resistance.shape)
     fp = np.zeros(resistance.shape) if flow_potential else None
     for k in range(len(targets)):
@@ -460,12 +465,12 @@ def solve_targets(
         src = window_source(source, row, col, amps, window, shape, conditions, origin)
         cond = window_conductance(resistance, row - origin[0], col - origin[1], window, is_conductance=is_conductance)
         centre = (min(window.reach, row), min(window.reach, col))
-        cur = window_current(cond, src, centre, four_neighbors=four_neighbors, solver=solver)
+        cur = window_current(cond, src, centre, pattern=patterns[0], **opts)
         box = _shift(_window_box(shape, row, col, window.reach), origin)
         corr = _correction_cut(correction, row, col, window, shape, cur.shape) if correction is not None else None
         cum[box] += cur * corr if corr is not None else cur
         if fp is not None:
-            pot = window_current(np.ones(cur.shape), src, centre, four_neighbors=four_neighbors, solver=solver)
+            pot = window_current(np.ones(cur.shape), src, centre, pattern=patterns[1], **opts)
             fp[box] += pot * corr if corr is not None else pot
         if progress is not None:
             progress(1)
