@@ -1,0 +1,81 @@
+"""What the programme's results rest on (issue 13), on cases whose answers are known by hand.
+
+A reserve is counted once (as the population it lies in), centrality links only
+populations that can exchange deer, borders are counted on the whole path, and a
+candidate site that touches a source population's core is an extension.
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from corridors import settings
+from corridors.analyses.network import CorridorSpec, corridor_candidates
+from corridors.analyses.programme_network import graph_from_nodes, node_frame, node_of
+from corridors.network.whatif import rank_candidates
+
+
+def _sites(rows: list[tuple]) -> gpd.GeoDataFrame:
+    """Sites of the schema from (id, kind, parent, river_system, x_km, y_km), in the working CRS."""
+    return gpd.GeoDataFrame(
+        {"id": [r[0] for r in rows], "name": [r[0] for r in rows], "kind": [r[1] for r in rows],
+         "parent": [r[2] for r in rows], "river_system": [r[3] for r in rows], "status": "native"},
+        geometry=[shapely.Point(r[4] * 1000.0, r[5] * 1000.0) for r in rows], crs=settings.WORKING_CRS,
+    )
+
+
+# ----------------------------------------------------------------- one node per reserve
+def test_node_of_follows_the_parents_up_to_the_population():
+    sites = _sites([("p1", "subpopulation", None, "a", 0, 0), ("r1", "protected_area", "p1", "a", 0, 0),
+                    ("c1", "captive", "r1", "a", 0, 0), ("h", "hotspot", None, "a", 50, 0)])
+    assert node_of("p1", ["p1"], sites) == "p1"
+    assert node_of("r1", ["p1"], sites) == "p1"  # the reserve record is the population, not a second node
+    assert node_of("c1", ["p1"], sites) == "p1"  # two steps up
+    assert node_of("h", ["p1"], sites) is None
+
+
+def test_a_corridor_between_two_reserves_joins_their_populations_and_adds_no_node():
+    # p1 (0 km) and p2 (100 km) are the populations; r1 is p1's reserve on the same spot (two records of one
+    # place), r2 p2's reserve at 90 km. Median dispersal 45 km, straight-line links: p(p1, p2) = 0.5^(100/45).
+    # The corridor r1-r2 (90 km, factor 0.5 -> 45 km) lays p = 0.5 between p1 and p2 and adds no node:
+    # PCnum = 1 + 1 + 2 x 0.5 = 3, EC = sqrt(3).
+    sites = _sites([("p1", "subpopulation", None, "a", 0, 0), ("p2", "subpopulation", None, "a", 100, 0),
+                    ("r1", "protected_area", "p1", "a", 0, 0), ("r2", "protected_area", "p2", "a", 90, 0)])
+    nodes = node_frame(sites[sites["kind"] == "subpopulation"], "equal")
+    g = graph_from_nodes(nodes, "euclidean", median_dispersal_m=45_000.0)
+    (cand,) = corridor_candidates(g, [CorridorSpec("c", "r1", "r2")], sites, factor=0.5, capacity="equal")
+    assert len(cand.nodes) == 0
+    assert list(zip(cand.links["i"], cand.links["j"])) == [("p1", "p2")]
+    assert cand.links["probability"].iloc[0] == pytest.approx(0.5)
+    row = rank_candidates(g, [cand]).loc["c"]
+    assert row["EC_before"] == pytest.approx(math.sqrt(2 + 2 * 0.5 ** (100 / 45)))
+    assert row["EC_after"] == pytest.approx(math.sqrt(3.0))
+
+
+def test_a_corridor_inside_one_population_adds_nothing():
+    sites = _sites([("p1", "subpopulation", None, "a", 0, 0), ("p2", "subpopulation", None, "a", 100, 0),
+                    ("r1", "protected_area", "p1", "a", 0, 0), ("r3", "protected_area", "p1", "a", 10, 0)])
+    nodes = node_frame(sites[sites["kind"] == "subpopulation"], "equal")
+    g = graph_from_nodes(nodes, "euclidean", median_dispersal_m=45_000.0)
+    (cand,) = corridor_candidates(g, [CorridorSpec("c", "r1", "r3")], sites, capacity="equal")
+    assert len(cand.nodes) == 0 and len(cand.links) == 0
+    assert rank_candidates(g, [cand]).loc["c", "dEC"] == pytest.approx(0.0)
+
+
+def test_the_bundled_programme_corridors_add_no_reserve_as_a_node():
+    from corridors.analyses.network import programme_corridor_specs
+    from corridors.sites import load_sites
+
+    sites = load_sites()
+    nodes = node_frame(sites[sites["kind"] == "subpopulation"].dropna(subset=["geometry"]), "equal")
+    g = graph_from_nodes(nodes, "euclidean")
+    cands = {c.id: c for c in corridor_candidates(g, programme_corridor_specs(), sites, capacity="equal")}
+    assert (cands["2.1a"].meta["node_a"], cands["2.1a"].meta["node_b"]) == ("tm1", "uz2")
+    added = {n for c in cands.values() for n in c.nodes.index}
+    assert not added & {"labr", "nazarkhan", "kyzylkum-ssnr", "amu-darya-ssnr", "zarafshon-sr", "zarafshon-nnp"}
+    assert pd.Index(added).isin(sites.loc[sites["kind"] == "protected_area", "id"]).sum() == 0
