@@ -79,3 +79,27 @@ def test_the_bundled_programme_corridors_add_no_reserve_as_a_node():
     added = {n for c in cands.values() for n in c.nodes.index}
     assert not added & {"labr", "nazarkhan", "kyzylkum-ssnr", "amu-darya-ssnr", "zarafshon-sr", "zarafshon-nnp"}
     assert pd.Index(added).isin(sites.loc[sites["kind"] == "protected_area", "id"]).sum() == 0
+
+
+# ----------------------------------------------------------------- borders on the whole path
+@pytest.mark.parametrize("cell", [1000.0, 5000.0])
+def test_a_border_inside_an_end_core_is_counted_at_any_cell_size(cell):
+    # A 40 x 20 km uniform landscape; border X-Y is the vertical line x = 10 km. Core a is a 6 km disc round
+    # (7 km, 10 km): it spans the border, so its least-cost path to core b (a disc round (33 km, 10 km))
+    # leaves a east of the line (at 1 km cells) and never meets it. Its deer still cross it: the whole path, from
+    # core centre to core centre, crosses X-Y once, at 1 km and at 5 km cells alike.
+    from corridors.linkages import build_linkages
+
+    from _helpers import toy_cores, uniform
+
+    r = uniform((int(20_000 / cell), int(40_000 / cell)), 1.0, cell=cell, crs=settings.WORKING_CRS)
+    cores = toy_cores({"a": shapely.Point(7_000, 10_000).buffer(6_000), "b": shapely.Point(33_000, 10_000).buffer(6_000)},
+                      crs=settings.WORKING_CRS)
+    border = gpd.GeoDataFrame({"border_id": ["X-Y"]}, geometry=[shapely.LineString([(10_000, -5_000), (10_000, 25_000)])],
+                              crs=settings.WORKING_CRS)
+    lk = build_linkages(r, cores, borders=border, adjacency="all").linkages
+    assert len(lk) == 1
+    assert lk["borders"].iloc[0] == ["X-Y"]
+    # the path alone (core edge to core edge) misses the line at 1 km and meets it at 5 km: counted on it,
+    # the crossing came and went with the cell size
+    assert lk.geometry.iloc[0].intersects(border.geometry.iloc[0]) == (cell == 5000.0)
