@@ -103,3 +103,54 @@ def test_a_border_inside_an_end_core_is_counted_at_any_cell_size(cell):
     # the path alone (core edge to core edge) misses the line at 1 km and meets it at 5 km: counted on it,
     # the crossing came and went with the cell size
     assert lk.geometry.iloc[0].intersects(border.geometry.iloc[0]) == (cell == 5000.0)
+
+
+# ----------------------------------------------------------------- extensions
+def test_extension_of_and_role_by_hand():
+    from corridors.analyses.programme_network import extension_of, site_role
+
+    assert extension_of({"b": 0.0, "a": 0.0, "c": 5.0}) == "a"
+    assert extension_of({"b": 0.0, "a": 0.0}, prefer="b") == "b"  # the population it lies in, when touched
+    assert extension_of({"a": 0.0}, prefer="b") == "a"
+    assert extension_of({"a": 1.0}) is None
+    assert site_role("candidate_reintroduction", "a") == "extension"
+    assert site_role("candidate_reintroduction", None) == "reintroduction"
+    assert site_role("candidate_protected_area", None) == "new protected area"
+
+
+def test_a_candidate_touching_a_population_is_an_extension():
+    # Uniform resistance on 1 km cells, reach 3 km: population p at (10.5, 10.5) km. Candidate near at 4 km east
+    # shares disc cells with p (3 + 3 > 4): least-cost distance 0, an extension of p. Candidate far at 20 km east
+    # does not (distance 20 - 2 x 3 = 14 km of cells): a reintroduction.
+    from corridors.analyses.network import site_candidates
+    from corridors.analyses.programme_network import HabitatLeastCost
+
+    from _helpers import uniform
+
+    r = uniform((21, 41), dtype="float32", crs=settings.WORKING_CRS)
+    sites = _sites([("p", "subpopulation", None, "a", 10.5, 10.5), ("near", "candidate_reintroduction", None, "a", 14.5, 10.5),
+                    ("far", "candidate_reintroduction", None, "a", 30.5, 10.5)])
+    nodes = node_frame(sites[sites["kind"] == "subpopulation"], "equal")
+    g = graph_from_nodes(nodes, HabitatLeastCost(r, 3000.0), median_dispersal_m=30_000.0)
+    cands = {c.id: c for c in site_candidates(g, node_frame(sites[sites["kind"] != "subpopulation"], "equal"))}
+    assert (cands["near"].meta["role"], cands["near"].meta["extends"]) == ("extension", "p")
+    assert (cands["far"].meta["role"], cands["far"].meta["extends"]) == ("reintroduction", "")
+    assert cands["near"].links["probability"].iloc[0] == pytest.approx(1.0)
+
+
+def test_the_khorezm_sections_are_extensions_in_the_scenario_tables_and_report(tmp_path):
+    # Units 2 and 3 at 5 km cells (the baseline's): both Khorezm NNP sections lie within reach of the LABR
+    # population (uz1): their habitat discs overlap uz1's, source_cwd 0; Sudochye-Akpetki, 240 km away,
+    # would found a new population.
+    from corridors.scenario import run_scenario
+
+    p = tmp_path / "u3.yml"
+    p.write_text("name: u3\nbase:\n  population_units: [2, 3]\nlandscape:\n  resolution_m: 5000\n"
+                 "scoring:\n  robustness: {draws: 20, dispersal_levels: 1}\n")
+    res = run_scenario(p, tmp_path / "out")
+    st = res.tables["site_scores"]
+    for sid in ("cand-khorezm-yangibozor", "cand-khorezm-urgench"):
+        assert st.loc[sid, "source_cwd"] == 0.0
+        assert (st.loc[sid, "role"], st.loc[sid, "extends"]) == ("extension", "uz1")
+    assert st.loc["cand-sudochye-akpetki", "role"] == "reintroduction" and st.loc["cand-sudochye-akpetki", "source_cwd"] > 0
+    assert "Extensions, not reintroductions: cand-khorezm-" in (tmp_path / "out" / "report.md").read_text()

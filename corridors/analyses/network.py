@@ -25,8 +25,10 @@ from corridors.analyses.programme_network import (
     graph_from_nodes,
     OLD_SOURCE_NAMES,
     needs_surfaces,
+    extension_of,
     node_frame,
     node_of,
+    site_role,
     programme_parts,
 )
 from corridors.network.graph import HabitatGraph, link_probability
@@ -56,7 +58,10 @@ def site_candidates(
 
     The candidate's links come from the same link source as the graph,
     computed on the graph's nodes plus that one candidate, with the graph's
-    k, cut-off and border permeability.
+    k, cut-off and border permeability. A candidate at link distance 0 from
+    a population (its habitat disc overlaps the population's) is marked
+    ``role`` 'extension' of it (``extends``, :func:`extension_of`); the others
+    are 'reintroduction' or 'new protected area' by their kind.
 
     Parameters
     ----------
@@ -81,10 +86,13 @@ def site_candidates(
         both = gpd.GeoDataFrame(both, geometry=both.geometry.name, crs=settings.WORKING_CRS)
         lk = _links(src, both)
         lk = lk[(lk["i"] == cid) | (lk["j"] == cid)]
+        ext = extension_of({(j if i == cid else i): d for i, j, d in zip(lk["i"], lk["j"], lk["distance_m"])},
+                           prefer=node_of(cid, g.ids, both.assign(id=both.index)))
         lk = _probabilities(lk, k, g)
         nodes = pd.DataFrame({"capacity": [float(row["capacity"])]}, index=pd.Index([cid], name="id"))
         out.append(Candidate(cid, nodes, lk[["i", "j", "probability"]], "site", str(row.get("name", "")),
-                             list(row.get("measures") or []), {"n_links": len(lk)}))
+                             list(row.get("measures") or []),
+                             {"n_links": len(lk), "role": site_role(str(row.get("kind", "")), ext), "extends": ext or ""}))
     return out
 
 

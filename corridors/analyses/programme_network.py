@@ -54,7 +54,7 @@ __all__ = [
     # this module
     "link_source", "clean_links", "node_frame", "population_nodes", "candidate_nodes", "network_graph",
     "graph_from_nodes", "systems_table", "by_river_system", "programme_graph", "ProgrammeParts", "programme_parts",
-    "needs_surfaces", "node_of",
+    "needs_surfaces", "node_of", "extension_of", "site_role",
 ]
 
 #: The link sources by name and their first-release spellings (defined with the network's defaults in corridors.programme).
@@ -274,6 +274,51 @@ def node_of(site: str, node_ids: Collection[str], sites: pd.DataFrame) -> str | 
         seen.add(cur)
         cur = parent.get(cur)
     return None
+
+
+def extension_of(distances: Mapping[str, float], prefer: str | None = None) -> str | None:
+    """The population a candidate site extends: a node at link distance 0 from it, if any.
+
+    A candidate whose habitat disc already overlaps a population's (least-cost
+    distance 0 between the discs: ``source_cwd`` 0 in a scenario's site table)
+    is an extension of that population, not a new one: the deer are there.
+
+    Parameters
+    ----------
+    distances : mapping of str to float
+        Node id -> link distance from the candidate (cost-weighted m for least-cost links).
+    prefer : str, optional
+        The node the site lies in by its ``parent`` (:func:`node_of`), named when it is among those touched.
+
+    Returns
+    -------
+    str or None
+        ``prefer`` if it is touched, else the first touched node id in sorted order, or None.
+    """
+    touching = sorted(str(n) for n, d in distances.items() if d == 0)
+    if prefer in touching:
+        return prefer
+    return touching[0] if touching else None
+
+
+def site_role(kind: str, extends: str | None) -> str:
+    """What adding a candidate site means: ``'extension'`` of a population it touches, else by its kind.
+
+    Parameters
+    ----------
+    kind : str
+        The site's kind (``candidate_reintroduction``, ``candidate_protected_area``).
+    extends : str or None
+        The node it extends (:func:`extension_of`).
+
+    Returns
+    -------
+    str
+        ``'extension'``, ``'reintroduction'`` or ``'new protected area'``.
+    """
+    if extends:
+        return "extension"
+    return "reintroduction" if kind in programme.CANDIDATE_SITE_KINDS else "new protected area"
 
 
 # ----------------------------------------------------------------------------- the graph

@@ -22,7 +22,14 @@ from rich.console import Console
 
 from corridors import landscape, settings
 from corridors.analyses.linkages import programme_corridors
-from corridors.analyses.programme_network import accumulated_cost, habitat_disc, habitat_ha
+from corridors.analyses.programme_network import (
+    accumulated_cost,
+    extension_of,
+    habitat_disc,
+    habitat_ha,
+    node_of,
+    site_role,
+)
 from corridors._errors import CorridorsError, MemoryLimitError
 from corridors.borders import load_borders
 from corridors.circuit.pinch import corridor_current
@@ -198,6 +205,7 @@ def _site_table(ctx: _Context, an: Analysis) -> Any:
         cost = an.costs[key]
         dists = {n: float(cost[an.cores[n]].min()) if an.cores[n].any() else np.inf for n in an.graph.ids}
         reach_poly = c.geometry.buffer(m.reach_m)
+        ext = extension_of(dists, prefer=node_of(sid, an.graph.ids, ctx.sites))
         rows.append(
             {
                 "site": sid,
@@ -210,6 +218,8 @@ def _site_table(ctx: _Context, an: Analysis) -> Any:
                 "habitat_ha": float(vals.sum() * cell_ha),
                 "source_cwd": min(dists.values()) if dists else np.nan,
                 "nearest_source": min(dists, key=dists.get) if dists else "",
+                "role": site_role(str(c.get("kind", "")), ext),
+                "extends": ext or "",
                 "isolation_m": float(min(c.geometry.distance(g) for g in node_geoms.values())) if node_geoms else np.nan,
                 "settlement_share": float(settle[disc].mean()) if disc.any() else 0.0,
                 "n_borders": int(borders.geometry.intersects(reach_poly).sum()),
