@@ -154,3 +154,48 @@ def test_the_khorezm_sections_are_extensions_in_the_scenario_tables_and_report(t
         assert (st.loc[sid, "role"], st.loc[sid, "extends"]) == ("extension", "uz1")
     assert st.loc["cand-sudochye-akpetki", "role"] == "reintroduction" and st.loc["cand-sudochye-akpetki", "source_cwd"] > 0
     assert "Extensions, not reintroductions: cand-khorezm-" in (tmp_path / "out" / "report.md").read_text()
+
+
+# ----------------------------------------------------------------- centrality links only plausible exchange
+def test_plausible_exchange_by_hand():
+    from corridors.analyses.centrality import plausible_exchange
+
+    cores = gpd.GeoDataFrame({"core_id": ["a", "b", "c", "d", "e"], "river_system": ["amu", "amu", "ile", "syr", None]},
+                             geometry=[shapely.Point(0, 0)] * 5)
+    links = pd.DataFrame({"core_a": ["a", "a", "a", "e"], "core_b": ["b", "c", "d", "b"],
+                          "cwd_m": [1_000_000.0, 300_000.0, 300_001.0, 2_000.0]})
+    # one system: linked however far; two systems: only up to 300 km; a core without a system: by distance only
+    assert plausible_exchange(links, cores, 300_000.0).tolist() == [True, True, False, True]
+    assert plausible_exchange(links, cores, 0.0).tolist() == [True, False, False, False]
+    assert plausible_exchange(links, cores, None).tolist() == [True, True, True, True]
+
+
+def test_centrality_does_not_link_populations_of_two_river_systems_far_apart():
+    # A 60 x 10 km uniform landscape, cores of 1 km: a (0.5 km), b (20.5 km) on river 'r1'; c (55.5 km) on 'r2'.
+    # Least-cost network a-b (20 km), b-c (35 km). With a 30 km limit b-c is not linked: c is alone, and a and b
+    # carry the 1 A of their only pair (cf_central 1 each, as Linkage Mapper counts a pair's two ends).
+    from corridors.analyses.centrality import run_centrality
+
+    from _helpers import toy_cores, uniform
+
+    r = uniform((10, 60), 1.0, crs=settings.WORKING_CRS)
+    cores = toy_cores({k: shapely.Point(x, 5_500).buffer(1_000) for k, x in (("a", 500), ("b", 20_500), ("c", 55_500))},
+                      crs=settings.WORKING_CRS)
+    cores["river_system"] = ["r1", "r1", "r2"]
+    kept = run_centrality(cores, resistance=r, max_exchange_cwd_m=30_000.0)
+    assert list(zip(kept.linkages["core_a"], kept.linkages["core_b"])) == [("a", "b")]
+    assert kept.parameters["not_linked"] == ["b-c"]
+    cf = kept.cores.set_index("core_id")["cf_central"]
+    assert cf["a"] == pytest.approx(1.0) and cf["b"] == pytest.approx(1.0) and cf["c"] == pytest.approx(0.0)
+    every = run_centrality(cores, resistance=r, max_exchange_cwd_m=None)
+    assert len(every.linkages) == 2 and every.parameters["not_linked"] == []
+    # b now lies between a and c: the a-c pair's 1 A flows through it
+    assert every.cores.set_index("core_id")["cf_central"]["b"] > 2.0
+
+
+def test_the_centrality_command_states_the_exchange_limit_of_the_programme():
+    from corridors import programme
+    from corridors.cli.circuit import centrality_cmd
+
+    opt = {o.name: o for o in centrality_cmd.params}["max_exchange_km"]
+    assert f"default {programme.MAX_EXCHANGE_CWD_M / 1000:g}," in opt.help
