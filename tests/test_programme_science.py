@@ -199,3 +199,27 @@ def test_the_centrality_command_states_the_exchange_limit_of_the_programme():
 
     opt = {o.name: o for o in centrality_cmd.params}["max_exchange_km"]
     assert f"default {programme.MAX_EXCHANGE_CWD_M / 1000:g}," in opt.help
+
+
+# ----------------------------------------------------------------- one capacity rule for sites
+@pytest.mark.slow
+def test_network_what_if_and_scenario_site_table_give_each_candidate_one_capacity_and_one_order(tmp_path):
+    # Both take a candidate's capacity from habitat_capacity (suitability-weighted habitat within reach): the
+    # scenario's habitat_ha is the what-if's capacity_added, its deer are that x density / 100, its EC gains are
+    # the what-if's, and the two put the eight candidate reintroduction sites in one order.
+    from corridors.analyses.network import analyse_programme
+    from corridors.scenario import load_scenario, run_scenario
+
+    from _helpers import REPO
+
+    a = analyse_programme(link_metrics=False)
+    model = load_scenario(REPO / "scenarios" / "baseline.yml")
+    model.scoring.robustness.draws = 5
+    model.scoring.robustness.dispersal_levels = 1
+    st = run_scenario(model, tmp_path / "baseline", quiet=True).tables["sites"]
+    w = a.ranking.loc[st.index]
+    assert st["habitat_ha"].to_numpy() == pytest.approx(w["capacity_added"].to_numpy(), rel=1e-9)
+    assert st["capacity"].to_numpy() == pytest.approx(st["habitat_ha"].to_numpy() / 100 * model.scoring.density_per_km2)
+    assert st["ec_gain"].to_numpy() == pytest.approx(w["dEC"].to_numpy(), rel=1e-6)
+    assert list(st["ec_gain"].sort_values(ascending=False).index) == list(w["dEC"].sort_values(ascending=False).index)
+    assert list(st.loc[st["role"] == "extension", "extends"]) == list(w.loc[st["role"] == "extension", "extends"])

@@ -198,7 +198,7 @@ def _report_blocks(ctx: _Context, model: Scenario, tables: dict, summary: dict, 
                             "capacity", "ec_gain", "pc_gain", "source_cwd", "isolation_m", "settlement_share",
                             "n_borders", "degradation") if c in ss.columns]
         B.append(Block("table", "Site scores: scenario against baseline (capacity in deer at "
-                       f"{model.scoring.density_per_km2:g} per km2 of suitable habitat)", table=ss[cols]))
+                       f"{model.scoring.density_per_km2:g} per km2 of suitability-weighted habitat)", table=ss[cols]))
         ext = ss.index[ss["role"] == "extension"].tolist() if "role" in ss.columns else []
         if ext:
             B.append(Block("p", f"Extensions, not reintroductions: {', '.join(map(str, ext))} already touch a source "
