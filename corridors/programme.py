@@ -26,6 +26,10 @@ __all__ = [
     "MEASURE_COLUMNS",
     "NODE_KINDS",
     "NODE_STATUSES",
+    "NORMALIZED_CURRENT_CLASSES",
+    "OMNISCAPE_BLOCK_SIZE",
+    "OMNISCAPE_MIN_SUITABILITY",
+    "OMNISCAPE_RADIUS_M",
     "OLD_SOURCE_NAMES",
     "PRIORITIES",
     "PROGRAMME_CORRIDORS",
@@ -255,6 +259,20 @@ NETWORK_RESOLUTION_M: float = 5_000.0
 DEFAULT_REACH_M: float = 15_000.0
 #: Margin around the located sites of the network's surfaces, in metres.
 NETWORK_MARGIN_M: float = 100_000.0
+#: Omniscape of the programme landscape (``corridors omniscape programme``, the main job's ``omniscape`` step).
+#: Radius of the moving window: twice the median dispersal distance above, so a target gathers the sources a deer
+#: born there could plausibly reach in one dispersal (an assumption, like that distance; see the README).
+OMNISCAPE_RADIUS_M: float = 60_000.0
+#: Block size of the targets (cells): 3 x 3 cells of 5 km, a fifth of the radius' 12 cells, with the artifact correction.
+OMNISCAPE_BLOCK_SIZE: int = 3
+#: Cells of at least this suitability (0-1, ``data/resistance.yml``) are sources, with their suitability as strength:
+#: the tugay, riparian and floodplain classes deer live in; steppe, desert and farmland are crossed, not lived in.
+OMNISCAPE_MIN_SUITABILITY: float = 0.5
+#: Classes of the normalized current (cumulative current / flow potential) drawn on the map: upper bounds of
+#: impeded, diffuse and intensified flow; above the last is channelized. Omniscape calls values near 1 diffuse,
+#: below impeded and above channelized (its docs give no thresholds): these are this project's.
+NORMALIZED_CURRENT_CLASSES: tuple[tuple[str, float], ...] = (("impeded", 0.7), ("diffuse", 1.3), ("intensified", 2.0),
+                                                            ("channelized", float("inf")))
 #: Largest least-cost distance (cost-weighted metres) over which two populations on different river
 #: systems are taken to exchange deer, e.g. in the centrality of the linkage network: at the median
 #: dispersal distance above, a link this long has p = 0.5 ** (300 / 30), under 1 in 1000. Populations of

@@ -37,3 +37,11 @@ def test_cli_missing_raster_names_the_key(omniscape_dir):
     r = invoke("omniscape", "run", cfg, "--workers", 1)
     assert r.exit_code == 1 and "resistance_file: the file nowhere.tif does not exist" in r.output
     assert not (omniscape_dir / "p").exists()
+
+
+def test_programme_command_writes_its_maps_and_classes(tmp_path):
+    r = invoke("omniscape", "programme", "-o", tmp_path / "om", "--resolution-km", 20, "--block-size", 1, "--no-map")
+    assert r.exit_code == 0, r.output
+    assert "channelized" in r.output and (tmp_path / "om" / "flow_classes.csv").is_file()
+    r = invoke("omniscape", "programme", "-o", tmp_path / "om2", "--block-size", 4)
+    assert r.exit_code == 2 and "4 is even" in r.output

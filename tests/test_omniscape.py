@@ -249,3 +249,27 @@ def test_one_and_two_workers_give_the_same_maps(omniscape_dir):
     for name in ("cum_currmap.tif", "flow_potential.tif", "normalized_cum_currmap.tif"):
         with rasterio.open(one.outdir / name) as a, rasterio.open(two.outdir / name) as b:
             assert np.allclose(a.read(1), b.read(1), rtol=1e-9, atol=0)
+
+
+# ------------------------------------------------------------------ the programme landscape
+def test_flow_classes_by_hand():
+    from corridors.plot.omniscape_map import classify_flow
+
+    classes = (("impeded", 0.7), ("diffuse", 1.3), ("intensified", 2.0), ("channelized", float("inf")))
+    got = classify_flow(np.array([0.0, 0.69, 0.7, 1.29, 1.3, 1.99, 2.0, 50.0, np.nan]), classes)
+    assert got.tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 0]
+
+
+def test_programme_omniscape_sources_are_the_suitable_cells_and_classes_cover_the_land(tmp_path):
+    from corridors.analyses.omniscape import run_programme_omniscape
+
+    r = run_programme_omniscape(resolution_m=20_000.0, radius_m=60_000.0, block_size=1)
+    assert r.parameters["radius_cells"] == 3 and r.targets > 0
+    table = r.class_table
+    assert table["land_pct"].sum() == pytest.approx(100.0, abs=0.05)
+    assert table["current_pct"].sum() == pytest.approx(100.0, abs=0.05)
+    land = np.isfinite(r.cum_current.array)
+    assert np.array_equal(r.flow_classes.array > 0, land)
+    files = r.write(tmp_path / "om", map=False)
+    assert {p.name for p in files} >= {"cum_currmap.tif", "flow_classes.csv", "provenance.json"}
+    assert "suitability >= 0.5" in r.note and "project's choice" in r.note

@@ -17,6 +17,8 @@ from corridors.cli.lcp import linkages_cmd, print_linkages
 from corridors.cli.map import print_programme_map
 from corridors.cli.map import programme_cmd as map_programme_cmd
 from corridors.cli.network import network_cmd, print_network
+from corridors.cli.omniscape import print_programme_omniscape
+from corridors.cli.omniscape import programme_cmd as omniscape_programme_cmd
 from corridors.cli.rivers import print_rivers, rivers_cmd
 from corridors.cli.scenario import print_scenario, run_cmd
 from corridors.io import provenance
@@ -73,6 +75,12 @@ def _network(outdir: Path, scenario: Path, quiet: bool) -> None:
     _write_and_print(run_network(quiet=quiet), outdir, quiet, lambda run, files: print_network(run, files, Console()))
 
 
+def _omniscape(outdir: Path, scenario: Path, quiet: bool) -> None:
+    from corridors.analyses.omniscape import run_programme_omniscape  # local: see the note above
+
+    _write_and_print(run_programme_omniscape(), outdir, quiet, print_programme_omniscape)
+
+
 def _baseline(outdir: Path, scenario: Path, quiet: bool) -> None:
     from corridors.scenario import load_scenario, run_scenario  # local: see the note above
 
@@ -91,12 +99,13 @@ STEPS: list[tuple[str, str, click.Command, Step]] = [
     ("pinch", "pinch points and effective resistance of the corridors", pinch_cmd, _pinch),
     ("centrality", "current-flow centrality of the linkage network", centrality_cmd, _centrality),
     ("network", "habitat network, Conefor metrics and what-if ranking", network_cmd, _network),
+    ("omniscape", "omnidirectional connectivity of the landscape (Omniscape)", omniscape_programme_cmd, _omniscape),
     ("baseline", "baseline scenario: scores, robustness and report", run_cmd, _baseline),
 ]
 
 
 @click.command("programme")
-@outdir_option(Path("out"), "Output folder; one sub-folder per step (map, rivers, linkages, pinch, centrality, network, baseline).")
+@outdir_option(Path("out"), "Output folder; one sub-folder per step (map, rivers, linkages, pinch, centrality, network, omniscape, baseline).")
 @click.option(
     "--scenario",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -109,7 +118,8 @@ def programme_cmd(ctx: click.Context, outdir: Path, scenario: Path | None) -> No
 
     Draws the programme map, builds the river graph, maps the programme's
     candidate corridors (least cost, pinch points, centrality), computes the
-    habitat network's metrics and what-if ranking, and runs the baseline
+    habitat network's metrics and what-if ranking, maps omnidirectional
+    connectivity (Omniscape), and runs the baseline
     scenario with its report (OUTDIR/baseline/report.html). OUTDIR/provenance.json
     lists every bundled input file with its SHA-256 and the package versions. Each step runs
     what the subcommand of the same name runs with its defaults, writing into its own
