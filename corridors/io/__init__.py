@@ -12,6 +12,9 @@ lists
     :func:`encode_list` / :func:`decode_list`: list fields as ``'a;b'`` text
     in CSV, GeoPackage and Shapefile; :func:`encode_list_columns` for a
     table; :func:`is_missing` for an empty field value.
+text
+    :func:`read_text` / :func:`decode_text` (and :func:`sniff_text` for a file's first bytes): every user's text file, in
+    UTF-8 or UTF-16/UTF-32 with a byte-order mark.
 provenance
     What went into an output folder: ``provenance.record(...)``,
     ``provenance.write(rec, path)``.
@@ -22,6 +25,7 @@ from typing import Any
 
 from corridors.io import provenance
 from corridors.io.files import atomic_path, staged_folder, write_csv
+from corridors.io.text import decode_text, read_text, sniff_text
 
 # The vector and list readers load geopandas and pandas (0.14 s); they are imported when first used, so
 # that the engines that write only rasters and text (the circuit engine) start without them.
@@ -46,12 +50,15 @@ __all__ = [
     "atomic_path",
     "check_reprojected",
     "decode_list",
+    "decode_text",
     "encode_list",
     "encode_list_columns",
     "is_missing",
     "load_base",
     "provenance",
+    "read_text",
     "read_vector",
+    "sniff_text",
     "staged_folder",
     "write_csv",
     "write_geopackage",

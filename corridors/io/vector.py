@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,6 +15,7 @@ from corridors import settings
 from corridors._errors import DataError, where
 from corridors.io.files import atomic_path
 from corridors.io.lists import encode_list_columns
+from corridors.io.text import read_text
 
 #: Vector formats corridors reads; anything pyogrio/GDAL opens works, these are tested.
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
@@ -32,7 +34,9 @@ def read_vector(
     Parameters
     ----------
     path : path-like
-        GeoJSON, GeoPackage, Shapefile, or any format GDAL reads.
+        GeoJSON, GeoPackage, Shapefile, or any format GDAL reads. GeoJSON
+        may be UTF-8 or UTF-16 with a byte-order mark
+        (:func:`corridors.io.read_text`).
     layer : str, optional
         Layer name for multi-layer files (GeoPackage).
     to_crs : pyproj.CRS or str or None, default the working CRS
@@ -45,14 +49,19 @@ def read_vector(
     Raises
     ------
     DataError
-        If the path does not exist, cannot be read, holds no feature, or has
+        If the path does not exist, cannot be read or decoded, holds no feature, or has
         no CRS (GeoJSON is WGS84 by definition and always has one).
     """
     p = Path(path)
     if not p.exists():
         raise DataError(f"{p}: file not found; check the path (relative paths start from the current directory).")
+    source: object = p
+    if p.suffix.lower() in (".geojson", ".json"):
+        # GeoJSON is UTF-8 (RFC 7946); GDAL fails on the UTF-16 of Windows Notepad and on Latin-1 with a bare
+        # UnicodeDecodeError, so the text goes through the house decoder and GDAL gets UTF-8.
+        source = io.BytesIO(read_text(p).encode("utf-8"))
     try:
-        gdf = gpd.read_file(p, layer=layer, engine="pyogrio")
+        gdf = gpd.read_file(source, layer=layer, engine="pyogrio")
     except Exception as exc:  # pyogrio raises several GDAL-derived types
         raise DataError(f"{p}: cannot be read as a vector file ({exc}); give a GeoJSON, GeoPackage or Shapefile.") from exc
     if len(gdf) == 0:

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from corridors._errors import ConfigError
+from corridors.io import read_text
 from corridors.scenario.schema import INTERVENTION_TYPES, Scenario, _dotted
 
 
@@ -215,7 +216,7 @@ def load_scenario(path: str | Path) -> Scenario:
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"{p}: scenario file not found; check the path (see scenarios/ for examples).")
-    text = p.read_text(encoding="utf-8")
+    text = read_text(p, ConfigError)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
