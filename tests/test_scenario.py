@@ -200,6 +200,30 @@ def test_bad_file_names_line_and_key(tmp_path, text, expected):
     assert all(e in msg for e in expected), msg
 
 
+def _laughs(levels: int) -> str:
+    """A "billion laughs": level i is a list of 9 aliases of level i - 1, so level 8 expands to 9**9 values."""
+    rows = ["name: lol", "a0: &a0 [" + ", ".join(["lol"] * 9) + "]"]
+    rows += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, levels + 1)]
+    return "\n".join(rows) + "\n"
+
+
+def test_nested_aliases_are_refused_at_once(tmp_path):
+    import time
+
+    t0 = time.perf_counter()
+    msg = _error(_write(tmp_path, _laughs(8)))
+    assert time.perf_counter() - t0 < 1.0
+    # a4 (line 6) holds 66,430 values with its lists, under the limit; a5 (line 7) holds 597,871
+    assert msg.startswith(f"{tmp_path / 's.yml'}, line 7: its aliases (*name) expand to more than 100,000 values"), msg
+
+
+def test_aliases_within_the_limit_still_work_and_a_self_reference_is_refused(tmp_path):
+    s = load_scenario(_write(tmp_path, "name: t\ntitle: &t Tugay\ndescription: *t\n"))
+    assert s.description == "Tugay"
+    msg = _error(_write(tmp_path, "name: t\nx: &a [1, *a]\n"))
+    assert "line 2: an alias (*name) refers to the value that contains it" in msg, msg
+
+
 def test_missing_scenario_file(tmp_path):
     assert "nope.yml: scenario file not found" in _error(tmp_path / "nope.yml")
 
