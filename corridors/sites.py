@@ -250,14 +250,9 @@ def validate_sites(gdf: gpd.GeoDataFrame, path: object = "sites") -> gpd.GeoData
                 f"{where(path, sid, 'geometry')}: no geometry on a place that is {status!r}; add a point or polygon, "
                 "or set location_status to 'unresolved'."
             )
-        if geom.is_empty:
-            raise DataError(f"{where(path, sid, 'geometry')}: empty geometry; give a point or polygon.")
-        if not geom.is_valid:
-            reason = shapely.is_valid_reason(geom)
-            raise DataError(
-                f"{where(path, sid, 'geometry')}: invalid geometry ({reason}); repair it (e.g. shapely.make_valid or "
-                "QGIS 'Fix geometries')."
-            )
+        problem = io.geometry_problem(geom)
+        if problem:
+            raise DataError(f"{where(path, sid, 'geometry')}: {problem}.")
         if prec is None or math.isnan(prec):
             raise DataError(
                 f"{where(path, sid, 'location_precision_km')}: no precision on a placed site; give the radius in km "

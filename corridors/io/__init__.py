@@ -4,6 +4,7 @@ Modules
 -------
 vector
     :func:`read_vector` (checked and reprojected), :func:`check_reprojected`,
+    :func:`geometry_problem` (the one validity check), :func:`geometry_from_geojson`,
     :func:`load_base` (the bundled base layers), :func:`write_geopackage`.
 files
     :func:`atomic_path` (one file), :func:`staged_folder` (the one writer of
@@ -31,7 +32,8 @@ from corridors.io.text import decode_text, read_text, sniff_text
 # that the engines that write only rasters and text (the circuit engine) start without them.
 _LAZY = {
     **{name: "corridors.io.lists" for name in ("decode_list", "encode_list", "encode_list_columns", "is_missing")},
-    **{name: "corridors.io.vector" for name in ("BASE_LAYERS", "VECTOR_SUFFIXES", "check_reprojected", "load_base",
+    **{name: "corridors.io.vector" for name in ("BASE_LAYERS", "VECTOR_SUFFIXES", "check_reprojected", "geometry_from_geojson",
+                                                 "geometry_problem", "load_base",
                                                  "read_vector", "write_geopackage")},
 }
 
@@ -53,6 +55,8 @@ __all__ = [
     "decode_text",
     "encode_list",
     "encode_list_columns",
+    "geometry_from_geojson",
+    "geometry_problem",
     "is_missing",
     "load_base",
     "provenance",

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import shapely
+import shapely.geometry
 from pyproj import CRS
 
 from corridors import settings
@@ -75,6 +77,62 @@ def read_vector(
         gdf = gdf.to_crs(to_crs)
         check_reprojected(gdf, p)
     return gdf
+
+
+def geometry_problem(geom: object) -> str | None:
+    """What makes a geometry unusable as a place or an area, or None: the one validity check of corridors.
+
+    Used for the features of a sites file and for the areas of scenario
+    interventions (``geometry:`` and ``file:``), so both accept and refuse
+    the same shapes.
+
+    Parameters
+    ----------
+    geom : shapely.Geometry or None
+
+    Returns
+    -------
+    str or None
+        The end of an error message (what is wrong and how to fix it), e.g.
+        ``"invalid geometry (Self-intersection[65.25 40.25]); repair it ..."``.
+    """
+    if geom is None or shapely.is_empty(geom):
+        return "empty geometry; give a point, line or polygon"
+    if not shapely.is_valid(geom):
+        return (f"invalid geometry ({shapely.is_valid_reason(geom)}); repair it (e.g. shapely.make_valid or "
+                "QGIS 'Fix geometries')")
+    return None
+
+
+def geometry_from_geojson(obj: Mapping) -> object:
+    """A shapely geometry from a GeoJSON geometry mapping, refused in words when it cannot be built or is invalid.
+
+    Parameters
+    ----------
+    obj : mapping
+        ``{"type": "Polygon", "coordinates": [...]}``.
+
+    Returns
+    -------
+    shapely.Geometry
+
+    Raises
+    ------
+    ValueError
+        One phrase: a ring with fewer than 4 positions, a position that is
+        not two numbers, or :func:`geometry_problem`.
+    """
+    try:
+        geom = shapely.geometry.shape(obj)
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, shapely.errors.ShapelyError) as exc:
+        raise ValueError(
+            f"geometry cannot be built ({exc}); positions are [longitude, latitude] and a polygon ring has at least "
+            "4 of them, the last equal to the first"
+        ) from None
+    problem = geometry_problem(geom)
+    if problem:
+        raise ValueError(problem)
+    return geom
 
 
 def check_reprojected(gdf: gpd.GeoDataFrame, path: object, id_field: str = "id") -> None:
