@@ -123,3 +123,16 @@ def test_sites_geojson_utf16_and_latin1(tmp_path):
     p.write_bytes(text.encode("latin-1"))
     with pytest.raises(DataError, match=r"s\.geojson, line 1: not UTF-8"):
         load_sites(p)
+
+
+def test_omniscape_config_and_reclass_table(tmp_path):
+    from corridors.omniscape import read_config
+    from corridors.omniscape.run import read_table
+
+    table = tmp_path / "reclass.txt"
+    table.write_bytes("1 5\r\n2 missing\r\n".encode("utf-16"))
+    np.testing.assert_array_equal(read_table(table), [[1.0, 5.0], [2.0, np.nan]])
+    ini = tmp_path / "c.ini"
+    ini.write_bytes("[Required]\nresistance_file = C:\\Données\\r.asc\n".encode("cp1252"))
+    with pytest.raises(ConfigError, match=r"c\.ini, line 2: not UTF-8"):
+        read_config(ini)
