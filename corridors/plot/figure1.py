@@ -151,27 +151,27 @@ def _site_label(row, detail: bool = False) -> str | None:
 
 
 def _told_apart(sites: gpd.GeoDataFrame) -> dict[str, str]:
-    """Letters that tell apart the places whose labels would read the same (two sites of measure 2.10: 2.10a, 2.10b).
+    """Lettered labels for the places whose labels would read the same (two sites of measure 2.10: 2.10a, 2.10b).
 
     Returns
     -------
     dict of str to str
-        Site id to its letter, for the located places whose label text
-        (:func:`_site_label` with ``detail``) is shared; letters run west to
-        east. The map's note lists each lettered label with its place.
+        Site id to its lettered label, for the located places whose label
+        text (:func:`_site_label` with ``detail``) is shared; letters run
+        west to east. The map's note lists each with its place.
     """
     located = sites[sites.geometry.notna() & ~sites.geometry.is_empty]
     groups: dict[str, list[tuple[float, str]]] = {}
     for _, row in located.iterrows():
         text = _site_label(row, detail=True)
-        if text is not None and row["kind"] not in ("population_unit",):
+        if text is not None:
             groups.setdefault(text, []).append((row.geometry.representative_point().x, row["id"]))
-    letters = {}
-    for members in groups.values():
+    told = {}
+    for text, members in groups.items():
         if len(members) > 1:
             for k, (_, sid) in enumerate(sorted(members)):
-                letters[sid] = "abcdefghijklmnopqrstuvwxyz"[k % 26]
-    return letters
+                told[sid] = text + "abcdefghijklmnopqrstuvwxyz"[k % 26]
+    return told
 
 
 def _river_labels(
@@ -363,10 +363,10 @@ def programme_map(
     # Draw every layer of every axes first, place labels after: placing needs
     # a renderer, and once the figure has one each geopandas plot call
     # redraws the whole figure.
-    letters = _told_apart(sites)
+    told = _told_apart(sites)
     drawn = [
         _draw_sites(this_ax, sites, skip_labels_in=skip, detail=this_ax is iax, precision_circles=precision_circles,
-                    letters=letters)
+                    told=told)
         for this_ax, skip in axes_done
     ]
     for (this_ax, skip), (texts, anchors, sym_xy) in zip(axes_done, drawn):
@@ -402,11 +402,10 @@ def programme_map(
             note = "Not mapped, location unresolved: " + "; ".join(items) + "."
         else:
             note = "Every place of the programme is mapped (none unresolved)."
-        if letters:
-            named = sites.set_index("id")
-            pairs = sorted(((_site_label(named.loc[sid].to_dict() | {"id": sid}, detail=True) or "") + letter, sid)
-                           for sid, letter in letters.items())
-            note += " Labels told apart: " + "; ".join(f"{t} {_short_name(named.loc[sid, 'name'])}" for t, sid in pairs) + "."
+        if told:
+            names = sites.set_index("id")["name"]
+            note += " Labels told apart: " + "; ".join(
+                f"{text} {_short_name(names[sid])}" for sid, text in sorted(told.items(), key=lambda kv: kv[1])) + "."
         note += (
             " Locations are approximate (dotted circles: the radius within which the place lies). "
             "SSNR state strict nature reserve, NNP national nature park, SR special reserve, PA protected area. "
@@ -423,17 +422,17 @@ def _draw_sites(
     skip_labels_in: shapely.Geometry | None,
     detail: bool,
     precision_circles: bool,
-    letters: dict[str, str] | None = None,
+    told: dict[str, str] | None = None,
 ) -> tuple[list[Text], list[tuple[float, float]], list[tuple[float, float]]]:
     """Draw units, hotspots and site symbols on one map axes and create (not yet place) their labels.
 
-    ``letters`` (:func:`_told_apart`) end the labels that would otherwise
+    ``told`` (:func:`_told_apart`) replaces the labels that would otherwise
     read the same. Returns the labels, their anchors and the positions of
     every symbol (which labels must not cover).
     """
-    letters = letters or {}
     from matplotlib.patches import Circle
 
+    told = told or {}
     z = STYLE["z"]["overlay"]
     xmin, xmax = ax.get_xlim()
     ymin, ymax = ax.get_ylim()
@@ -449,7 +448,7 @@ def _draw_sites(
             return
         if skip_labels_in is not None and skip_labels_in.contains(shapely.Point(x, y)):
             return
-        text += letters.get(gid.removeprefix("label:"), "")
+        text = told.get(gid.removeprefix("label:"), text)
         texts.append(ax.text(x, y, text, zorder=STYLE["z"]["labels"], gid=gid, **{**label_kw, **kw}))
         anchors.append((x, y))
 
