@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,7 @@ import pandas as pd
 from corridors import settings
 from corridors._errors import DataError, where
 from corridors.io import decode_list as _as_list
+from corridors.io import read_text
 from corridors.sites import POPULATION_UNITS
 
 __all__ = [
@@ -101,8 +103,8 @@ def load_measures(path: str | os.PathLike | None = None) -> pd.DataFrame:
     if not p.exists():
         raise DataError(f"{p}: file not found; check the path or rebuild it with scripts/build_measures.py.")
     try:
-        df = pd.read_csv(p, dtype=str, keep_default_na=False)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        df = pd.read_csv(io.StringIO(read_text(p)), dtype=str, keep_default_na=False)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
         raise DataError(f"{p}: cannot be read as a CSV table ({exc}); give a UTF-8 CSV with a header row.") from exc
     if len(df) == 0:
         raise DataError(f"{p}: the table holds no measure; give at least one row.")

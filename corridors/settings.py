@@ -35,6 +35,13 @@ DEFAULT_RESOLUTION_M: float = 1000.0
 #: Programme extent in WGS84 degrees (west, south, east, north).
 PROGRAMME_BOUNDS_DEG: tuple[float, float, float, float] = (55.0, 34.0, 82.0, 48.0)
 
+#: ISO3 codes of the Range States of the Bukhara Deer MOU: every programme place lies in one of them.
+RANGE_STATES: tuple[str, ...] = ("AFG", "KAZ", "TJK", "TKM", "UZB")
+
+#: How far beyond the Range States (km, added to a place's own precision radius) a place may lie before
+#: :func:`corridors.sites.outside_range_states` warns: Natural Earth's borders are generalised by a few km.
+RANGE_STATES_TOLERANCE_KM: float = 25.0
+
 #: Folder of the bundled data (``data/`` at the top of the repository).
 DATA_DIR: Path = Path(__file__).resolve().parent.parent / "data"
 

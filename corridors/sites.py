@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -34,6 +35,7 @@ __all__ = [
     "by_unit",
     "load_sites",
     "located",
+    "outside_range_states",
     "precision_areas",
     "unresolved",
     "validate_sites",
@@ -250,14 +252,9 @@ def validate_sites(gdf: gpd.GeoDataFrame, path: object = "sites") -> gpd.GeoData
                 f"{where(path, sid, 'geometry')}: no geometry on a place that is {status!r}; add a point or polygon, "
                 "or set location_status to 'unresolved'."
             )
-        if geom.is_empty:
-            raise DataError(f"{where(path, sid, 'geometry')}: empty geometry; give a point or polygon.")
-        if not geom.is_valid:
-            reason = shapely.is_valid_reason(geom)
-            raise DataError(
-                f"{where(path, sid, 'geometry')}: invalid geometry ({reason}); repair it (e.g. shapely.make_valid or "
-                "QGIS 'Fix geometries')."
-            )
+        problem = io.geometry_problem(geom)
+        if problem:
+            raise DataError(f"{where(path, sid, 'geometry')}: {problem}.")
         if prec is None or math.isnan(prec):
             raise DataError(
                 f"{where(path, sid, 'location_precision_km')}: no precision on a placed site; give the radius in km "
@@ -304,7 +301,88 @@ def load_sites(
     if to_crs is not None:
         gdf = gdf.to_crs(to_crs)
         io.check_reprojected(gdf, p)
+    _warn_outside_range_states(gdf, p)
     return gdf
+
+
+@functools.lru_cache(maxsize=1)
+def _range_states() -> Any:
+    """The Range States as one prepared geometry in the working CRS (Natural Earth, ``data/base/countries.geojson``)."""
+    countries = io.load_base("countries")
+    union = shapely.union_all(countries.loc[countries["ISO_A3"].isin(settings.RANGE_STATES)].geometry.values)
+    shapely.prepare(union)
+    return union
+
+
+def outside_range_states(
+    sites: gpd.GeoDataFrame, tolerance_km: float = settings.RANGE_STATES_TOLERANCE_KM
+) -> pd.DataFrame:
+    """The placed sites that lie outside the Range States, and whether swapping longitude and latitude puts them inside.
+
+    Every place of the programme lies in Afghanistan, Kazakhstan,
+    Tajikistan, Turkmenistan or Uzbekistan; a place far outside is almost
+    always a coordinate mistake, most often ``[latitude, longitude]`` where
+    GeoJSON wants ``[longitude, latitude]`` (such a place still reprojects,
+    so :func:`corridors.io.check_reprojected` cannot see it).
+
+    Parameters
+    ----------
+    sites : geopandas.GeoDataFrame
+        Sites of the schema, in any CRS; unresolved places are skipped.
+    tolerance_km : float, default ``settings.RANGE_STATES_TOLERANCE_KM``
+        How far beyond the Range States' borders a place may lie, added to
+        its own ``location_precision_km``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per place beyond the tolerance: ``id``, ``name``,
+        ``distance_km`` (to the nearest Range State) and ``swapped_inside``
+        (True when the place with its two coordinates swapped, in WGS84,
+        lies within the tolerance).
+    """
+    placed = sites[~(sites.geometry.isna() | sites.geometry.is_empty)]
+    union = _range_states()
+    tol_m = (tolerance_km + placed["location_precision_km"].fillna(0.0).to_numpy(dtype=float)) * 1000.0
+    # A latitude beyond 90 degrees (as given, or once swapped) reprojects to infinity: far, never inside.
+    with np.errstate(invalid="ignore"):
+        dist = shapely.distance(union, placed.to_crs(settings.WORKING_CRS).geometry.to_numpy())
+        far = ~(dist <= tol_m)
+        geo = placed.geometry[far].to_crs(settings.GEOGRAPHIC_CRS).to_numpy()
+        swapped = gpd.GeoSeries(shapely.transform(geo, lambda xy: xy[:, ::-1]), crs=settings.GEOGRAPHIC_CRS)
+        dist_swapped = shapely.distance(union, swapped.to_crs(settings.WORKING_CRS).to_numpy())
+    return pd.DataFrame({
+        "id": placed["id"].to_numpy()[far],
+        "name": placed["name"].to_numpy()[far],
+        "distance_km": dist[far] / 1000.0,
+        "swapped_inside": np.isfinite(dist_swapped) & (dist_swapped <= tol_m[far]),
+    })
+
+
+def _some(ids: Any) -> str:
+    """Up to five ids, quoted, and how many more."""
+    ids = list(ids)
+    return ", ".join(map(repr, ids[:5])) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+
+
+def _warn_outside_range_states(sites: gpd.GeoDataFrame, path: object) -> None:
+    """Warn, naming the file and the places, when placed sites lie outside the Range States (:func:`outside_range_states`)."""
+    far = outside_range_states(sites)
+    if not len(far):
+        return
+    n_placed = int((~(sites.geometry.isna() | sites.geometry.is_empty)).sum())
+    msg = (f"{path}: {len(far)} of {n_placed} placed sites lie more than {settings.RANGE_STATES_TOLERANCE_KM:g} km "
+           f"(plus their precision) outside the Range States ({', '.join(settings.RANGE_STATES)}): {_some(far['id'])}")
+    swap = far["swapped_inside"]
+    if swap.all():
+        msg += ("; with longitude and latitude swapped they would lie inside, so the file probably gives "
+                "[latitude, longitude]: GeoJSON and WGS84 files want [longitude, latitude]")
+    elif swap.any():
+        msg += (f"; longitude and latitude may be swapped for {_some(far['id'][swap])} (swapped they would lie inside); "
+                "check the coordinates of the others and the file's CRS")
+    else:
+        msg += "; check their coordinates and the file's CRS"
+    warnings.warn(msg + ".", stacklevel=3)
 
 
 def _flat(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -53,3 +53,11 @@ def test_cli_export_and_list(tmp_path):
 
 def test_unknown_unit_is_a_usage_error():
     assert "'--unit'" in usage_error(invoke("sites", "list", "--unit", "9"))
+
+
+def test_check_warns_of_swapped_coordinates_and_still_passes(tmp_path):
+    path = write_features(tmp_path, site_feature(geometry={"type": "Point", "coordinates": [37.3, 67.3]}))
+    run = CliRunner().invoke(main, ["sites", "check", "--sites", str(path)])
+    assert run.exit_code == 0, run.output
+    assert "warning: " in run.output and "probably gives [latitude, longitude]" in run.output
+    assert "'x1'" in run.output

@@ -304,7 +304,38 @@ def test_programme_map_labels_every_code_unit_and_hotspot(fig):
     for unit in range(1, 7):
         assert str(unit) in texts
     assert "HS 38" in texts and "HS 6" in texts
-    assert {"2.5", "4.1"} <= set(texts) and texts.count("7.4") == 2
+    assert {"2.5", "4.1"} <= set(texts) and "7.4" not in texts
+    # the two ends of measure 7.4 are told apart, west to east: end-b (76.0 E) is a, end-a (77.2 E) is b
+    where = {t.get_gid(): t.get_text() for t in plot.map_labels(fig)}
+    assert where["label:end-b"] == "7.4a" and where["label:end-a"] == "7.4b"
+    note = next(t.get_text() for t in fig.texts if t.get_gid() == "unresolved-note").replace("\n", " ")
+    assert "Labels told apart: 7.4a End B; 7.4b End A." in note
+
+
+def test_programme_map_labels_keep_clear_of_country_and_river_names(fig):
+    # A measure label touching a country name read as one word ("2.1UZBEKISTAN"): 3 pt at least between them.
+    renderer = fig.canvas.get_renderer()
+    gap = 3.0 * fig.dpi / 72.0 - 0.5
+    for ax in fig.axes:
+        names = [t.get_window_extent(renderer=renderer) for t in ax.texts
+                 if (t.get_gid() or "").startswith(("country-", "river:"))]
+        for t in ax.texts:
+            if (t.get_gid() or "").startswith("label:"):
+                box = t.get_window_extent(renderer=renderer)
+                assert not any(box.overlaps(n.padded(gap)) for n in names), t.get_text()
+
+
+def test_programme_map_legend_and_label_styles(fig):
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    # the dotted line between the two ends of 7.4 is drawn and explained
+    assert any(line.get_gid() == "corridor-line" for line in fig.axes[0].lines)
+    assert "Candidate corridor between its ends (measure)" in legend
+    # unit-7 names are upright and bold; river names are italic
+    labels = {t.get_gid(): t for t in plot.map_labels(fig)}
+    khutalon = labels["label:khutalon"]
+    rivers = [t for gid, t in labels.items() if gid.startswith("river:")]
+    assert rivers and all(t.get_fontstyle() == "italic" for t in rivers)
+    assert khutalon.get_fontstyle() == "normal" and khutalon.get_fontweight() == "bold"
 
 
 def test_programme_map_labels_stay_inside_their_map(fig):
@@ -452,6 +483,27 @@ def test_same_sites_give_the_same_label_positions_and_text_fields_work(fig):
     assert first.keys() == second.keys()
     for gid, xy in first.items():
         assert second[gid] == pytest.approx(xy, abs=1.0), gid  # metres
+
+
+def test_map_title_of_your_own_file_and_of_your_own_text(tmp_path):
+    from corridors.analyses.programme_map import run_programme_map
+    from corridors.sites import write_sites
+
+    path = write_sites(_sites([r for r in _ROWS if r[0] in ("uz4", "tj5")]), tmp_path / "my_sites.geojson")
+    titles = lambda result: [t.get_text() for t in result.figure.texts if t.get_gid() != "unresolved-note"]  # noqa: E731
+    assert titles(run_programme_map(path)) == ["Bukhara deer: places of my_sites.geojson"]
+    mine = run_programme_map(path, title="Zarafshon 2026")
+    assert titles(mine) == ["Zarafshon 2026"] and mine.parameters["title"] == "Zarafshon 2026"
+    assert titles(run_programme_map(path, title=False)) == []
+
+
+def test_cli_title_options_that_contradict_are_usage_errors():
+    from corridors.cli import main
+
+    both = CliRunner().invoke(main, ["map", "programme", "--title", "X", "--no-title"])
+    assert both.exit_code == 2 and "--title and --no-title" in both.output
+    empty = CliRunner().invoke(main, ["map", "programme", "--title", " "])
+    assert empty.exit_code == 2 and "'--title'" in empty.output
 
 
 # --- the label placer -----------------------------------------------------------

@@ -15,12 +15,13 @@ from shapely.geometry import LineString, Point, box
 
 import corridors.scenario as sc
 import corridors.scenario.outputs as sc_outputs
-from corridors._errors import ConfigError
+from corridors._errors import ConfigError, DataError
 from corridors.lcp import cost_distance
 from corridors.network import build_graph, equivalent_connected_area
 from corridors.scenario import (
     CorridorRestoration,
     HabitatLoss,
+    ProtectedArea,
     Reintroduction,
     apply_area_intervention,
     intervention_area,
@@ -33,8 +34,9 @@ from corridors.scenario.interventions import _apply
 from corridors.analyses.programme_network import habitat_ha
 from corridors.scenario.network import _analyse
 from corridors.settings import WORKING_CRS
+from corridors.sites import load_sites
 
-from _helpers import REPO, uniform, write_scenario
+from _helpers import REPO, site_feature, uniform, write_features, write_scenario
 
 
 def _write(tmp_path: Path, text: str, name: str = "s.yml") -> Path:
@@ -200,6 +202,30 @@ def test_bad_file_names_line_and_key(tmp_path, text, expected):
     assert all(e in msg for e in expected), msg
 
 
+def _laughs(levels: int) -> str:
+    """A "billion laughs": level i is a list of 9 aliases of level i - 1, so level 8 expands to 9**9 values."""
+    rows = ["name: lol", "a0: &a0 [" + ", ".join(["lol"] * 9) + "]"]
+    rows += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, levels + 1)]
+    return "\n".join(rows) + "\n"
+
+
+def test_nested_aliases_are_refused_at_once(tmp_path):
+    import time
+
+    t0 = time.perf_counter()
+    msg = _error(_write(tmp_path, _laughs(8)))
+    assert time.perf_counter() - t0 < 1.0
+    # a4 (line 6) holds 66,430 values with its lists, under the limit; a5 (line 7) holds 597,871
+    assert msg.startswith(f"{tmp_path / 's.yml'}, line 7: its aliases (*name) expand to more than 100,000 values"), msg
+
+
+def test_aliases_within_the_limit_still_work_and_a_self_reference_is_refused(tmp_path):
+    s = load_scenario(_write(tmp_path, "name: t\ntitle: &t Tugay\ndescription: *t\n"))
+    assert s.description == "Tugay"
+    msg = _error(_write(tmp_path, "name: t\nx: &a [1, *a]\n"))
+    assert "line 2: an alias (*name) refers to the value that contains it" in msg, msg
+
+
 def test_missing_scenario_file(tmp_path):
     assert "nope.yml: scenario file not found" in _error(tmp_path / "nope.yml")
 
@@ -210,6 +236,52 @@ def test_scenario_from_dict_without_lines():
     s = scenario_from_dict({"name": "x", "interventions": [{"type": "population_control", "measure": "2.3",
                                                            "site": "uz1-baday-tugay", "capacity_multiplier": 0.5}]})
     assert s.baseline().interventions == [] and s.baseline().name == "x-baseline"
+
+
+# ----------------------------------------------------------------------------- intervention areas, checked
+
+#: A bow tie: its edges (65,40)-(65.5,40.5) and (65.5,40)-(65,40.5) cross at (65.25, 40.25).
+BOW_TIE = {"type": "Polygon", "coordinates": [[[65.0, 40.0], [65.5, 40.5], [65.5, 40.0], [65.0, 40.5], [65.0, 40.0]]]}
+
+
+def _area_item(geometry: object, label: str = "") -> str:
+    return (f'- type: protected_area\n  measure: "2.1"\n{label}  geometry: {json.dumps(geometry)}\n')
+
+
+def test_a_two_point_polygon_is_refused_in_words(tmp_path):
+    msg = _intervention_error(tmp_path, _area_item({"type": "Polygon", "coordinates": [[[65.0, 40.0], [65.5, 40.5]]]}))
+    assert "line 3, key 'interventions[0]': geometry cannot be built" in msg
+    assert "a polygon ring has at least 4 of them" in msg, msg
+
+
+def test_a_self_intersecting_area_is_refused_as_sites_check_refuses_it(tmp_path):
+    msg = _intervention_error(tmp_path, _area_item(BOW_TIE))
+    assert "invalid geometry (Self-intersection[65.25 40.25])" in msg, msg
+    sites_file = write_features(tmp_path, site_feature(geometry=BOW_TIE))
+    with pytest.raises(DataError) as err:
+        load_sites(sites_file)
+    # the same check and the same words
+    assert msg.split(": ", 1)[1] == str(err.value).split("field 'geometry': ", 1)[1]
+
+
+def test_an_invalid_feature_of_an_area_file_is_refused(tmp_path):
+    f = write_features(tmp_path, {"type": "Feature", "properties": {}, "geometry": BOW_TIE}, name="area.geojson")
+    iv = ProtectedArea(type="protected_area", measure="2.1", file=str(f))
+    with pytest.raises(ConfigError, match=r"^iv: .*area\.geojson, feature 0: invalid geometry \(Self-intersection"):
+        intervention_area(iv, sites=None, where_="iv")
+
+
+def test_an_area_outside_the_study_area_is_refused_naming_the_intervention():
+    model = scenario_from_dict({"name": "m", "base": {"population_units": [4]}, "landscape": {"resolution_m": 20000}})
+    ctx = _context(model)
+    paris = {"type": "Polygon", "coordinates": [[[2.0, 48.0], [2.5, 48.0], [2.5, 48.5], [2.0, 48.5], [2.0, 48.0]]]}
+    swapped = {"type": "Point", "coordinates": [39.51, 67.62]}  # the Zarafshon reserve, latitude and longitude swapped
+    for geom in (paris, swapped):
+        iv = ProtectedArea(type="protected_area", measure="2.1", label="Paris park", geometry=geom)
+        with pytest.raises(ConfigError, match=r"\('Paris park'\): the target area lies outside the study area"):
+            _apply(ctx, [iv])
+    reserve = ProtectedArea(type="protected_area", measure="2.1", geometry={"type": "Point", "coordinates": [67.62, 39.51]})
+    assert _apply(ctx, [reserve]).log[0]["cells"] >= 1
 
 
 # ----------------------------------------------------------------------------- interventions on rasters

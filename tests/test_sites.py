@@ -212,4 +212,38 @@ def test_coordinates_that_cannot_be_reprojected(tmp_path):
     path = write_features(tmp_path, site_feature(), site_feature(id="x2", geometry={"type": "Point", "coordinates": [39.8, 164.4]}))
     with pytest.raises(DataError, match=r"bad\.geojson, feature 'x2', field 'geometry': coordinates outside"):
         S.load_sites(path)
-    assert len(S.load_sites(path, to_crs=None)) == 2
+    with pytest.warns(UserWarning, match="'x2'; check their coordinates"):  # kept as given: far outside the Range States
+        assert len(S.load_sites(path, to_crs=None)) == 2
+
+
+# --- places outside the Range States ---------------------------------------------
+
+
+def test_no_bundled_place_lies_outside_the_range_states(sites):
+    assert S.outside_range_states(sites).empty
+
+
+def test_places_outside_the_range_states_and_swapped_coordinates(tmp_path):
+    feats = [
+        site_feature(id="inside"),  # [67.3, 37.3]: Surkhandarya, Uzbekistan
+        site_feature(id="swapped", geometry={"type": "Point", "coordinates": [37.3, 67.3]}),  # the same, lat/lon: Kola
+        site_feature(id="paris", geometry={"type": "Point", "coordinates": [2.35, 48.85]}),  # swapped: the Gulf of Aden
+        # Paris again, but placed to within 6000 km: inside the tolerance, so not reported
+        site_feature(id="vague", location_precision_km=6000, geometry={"type": "Point", "coordinates": [2.35, 48.85]}),
+    ]
+    path = write_features(tmp_path, *feats)
+    with pytest.warns(UserWarning) as caught:
+        got = S.load_sites(path)
+    far = S.outside_range_states(got)
+    assert list(far["id"]) == ["swapped", "paris"]
+    assert list(far["swapped_inside"]) == [True, False]
+    assert (far["distance_km"] > 1000).all()  # the Kola peninsula and Paris are thousands of km away
+    msg = str(caught[0].message)
+    assert msg.startswith(f"{path}: 2 of 4 placed sites lie more than 25 km"), msg
+    assert "longitude and latitude may be swapped for 'swapped'" in msg
+
+
+def test_a_file_in_latitude_longitude_order_says_so(tmp_path):
+    path = write_features(tmp_path, site_feature(geometry={"type": "Point", "coordinates": [37.3, 67.3]}))
+    with pytest.warns(UserWarning, match=r"probably gives \[latitude, longitude\]"):
+        S.load_sites(path)

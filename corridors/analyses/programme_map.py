@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 
 from corridors import settings
 from corridors.io import provenance
-from corridors.plot.figure1 import programme_map
+from corridors.plot.figure1 import PROGRAMME_TITLE, programme_map
 from corridors.plot.save import save_figure
 from corridors.sites import load_sites, unresolved
 
@@ -81,15 +81,21 @@ class ProgrammeMap:
         return written
 
 
-def run_programme_map(sites: gpd.GeoDataFrame | str | os.PathLike | None = None, *, title: bool = True) -> ProgrammeMap:
+def run_programme_map(
+    sites: gpd.GeoDataFrame | str | os.PathLike | None = None, *, title: bool | str = True
+) -> ProgrammeMap:
     """Draw the programme's Figure 1: population units, subpopulations, hotspots, candidate sites (what ``corridors map programme`` runs).
 
     Parameters
     ----------
     sites : GeoDataFrame or path-like, optional
         Sites of the ``data/sites.geojson`` schema; default the bundled sites.
-    title : bool, default True
-        Draw the figure's title (leave it off for a caption in a document).
+    title : bool or str, default True
+        The figure's title: a text of your own; True for the default, which
+        is the programme's title for the bundled sites and "Bukhara deer:
+        places of <file name>" for a sites file of yours (the programme's
+        title would credit your places to the programme); False for none
+        (for a caption in a document).
 
     Returns
     -------
@@ -102,5 +108,9 @@ def run_programme_map(sites: gpd.GeoDataFrame | str | os.PathLike | None = None,
         inputs = {"sites": Path(sites) if sites is not None else settings.SITES_PATH}
     inputs["base"] = settings.BASE_DIR
     inputs["rivers"] = settings.RIVERS_DIR
-    fig = programme_map(s) if title else programme_map(s, title=None)
-    return ProgrammeMap(figure=fig, sites=s, parameters={"title": title}, inputs=inputs)
+    if title is True:
+        own = inputs.get("sites")  # None for a GeoDataFrame
+        title = f"Bukhara deer: places of {own.name}" if own not in (None, settings.SITES_PATH) else PROGRAMME_TITLE
+    text = title if isinstance(title, str) and title.strip() else None
+    fig = programme_map(s, title=text)
+    return ProgrammeMap(figure=fig, sites=s, parameters={"title": text}, inputs=inputs)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from corridors._errors import ConfigError
+from corridors.io import read_text
 
 SCENARIOS = ("pairwise", "advanced", "one-to-all", "all-to-one")
 
@@ -159,7 +160,7 @@ def read_ini(path: str | os.PathLike) -> CircuitscapeJob:
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"{p}: INI file not found; check the path.")
-    raw = parse_ini(p.read_text(errors="replace"))
+    raw = parse_ini(read_text(p, ConfigError))
     msgs: list[str] = []
     vals: dict[str, object] = {}
     for key, value in raw.items():

@@ -30,14 +30,15 @@ import numpy as np
 import rasterio
 
 from corridors._errors import DataError
+from corridors.io import read_text, sniff_text
 from corridors.raster import Raster
 
 #: Circuitscape's no-data value: read grids are set to it, written grids carry it.
 NODATA = -9999.0
 
 
-def _open_text(path: Path):
-    return gzip.open(path, "rt", errors="replace") if path.name.lower().endswith("gz") else open(path, errors="replace")
+def _lines(path: Path) -> list[str]:
+    return read_text(path).splitlines()
 
 
 def file_kind(path: Path) -> str:
@@ -50,12 +51,12 @@ def file_kind(path: Path) -> str:
         raise DataError(f"{path}: cannot be read ({exc}); check the file.") from None
     if head[2:4] == b"\x2a\x00" or head[:4] == b"MM\x00\x2a":
         return "tif"
-    first = head.split(b"\n", 1)[0].strip().lower()
-    if first.startswith(b"ncols"):
+    first = sniff_text(head).split("\n", 1)[0].strip().lower()
+    if first.startswith("ncols"):
         return "asc"
-    if first.startswith(b"min"):
+    if first.startswith("min"):
         return "pairs-matrix"
-    if first.startswith(b"mode"):
+    if first.startswith("mode"):
         return "pairs-list"
     return "list"
 
@@ -152,21 +153,20 @@ def apply_mask(cellmap: np.ndarray, path: Path, template: Raster) -> np.ndarray:
 def _read_rows(path: Path, ncols: int, what: str, key: str) -> np.ndarray:
     """Whitespace- or comma-separated numbers, ``ncols`` per line (extra columns ignored); '#' comments skipped."""
     rows = []
-    with _open_text(path) as f:
-        for k, line in enumerate(f):
-            line = line.split("#", 1)[0].replace(",", " ").strip()
-            if not line:
-                continue
-            toks = line.split()
-            try:
-                vals = [float(t) for t in toks[:ncols]]
-            except ValueError:
-                if not rows:
-                    continue  # a header line
-                raise DataError(f"{key}: {path}, line {k + 1}: {line!r} is not '{what}'; give {ncols} numbers per line.") from None
-            if len(vals) < ncols:
-                raise DataError(f"{key}: {path}, line {k + 1}: expected '{what}', got {line!r}; give {ncols} numbers per line.")
-            rows.append(vals)
+    for k, line in enumerate(_lines(path)):
+        line = line.split("#", 1)[0].replace(",", " ").strip()
+        if not line:
+            continue
+        toks = line.split()
+        try:
+            vals = [float(t) for t in toks[:ncols]]
+        except ValueError:
+            if not rows:
+                continue  # a header line
+            raise DataError(f"{key}: {path}, line {k + 1}: {line!r} is not '{what}'; give {ncols} numbers per line.") from None
+        if len(vals) < ncols:
+            raise DataError(f"{key}: {path}, line {k + 1}: expected '{what}', got {line!r}; give {ncols} numbers per line.")
+        rows.append(vals)
     if not rows:
         raise DataError(f"{key}: {path} holds no '{what}' line; give one per line.")
     return np.array(rows, dtype="float64")
@@ -321,8 +321,7 @@ def read_included_pairs(path: Path) -> IncludePairs:
     pair is included when its value lies in [min, max].
     """
     kind = file_kind(path)
-    with _open_text(path) as f:
-        lines = [ln.split("#", 1)[0].strip() for ln in f]
+    lines = [ln.split("#", 1)[0].strip() for ln in _lines(path)]
     lines = [ln for ln in lines if ln]
     try:
         if kind == "pairs-matrix":

@@ -33,10 +33,16 @@ def map_cmd() -> None:
     help="Output format; repeat for several.",
 )
 @click.option("--dpi", type=click.IntRange(min=50, max=1200), default=300, show_default=True, help="Resolution of the PNG.")
+@click.option(
+    "--title", default=None, metavar="TEXT",
+    help="Title of the map; default: the programme's title for the bundled sites, 'Bukhara deer: places of FILE' "
+         "for --sites FILE.",
+)
 @click.option("--no-title", is_flag=True, help="Leave the title off (for a caption in a document).")
 @click.pass_context
 def programme_cmd(
-    ctx: click.Context, outdir: Path, sites_path: Path | None, formats: tuple[str, ...], dpi: int, no_title: bool
+    ctx: click.Context, outdir: Path, sites_path: Path | None, formats: tuple[str, ...], dpi: int, title: str | None,
+    no_title: bool,
 ) -> None:
     """Redraw the programme's Figure 1: population units, subpopulations, hotspots, candidate sites.
 
@@ -48,7 +54,11 @@ def programme_cmd(
     from corridors.analyses.programme_map import run_programme_map
 
     quiet = is_quiet(ctx)
-    result = run_programme_map(sites_path, title=not no_title)
+    if no_title and title is not None:
+        raise click.UsageError("--title and --no-title contradict each other; give one.")
+    if title is not None and not title.strip():
+        raise click.BadParameter("is empty; give a text, or --no-title for no title.", param_hint="'--title'")
+    result = run_programme_map(sites_path, title=False if no_title else (title or True))
     paths = result.write(outdir, formats=formats, dpi=dpi)
     if not quiet:
         print_programme_map(result, paths)

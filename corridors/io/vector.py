@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import shapely
+import shapely.geometry
 from pyproj import CRS
 
 from corridors import settings
 from corridors._errors import DataError, where
 from corridors.io.files import atomic_path
 from corridors.io.lists import encode_list_columns
+from corridors.io.text import read_text
 
 #: Vector formats corridors reads; anything pyogrio/GDAL opens works, these are tested.
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
@@ -32,7 +36,9 @@ def read_vector(
     Parameters
     ----------
     path : path-like
-        GeoJSON, GeoPackage, Shapefile, or any format GDAL reads.
+        GeoJSON, GeoPackage, Shapefile, or any format GDAL reads. GeoJSON
+        may be UTF-8 or UTF-16 with a byte-order mark
+        (:func:`corridors.io.read_text`).
     layer : str, optional
         Layer name for multi-layer files (GeoPackage).
     to_crs : pyproj.CRS or str or None, default the working CRS
@@ -45,14 +51,19 @@ def read_vector(
     Raises
     ------
     DataError
-        If the path does not exist, cannot be read, holds no feature, or has
+        If the path does not exist, cannot be read or decoded, holds no feature, or has
         no CRS (GeoJSON is WGS84 by definition and always has one).
     """
     p = Path(path)
     if not p.exists():
         raise DataError(f"{p}: file not found; check the path (relative paths start from the current directory).")
+    source: object = p
+    if p.suffix.lower() in (".geojson", ".json"):
+        # GeoJSON is UTF-8 (RFC 7946); GDAL fails on the UTF-16 of Windows Notepad and on Latin-1 with a bare
+        # UnicodeDecodeError, so the text goes through the house decoder and GDAL gets UTF-8.
+        source = io.BytesIO(read_text(p).encode("utf-8"))
     try:
-        gdf = gpd.read_file(p, layer=layer, engine="pyogrio")
+        gdf = gpd.read_file(source, layer=layer, engine="pyogrio")
     except Exception as exc:  # pyogrio raises several GDAL-derived types
         raise DataError(f"{p}: cannot be read as a vector file ({exc}); give a GeoJSON, GeoPackage or Shapefile.") from exc
     if len(gdf) == 0:
@@ -66,6 +77,62 @@ def read_vector(
         gdf = gdf.to_crs(to_crs)
         check_reprojected(gdf, p)
     return gdf
+
+
+def geometry_problem(geom: object) -> str | None:
+    """What makes a geometry unusable as a place or an area, or None: the one validity check of corridors.
+
+    Used for the features of a sites file and for the areas of scenario
+    interventions (``geometry:`` and ``file:``), so both accept and refuse
+    the same shapes.
+
+    Parameters
+    ----------
+    geom : shapely.Geometry or None
+
+    Returns
+    -------
+    str or None
+        The end of an error message (what is wrong and how to fix it), e.g.
+        ``"invalid geometry (Self-intersection[65.25 40.25]); repair it ..."``.
+    """
+    if geom is None or shapely.is_empty(geom):
+        return "empty geometry; give a point, line or polygon"
+    if not shapely.is_valid(geom):
+        return (f"invalid geometry ({shapely.is_valid_reason(geom)}); repair it (e.g. shapely.make_valid or "
+                "QGIS 'Fix geometries')")
+    return None
+
+
+def geometry_from_geojson(obj: Mapping) -> object:
+    """A shapely geometry from a GeoJSON geometry mapping, refused in words when it cannot be built or is invalid.
+
+    Parameters
+    ----------
+    obj : mapping
+        ``{"type": "Polygon", "coordinates": [...]}``.
+
+    Returns
+    -------
+    shapely.Geometry
+
+    Raises
+    ------
+    ValueError
+        One phrase: a ring with fewer than 4 positions, a position that is
+        not two numbers, or :func:`geometry_problem`.
+    """
+    try:
+        geom = shapely.geometry.shape(obj)
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, shapely.errors.ShapelyError) as exc:
+        raise ValueError(
+            f"geometry cannot be built ({exc}); positions are [longitude, latitude] and a polygon ring has at least "
+            "4 of them, the last equal to the first"
+        ) from None
+    problem = geometry_problem(geom)
+    if problem:
+        raise ValueError(problem)
+    return geom
 
 
 def check_reprojected(gdf: gpd.GeoDataFrame, path: object, id_field: str = "id") -> None:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from corridors import settings
 from corridors._errors import ConfigError, where
 from corridors.borders import border_id
+from corridors.io import read_text
 
 
 #: The landscape classes every resistance table must define, in the order they are
@@ -92,7 +93,7 @@ def load_table(table: str | os.PathLike | Mapping[str, Any] | ResistanceTable | 
         if not Path(path).exists():
             raise ConfigError(f"{path}: resistance table not found; give the path of a YAML file like data/resistance.yml.")
         try:
-            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+            raw = yaml.safe_load(read_text(path, ConfigError))
         except yaml.YAMLError as exc:
             raise ConfigError(f"{path}: not valid YAML ({exc}); fix the syntax.") from exc
     else:

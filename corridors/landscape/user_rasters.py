@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 import yaml
 
 from corridors._errors import ConfigError, DataError, where
+from corridors.io import read_text
 from corridors.raster import Raster, make_grid, warp_to
 
 
@@ -22,13 +24,12 @@ def _read_reclass(reclass: Mapping[Any, float] | str | os.PathLike) -> tuple[dic
     if not p.exists():
         raise ConfigError(f"{p}: reclass table not found; give a CSV (class,value) or YAML mapping.")
     if p.suffix.lower() in (".yml", ".yaml"):
-        raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(read_text(p, ConfigError))
         if not isinstance(raw, Mapping):
             raise ConfigError(f"{p}: a reclass table must map land-cover class to value.")
         items = list(raw.items())
     else:
-        with p.open(newline="", encoding="utf-8") as fh:
-            rows = [r for r in csv.reader(fh) if r and not r[0].lstrip().startswith("#")]
+        rows = [r for r in csv.reader(io.StringIO(read_text(p, ConfigError))) if r and not r[0].lstrip().startswith("#")]
         if rows and not _is_number(rows[0][0]):
             rows = rows[1:]  # header
         bad = [r for r in rows if len(r) < 2]

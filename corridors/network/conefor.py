@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from corridors._errors import ConfigError, DataError
-from corridors.io import atomic_path
+from corridors.io import atomic_path, read_text
 from corridors.network.graph import HabitatGraph, build_graph
 
 ConnectionKind = Literal["distance", "probability"]
@@ -20,18 +20,17 @@ def _rows(path: Path, ncols: tuple[int, ...], what: str) -> list[tuple[int, list
     if not path.exists():
         raise DataError(f"{path}: file not found; give the path of the Conefor {what} file.")
     out = []
-    with open(path, encoding="utf-8-sig") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            s = line.strip()
-            if not s or s.startswith("#"):
-                continue
-            parts = s.replace(",", " ").replace(";", " ").split()
-            if len(parts) not in ncols:
-                raise DataError(
-                    f"{path}, line {lineno}: {len(parts)} values; a Conefor {what} file has "
-                    f"{' or '.join(map(str, ncols))} values per line separated by spaces or tabs."
-                )
-            out.append((lineno, parts))
+    for lineno, line in enumerate(read_text(path).splitlines(), start=1):
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        parts = s.replace(",", " ").replace(";", " ").split()
+        if len(parts) not in ncols:
+            raise DataError(
+                f"{path}, line {lineno}: {len(parts)} values; a Conefor {what} file has "
+                f"{' or '.join(map(str, ncols))} values per line separated by spaces or tabs."
+            )
+        out.append((lineno, parts))
     if not out:
         raise DataError(f"{path}: the file holds no line of data; give a Conefor {what} file.")
     return out

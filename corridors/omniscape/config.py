@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from corridors._errors import ConfigError
+from corridors.io import read_text
 
 #: Omniscape.jl's defaults (``init_cfg``), as the strings a config file holds.
 DEFAULTS: dict[str, str] = {
@@ -304,18 +305,11 @@ def read_config(path: str | os.PathLike) -> OmniscapeConfig:
     Raises
     ------
     ConfigError
-        If the file is missing or not text, or any key or value is refused
+        If the file is missing or not text (UTF-8, or UTF-16 with a BOM:
+        :func:`corridors.io.read_text`), or any key or value is refused
         (see :func:`config_from_dict`).
     """
     p = Path(path)
-    try:
-        text = p.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot be read ({exc.strerror}); check the path of the Omniscape config.") from None
-    try:
-        decoded = text.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{p}: is not UTF-8 text; save the config as UTF-8.") from None
-    cfg = config_from_dict(parse_config(decoded), str(p))
+    cfg = config_from_dict(parse_config(read_text(p, ConfigError)), str(p))
     cfg.source = p
     return cfg

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from corridors._errors import ConfigError, DataError
-from corridors.io import provenance, staged_folder
+from corridors.io import provenance, read_text, staged_folder
 from corridors.omniscape.config import OmniscapeConfig, read_config
 from corridors.omniscape.core import (
     NODATA,
@@ -88,7 +88,7 @@ def _aligned(base: Raster, other: Raster, key: str, cfg: OmniscapeConfig) -> np.
 def read_table(path: Path) -> np.ndarray:
     """A reclass table: two whitespace-separated columns, old value and new value; ``missing`` (quoted or not) for no data."""
     rows = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8-sig").splitlines(), 1):
+    for n, line in enumerate(read_text(path).splitlines(), 1):
         parts = line.split()
         if not parts:
             continue

@@ -64,6 +64,9 @@ _HOTSPOT_RADIUS_KM = 30.0
 #: the Upper Amu Darya and the Zarafshon, where units 1, 4, 7 and 8 crowd together.
 INSET_BOUNDS_DEG: tuple[float, float, float, float] = (65.3, 36.7, 70.6, 39.9)
 
+#: The title of the map of the bundled sites (the programme's own Figure 1).
+PROGRAMME_TITLE = "Bukhara deer: population units of the work programme 2025-2032 and major subpopulations"
+
 
 def _units(value: object) -> list[int]:
     # decode_list gives text ('1'); float() first keeps a unit stored as 1.0 readable, as int(1.0) was.
@@ -147,6 +150,30 @@ def _site_label(row, detail: bool = False) -> str | None:
     return None
 
 
+def _told_apart(sites: gpd.GeoDataFrame) -> dict[str, str]:
+    """Lettered labels for the places whose labels would read the same (two sites of measure 2.10: 2.10a, 2.10b).
+
+    Returns
+    -------
+    dict of str to str
+        Site id to its lettered label, for the located places whose label
+        text (:func:`_site_label` with ``detail``) is shared; letters run
+        west to east. The map's note lists each with its place.
+    """
+    located = sites[sites.geometry.notna() & ~sites.geometry.is_empty]
+    groups: dict[str, list[tuple[float, str]]] = {}
+    for _, row in located.iterrows():
+        text = _site_label(row, detail=True)
+        if text is not None:
+            groups.setdefault(text, []).append((row.geometry.representative_point().x, row["id"]))
+    told = {}
+    for text, members in groups.items():
+        if len(members) > 1:
+            for k, (_, sid) in enumerate(sorted(members)):
+                told[sid] = text + "abcdefghijklmnopqrstuvwxyz"[k % 26]
+    return told
+
+
 def _river_labels(
     ax: Axes,
     rivers: gpd.GeoDataFrame,
@@ -222,7 +249,7 @@ def programme_map(
     bounds: Sequence[float] | None = None,
     inset: bool = True,
     inset_bounds_deg: Sequence[float] = INSET_BOUNDS_DEG,
-    title: str | None = "Bukhara deer: population units of the work programme 2025-2032 and major subpopulations",
+    title: str | None = PROGRAMME_TITLE,
     precision_circles: bool = True,
     unresolved_note: bool = True,
     label_iterations: int = 150,
@@ -336,8 +363,10 @@ def programme_map(
     # Draw every layer of every axes first, place labels after: placing needs
     # a renderer, and once the figure has one each geopandas plot call
     # redraws the whole figure.
+    told = _told_apart(sites)
     drawn = [
-        _draw_sites(this_ax, sites, skip_labels_in=skip, detail=this_ax is iax, precision_circles=precision_circles)
+        _draw_sites(this_ax, sites, skip_labels_in=skip, detail=this_ax is iax, precision_circles=precision_circles,
+                    told=told)
         for this_ax, skip in axes_done
     ]
     for (this_ax, skip), (texts, anchors, sym_xy) in zip(axes_done, drawn):
@@ -349,7 +378,8 @@ def programme_map(
         fig.text(left / width, 1 - 0.06 / height, title, fontsize=STYLE["title_size"], color=STYLE["text"],
                  ha="left", va="top")
 
-    handles = _legend_handles(sites, precision_circles, rv)
+    handles = _legend_handles(sites, precision_circles, rv, corridor_lines=any(
+        line.get_gid() == "corridor-line" for a, _ in axes_done for line in a.lines))
     leg = fig.legend(
         handles=handles,
         loc="upper left",
@@ -372,6 +402,10 @@ def programme_map(
             note = "Not mapped, location unresolved: " + "; ".join(items) + "."
         else:
             note = "Every place of the programme is mapped (none unresolved)."
+        if told:
+            names = sites.set_index("id")["name"]
+            note += " Labels told apart: " + "; ".join(
+                f"{text} {_short_name(names[sid])}" for sid, text in sorted(told.items(), key=lambda kv: kv[1])) + "."
         note += (
             " Locations are approximate (dotted circles: the radius within which the place lies). "
             "SSNR state strict nature reserve, NNP national nature park, SR special reserve, PA protected area. "
@@ -388,14 +422,17 @@ def _draw_sites(
     skip_labels_in: shapely.Geometry | None,
     detail: bool,
     precision_circles: bool,
+    told: dict[str, str] | None = None,
 ) -> tuple[list[Text], list[tuple[float, float]], list[tuple[float, float]]]:
     """Draw units, hotspots and site symbols on one map axes and create (not yet place) their labels.
 
-    Returns the labels, their anchors and the positions of every symbol
-    (which labels must not cover).
+    ``told`` (:func:`_told_apart`) replaces the labels that would otherwise
+    read the same. Returns the labels, their anchors and the positions of
+    every symbol (which labels must not cover).
     """
     from matplotlib.patches import Circle
 
+    told = told or {}
     z = STYLE["z"]["overlay"]
     xmin, xmax = ax.get_xlim()
     ymin, ymax = ax.get_ylim()
@@ -411,6 +448,7 @@ def _draw_sites(
             return
         if skip_labels_in is not None and skip_labels_in.contains(shapely.Point(x, y)):
             return
+        text = told.get(gid.removeprefix("label:"), text)
         texts.append(ax.text(x, y, text, zorder=STYLE["z"]["labels"], gid=gid, **{**label_kw, **kw}))
         anchors.append((x, y))
 
@@ -474,8 +512,7 @@ def _draw_sites(
                 by_measure.setdefault(m, []).append(geom)
         for geoms in by_measure.values():
             if len(geoms) >= 2:
-                ax.plot([g.x for g in geoms], [g.y for g in geoms], color=STYLE["candidate"], linewidth=0.8,
-                        linestyle=(0, (1, 1.5)), zorder=z + 2)
+                ax.plot([g.x for g in geoms], [g.y for g in geoms], zorder=z + 2, gid="corridor-line", **_CORRIDOR_LINE)
 
     polys = located[
         located.geometry.geom_type.isin(["Polygon", "MultiPolygon"]) & ~located["kind"].isin(["population_unit", "hotspot"])
@@ -503,7 +540,8 @@ def _draw_sites(
             if kind == "subpopulation":
                 add_label(rp.x, rp.y, text, gid, fontweight="bold")
             elif kind == "outside_range":
-                add_label(rp.x, rp.y, text, gid, fontstyle="italic", fontsize=STYLE["font_size"],
+                # Upright and bold: italic is the rivers' type (and blue-green their colour).
+                add_label(rp.x, rp.y, text, gid, fontweight="bold", fontsize=STYLE["font_size"] - 0.5,
                           color=STYLE["unit_colours"][7])
             elif kind in ("protected_area", "captive"):
                 add_label(rp.x, rp.y, text, gid, fontstyle="italic", fontsize=STYLE["font_size"] - 0.5,
@@ -513,7 +551,13 @@ def _draw_sites(
     return texts, anchors, sym_xy
 
 
-def _legend_handles(sites: gpd.GeoDataFrame, precision_circles: bool, rivers: gpd.GeoDataFrame) -> list:
+#: The dotted line joining the ends of a corridor measure (e.g. 6.4 along the Syr Darya).
+_CORRIDOR_LINE = {"color": STYLE["candidate"], "linewidth": 0.8, "linestyle": (0, (1, 1.5))}
+
+
+def _legend_handles(
+    sites: gpd.GeoDataFrame, precision_circles: bool, rivers: gpd.GeoDataFrame, corridor_lines: bool = False
+) -> list:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -530,6 +574,8 @@ def _legend_handles(sites: gpd.GeoDataFrame, precision_circles: bool, rivers: gp
                 kw["markerfacecolor"] = "#bbbbbb" if kind == "subpopulation" else "white"
                 kw["markeredgecolor"] = STYLE["text"]
             handles.append(Line2D([], [], linestyle="none", label=SITE_SYMBOLS[kind][2], **kw))
+    if corridor_lines:
+        handles.append(Line2D([], [], label="Candidate corridor between its ends (measure)", **_CORRIDOR_LINE))
     if "hotspot" in present:
         handles.append(Line2D([], [], color=STYLE["hotspot"], linestyle=(0, (3, 1.5)), linewidth=1.0,
                               label="Transboundary hotspot (number)"))

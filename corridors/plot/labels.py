@@ -240,18 +240,22 @@ def _free_spots(
     anchors: list[tuple[float, float]],
     symbols: Sequence[tuple[float, float]] = (),
     symbol_px: float = 7.0,
+    name_gap_pt: float = 3.0,
 ) -> None:
     """Move every label that still overlaps another to the nearest position round its anchor where it overlaps none.
 
     Written by hand because adjustText (the force-directed placement used
     first) offers no final guarantee; this spiral search is the classic
     fallback of cartographic label placement and only touches the leftovers.
+    A label must also keep ``name_gap_pt`` points from a country or river
+    name: touching boxes read as one word ("2.1UZBEKISTAN").
     """
     renderer = _renderer(ax.figure)
     to_disp = ax.transData
     frame = ax.patch.get_window_extent(renderer=renderer)
     boxes = [t.get_window_extent(renderer=renderer) for t in texts]
-    others = [t.get_window_extent(renderer=renderer) for t in static]
+    gap_px = name_gap_pt * ax.figure.dpi / 72.0
+    others = [t.get_window_extent(renderer=renderer).padded(gap_px) for t in static]
     # Site symbols are obstacles too (a square of symbol_px round each), so a
     # moved label never hides a marker.
     half = symbol_px / 2

@@ -80,7 +80,7 @@ STYLE: dict = {
 }
 
 #: ISO3 codes of the Bukhara Deer MOU Range States (drawn in the lighter land colour).
-RANGE_STATES: tuple[str, ...] = ("AFG", "KAZ", "TJK", "TKM", "UZB")
+RANGE_STATES: tuple[str, ...] = settings.RANGE_STATES
 
 
 def _to_working() -> Transformer:

@@ -15,13 +15,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
-from shapely.geometry import LineString, shape
+from shapely.geometry import LineString
 
 from corridors import settings
 from corridors._errors import ConfigError
 from corridors.analyses.programme_network import node_of
 from corridors.borders import load_borders
-from corridors.io import read_vector
+from corridors.io import geometry_from_geojson, geometry_problem, read_vector
 from corridors.raster import geometry_mask
 from corridors.scenario.context import _base_state, _Context, _State
 from corridors.scenario.schema import (
@@ -94,7 +94,9 @@ def intervention_area(iv: _Area, sites: Any, rivers: Any = None, where_: str = "
     Raises
     ------
     ConfigError
-        Unknown or unresolved site, unknown river, or an empty area.
+        Unknown or unresolved site, unknown river, an empty area, or an
+        invalid feature in ``file`` (:func:`corridors.io.geometry_problem`,
+        the check of ``corridors sites check``).
     """
     if iv.sites is not None:
         geom = shapely.union_all(_site_rows(sites, iv.sites, where_).geometry.values)
@@ -110,10 +112,15 @@ def intervention_area(iv: _Area, sites: Any, rivers: Any = None, where_: str = "
             near = shapely.union_all(_site_rows(sites, iv.near_sites, where_).geometry.values).buffer(iv.within_m)
             geom = geom.intersection(near)
     elif iv.geometry is not None:
-        g = gpd.GeoSeries([shape(iv.geometry)], crs=settings.GEOGRAPHIC_CRS).to_crs(settings.WORKING_CRS)
-        geom = g.iloc[0]
+        g = gpd.GeoSeries([geometry_from_geojson(iv.geometry)], crs=settings.GEOGRAPHIC_CRS)
+        geom = g.to_crs(settings.WORKING_CRS).iloc[0]
     else:
-        geom = shapely.union_all(read_vector(iv.file).geometry.values)
+        feats = read_vector(iv.file).geometry
+        for i, g in enumerate(feats):
+            problem = geometry_problem(g)
+            if problem:
+                raise ConfigError(f"{where_}: {iv.file}, feature {i}: {problem}.")
+        geom = shapely.union_all(feats.values)
     if iv.buffer_m > 0:
         geom = geom.buffer(iv.buffer_m)
     if geom is None or geom.is_empty:
@@ -192,6 +199,13 @@ def _apply(ctx: _Context, interventions: list, index: list[int] | None = None) -
             state.resistance, state.suitability, r = apply_area_intervention(
                 state.resistance, state.suitability, iv, geom
             )
+            if r["cells"] == 0:
+                name = f" ({iv.label!r})" if iv.label else ""
+                raise ConfigError(
+                    f"{where_}{name}: the target area lies outside the study area (or on its no-data cells only), "
+                    "so the intervention would change nothing; check its coordinates (GeoJSON positions are "
+                    "[longitude, latitude]) or widen landscape.extent."
+                )
             rec.update(r)
             if isinstance(iv, HabitatLoss):
                 state.degraded |= geometry_mask(state.resistance, geom, all_touched=False)

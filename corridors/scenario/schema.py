@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from corridors.io import geometry_from_geojson
 from corridors.programme import (
     DEFAULT_LINK_SOURCE,
     DEFAULT_MEDIAN_DISPERSAL_M,
@@ -251,6 +252,7 @@ class _Area(_Intervention):
                 raise ValueError(f"geometry type {gtype!r} is not a GeoJSON geometry (Point, LineString, Polygon ...)")
             if "coordinates" not in self.geometry:
                 raise ValueError("geometry has no 'coordinates'")
+            geometry_from_geojson(self.geometry)  # the check `corridors sites check` makes of a site
         return self
 
 

@@ -17,7 +17,51 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from corridors._errors import ConfigError
+from corridors.io import read_text
 from corridors.scenario.schema import INTERVENTION_TYPES, Scenario, _dotted
+
+
+#: Most values a scenario file may hold once its aliases (``*name``) are expanded; a real scenario holds a
+#: few hundred. Nested aliases (a "billion laughs") expand exponentially: 9 levels of 9 would be 387 million
+#: values, minutes and gigabytes for the line map and the validation.
+MAX_VALUES = 100_000
+
+
+class _TooBig(Exception):
+    def __init__(self, line: int, recursive: bool) -> None:
+        super().__init__(line, recursive)
+        self.line, self.recursive = line, recursive
+
+
+def _expanded_size(node: yaml.Node, memo: dict[int, int | None] | None = None) -> int:
+    """The number of values a composed YAML document holds once its aliases are expanded, counted without expanding.
+
+    Each node is counted once (an alias is the same node object as its
+    anchor), so the time is linear in the file's length.
+
+    Raises
+    ------
+    _TooBig
+        With the line of the innermost node holding more than
+        :data:`MAX_VALUES` values, or of a node that contains itself.
+    """
+    memo = {} if memo is None else memo
+    key = id(node)
+    if key in memo:
+        if memo[key] is None:
+            raise _TooBig(node.start_mark.line + 1, recursive=True)
+        return memo[key]  # type: ignore[return-value]
+    memo[key] = None
+    children: list = []
+    if isinstance(node, yaml.MappingNode):
+        children = [n for pair in node.value for n in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = list(node.value)
+    size = 1 + sum(_expanded_size(c, memo) for c in children)
+    if size > MAX_VALUES:
+        raise _TooBig(node.start_mark.line + 1, recursive=False)
+    memo[key] = size
+    return size
 
 
 def _line_map(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
@@ -215,7 +259,7 @@ def load_scenario(path: str | Path) -> Scenario:
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"{p}: scenario file not found; check the path (see scenarios/ for examples).")
-    text = p.read_text(encoding="utf-8")
+    text = read_text(p, ConfigError)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -226,6 +270,12 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ConfigError(f"{p}{line}: not valid YAML ({problem}); fix the indentation or quoting there.") from None
     if node is None:
         raise ConfigError(f"{p}, line 1: the file is empty; a scenario needs at least 'name:'.")
+    try:
+        _expanded_size(node)
+    except _TooBig as big:
+        what = ("an alias (*name) refers to the value that contains it" if big.recursive else
+                f"its aliases (*name) expand to more than {MAX_VALUES:,} values")
+        raise ConfigError(f"{p}, line {big.line}: {what}; write the values out instead of nesting aliases.") from None
     try:
         lines = _line_map(node)
     except _DuplicateKey as dup:
