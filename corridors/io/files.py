@@ -320,7 +320,7 @@ def _write_manifest(folder: Path, names: Collection[str]) -> None:
 
 def _ours(entry: Path, listed: set[str]) -> bool:
     """Whether corridors wrote ``entry``: its manifest or its folder's lists it, or it is a temporary folder of corridors."""
-    if entry.name == MANIFEST or entry.name in listed:
+    if entry.name in (MANIFEST, STAGING_MARK) or entry.name in listed:
         return True
     return _real_dir(entry) and ((entry / MANIFEST).is_file() or (entry.name.startswith(".") and (entry / STAGING_MARK).is_file()))
 
