@@ -8,6 +8,7 @@ process killed while swapping a folder in loses nothing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -276,3 +277,25 @@ def test_sigterm_during_a_batch_keeps_the_previous_output_and_leaves_no_temporar
         child.kill()
     assert child.returncode == 128 + signal.SIGTERM and "error: stopped by SIGTERM" in err, err
     assert _snapshot(out) == before  # the scenario folder and the summary as they were, no hidden folder left
+
+
+# ----------------------------------------------------------------- provenance of a run on the user's files
+@pytest.mark.parametrize("command", ["linkages", "circuit centrality"])
+def test_provenance_lists_each_user_file_as_given_absolute_and_hashed(command, linkage_job, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run = invoke(*command.split(), "--no-map", "--resistance", "res.tif", "--cores", "cores.gpkg", "-o", "out")
+    assert run.exit_code == 0, run.output
+    inputs = json.loads((tmp_path / "out" / "provenance.json").read_text())["inputs"]
+    for name, file in (("resistance", "res.tif"), ("cores", "cores.gpkg")):
+        assert inputs[name] == {"path": file, "absolute": str(tmp_path / file),
+                                "sha256": hashlib.sha256((tmp_path / file).read_bytes()).hexdigest()}
+
+
+@pytest.mark.slow
+def test_provenance_of_a_scenario_run_lists_its_files_as_given_absolute_and_hashed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_scenario(tmp_path, "small", draws=5)
+    assert invoke("-q", "run", "small.yml", "-o", "o").exit_code == 0
+    entry = json.loads((tmp_path / "o" / "provenance.json").read_text())["inputs"]["scenario"]
+    assert entry == {"path": "small.yml", "absolute": str(tmp_path / "small.yml"),
+                     "sha256": hashlib.sha256((tmp_path / "small.yml").read_bytes()).hexdigest()}
