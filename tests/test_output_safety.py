@@ -299,3 +299,27 @@ def test_provenance_of_a_scenario_run_lists_its_files_as_given_absolute_and_hash
     entry = json.loads((tmp_path / "o" / "provenance.json").read_text())["inputs"]["scenario"]
     assert entry == {"path": "small.yml", "absolute": str(tmp_path / "small.yml"),
                      "sha256": hashlib.sha256((tmp_path / "small.yml").read_bytes()).hexdigest()}
+
+
+def test_an_interrupt_in_a_circuit_job_keeps_the_previous_output(strip_job, monkeypatch):
+    from corridors.circuit.out import JobWriter
+
+    write_ini(strip_job / "job.ini", **strip_job_keys())
+    assert invoke("circuit", "run", "job.ini").exit_code == 0
+    before = _snapshot(strip_job / "out")
+
+    def interrupted(self):  # Ctrl-C when the maps are written and the settings come next
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(JobWriter, "settings", interrupted)
+    assert invoke("circuit", "run", "job.ini").exit_code == 1
+    assert _snapshot(strip_job / "out") == before
+
+
+def test_a_shapefile_export_replaces_only_its_own_files(tmp_path):
+    assert invoke("sites", "export", tmp_path / "hs.shp", "--kind", "hotspot").exit_code == 0
+    assert invoke("sites", "export", tmp_path / "hs.shp", "--kind", "hotspot").exit_code == 0  # its own: replaced
+    (tmp_path / "mine.shp").write_bytes(b"my shapefile")
+    line = error_line(invoke("sites", "export", tmp_path / "mine.shp", "--kind", "hotspot"))
+    assert "mine.shp would be replaced but corridors did not write it" in line
+    assert (tmp_path / "mine.shp").read_bytes() == b"my shapefile" and not (tmp_path / "mine.dbf").exists()

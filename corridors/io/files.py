@@ -210,8 +210,9 @@ def check_output_folder(outdir: str | os.PathLike, *, replace: bool = False,
     if foreign:
         shown = ", ".join(foreign[:_SHOWN]) + (f" and {len(foreign) - _SHOWN} more" if len(foreign) > _SHOWN else "")
         if names is not None:
-            raise OutputError(f"{final}: {shown} would be replaced but corridors did not write it; "
-                              "move it away or choose another output name.")
+            it = "it" if len(foreign) == 1 else "them"
+            raise OutputError(f"{final}: {shown} would be replaced but corridors did not write {it}; "
+                              f"move {it} away or choose another output name.")
         older = (" (an output of an earlier corridors has no manifest yet: delete it yourself if it is one)"
                  if "provenance.json" in foreign else "")
         raise OutputError(
