@@ -24,6 +24,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import functools
 import json
 import os
 import shutil
@@ -369,12 +370,13 @@ def _alive(owner: dict) -> bool:
 
 
 # --------------------------------------------------------------------------- moving outputs in
+@functools.lru_cache(maxsize=1)
 def _renameat2() -> object | None:
-    """libc's ``renameat2`` (Linux, glibc 2.28+), or None."""
+    """libc's ``renameat2`` (Linux, glibc 2.28+), or None (macOS, Windows, musl without it)."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
         return libc.renameat2
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):
         return None
 
 
