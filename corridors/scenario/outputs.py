@@ -193,11 +193,15 @@ def _report_blocks(ctx: _Context, model: Scenario, tables: dict, summary: dict, 
     B.append(Block("h2", "Candidate reintroduction sites"))
     if "site_scores" in tables:
         ss = tables["site_scores"]
-        cols = [c for c in ("score", "score_base", "rank", "rank_base", "mean_suitability", "suitable_area_ha",
+        cols = [c for c in ("role", "extends", "score", "score_base", "rank", "rank_base", "mean_suitability", "suitable_area_ha",
                             "capacity", "ec_gain", "pc_gain", "source_cwd", "isolation_m", "settlement_share",
                             "n_borders", "degradation") if c in ss.columns]
         B.append(Block("table", "Site scores: scenario against baseline (capacity in deer at "
-                       f"{model.scoring.density_per_km2:g} per km2 of suitable habitat)", table=ss[cols]))
+                       f"{model.scoring.density_per_km2:g} per km2 of suitability-weighted habitat)", table=ss[cols]))
+        ext = ss.index[ss["role"] == "extension"].tolist() if "role" in ss.columns else []
+        if ext:
+            B.append(Block("p", f"Extensions, not reintroductions: {', '.join(map(str, ext))} already touch a source "
+                           "population's habitat (least-cost distance 0, source_cwd 0); their column 'extends' names it."))
         B.append(Block("table", "Robustness", table=tables["site_robustness"]))
         if (folder / "robustness_sites.png").exists():
             B.append(Block("image", "Rank distributions of the candidate sites.", path=folder / "robustness_sites.png"))
