@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from corridors._errors import ConfigError, CorridorsError, DataError, MemoryLimitError, SolverError
+from corridors._errors import ConfigError, CorridorsError, DataError, MemoryLimitError, OutputError, SolverError
 
 __version__ = "0.1.0"
 
@@ -50,6 +50,7 @@ __all__ = [
     "CorridorsError",
     "DataError",
     "MemoryLimitError",
+    "OutputError",
     "Raster",
     "SolverError",
     "WORKING_CRS",

@@ -88,3 +88,7 @@ def renamed(new: str, new_value: object, old: str, old_value: object, *, unit: s
     warnings.warn(f"{old}= is deprecated and goes in the next release; write {new}=" + (f" ({unit})" if unit else "")
                   + " instead.", DeprecationWarning, stacklevel=stacklevel + 1)
     return old_value
+
+
+class OutputError(CorridorsError):
+    """An output location cannot take the output: it holds files corridors did not write, or cannot be written."""

@@ -23,7 +23,7 @@ from corridors import landscape
 from corridors._errors import ConfigError, CorridorsError
 from corridors.borders import load_borders
 from corridors.cluster import worker_config
-from corridors.io import encode_list, write_csv
+from corridors.io import check_output_folder, encode_list, recover_interrupted, staged_folder, write_csv
 from corridors.plot import plot_comparison
 from corridors.rivers import load_rivers
 from corridors.scenario import Scenario, load_scenario, run_scenario
@@ -238,8 +238,7 @@ def run_batch(
     """
     if workers < 1:
         raise ConfigError(f"batch --workers {workers}: must be >= 1.")
-    out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_output_folder(outdir)  # before computing: the user's files are never replaced
     prepared = _prepare(scenarios)
     ready = [m for m in prepared if not isinstance(m, BatchOutcome)]
     results: dict[str, dict] = {}
@@ -280,9 +279,10 @@ def run_batch(
                     for m in ready
                 }
                 _collect(futures, results, quiet)
-        except BaseException:
+        except BaseException:  # an error, Ctrl-C or SIGTERM (corridors.cli): stop the workers, then clear what they left
             if cluster is not None:
                 cluster.close()
+                recover_interrupted(out)
             raise
     t_done = time.perf_counter()
     # the embedded cluster shuts down (about 0.4 s) while the summary table and figure are written
@@ -294,6 +294,7 @@ def run_batch(
     finally:
         if closing is not None:
             closing.join()
+            recover_interrupted(out)  # the temporary folders of a worker killed during the batch
 
 
 def _summarise(scenarios: Sequence[Any], prepared: list[Any], results: dict[str, dict], out: Path,
@@ -318,10 +319,11 @@ def _summarise(scenarios: Sequence[Any], prepared: list[Any], results: dict[str,
         )
     result = BatchResult(outcomes, startup_seconds=startup, run_seconds=run)
     table = summary_table(outcomes)
-    csv_path = out / "batch_summary.csv"
-    result.summary_csv = write_csv(table, csv_path, float_format="%.6g")
-    if any(o.ok for o in outcomes):
-        result.figure = plot_comparison(outcomes, out / "batch_comparison.png")
+    with staged_folder(out, name="batch") as tmp:  # listed in the folder's manifest beside the scenario folders
+        write_csv(table, tmp / "batch_summary.csv", float_format="%.6g")
+        if any(o.ok for o in outcomes):
+            result.figure = out / plot_comparison(outcomes, tmp / "batch_comparison.png").name
+    result.summary_csv = out / "batch_summary.csv"
     return result
 
 

@@ -464,7 +464,7 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
             )
         # A Shapefile is several files (.shp .shx .dbf .prj .cpg): write them in a
         # temporary folder next to the target, then move each one into place.
-        with io.staged_folder(p.parent, name=p.name) as tmpdir:
+        with io.staged_folder(p.parent, name=p.name, shared=True) as tmpdir:  # replaces only its own files
             flat = _flat(sites)
             text_cols = [c for c in flat.columns if c != flat.geometry.name and flat[c].dtype == object]
             cut = sum(int((flat[c].map(lambda v: len(v) if isinstance(v, str) else 0) > 254).sum()) for c in text_cols)

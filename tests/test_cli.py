@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from corridors import OutputError
 from corridors.cli import main
 from corridors.cli._options import MemorySize
 
@@ -71,7 +72,7 @@ def test_debug_shows_the_traceback(tmp_path):
 
 
 def test_file_system_refusal_is_one_line_not_a_traceback(tmp_path):
-    # '-o' below a file used to end in NotADirectoryError with a traceback
+    # '-o' below a file used to end in NotADirectoryError with a traceback; it is now found before computing
     blocker = tmp_path / "afile"
     blocker.write_text("")
     result = CliRunner().invoke(main, ["rivers", "-o", str(blocker / "sub")])
@@ -79,7 +80,7 @@ def test_file_system_refusal_is_one_line_not_a_traceback(tmp_path):
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and "afile" in lines[0] and "Traceback" not in result.output
     loud = CliRunner().invoke(main, ["--debug", "rivers", "-o", str(blocker / "sub")])
-    assert loud.exit_code == 1 and isinstance(loud.exception, OSError)
+    assert loud.exit_code == 1 and isinstance(loud.exception, OutputError)
 
 
 def test_memory_limit_sizes():

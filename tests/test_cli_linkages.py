@@ -29,7 +29,7 @@ def test_two_cores_on_a_flat_grid_by_hand(linkage_job, tmp_path):
     out = tmp_path / "out"
     run = invoke("linkages", "--resistance", linkage_job.resistance, "--cores", linkage_job.cores_path, "--no-map", "-o", out)
     assert run.exit_code == 0, run.output
-    assert sorted(p.name for p in out.iterdir()) == ["corridors.tif", "linkages.csv", "linkages.gpkg", "provenance.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".corridors-output.json", "corridors.tif", "linkages.csv", "linkages.gpkg", "provenance.json"]
     paths = gpd.read_file(out / "linkages.gpkg", layer="paths")
     assert paths[["core_a", "core_b"]].values.tolist() == [["a", "b"]]
     assert paths["cwd_m"].iloc[0] == pytest.approx(17 * math.sqrt(2) * 1000, rel=1e-6)

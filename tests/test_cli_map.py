@@ -31,7 +31,7 @@ def test_a_small_sites_file_one_format(tmp_path):
     out = tmp_path / "out"
     run = invoke("map", "programme", "-o", out, "--sites", sites, "--format", "png", "--dpi", "50", "--no-title")
     assert run.exit_code == 0, run.output
-    assert sorted(p.name for p in out.iterdir()) == ["programme_map.png", "provenance.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".corridors-output.json", "programme_map.png", "provenance.json"]
     assert (out / "programme_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert str(out / "programme_map.png") in run.output
     assert "not mapped (location unresolved): lost" in run.output

@@ -19,7 +19,8 @@ def test_cli_runs_a_config_and_never_touches_an_existing_folder(omniscape_dir):
     assert r.exit_code == 0, r.output
     assert "100 targets solved" in r.output and "writing to test2_1" in r.output
     assert (omniscape_dir / "test2" / "notes.txt").read_text() == "mine" and len(list((omniscape_dir / "test2").iterdir())) == 1
-    assert sorted(p.name for p in (omniscape_dir / "test2_1").iterdir()) == ["config.ini", "cum_currmap.asc", "provenance.json"]
+    assert sorted(p.name for p in (omniscape_dir / "test2_1").iterdir()) == [".corridors-output.json", "config.ini", "cum_currmap.asc",
+                                                                            "provenance.json"]
     r = invoke("-q", "omniscape", "run", cfg, "--workers", 1)
     assert r.exit_code == 0 and "targets solved" not in r.output and (omniscape_dir / "test2_2").is_dir()
 

@@ -36,7 +36,7 @@ def test_your_raster_resampled_to_coarser_cells(linkage_job, tmp_path, fmt):
     assert run.exit_code == 0, run.output
     # an ASCII grid keeps its CRS in a .prj; every step writes its map and provenance.json (issue 11)
     written = sorted({"tif": ["resistance.tif"], "asc": ["resistance.asc", "resistance.prj"]}[fmt]
-                     + ["provenance.json", "resistance_map.png"])
+                     + [".corridors-output.json", "provenance.json", "resistance_map.png"])
     assert sorted(p.name for p in out.iterdir()) == written and str(out / f"resistance.{fmt}") in run.output
     r = Raster.read(out / f"resistance.{fmt}")
     assert r.shape == (6, 6) and r.res == (5000.0, 5000.0)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
-from corridors import DataError, WORKING_CRS
+from corridors import DataError, OutputError, WORKING_CRS
 from corridors.borders import border_id, border_lines, borders_crossed, load_borders
+from corridors.io import files
+from corridors.io.files import MANIFEST, STAGING_MARK, check_output_folder, recover_interrupted
 from corridors.io import (
     BASE_LAYERS,
     atomic_path,
@@ -194,45 +201,138 @@ def test_write_csv_is_atomic_and_encodes_lists(tmp_path):
     assert sorted(p.name for p in path.parent.iterdir()) == ["t.csv"]
 
 
-def test_staged_folder_merges_files_and_leaves_others_alone(tmp_path):
+def _visible(folder):
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_staged_folder_joins_an_output_folder_and_lists_its_files(tmp_path):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "mine.txt").write_text("user's")
-    (out / "a.csv").write_text("old")
+    with staged_folder(out, name="rivers") as tmp:
+        (tmp / "a.csv").write_text("old")
     with staged_folder(out, name="linkages") as tmp:
         assert tmp.parent == out and tmp.name.startswith(".linkages.")
         (tmp / "a.csv").write_text("new")
         (tmp / "b.tif").write_text("raster")
         (tmp / ".scratch.asc").write_text("not an output")
-    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "b.tif", "mine.txt"]
-    assert (out / "a.csv").read_text() == "new" and (out / "mine.txt").read_text() == "user's"
+    assert _visible(out) == [MANIFEST, "a.csv", "b.tif"] and (out / "a.csv").read_text() == "new"
+    assert json.loads((out / MANIFEST).read_text())["files"] == ["a.csv", "b.tif"]
 
 
-def test_staged_folder_keeps_the_old_output_on_failure(tmp_path):
+def test_staged_folder_refuses_a_folder_with_files_corridors_did_not_write(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "a.csv").write_text("old")
-    with pytest.raises(RuntimeError):
-        with staged_folder(out) as tmp:
-            (tmp / "a.csv").write_text("half")
-            raise RuntimeError("boom")
-    assert [p.name for p in out.iterdir()] == ["a.csv"] and (out / "a.csv").read_text() == "old"
-    with pytest.raises(RuntimeError):
+    (out / "notes.txt").write_text("user's")
+    (out / "deer.shp").write_text("user's")
+    (out / "old").mkdir()
+    for replace in (False, True):
+        with pytest.raises(OutputError, match=r"out: the folder holds files corridors did not write \(deer.shp, notes.txt, "
+                                              r"old/\); .* choose a new or empty folder, e.g. .*out/out"):
+            with staged_folder(out, replace=replace):
+                pass
+    assert _visible(out) == ["deer.shp", "notes.txt", "old"] and (out / "notes.txt").read_text() == "user's"
+    assert _visible(tmp_path) == ["out"]
+
+
+def test_staged_folder_checks_again_before_moving_in(tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(OutputError, match="notes.txt"):
         with staged_folder(out, replace=True) as tmp:
-            (tmp / "b.csv").write_text("half")
-            raise RuntimeError("boom")
-    assert [p.name for p in tmp_path.iterdir()] == ["out"] and [p.name for p in out.iterdir()] == ["a.csv"]
+            (tmp / "a.csv").write_text("1")
+            out.mkdir()
+            (out / "notes.txt").write_text("written by the user during the run")
+    assert _visible(out) == ["notes.txt"] and _visible(tmp_path) == ["run"]
 
 
-def test_staged_folder_replace_swaps_the_whole_folder(tmp_path):
+def test_staged_folder_keeps_the_old_output_on_failure_and_interrupt(tmp_path):
+    out = tmp_path / "out"
+    with staged_folder(out) as tmp:
+        (tmp / "a.csv").write_text("old")
+    for error in (RuntimeError, KeyboardInterrupt):
+        with pytest.raises(error):
+            with staged_folder(out) as tmp:
+                (tmp / "a.csv").write_text("half")
+                raise error("boom")
+        assert _visible(out) == [MANIFEST, "a.csv"] and (out / "a.csv").read_text() == "old"
+        with pytest.raises(error):
+            with staged_folder(out, replace=True) as tmp:
+                (tmp / "b.csv").write_text("half")
+                raise error("boom")
+        assert _visible(tmp_path) == ["out"] and _visible(out) == [MANIFEST, "a.csv"]
+
+
+def test_staged_folder_replace_into_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with staged_folder(".", replace=True) as tmp:
+        (tmp / "first.csv").write_text("1")
+        (tmp / "sub").mkdir()
+    assert _visible(tmp_path) == [MANIFEST, "first.csv", "sub"]
+    with staged_folder(".", replace=True) as tmp:
+        (tmp / "second.csv").write_text("2")
+    assert _visible(tmp_path) == [MANIFEST, "second.csv"]  # the previous output's entries are gone
+    (tmp_path / "notes.txt").write_text("user's")
+    with pytest.raises(OutputError, match=r"^\.: the folder holds files corridors did not write \(notes.txt\).*e.g. out"):
+        with staged_folder(".", replace=True):
+            pass
+
+
+def test_staged_folder_shared_replaces_only_its_own_files(tmp_path):
+    (tmp_path / "h.asc").write_text("user's input")
+    with staged_folder(tmp_path, name="job", shared=True) as tmp:
+        (tmp / "job_curmap.asc").write_text("1")
+    assert _visible(tmp_path) == [MANIFEST, "h.asc", "job_curmap.asc"]
+    with staged_folder(tmp_path, name="job", shared=True) as tmp:
+        (tmp / "job_curmap.asc").write_text("2")
+    assert (tmp_path / "job_curmap.asc").read_text() == "2"
+    with pytest.raises(OutputError, match=r"h.asc would be replaced but corridors did not write it"):
+        with staged_folder(tmp_path, name="job", shared=True) as tmp:
+            (tmp / "h.asc").write_text("would clobber the input")
+    assert (tmp_path / "h.asc").read_text() == "user's input"
+
+
+def test_check_output_folder_names_a_file_and_an_unwritable_place(tmp_path, monkeypatch):
+    (tmp_path / "f").write_text("")
+    with pytest.raises(OutputError, match=r"f: this is a file, not a folder"):
+        check_output_folder(tmp_path / "f")
+    with pytest.raises(OutputError, match=r"f/sub: .*/f is a file where a folder is needed"):
+        check_output_folder(tmp_path / "f" / "sub")
+    monkeypatch.setattr(os, "access", lambda path, mode: False)  # as for a user without write permission
+    with pytest.raises(OutputError, match=r"new/run: cannot write into .* \(no permission, or a read-only disk\)"):
+        check_output_folder(tmp_path / "new" / "run", replace=True)
+
+
+def _kill_marker(folder, pid):
+    """Mark a temporary folder as left by process ``pid`` (one that is gone)."""
+    mark = json.loads((folder / STAGING_MARK).read_text())
+    (folder / STAGING_MARK).write_text(json.dumps({**mark, "pid": pid}))
+
+
+def _dead_pid():
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_a_killed_swap_is_restored_and_leftovers_removed(tmp_path):
     out = tmp_path / "run"
     with staged_folder(out, replace=True) as tmp:
-        assert tmp.is_dir() and not out.exists() and tmp.parent.parent == tmp_path
-        (tmp / "first.csv").write_text("1")
-    assert [p.name for p in out.iterdir()] == ["first.csv"]
-    with staged_folder(out, replace=True) as tmp:
-        (tmp / "second.csv").write_text("2")
-        (tmp / "sub").mkdir()
-        (tmp / "sub" / "x").write_text("x")
-    assert sorted(p.name for p in out.iterdir()) == ["second.csv", "sub"]  # the old run is gone as a whole
-    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+        (tmp / "old.csv").write_text("old")
+    # a run killed between the two renames of a swap without RENAME_EXCHANGE: the old folder waits beside
+    holder = files._staging_dir(tmp_path, "run", target="run")
+    os.replace(out, holder / (files._ASIDE + "run"))
+    (holder / "run").mkdir()
+    (holder / "run" / "half.csv").write_text("half")
+    _kill_marker(holder, _dead_pid())
+    with pytest.warns(UserWarning, match=r"restored .*run \(the previous output\) from an interrupted run"):
+        check_output_folder(out, replace=True)
+    assert _visible(tmp_path) == ["run"] and (out / "old.csv").read_text() == "old"
+    live = files._staging_dir(tmp_path, "run", target="run")  # a run still going (this process): left alone
+    assert recover_interrupted(out) == [] and live.is_dir()
+
+
+def test_swap_without_exchange_keeps_the_old_folder_recoverable(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "_renameat2", lambda: None)  # a system without renameat2
+    out = tmp_path / "run"
+    for text in ("1", "2"):
+        with staged_folder(out, replace=True) as tmp:
+            (tmp / "a.csv").write_text(text)
+    assert (out / "a.csv").read_text() == "2" and _visible(tmp_path) == ["run"]

@@ -159,7 +159,7 @@ def test_write_surfaces(tmp_path, window):
     r = Raster.read(paths["resistance"])
     assert r.crs == settings.WORKING_CRS and (r.masked() == 111).any()
     assert paths["legend"].read_text().splitlines()[0] == "code,class,resistance,suitability"
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["classes.csv", "classes.tif", "resistance.tif",
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".corridors-output.json", "classes.csv", "classes.tif", "resistance.tif",
                                                                    "suitability.tif"]
 
 

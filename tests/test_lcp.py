@@ -281,7 +281,7 @@ def test_write_is_atomic_and_complete(tmp_path, monkeypatch):
     res = linkages.build_linkages(r, cores_at(r, {"a": (2, 2), "b": (9, 9)}), truncate_m=300)
     out = tmp_path / "run"
     paths = res.write(out)
-    assert {p.name for p in out.iterdir()} == {"linkages.gpkg", "linkages.csv", "corridors.tif", "provenance.json"}
+    assert {p.name for p in out.iterdir()} == {".corridors-output.json", "linkages.gpkg", "linkages.csv", "corridors.tif", "provenance.json"}
     layers = gpd.list_layers(paths["gpkg"])["name"].tolist()
     assert sorted(layers) == ["cores", "linkages", "paths"]
     back = gpd.read_file(paths["gpkg"], layer="paths")
@@ -298,7 +298,7 @@ def test_write_is_atomic_and_complete(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         res.write(out)
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
-    assert not [p for p in os.listdir(out) if p.startswith(".")]
+    assert [p for p in os.listdir(out) if p.startswith(".")] == [".corridors-output.json"]  # no temporary folder
 
 
 def test_cores_from_sites_buffers_points_and_skips_unresolved():

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corridors._errors import ConfigError, DataError
+from corridors._errors import ConfigError, DataError, OutputError
 from corridors.network import (
     build_graph,
     connectivity,
@@ -358,10 +358,13 @@ def test_write_results_data_first_and_old_order_deprecated(tmp_path):
     conn = connectivity(g, links=True, quiet=True)
     (tmp_path / "new").mkdir()
     (tmp_path / "new" / "keep.txt").write_text("mine")
+    with pytest.raises(OutputError, match=r"new: the folder holds files corridors did not write \(keep.txt\)"):
+        write_results(g, conn, tmp_path / "new")
+    (tmp_path / "new" / "keep.txt").unlink()
     files = write_results(g, conn, tmp_path / "new")
     assert sorted(files) == ["links", "nodes", "provenance", "summary"]  # no geometry: no GeoPackage
     assert sorted(p.name for p in (tmp_path / "new").iterdir()) == [
-        "keep.txt", "network_links.csv", "network_nodes.csv", "network_summary.csv", "provenance.json"]
+        ".corridors-output.json", "network_links.csv", "network_nodes.csv", "network_summary.csv", "provenance.json"]
     assert pd.read_csv(files["links"])["borders"].tolist() == ["TJK-UZB;KAZ-UZB"]
     with pytest.warns(DeprecationWarning, match="data first"):
         old = write_results(str(tmp_path / "old"), g, conn)

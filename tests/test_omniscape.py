@@ -55,7 +55,7 @@ def test_verification_case_matches_omniscape(case, omniscape_dir):
     result = _quiet_run(cfg, workers=1)
     assert result.outdir == Path(case)
     expected = sorted(p.name for p in (VERIFY / case).iterdir() if p.name != "config.ini")
-    written = sorted(p.name for p in result.outdir.iterdir() if p.name not in ("config.ini", "provenance.json"))
+    written = sorted(p.name for p in result.outdir.iterdir() if p.name not in ("config.ini", "provenance.json", ".corridors-output.json"))
     assert written == expected
     for name in expected:
         with rasterio.open(VERIFY / case / name) as a, rasterio.open(result.outdir / name) as b:

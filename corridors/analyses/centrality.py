@@ -31,7 +31,7 @@ from corridors.io import provenance
 from corridors._errors import ConfigError
 from corridors.analyses._resistance import step_resistance
 from corridors.circuit.pinch import linkage_centrality, pinch_points
-from corridors.io import atomic_path, write_geopackage
+from corridors.io import staged_folder, write_geopackage
 from corridors.linkages import LinkageResult
 from corridors.plot.pinch_map import plot_centrality
 from corridors.plot.save import save_figure
@@ -86,21 +86,21 @@ class CentralityAnalysis:
             ``centrality.gpkg``, ``centrality_cores.csv``, ``centrality_linkages.csv``, the map files and ``provenance.json``.
         """
         out = Path(outdir)
-        written = [write_geopackage(path=out / "centrality.gpkg", layers={"cores": self.cores, "linkages": self.linkages})]
-        for gdf, name in ((self.cores, "centrality_cores.csv"), (self.linkages, "centrality_linkages.csv")):
-            # Not io.write_csv: the list columns (borders, measures, through_cores) are written as Python lists
-            # ("['TJK-UZB']", "[]"), and encoding them as 'TJK-UZB' / '' would change the main job's
-            # centrality_linkages.csv; that change belongs to a release that says so.
-            with atomic_path(out / name) as tmp:
-                gdf.drop(columns=gdf.geometry.name).to_csv(tmp, index=False)
-            written.append(out / name)
-        crs = self.network.resistance.crs
-        if map and crs is not None and crs == settings.WORKING_CRS:
-            fig, _ = plot_centrality(self.cores, self.linkages, title=self.title)
-            written.extend(save_figure(fig, out / "centrality_map", formats=("png", "svg"), dpi=200))
-        rec = provenance.record(inputs=self.inputs, parameters=self.parameters, command="corridors circuit centrality")
-        written.append(provenance.write(path=out / "provenance.json", rec=rec))
-        return written
+        with staged_folder(out, name="centrality") as tmp:  # all files or none, by the rule of output folders
+            written = [write_geopackage(path=tmp / "centrality.gpkg", layers={"cores": self.cores, "linkages": self.linkages})]
+            for gdf, name in ((self.cores, "centrality_cores.csv"), (self.linkages, "centrality_linkages.csv")):
+                # Not io.write_csv: the list columns (borders, measures, through_cores) are written as Python lists
+                # ("['TJK-UZB']", "[]"), and encoding them as 'TJK-UZB' / '' would change the main job's
+                # centrality_linkages.csv; that change belongs to a release that says so.
+                gdf.drop(columns=gdf.geometry.name).to_csv(tmp / name, index=False)
+                written.append(tmp / name)
+            crs = self.network.resistance.crs
+            if map and crs is not None and crs == settings.WORKING_CRS:
+                fig, _ = plot_centrality(self.cores, self.linkages, title=self.title)
+                written.extend(save_figure(fig, tmp / "centrality_map", formats=("png", "svg"), dpi=200))
+            rec = provenance.record(inputs=self.inputs, parameters=self.parameters, command="corridors circuit centrality")
+            written.append(provenance.write(path=tmp / "provenance.json", rec=rec))
+        return [out / p.name for p in written]
 
 
 def plausible_exchange(linkages_table: gpd.GeoDataFrame, cores: gpd.GeoDataFrame,

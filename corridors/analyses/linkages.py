@@ -33,7 +33,7 @@ from rasterio.crs import CRS as RioCRS
 from rasterio.warp import transform_bounds
 
 from corridors import landscape, settings
-from corridors.io import provenance
+from corridors.io import provenance, staged_folder
 from corridors._errors import ConfigError, DataError, where
 from corridors.io import read_vector
 from corridors.landscape import bounds_around, build_resistance
@@ -435,17 +435,18 @@ class ResistanceRun:
         """
         out = Path(outdir)
         paths: dict[str, Path] = {}
-        for name, r in self.surfaces.items():
-            dtype = "float32" if self.fmt == "tif" and name != "classes" else None
-            paths[name] = r.write(out / f"{name}.{self.fmt}", dtype=dtype)
-        if self.table is not None:
-            paths["legend"] = landscape.write_legend(self.table, out / "classes.csv")
-        if draw_map:
-            paths.update({f"map_{p.suffix[1:]}": p for p in save_figure(_resistance_figure(self.surfaces["resistance"]),
-                                                                         out / "resistance_map", formats=("png",), dpi=200)})
-        paths["provenance"] = provenance.write(
-            out / "provenance.json", provenance.record(self.inputs, self.params, command="corridors resistance"))
-        return paths
+        with staged_folder(out, name="resistance") as tmp:  # all files or none, by the rule of output folders
+            for name, r in self.surfaces.items():
+                dtype = "float32" if self.fmt == "tif" and name != "classes" else None
+                paths[name] = r.write(tmp / f"{name}.{self.fmt}", dtype=dtype)
+            if self.table is not None:
+                paths["legend"] = landscape.write_legend(self.table, tmp / "classes.csv")
+            if draw_map:
+                paths.update({f"map_{p.suffix[1:]}": p for p in save_figure(_resistance_figure(self.surfaces["resistance"]),
+                                                                             tmp / "resistance_map", formats=("png",), dpi=200)})
+            paths["provenance"] = provenance.write(
+                tmp / "provenance.json", provenance.record(self.inputs, self.params, command="corridors resistance"))
+        return {key: out / p.name for key, p in paths.items()}
 
 
 def _resistance_figure(resistance: Raster) -> Any:

@@ -14,6 +14,7 @@ import shapely
 
 from corridors import programme, settings
 from corridors._errors import ConfigError
+from corridors.io import staged_folder
 from corridors.analyses.programme_network import (
     DEFAULT_CORRIDOR_FACTOR,
     WHATIF_KINDS,
@@ -34,7 +35,6 @@ from corridors.analyses.programme_network import (
 from corridors.network.graph import HabitatGraph, link_probability
 from corridors.network.metrics import Connectivity, connectivity
 from corridors.network.sources import LinkSource
-from corridors.network.conefor import write_conefor
 from corridors.network.export import write_results
 from corridors.network.whatif import Candidate, border_losses, rank_candidates
 from corridors.plot.network_map import plot_network
@@ -419,16 +419,14 @@ class NetworkRun:
             extra["candidates"] = a.candidates.reset_index()
         if len(a.corridors):
             extra["corridors"] = a.corridors
-        files = write_results(a.graph, a.connectivity, out, ranking=a.ranking, borders=a.borders, systems=a.systems,
-                              extra_layers=extra, params={**self.parameters, "unresolved_candidates": a.unresolved},
-                              inputs=self.inputs, command="corridors network")
-        if export_conefor:
-            write_conefor(a.graph, out / "conefor_nodes.txt", out / "conefor_links.txt")
-            files["conefor"] = out / "conefor_links.txt"
-        if map:
-            fig = plot_network(a.graph, a.connectivity, candidates=a.candidates, corridors=a.corridors)
-            files.update({f"map_{p.suffix[1:]}": p for p in save_figure(fig, out / "network_map")})
-        return files
+        with staged_folder(out, name="network") as tmp:  # all files or none, by the rule of output folders
+            files = write_results(a.graph, a.connectivity, tmp, ranking=a.ranking, borders=a.borders, systems=a.systems,
+                                  extra_layers=extra, params={**self.parameters, "unresolved_candidates": a.unresolved},
+                                  inputs=self.inputs, command="corridors network", conefor=export_conefor)
+            if map:
+                fig = plot_network(a.graph, a.connectivity, candidates=a.candidates, corridors=a.corridors)
+                files.update({f"map_{p.suffix[1:]}": p for p in save_figure(fig, tmp / "network_map")})
+        return {key: out / p.name for key, p in files.items()}
 
 
 def run_network(

@@ -32,7 +32,7 @@ from corridors.io import provenance
 from corridors.analyses._resistance import step_resistance
 from corridors.analyses.linkages import programme_corridors
 from corridors.circuit.pinch import PinchResult, pinch_points
-from corridors.io import write_csv, write_geopackage
+from corridors.io import staged_folder, write_csv, write_geopackage
 from corridors.linkages import LinkageResult
 from corridors.plot.pinch_map import plot_pinch_points
 from corridors.plot.save import save_figure
@@ -100,19 +100,19 @@ class PinchAnalysis:
             ``pinchpoints.tif``, ``pinch_linkages.csv``, ``pinch.gpkg``, the map files and ``provenance.json``.
         """
         out = Path(outdir)
-        csv = out / "pinch_linkages.csv"
-        written = [
-            self.pinch.current.write(out / "pinchpoints.tif", dtype="float32"),
-            write_csv(self.table, csv),
-            write_geopackage(path=out / "pinch.gpkg", layers={"linkages": self.corridors, "cores": self.linkages.cores}),
-        ]
-        crs = self.pinch.current.crs
-        if map and crs is not None and crs == settings.WORKING_CRS:
-            fig, _ = plot_pinch_points(self.pinch, self.linkages, title=MAP_TITLE)
-            written.extend(save_figure(fig, out / "pinch_map", formats=("png", "svg"), dpi=200))
-        rec = provenance.record(inputs=self.inputs, parameters=self.parameters, command="corridors circuit pinch")
-        written.append(provenance.write(path=out / "provenance.json", rec=rec))
-        return written
+        with staged_folder(out, name="pinch") as tmp:  # all files or none, by the rule of output folders
+            written = [
+                self.pinch.current.write(tmp / "pinchpoints.tif", dtype="float32"),
+                write_csv(self.table, tmp / "pinch_linkages.csv"),
+                write_geopackage(path=tmp / "pinch.gpkg", layers={"linkages": self.corridors, "cores": self.linkages.cores}),
+            ]
+            crs = self.pinch.current.crs
+            if map and crs is not None and crs == settings.WORKING_CRS:
+                fig, _ = plot_pinch_points(self.pinch, self.linkages, title=MAP_TITLE)
+                written.extend(save_figure(fig, tmp / "pinch_map", formats=("png", "svg"), dpi=200))
+            rec = provenance.record(inputs=self.inputs, parameters=self.parameters, command="corridors circuit pinch")
+            written.append(provenance.write(path=tmp / "provenance.json", rec=rec))
+        return [out / p.name for p in written]
 
 
 def run_pinch(

@@ -23,7 +23,7 @@ import geopandas as gpd
 from matplotlib.figure import Figure
 
 from corridors import settings
-from corridors.io import provenance
+from corridors.io import provenance, staged_folder
 from corridors.plot.figure1 import PROGRAMME_TITLE, programme_map
 from corridors.plot.save import save_figure
 from corridors.sites import load_sites, unresolved
@@ -59,7 +59,7 @@ class ProgrammeMap:
         return list(unresolved(self.sites)["id"])
 
     def write(self, outdir: str | os.PathLike, formats: Sequence[str] = FORMATS, dpi: int = DEFAULT_DPI) -> list[Path]:
-        """Write ``programme_map.<format>`` and ``provenance.json`` into a folder (created if missing), each atomically.
+        """Write ``programme_map.<format>`` and ``provenance.json`` into a folder (created if missing), all together or none.
 
         Parameters
         ----------
@@ -74,11 +74,12 @@ class ProgrammeMap:
             The map files in the order of ``formats``, then ``provenance.json``.
         """
         out = Path(outdir)
-        written = save_figure(self.figure, out / "programme_map", formats=formats, dpi=dpi)
-        rec = provenance.record(inputs=self.inputs, parameters={**self.parameters, "formats": list(formats), "dpi": dpi},
-                                command="corridors map programme")
-        written.append(provenance.write(path=out / "provenance.json", rec=rec))
-        return written
+        with staged_folder(out, name="map") as tmp:  # the one rule of output folders (corridors.io.files)
+            written = save_figure(self.figure, tmp / "programme_map", formats=formats, dpi=dpi)
+            rec = provenance.record(inputs=self.inputs, parameters={**self.parameters, "formats": list(formats), "dpi": dpi},
+                                    command="corridors map programme")
+            written.append(provenance.write(path=tmp / "provenance.json", rec=rec))
+        return [out / p.name for p in written]
 
 
 def run_programme_map(

@@ -26,7 +26,7 @@ import pandas as pd
 
 from corridors import rivers as rv
 from corridors import settings
-from corridors.io import provenance, write_csv
+from corridors.io import provenance, staged_folder, write_csv
 from corridors.plot.rivers_map import plot_river_graph
 from corridors.plot.save import save_figure
 from corridors.sites import load_sites
@@ -101,14 +101,15 @@ class RiversAnalysis:
             the map and ``provenance.json``.
         """
         out = Path(outdir)
-        gpkg = rv.river_graph_to_geopackage(self.graph, out / "river_graph.gpkg", sites=self.sites)
-        csv = out / "river_distances.csv"
-        files = [gpkg, write_csv(self.distances, csv, index=True, float_format="%.0f")]
-        if map:
-            files += save_figure(plot_river_graph(self.graph, self.sites), out / "rivers_map", formats=("png", "svg"),
-                                 dpi=200, close=True)
-        rec = provenance.record(inputs=self.inputs, parameters=self.parameters, command="corridors rivers")
-        return files + [provenance.write(rec, out / "provenance.json")]
+        with staged_folder(out, name="rivers") as tmp:  # all files or none, by the rule of output folders
+            gpkg = rv.river_graph_to_geopackage(self.graph, tmp / "river_graph.gpkg", sites=self.sites)
+            files = [gpkg, write_csv(self.distances, tmp / "river_distances.csv", index=True, float_format="%.0f")]
+            if map:
+                files += save_figure(plot_river_graph(self.graph, self.sites), tmp / "rivers_map", formats=("png", "svg"),
+                                     dpi=200, close=True)
+            rec = provenance.record(inputs=self.inputs, parameters=self.parameters, command="corridors rivers")
+            files.append(provenance.write(rec, tmp / "provenance.json"))
+        return [out / p.name for p in files]
 
 
 def run_rivers(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from corridors._errors import DataError
+from corridors._errors import DataError, OutputError
 from corridors.circuit.ini import CircuitscapeJob
 from corridors.io import staged_folder
 from corridors.raster import Raster
@@ -52,10 +52,13 @@ class JobWriter:
         self.final_dir = job.output_file.parent if str(job.output_file.parent) else Path(".")
         self._staging = contextlib.ExitStack()
         try:
-            self.tmp = self._staging.enter_context(staged_folder(self.final_dir, name=job.stem))
-        except OSError as exc:
+            # shared: the folder of output_file may hold the job's inputs; only files of the job's names are replaced,
+            # and only those corridors wrote
+            self.tmp = self._staging.enter_context(staged_folder(self.final_dir, name=job.stem, shared=True))
+        except (OSError, OutputError) as exc:
             raise DataError(
-                f"key 'output_file' ({job.output_file}): cannot write into the folder {self.final_dir} ({exc.strerror}); "
+                f"key 'output_file' ({job.output_file}): cannot write into the folder {self.final_dir} "
+                f"({exc.strerror if isinstance(exc, OSError) else exc}); "
                 "give an output_file in a writable folder (no file of the same name on the way)."
             ) from None
         self.names: list[str] = []

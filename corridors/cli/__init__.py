@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import signal
 import sys
+import threading
 import warnings
+from collections.abc import Iterator
 
 import click
 
@@ -25,10 +29,15 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):  # noqa: D102 - click API
         debug = bool(ctx.find_root().params.get("debug"))
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), sigterm_as_exception():
                 if not debug:
                     warnings.showwarning = _show_warning
                 return super().invoke(ctx)
+        except Terminated:
+            if debug:
+                raise
+            click.echo("error: stopped by SIGTERM; outputs being written were discarded, earlier ones are intact.", err=True)
+            sys.exit(128 + signal.SIGTERM)
         except CorridorsError as exc:
             if debug:
                 raise
@@ -53,6 +62,35 @@ class _Group(click.Group):
             module, attr = _COMMANDS[name]
             self.add_command(getattr(importlib.import_module(module), attr), name)
         return self.commands.get(name)
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread when the process receives SIGTERM (see :func:`sigterm_as_exception`)."""
+
+
+@contextlib.contextmanager
+def sigterm_as_exception() -> Iterator[None]:
+    """Turn SIGTERM into a :class:`Terminated` exception while the block runs, so that cleanups run.
+
+    SIGTERM is what ``timeout``, batch schedulers and ``docker stop`` send;
+    Python's default is to die at once, leaving the hidden temporary folders
+    of an output half-written. As an exception (a KeyboardInterrupt, as for
+    Ctrl-C) it unwinds the stack: every ``finally`` runs, so staged outputs
+    are removed and the previous output stays in place. Outside the main
+    thread (signals can only be handled there) the block runs unchanged.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_terminated(signum: int, frame: object) -> None:
+        raise Terminated(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -9,10 +9,16 @@ from typing import Any
 import click
 
 from corridors import settings
+from corridors.io.files import check_output_folder
 
 
-def outdir_option(default: Path | None, help: str) -> Any:
+def outdir_option(default: Path | None, help: str, *, replace: bool = False) -> Any:
     """``-o/--outdir``: a folder (created if missing), with the command's own default and help.
+
+    The folder is checked before the command computes anything
+    (:func:`corridors.io.check_output_folder`): one holding files corridors
+    did not write, a file, or a place that cannot be written stops the
+    command with one line naming it.
 
     Parameters
     ----------
@@ -20,9 +26,17 @@ def outdir_option(default: Path | None, help: str) -> Any:
         Default folder; None when the command derives it (the help then says how).
     help : str
         What the command writes there.
+    replace : bool, default False
+        The command replaces the folder as a whole (``corridors run``).
     """
+    def check(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+        if value is not None and not ctx.resilient_parsing:
+            check_output_folder(value, replace=replace)
+        return value
+
     return click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=default,
-                        show_default=default is not None, help=help)
+                        show_default=default is not None, callback=check,
+                        help=help + " It must be new, empty or an earlier output of corridors.")
 
 
 def is_quiet(ctx: click.Context) -> bool:

@@ -99,7 +99,7 @@ def network_cmd(
     # Imported when the command runs: the network analysis loads geopandas, rasterio, matplotlib and the landscape
     # engine (import of corridors.cli 2.1 s with it at module level, 1.3 s without; python -X importtime).
     from corridors.analyses.network import run_network
-    from corridors.network import connectivity, read_conefor, write_conefor
+    from corridors.network import connectivity, read_conefor
     from corridors.network.export import write_results
 
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
@@ -136,10 +136,7 @@ def network_cmd(
         g = read_conefor(conefor_nodes, conefor_links, kind=conefor_kind, **kw)
         conn = connectivity(g, links=True, quiet=quiet)
         files = write_results(g, conn, outdir, params={**cparams, "conefor_kind": conefor_kind},
-                              inputs={"conefor_nodes": conefor_nodes, "conefor_links": conefor_links})
-        if export_conefor:
-            write_conefor(g, outdir / "conefor_nodes.txt", outdir / "conefor_links.txt")
-            files["conefor"] = outdir / "conefor_links.txt"
+                              inputs={"conefor_nodes": conefor_nodes, "conefor_links": conefor_links}, conefor=export_conefor)
         _print_summary(console, [conn.summary], Table)
         _print_top(console, conn.nodes, Table)
         console.print(f"wrote {', '.join(str(p) for p in files.values())}")

@@ -21,7 +21,7 @@ from corridors.cli.omniscape import print_programme_omniscape
 from corridors.cli.omniscape import programme_cmd as omniscape_programme_cmd
 from corridors.cli.rivers import print_rivers, rivers_cmd
 from corridors.cli.scenario import print_scenario, run_cmd
-from corridors.io import provenance
+from corridors.io import provenance, staged_folder
 
 #: A step of the main job: run with its defaults, write into ``outdir``, and print what the
 #: subcommand of the same name prints unless ``quiet``. Arguments: (outdir, scenario, quiet).
@@ -135,14 +135,15 @@ def programme_cmd(ctx: click.Context, outdir: Path, scenario: Path | None) -> No
         t0 = time.perf_counter()
         step(outdir / sub, scenario, quiet)
         timings.append((sub, time.perf_counter() - t0))
-    provenance.write(
-        path=outdir / "provenance.json",
-        rec=provenance.record(
-            inputs={"data": settings.DATA_DIR, "scenario": scenario},
-            parameters={"steps": {sub: round(t, 1) for sub, t in timings}},
-            command="corridors programme",
-        ),
-    )
+    with staged_folder(outdir, name="programme") as tmp:  # listed in OUTDIR's manifest beside the step folders
+        provenance.write(
+            path=tmp / "provenance.json",
+            rec=provenance.record(
+                inputs={"data": settings.DATA_DIR, "scenario": scenario},
+                parameters={"steps": {sub: round(t, 1) for sub, t in timings}},
+                command="corridors programme",
+            ),
+        )
     if not quiet:
         total = sum(t for _, t in timings)
         click.echo(

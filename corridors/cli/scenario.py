@@ -15,7 +15,7 @@ from corridors.cli._options import memory_limit_opt, outdir_option
 
 @click.command("run")
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@outdir_option(None, "Output folder (default: out/<scenario name>). Replaced as a whole when the run succeeds.")
+@outdir_option(None, "Output folder (default: out/<scenario name>). Replaced as a whole when the run succeeds.", replace=True)
 @memory_limit_opt
 @click.pass_context
 def run_cmd(ctx: click.Context, scenario: Path, outdir: Path | None, memory_limit: int | None = None) -> None:

@@ -8,7 +8,8 @@ vector
     :func:`load_base` (the bundled base layers), :func:`write_geopackage`.
 files
     :func:`atomic_path` (one file), :func:`staged_folder` (the one writer of
-    a folder of outputs), :func:`write_csv`.
+    a folder of outputs), :func:`check_output_folder` (the one rule of what
+    corridors may write over), :func:`write_csv`.
 lists
     :func:`encode_list` / :func:`decode_list`: list fields as ``'a;b'`` text
     in CSV, GeoPackage and Shapefile; :func:`encode_list_columns` for a
@@ -25,7 +26,7 @@ import importlib
 from typing import Any
 
 from corridors.io import provenance
-from corridors.io.files import atomic_path, staged_folder, write_csv
+from corridors.io.files import atomic_path, check_output_folder, recover_interrupted, staged_folder, write_csv
 from corridors.io.text import decode_text, read_text, sniff_text
 
 # The vector and list readers load geopandas and pandas (0.14 s); they are imported when first used, so
@@ -50,6 +51,7 @@ __all__ = [
     "BASE_LAYERS",
     "VECTOR_SUFFIXES",
     "atomic_path",
+    "check_output_folder",
     "check_reprojected",
     "decode_list",
     "decode_text",
@@ -63,6 +65,7 @@ __all__ = [
     "read_text",
     "read_vector",
     "sniff_text",
+    "recover_interrupted",
     "staged_folder",
     "write_csv",
     "write_geopackage",

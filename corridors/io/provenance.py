@@ -64,6 +64,29 @@ def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def input_entry(path: str | os.PathLike) -> dict[str, Any]:
+    """How a provenance record lists one input: its path as given, its absolute path, and its SHA-256.
+
+    Parameters
+    ----------
+    path : path-like
+        A file, or a folder (listed with the SHA-256 of every file below it).
+
+    Returns
+    -------
+    dict
+        ``{"path": "lm_resistances.tif", "absolute": "/data/lm/lm_resistances.tif", "sha256": "..."}``;
+        a folder has ``files`` (path below it -> SHA-256) instead of ``sha256``.
+    """
+    p = Path(path)
+    entry: dict[str, Any] = {"path": str(path), "absolute": os.path.abspath(p)}
+    if p.is_dir():
+        entry["files"] = {str(f.relative_to(p)): file_sha256(f) for f in sorted(p.rglob("*")) if f.is_file()}
+    else:
+        entry["sha256"] = file_sha256(p)
+    return entry
+
+
 def record(inputs: Mapping[str, str | os.PathLike] | None = None, parameters: Mapping[str, Any] | None = None,
            *, command: str | None = None) -> dict[str, Any]:
     """A provenance record.
@@ -71,8 +94,9 @@ def record(inputs: Mapping[str, str | os.PathLike] | None = None, parameters: Ma
     Parameters
     ----------
     inputs : mapping of str to path, optional
-        Named input files; each is listed with its path and SHA-256 (a
-        folder is listed with the hashes of the files below it).
+        Named input files; each is listed by :func:`input_entry` (its path
+        as given, its absolute path and its SHA-256; a folder with the
+        hashes of the files below it).
     parameters : mapping, optional
         The parameters of the run (JSON-serialisable; others are written as text).
     command : str, optional
@@ -83,16 +107,7 @@ def record(inputs: Mapping[str, str | os.PathLike] | None = None, parameters: Ma
     dict
         ``created`` (UTC, ISO 8601), ``command``, ``inputs``, ``parameters``, ``versions``.
     """
-    files: dict[str, Any] = {}
-    for name, path in (inputs or {}).items():
-        p = Path(path)
-        if p.is_dir():
-            files[name] = {
-                "path": str(p),
-                "files": {str(f.relative_to(p)): file_sha256(f) for f in sorted(p.rglob("*")) if f.is_file()},
-            }
-        else:
-            files[name] = {"path": str(p), "sha256": file_sha256(p)}
+    files = {name: input_entry(path) for name, path in (inputs or {}).items()}
     return {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": command,

@@ -16,6 +16,7 @@ import shapely
 
 from corridors import settings
 from corridors.io import provenance, staged_folder, write_csv, write_geopackage
+from corridors.network.conefor import write_conefor
 from corridors.network.graph import HabitatGraph
 from corridors.network.metrics import Connectivity
 
@@ -82,6 +83,7 @@ def write_results(
     stem: str = "network",
     inputs: Mapping[str, str | os.PathLike] | None = None,
     command: str = "corridors network",
+    conefor: bool = False,
 ) -> dict[str, Path]:
     """Write a network analysis into a folder, all files or none.
 
@@ -94,8 +96,9 @@ def write_results(
     ``provenance.json`` (inputs with their SHA-256, parameters, the graph's
     settings, package versions, date). The
     files are built in a hidden folder beside the outputs and renamed into
-    place once all are written (:func:`corridors.io.staged_folder`); other
-    files in the folder are left alone. Every table goes through
+    place once all are written (:func:`corridors.io.staged_folder`, which
+    refuses a folder holding files corridors did not write); other outputs
+    of corridors in the folder are left alone. Every table goes through
     :func:`corridors.io.write_csv` (list-valued columns as ``;``-joined text).
 
     Parameters
@@ -115,6 +118,9 @@ def write_results(
         Input files, listed with their SHA-256 in the provenance file.
     command : str, default 'corridors network'
         What produced the folder.
+    conefor : bool, default False
+        Also ``conefor_nodes.txt`` and ``conefor_links.txt`` (key ``conefor``),
+        the graph as a Conefor project (:func:`corridors.network.write_conefor`).
 
     Returns
     -------
@@ -162,4 +168,7 @@ def write_results(
                            "directions) + connector, A_L fixed when a node is removed.",
         })
         provenance.write(prov, tmp / names["provenance"])
+        if conefor:
+            write_conefor(g, tmp / "conefor_nodes.txt", tmp / "conefor_links.txt")
+            names["conefor"] = "conefor_links.txt"
     return {k: out / v for k, v in names.items()}

@@ -174,7 +174,8 @@ def _context(model: Scenario, memory_limit: int | None = None) -> _Context:
     protected = shapely.union_all([g if g.geom_type != "Point" else g.buffer(rr) for g, rr in zip(prot.geometry, r)])
     inputs: dict[str, Path] = {}
     if model.source_path is not None:
-        inputs["scenario"] = Path(model.source_path)
+        given = Path(model._label or model.source_path)  # listed in provenance.json as the user gave it, if it still leads there
+        inputs["scenario"] = given if given.resolve() == Path(model.source_path).resolve() else Path(model.source_path)
     inputs["sites"] = Path(model.base.sites or settings.SITES_PATH)
     for key, p in (("resistance_table", model.landscape.resistance_table or settings.RESISTANCE_TABLE_PATH),
                    ("resistance_raster", model.landscape.resistance_raster),

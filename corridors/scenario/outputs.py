@@ -20,7 +20,7 @@ from corridors.io import write_geopackage
 from corridors.plot.save import save_figure
 from corridors.plot.scenario_map import comparison_figure, scenario_map
 from corridors.programme import known_measures
-from corridors.io.provenance import file_sha256, package_versions
+from corridors.io.provenance import input_entry, package_versions
 from corridors.report import Block, write_report
 from corridors.scenario.context import _Context, _select
 from corridors.scenario.interventions import _intervention_geoms
@@ -45,8 +45,7 @@ def _write_provenance(run: ScenarioRun, tmp: Path, seconds: float) -> Path:
         "scenario": model.name,
         "seed": model.seed,
         "parameters": json.loads(model.model_dump_json()),
-        "inputs": {k: {"path": str(p), "sha256": file_sha256(p)} for k, p in sorted(ctx.inputs.items())
-                   if Path(p).is_file()},
+        "inputs": {k: input_entry(p) for k, p in sorted(ctx.inputs.items()) if Path(p).is_file()},
         "packages": package_versions(),
         "engines": _engines(),
         "grid": {"bounds": list(ctx.bounds), "resolution_m": model.landscape.resolution_m,

@@ -34,7 +34,7 @@ from corridors.analyses.programme_network import (
 from corridors._errors import CorridorsError, MemoryLimitError
 from corridors.borders import load_borders
 from corridors.circuit.pinch import corridor_current
-from corridors.io import decode_list, encode_list, staged_folder
+from corridors.io import check_output_folder, decode_list, encode_list, staged_folder
 from corridors.raster import geometry_mask
 from corridors.scenario.context import Analysis, _Context, _context
 from corridors.scenario.interventions import _apply, _node_of
@@ -287,9 +287,11 @@ def run_scenario(
     scenario : Scenario or path-like
         A validated model or a YAML file.
     outdir : path-like
-        The output folder. Everything is written into a temporary folder
-        beside it that replaces ``outdir`` in one rename at the end; a
-        failure leaves ``outdir`` as it was (absent, or the previous run).
+        The output folder: missing, empty or an earlier output of corridors
+        (:func:`corridors.io.check_output_folder`, checked before computing).
+        Everything is written into a temporary folder beside it that
+        replaces ``outdir`` in one step at the end; a failure or an
+        interrupt leaves ``outdir`` as it was (absent, or the previous run).
     quiet : bool, default True
         No progress display (a library is silent; ``corridors run`` shows it unless ``-q``).
     per_measure : bool, default True
@@ -310,10 +312,12 @@ def run_scenario(
     ConfigError, DataError
         Bad scenario or input data (one sentence naming file, key and fix), or
         a ``memory_limit`` too small for a cost-distance run on the scenario's grid.
+    OutputError
+        If ``outdir`` holds files corridors did not write or cannot be written.
     """
     model = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     t0 = time.perf_counter()
-    out = Path(outdir)
+    out = check_output_folder(outdir, replace=True)  # before computing: the user's files are never replaced
     progress = _Steps(quiet, model.name)
     with progress:
         progress.step("inputs and landscape")
