@@ -62,6 +62,9 @@ def plot_robustness(result: RobustnessResult, title: str = "", ax: Axes | None =
     sub = f"{result.ranks.shape[0]} draws, seed {result.seed}"
     if result.dispersal_m is not None:
         sub += f", dispersal {result.dispersal_m.min() / 1000:.0f}-{result.dispersal_m.max() / 1000:.0f} km"
+    if result.variant is not None:
+        n_land = int(result.variant.max()) + 1
+        sub += f", {n_land} perturbed landscape{'s' if n_land > 1 else ''} (locations, resistances)"
     ax.set_title(f"{title}\n{sub}" if title else sub, fontsize=9)
     fig.colorbar(im, ax=ax, shrink=0.8, label="share of draws", location="left", pad=0.15)
     return fig
