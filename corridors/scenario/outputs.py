@@ -246,7 +246,10 @@ def _report_blocks(run: ScenarioRun, tables: dict, summary: dict, folder: Path) 
     B.append(Block("p", "The programme names these places but they could not be identified (its footnotes 4, 5 "
                         "and 6); they have no geometry and take no part in the analysis."))
     un_names = {str(i): str(n) for i, n in un["name"].items()} if "name" in un.columns else {}
-    B.append(Block("table", table=_named(un.drop(columns="name", errors="ignore"), un_names, "place")))
+    # the row is the place's name; its id stays beside it, the key to fix it in the sites file
+    un_rows = _named(un.drop(columns="name", errors="ignore"), un_names, "place")
+    un_rows.insert(0, "id", [str(i) for i in un.index])
+    B.append(Block("table", table=un_rows))
     eng = _engines()
     missing = [k for k, v in eng.items() if v == "absent"]
     if missing:
