@@ -122,12 +122,13 @@ def _write_outputs(run: ScenarioRun, tables: dict[str, Any], tmp: Path) -> list[
         unresolved=list(tables["unresolved"].index),
     )
     files += _save(fig, tmp / "scenario_map")
+    names = {"corridors": corridor_names(tables["corridors"]), "sites": site_names(ctx.sites)}
     for key, rr, title in (("corridors", run.corridor_robustness, "Candidate corridors"),
                            ("sites", run.site_robustness, "Candidate reintroduction sites")):
         if rr is None:
             continue
         what = varied(model.scoring.robustness, raster=model.landscape.resistance_raster is not None)
-        fig = plot_robustness(rr, title=f"{title}: rank under perturbed {what} ({model.name})")
+        fig = plot_robustness(rr, title=f"{title}: rank under perturbed {what} ({model.name})", labels=names[key])
         files += _save(fig, tmp / f"robustness_{key}")
     if model.interventions:
         fig = comparison_figure(tables["ec_by_system"], tables.get("ec_by_measure"), model.name)
