@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from corridors import landscape
 from corridors._errors import ConfigError, CorridorsError
 from corridors.borders import load_borders
+from corridors.cluster import worker_config
 from corridors.io import encode_list, write_csv
 from corridors.plot import plot_comparison
 from corridors.rivers import load_rivers
@@ -128,53 +129,6 @@ def _warm_up() -> int:
     return os.getpid()
 
 
-def _worker_config() -> dict[str, Any]:
-    """Dask settings for the LocalCluster's workers, where Dask's defaults cost a scenario time.
-
-    - ``MALLOC_TRIM_THRESHOLD_`` is left out of the workers' environment.
-      Dask sets it to 65536 so that workers hand freed memory back to the
-      system at once; setting it also switches off glibc's dynamic mmap
-      threshold, so every array over 128 KiB is mapped afresh and
-      page-faulted on each allocation. With it, one 5 km scenario took 4.6
-      times the page faults (564,000 against 122,000) and twice the system
-      time. A scenario's memory is bounded (under 1 GiB at 5 km), so nothing
-      needs returning early. The one-thread BLAS/OpenMP limits stay: two
-      workers on two cores must not start four BLAS threads.
-    - The workers' sampling profiler is off: it samples the task's stack
-      every 10 ms and cost 3-8 % of a scenario's time (four 10 km scenarios:
-      22.0 against 21.3 s, 26.2 against 24.2 s); on two busy cores that time
-      comes straight out of the scenarios.
-    - ``worker-saturation`` 1.0: a worker holds one scenario at a time, so
-      the next one goes to whichever worker frees first, in priority order
-      (with Dask's 1.1 a one-thread worker queues a second scenario behind
-      its running one while the other worker may sit idle at the end).
-    - Slower housekeeping. Every Dask server checks its event loop every
-      20 ms (``admin.tick``), samples CPU and memory every 500 ms
-      (``system-monitor``), and each nanny polls its worker's memory every
-      100 ms. With one scenario lasting seconds none of this needs to be so
-      frequent: an idle 2-worker cluster used 8.4 % of a core in all
-      (client process 4.5 %, each worker 2 %); with a 500 ms tick, a 2 s
-      system monitor and a 1 s memory poll, 1.7 %. On two busy cores that
-      CPU comes out of the scenarios, though on a whole 5 km batch the
-      gain was within this machine's noise (3 alternated rounds: 0.99x).
-      The memory limit is still enforced, one second later at most.
-    - No work stealing: with saturation 1.0 no task waits on a busy worker,
-      so there is nothing to steal, and the scheduler's 100 ms stealing
-      pass is skipped.
-    """
-    env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
-    env.pop("MALLOC_TRIM_THRESHOLD_", None)
-    return {
-        "distributed.nanny.pre-spawn-environ": env,
-        "distributed.worker.profile.enabled": False,
-        "distributed.scheduler.worker-saturation": 1.0,
-        "distributed.admin.tick.interval": "500ms",
-        "distributed.admin.system-monitor.interval": "2s",
-        "distributed.worker.memory.monitor-interval": "1s",
-        "distributed.scheduler.work-stealing": False,
-    }
-
-
 def relative_cost(model: Any) -> int:
     """How long a scenario takes, relative to the others of a batch on the same grid.
 
@@ -248,7 +202,7 @@ def run_batch(
         must see the same file system (inputs and ``outdir``). Default: an
         embedded LocalCluster, started and stopped here. Start those workers
         with ``MALLOC_TRIM_THRESHOLD_`` unset and the worker profiler off
-        (``distributed.worker.profile.enabled: false``); see :func:`_worker_config`.
+        (``distributed.worker.profile.enabled: false``); see :func:`corridors.cluster.worker_config`.
     workers : int, default 2
         Worker processes of the LocalCluster (ignored with ``scheduler``).
     threads_per_worker : int, default 1
@@ -303,7 +257,7 @@ def run_batch(
                         "there or leave --scheduler out to use a local cluster."
                     ) from None
             else:
-                with dask.config.set(_worker_config()):
+                with dask.config.set(worker_config()):
                     cluster = LocalCluster(
                         n_workers=workers,
                         threads_per_worker=threads_per_worker,
@@ -318,7 +272,7 @@ def run_batch(
                 client.run(_warm_up)
                 t_submit = time.perf_counter()
                 # longest first (LPT): the last task to finish is then a short one and the workers end
-                # close together; with worker-saturation 1.0 (see _worker_config) a worker takes its next
+                # close together; with worker-saturation 1.0 (see corridors.cluster.worker_config) a worker takes its next
                 # scenario only when it is free, so the order holds to the end
                 futures = {
                     client.submit(_run_one, m, str(out), runner, memory_limit, key=f"scenario-{m.name}", pure=False,

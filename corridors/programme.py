@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_REACH_M",
     "LINK_SOURCES",
     "NETWORK_MARGIN_M",
+    "MAX_EXCHANGE_CWD_M",
     "NETWORK_RESOLUTION_M",
     "MEASURE_COLUMNS",
     "NODE_KINDS",
@@ -254,6 +255,11 @@ NETWORK_RESOLUTION_M: float = 5_000.0
 DEFAULT_REACH_M: float = 15_000.0
 #: Margin around the located sites of the network's surfaces, in metres.
 NETWORK_MARGIN_M: float = 100_000.0
+#: Largest least-cost distance (cost-weighted metres) over which two populations on different river
+#: systems are taken to exchange deer, e.g. in the centrality of the linkage network: at the median
+#: dispersal distance above, a link this long has p = 0.5 ** (300 / 30), under 1 in 1000. Populations of
+#: one river system are linked whatever their distance: the river is their route.
+MAX_EXCHANGE_CWD_M: float = 300_000.0
 
 
 def network_sites(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -62,7 +62,8 @@ SITE_CRITERIA: dict[str, Criterion] = {
     for c in (
         Criterion("mean_suitability", "benefit", "mean habitat suitability within reach (0-1)"),
         Criterion("suitable_area_ha", "benefit", "suitable habitat within reach (ha)"),
-        Criterion("capacity", "benefit", "carrying capacity implied at the scenario's density (animals)"),
+        Criterion("capacity", "benefit", "deer the site would hold: its suitability-weighted habitat within reach "
+                  "(the network's node capacity, habitat_ha) at the scenario's density (animals)"),
         Criterion("ec_gain", "benefit", "gain in EC(PC) when the site is added as a node (ha)"),
         Criterion("pc_gain", "benefit", "relative gain in PC when the site is added as a node (%)"),
         Criterion("source_cwd", "cost", "least-cost distance to the nearest source population (cost-weighted m)"),

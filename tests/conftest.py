@@ -20,7 +20,7 @@ from corridors import landscape
 from corridors import programme as P
 from corridors import sites as S
 
-from _helpers import STRIP, cores_at, grid, site_feature, write_asc, write_features
+from _helpers import REPO, STRIP, cores_at, grid, site_feature, write_asc, write_features
 
 # ----------------------------------------------------------------------------- the slow marker
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
@@ -106,3 +106,12 @@ def toy_rivers_file(tmp_path: Path) -> Path:
          "geometry": {"type": "LineString", "coordinates": [[64.3, 39.8], [64.7, 39.9]]}},
         name="toy_rivers.geojson",
     )
+
+
+# ----------------------------------------------------------------------------- Omniscape.jl's test folder
+@pytest.fixture
+def omniscape_dir(tmp_path, monkeypatch):
+    """A folder laid out as Omniscape.jl's test folder (``input/`` beside the configs), as the working directory."""
+    (tmp_path / "input").symlink_to(REPO / "tests" / "data" / "omniscape" / "input", target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

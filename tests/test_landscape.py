@@ -128,12 +128,14 @@ def test_border_override_changes_only_that_border(classes, table):
     tkm_uzb = bmask == ids.index("TKM-UZB") + 1
     assert changed.any()
     assert not (changed & ~tkm_uzb).any()
-    # a crossing costs value x border_width_m at any cell size: the one-cell strip holds value x width / cell
+    # a crossing costs value x border_width_m on top of the land at any cell size: each cell of the one-cell
+    # strip adds value x width / cell to its land class (riparian 1 + 100 x 1000 / 4000 = 26 at least)
     scaled = table.borders["TKM-UZB"] * table.zones.border_width_m / RES
-    assert np.all(base.array[tkm_uzb & (classes.array > 0)] >= scaled)
-    assert base.array[tkm_uzb & (classes.array > 0)].min() == pytest.approx(scaled)
-    # opened: the border cells fall back to their land class
-    assert opened.array[tkm_uzb & (classes.array > 0)].max() <= table.classes["lake"].resistance
+    on = tkm_uzb & (classes.array > 0)
+    assert base.array[on].min() == pytest.approx(table.classes["riparian"].resistance + scaled)
+    # opened to 1: every border cell holds its land class plus 1 x width / cell, so the fence's part is gone
+    assert base.array[on] - opened.array[on] == pytest.approx(np.full(on.sum(), scaled - 1 * table.zones.border_width_m / RES))
+    assert opened.array[on].max() <= table.classes["lake"].resistance + 1
 
 
 def test_border_strip_blocks_diagonal_slips(classes, table):

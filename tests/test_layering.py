@@ -11,13 +11,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "corridors"
 
 #: The layers, bottom first (README, Architecture). ``cli`` sits on top of all.
 LAYERS = [
-    "_errors", "settings", "io", "raster", "borders", "sites", "programme", "rivers",
-    "landscape", "sweep", "lcp", "linkages", "circuit", "network", "scoring", "plot", "report", "analyses", "scenario", "batch",
+    "_errors", "settings", "cluster", "io", "raster", "borders", "sites", "programme", "rivers",
+    "landscape", "sweep", "lcp", "linkages", "circuit", "omniscape", "network", "scoring", "plot", "report", "analyses", "scenario", "batch",
 ]
 
 #: The engines: they compute on arrays, rasters, graphs and the user's files, and know nothing of the
 #: programme's data, of drawing or of the command line (issue 11).
-ENGINES = ("landscape", "sweep", "lcp", "linkages", "circuit", "network", "scoring")
+ENGINES = ("landscape", "sweep", "lcp", "linkages", "circuit", "omniscape", "network", "scoring")
 #: What no engine may import.
 NOT_FOR_ENGINES = ("sites", "programme", "plot", "report", "analyses", "scenario", "batch", "cli")
 

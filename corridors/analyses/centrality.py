@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 
-from corridors import linkages, settings
+from corridors import linkages, programme, settings
 from corridors.io import provenance
 from corridors._errors import ConfigError
 from corridors.analyses._resistance import step_resistance
@@ -102,6 +103,40 @@ class CentralityAnalysis:
         return written
 
 
+def plausible_exchange(linkages_table: gpd.GeoDataFrame, cores: gpd.GeoDataFrame,
+                       max_cwd_m: float | None = programme.MAX_EXCHANGE_CWD_M) -> np.ndarray:
+    """Which linkages join populations that can plausibly exchange deer: one river system, or a short cost distance.
+
+    Bukhara deer disperse along the rivers: two populations on one river
+    system (``river_system`` of the cores) are linked whatever the distance,
+    the river being their route; populations on different systems (or cores
+    without a system) only when the linkage's cost-weighted distance is at
+    most ``max_cwd_m``. Kz2 (Syr Darya) and Kz3 (Ile), 1,224 km of least-cost
+    path over four borders, are then not linked.
+
+    Parameters
+    ----------
+    linkages_table : GeoDataFrame
+        ``core_a``, ``core_b``, ``cwd_m``.
+    cores : GeoDataFrame
+        ``core_id`` and, optionally, ``river_system``.
+    max_cwd_m : float or None, default :data:`corridors.programme.MAX_EXCHANGE_CWD_M`
+        None links every pair (Linkage Mapper's network as built).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One per linkage, True where kept.
+    """
+    if max_cwd_m is None:
+        return np.ones(len(linkages_table), dtype=bool)
+    systems = dict(zip(cores["core_id"].astype(str), cores["river_system"])) if "river_system" in cores.columns else {}
+    sa = [systems.get(str(a)) for a in linkages_table["core_a"]]
+    sb = [systems.get(str(b)) for b in linkages_table["core_b"]]
+    same = np.array([isinstance(x, str) and x != "" and x == y for x, y in zip(sa, sb)], dtype=bool)
+    return same | (linkages_table["cwd_m"].to_numpy(dtype=float) <= float(max_cwd_m))
+
+
 def run_centrality(
     cores: gpd.GeoDataFrame | None = None,
     *,
@@ -111,6 +146,7 @@ def run_centrality(
     weight: str = "cwd",
     truncate_m: float = linkages.DEFAULT_TRUNCATE_M,
     core_radius_m: float = 5000.0,
+    max_exchange_cwd_m: float | None = programme.MAX_EXCHANGE_CWD_M,
     memory_limit: int | None = None,
     quiet: bool = True,
     cores_path: str | os.PathLike | None = None,
@@ -136,6 +172,11 @@ def run_centrality(
         Corridor width of the least-cost run, cost-weighted metres.
     core_radius_m : float, default 5000
         Radius of the default cores round each site's point.
+    max_exchange_cwd_m : float or None, default :data:`corridors.programme.MAX_EXCHANGE_CWD_M` (300 km)
+        Only populations that can plausibly exchange deer are linked
+        (:func:`plausible_exchange`): one river system, or a least-cost
+        distance at most this; None keeps every linkage. The linkages left
+        out are listed in ``parameters['not_linked']``.
     memory_limit : int, optional
         Bytes one cost-distance run may use.
     quiet : bool, default True
@@ -156,13 +197,19 @@ def run_centrality(
         raise ConfigError(f"weight {weight!r}: choose one of {', '.join(WEIGHTS)}.")
     inputs: dict[str, Path] = {}
     if cores is None:
-        cores = linkages.cores_from_sites(load_sites(), radius_m=core_radius_m, kinds=list(kinds))
+        sites = load_sites()
+        cores = linkages.cores_from_sites(sites, radius_m=core_radius_m, kinds=list(kinds))
+        cores["river_system"] = cores["core_id"].map(dict(zip(sites["id"].astype(str), sites["river_system"])))
         inputs["sites"] = settings.SITES_PATH
     elif cores_path is not None:
         inputs["cores"] = Path(cores_path)
     surface, surface_inputs = step_resistance(cores, resistance, resolution_m)
     inputs.update(surface_inputs)
     links = linkages.build_linkages(surface, cores, truncate_m=truncate_m, quiet=quiet, memory_limit=memory_limit)
+    keep = plausible_exchange(links.linkages, cores, max_exchange_cwd_m)
+    dropped = links.linkages[~keep]
+    not_linked = [f"{a}-{b}" for a, b in zip(dropped["core_a"], dropped["core_b"])]
+    links.linkages = links.linkages[keep].reset_index(drop=True)
     col = WEIGHTS[weight]
     if weight == "eff_resist":
         pp = pinch_points(links)
@@ -174,6 +221,10 @@ def run_centrality(
         "n_cores": int(len(core_out)), "n_linkages": int(len(link_out)), "weight": col, "truncate_m": truncate_m,
         "core_radius_m": core_radius_m, "resolution_m": max(surface.res), "shape": list(surface.shape),
         "resistance": surface.label,
+        "max_exchange_cwd_m": max_exchange_cwd_m,
+        "exchange_rule": "linked: cores on one river system, or a least-cost distance <= max_exchange_cwd_m"
+                         if max_exchange_cwd_m is not None else "every linkage of the least-cost network",
+        "not_linked": not_linked,
         "units": "cwd_m in cost-weighted metres; cf_central in cumulative A with 1 A between every pair of cores",
     }
     return CentralityAnalysis(cores=core_out, linkages=link_out, network=links, parameters=parameters, inputs=inputs)

@@ -25,7 +25,10 @@ from corridors.analyses.programme_network import (
     graph_from_nodes,
     OLD_SOURCE_NAMES,
     needs_surfaces,
+    extension_of,
     node_frame,
+    node_of,
+    site_role,
     programme_parts,
 )
 from corridors.network.graph import HabitatGraph, link_probability
@@ -55,7 +58,10 @@ def site_candidates(
 
     The candidate's links come from the same link source as the graph,
     computed on the graph's nodes plus that one candidate, with the graph's
-    k, cut-off and border permeability.
+    k, cut-off and border permeability. A candidate at link distance 0 from
+    a population (its habitat disc overlaps the population's) is marked
+    ``role`` 'extension' of it (``extends``, :func:`extension_of`); the others
+    are 'reintroduction' or 'new protected area' by their kind.
 
     Parameters
     ----------
@@ -80,10 +86,13 @@ def site_candidates(
         both = gpd.GeoDataFrame(both, geometry=both.geometry.name, crs=settings.WORKING_CRS)
         lk = _links(src, both)
         lk = lk[(lk["i"] == cid) | (lk["j"] == cid)]
+        ext = extension_of({(j if i == cid else i): d for i, j, d in zip(lk["i"], lk["j"], lk["distance_m"])},
+                           prefer=node_of(cid, g.ids, both.assign(id=both.index)))
         lk = _probabilities(lk, k, g)
         nodes = pd.DataFrame({"capacity": [float(row["capacity"])]}, index=pd.Index([cid], name="id"))
         out.append(Candidate(cid, nodes, lk[["i", "j", "probability"]], "site", str(row.get("name", "")),
-                             list(row.get("measures") or []), {"n_links": len(lk)}))
+                             list(row.get("measures") or []),
+                             {"n_links": len(lk), "role": site_role(str(row.get("kind", "")), ext), "extends": ext or ""}))
     return out
 
 
@@ -133,12 +142,16 @@ def corridor_candidates(
 ) -> list[Candidate]:
     """Each corridor as a what-if: a link between its two ends with the distance times ``factor`` and open borders.
 
-    An end that is a graph node is used as it is. An end that is a
+    An end that is a graph node, or a place inside one (a reserve whose
+    ``parent`` chain reaches a node, :func:`node_of`: ``labr`` is ``uz1``), is
+    that node: a population is counted once. An end that is a
     candidate site enters with its capacity (the corridor then scores
     together with that site); any other end (a corridor end point, a
     hotspot) enters as a stepping stone of capacity 0 linked to the graph
-    by the link source. The corridor link's distance is the source's
-    distance between the two ends, times ``factor``, and border
+    by the link source. The corridor link joins the two ends' nodes; its
+    distance is the source's distance between the two places the measure
+    names, times ``factor`` (a corridor whose ends lie in one node adds
+    nothing), and border
     permeability does not apply to it (a corridor secures the crossing,
     programme measure 1.3).
 
@@ -169,10 +182,13 @@ def corridor_candidates(
     by_id = s.set_index(s["id"].astype(str))
     out = []
     for spec in specs:
-        new_ids = [e for e in (spec.end_a, spec.end_b) if e not in g.nodes.index]
-        missing = [e for e in new_ids if e not in by_id.index or by_id.loc[e].geometry is None or by_id.loc[e].geometry.is_empty]
+        ends = (spec.end_a, spec.end_b)
+        missing = [e for e in ends if e not in by_id.index or by_id.loc[e].geometry is None or by_id.loc[e].geometry.is_empty]
         if missing:
             continue
+        # an end inside a population (a reserve of it, a place in it) is that population's node, counted once
+        joins = {e: node_of(e, g.ids, s) for e in ends}
+        new_ids = [e for e in ends if joins[e] is None]
         extra = by_id.loc[new_ids].reset_index(drop=True) if new_ids else None
         if extra is not None and len(extra):
             enodes = node_frame(extra, capacity, suitability, reach_m)
@@ -180,28 +196,33 @@ def corridor_candidates(
             enodes.loc[~is_cand.to_numpy(), "capacity"] = 0.0
         else:
             enodes = g.nodes.iloc[0:0]
-        allnodes = pd.concat([g.nodes, enodes]) if len(enodes) else g.nodes
-        allnodes = gpd.GeoDataFrame(allnodes, geometry=g.nodes.geometry.name, crs=settings.WORKING_CRS)
+        node_a, node_b = (joins[e] or e for e in ends)
         if len(enodes):
+            allnodes = gpd.GeoDataFrame(pd.concat([g.nodes, enodes]), geometry=g.nodes.geometry.name, crs=settings.WORKING_CRS)
             lk = _links(src, allnodes)
             touch = lk["i"].isin(enodes.index) | lk["j"].isin(enodes.index)
             new_links = _probabilities(lk[touch], k, g)
         else:
             new_links = pd.DataFrame({"i": [], "j": [], "probability": []})
-        # the corridor link itself: the source's distance between the ends, shortened
-        pair = _links(src, allnodes.loc[[spec.end_a, spec.end_b]])
+        # the corridor link itself: the source's distance between the two places the measure names, shortened,
+        # laid between the nodes they belong to
+        ends_frame = node_frame(by_id.loc[list(ends)].reset_index(drop=True), "equal")
+        pair = _links(src, ends_frame)
         pair = pair[np.isfinite(pd.to_numeric(pair["distance_m"], errors="coerce"))]
         if len(pair) == 0:
-            d = float(allnodes.geometry.loc[spec.end_a].distance(allnodes.geometry.loc[spec.end_b]))
+            d = float(ends_frame.geometry.iloc[0].distance(ends_frame.geometry.iloc[1]))
             how = "straight line (the link source does not join the ends)"
         else:
             d = float(pair["distance_m"].iloc[0])
             how = getattr(src, "name", "source")
-        corridor = pd.DataFrame({"i": [spec.end_a], "j": [spec.end_b], "probability": [float(link_probability(d * factor, k))]})
+        corridor = pd.DataFrame({"i": [node_a], "j": [node_b], "probability": [float(link_probability(d * factor, k))]})
+        if node_a == node_b:
+            corridor = corridor.iloc[0:0]  # both ends lie in one population: the corridor joins it to itself
         links = pd.concat([new_links[["i", "j", "probability"]], corridor], ignore_index=True)
         nodes = pd.DataFrame({"capacity": enodes["capacity"].to_numpy(dtype=float)}, index=pd.Index(enodes.index, name="id"))
         out.append(Candidate(spec.key, nodes, links, "corridor", spec.name, [spec.measure] if spec.measure else [],
-                             {"end_a": spec.end_a, "end_b": spec.end_b, "corridor_distance_m": d, "distance_from": how,
+                             {"end_a": spec.end_a, "end_b": spec.end_b, "node_a": node_a, "node_b": node_b,
+                              "corridor_distance_m": d, "distance_from": how,
                               "added_nodes": ";".join(map(str, enodes.index))}))
     return out
 

@@ -14,7 +14,7 @@ parameters (``links.source``, ``links.median_dispersal_m``,
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -54,7 +54,7 @@ __all__ = [
     # this module
     "link_source", "clean_links", "node_frame", "population_nodes", "candidate_nodes", "network_graph",
     "graph_from_nodes", "systems_table", "by_river_system", "programme_graph", "ProgrammeParts", "programme_parts",
-    "needs_surfaces",
+    "needs_surfaces", "node_of", "extension_of", "site_role",
 ]
 
 #: The link sources by name and their first-release spellings (defined with the network's defaults in corridors.programme).
@@ -240,6 +240,85 @@ def candidate_nodes(sites: gpd.GeoDataFrame | None = None, capacity: str = "habi
     out = node_frame(loc, capacity, suitability, reach_m) if len(loc) else gpd.GeoDataFrame(geometry=[], crs=settings.WORKING_CRS)
     out.attrs["unresolved"] = sorted(cand.loc[~located, "id"].astype(str))
     return out
+
+
+def node_of(site: str, node_ids: Collection[str], sites: pd.DataFrame) -> str | None:
+    """The network node a site is part of: the site itself, or the first node up its chain of ``parent`` ids.
+
+    A reserve, a place in it or a captive group inside a population is the
+    same population as the node it lies in (``labr`` and ``nazarkhan`` are
+    ``uz1``): the network counts it once, as that node, never as a second
+    node at distance 0.
+
+    Parameters
+    ----------
+    site : str
+        Site id.
+    node_ids : collection of str
+        Ids of the network's nodes.
+    sites : DataFrame
+        Sites of the schema (``id`` and ``parent`` columns).
+
+    Returns
+    -------
+    str or None
+        The node id, or None when neither the site nor any of its parents is a node.
+    """
+    nodes = {str(n) for n in node_ids}
+    parent = dict(zip(sites["id"].astype(str), sites["parent"])) if "parent" in sites.columns else {}
+    seen: set[str] = set()
+    cur: object = site
+    while isinstance(cur, str) and cur not in seen:
+        if cur in nodes:
+            return cur
+        seen.add(cur)
+        cur = parent.get(cur)
+    return None
+
+
+def extension_of(distances: Mapping[str, float], prefer: str | None = None) -> str | None:
+    """The population a candidate site extends: a node at link distance 0 from it, if any.
+
+    A candidate whose habitat disc already overlaps a population's (least-cost
+    distance 0 between the discs: ``source_cwd`` 0 in a scenario's site table)
+    is an extension of that population, not a new one: the deer are there.
+
+    Parameters
+    ----------
+    distances : mapping of str to float
+        Node id -> link distance from the candidate (cost-weighted m for least-cost links).
+    prefer : str, optional
+        The node the site lies in by its ``parent`` (:func:`node_of`), named when it is among those touched.
+
+    Returns
+    -------
+    str or None
+        ``prefer`` if it is touched, else the first touched node id in sorted order, or None.
+    """
+    touching = sorted(str(n) for n, d in distances.items() if d == 0)
+    if prefer in touching:
+        return prefer
+    return touching[0] if touching else None
+
+
+def site_role(kind: str, extends: str | None) -> str:
+    """What adding a candidate site means: ``'extension'`` of a population it touches, else by its kind.
+
+    Parameters
+    ----------
+    kind : str
+        The site's kind (``candidate_reintroduction``, ``candidate_protected_area``).
+    extends : str or None
+        The node it extends (:func:`extension_of`).
+
+    Returns
+    -------
+    str
+        ``'extension'``, ``'reintroduction'`` or ``'new protected area'``.
+    """
+    if extends:
+        return "extension"
+    return "reintroduction" if kind in programme.CANDIDATE_SITE_KINDS else "new protected area"
 
 
 # ----------------------------------------------------------------------------- the graph

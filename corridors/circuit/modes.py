@@ -10,7 +10,7 @@ import scipy.sparse as sp
 
 from corridors._errors import ConfigError, DataError
 from corridors.circuit.graph import CircuitGraph
-from corridors.circuit.solve import DEFAULT_RTOL, GroundedSolver, SolveStats, node_currents
+from corridors.circuit.solve import DEFAULT_RTOL, GroundedSolver, SolveStats, SymbolicCache, node_currents
 
 #: Circuitscape's ``remove_src_or_gnd`` policies for a node that is both a source and a ground.
 GROUND_POLICIES = ("keepall", "rmvsrc", "rmvgnd", "rmvall")
@@ -527,6 +527,7 @@ def advanced(
     rtol: float = DEFAULT_RTOL,
     currents: bool = True,
     on_component: Callable[[np.ndarray, sp.csr_array, np.ndarray, np.ndarray], None] | None = None,
+    pattern: SymbolicCache | None = None,
 ) -> AdvancedResult:
     """Circuitscape's advanced mode: current sources and grounds anywhere (``advanced_kernel``).
 
@@ -549,6 +550,9 @@ def advanced(
     on_component : callable, optional
         ``on_component(nodes_c, lap_c, v_c, finite_c)`` for each solved
         component: its nodes, Laplacian, voltages and finite ground conductances.
+    pattern : SymbolicCache, optional
+        'cholmod': reuse the symbolic analysis of an earlier matrix of the
+        same pattern (Omniscape's windows).
 
     Returns
     -------
@@ -579,7 +583,7 @@ def advanced(
         if free.any():
             m = (lap_c + sp.diags_array(finite_g[nodes_c])).tocsr()
             m = m[free][:, free].tocsr() if not free.all() else m
-            vc[free] = GroundedSolver(m, solver=solver, rtol=rtol, stats=stats).solve(sources[nodes_c][free])
+            vc[free] = GroundedSolver(m, solver=solver, rtol=rtol, stats=stats, pattern=pattern).solve(sources[nodes_c][free])
         v[nodes_c] = vc
         if on_component is not None:
             on_component(nodes_c, lap_c, vc, finite_g[nodes_c])

@@ -247,7 +247,7 @@ class _CholmodFactor:
     without ground fails the factorization or the residual check instead.
     """
 
-    def __init__(self, matrix: sp.csr_array):
+    def __init__(self, matrix: sp.csr_array, pattern: "SymbolicCache | None" = None):
         try:
             import cvxopt
             import cvxopt.cholmod as cholmod
@@ -268,7 +268,7 @@ class _CholmodFactor:
         m = cvxopt.spmatrix(cvxopt.matrix(a.data[low].astype("float64")), cvxopt.matrix(a.indices[low].astype(np.int64)),
                             cvxopt.matrix(col[low]), size=(n, n))
         try:
-            self._f = cholmod.symbolic(m, uplo="L")
+            self._f = pattern.factor_for(a, m, cholmod) if pattern is not None else cholmod.symbolic(m, uplo="L")
             cholmod.numeric(m, self._f)
         except ArithmeticError as err:  # CHOLMOD: the matrix is not positive definite
             raise SolverError(
@@ -283,8 +283,37 @@ class _CholmodFactor:
         x[...] = np.asarray(xm).reshape(x.shape)
 
 
-def _cholmod_factor(matrix: sp.csr_array) -> _CholmodFactor:
-    """CHOLMOD's Cholesky factor of ``matrix`` (see :class:`_CholmodFactor`).
+class SymbolicCache:
+    """CHOLMOD's symbolic analysis (ordering, elimination tree, supernodes) kept for the next matrix of the same pattern.
+
+    Omniscape solves one window after another, and every window that no
+    no-data cell cuts has the same sparsity pattern: the analysis of the
+    first is reused and only the numeric factorisation is redone. A factor
+    made through the cache holds the one factor object of the cache, so it
+    is valid only until the next factor is made through the same cache: use
+    it for solvers whose factor is used and dropped before the next one is
+    built.
+    """
+
+    def __init__(self) -> None:
+        self._indptr: np.ndarray | None = None
+        self._indices: np.ndarray | None = None
+        self._f = None
+        self.reused = 0
+
+    def factor_for(self, a: sp.csr_matrix, m, cholmod) -> object:
+        """The cvxopt factor object for matrix ``a`` (``m``: its lower triangle in cvxopt's form), analysed anew if its pattern is new."""
+        if (self._f is not None and self._indptr is not None and len(self._indptr) == len(a.indptr)
+                and np.array_equal(self._indptr, a.indptr) and np.array_equal(self._indices, a.indices)):
+            self.reused += 1
+            return self._f
+        self._f = cholmod.symbolic(m, uplo="L")
+        self._indptr, self._indices = a.indptr.copy(), a.indices.copy()
+        return self._f
+
+
+def _cholmod_factor(matrix: sp.csr_array, pattern: SymbolicCache | None = None) -> _CholmodFactor:
+    """CHOLMOD's Cholesky factor of ``matrix`` (see :class:`_CholmodFactor`); ``pattern`` reuses a symbolic analysis.
 
     Raises
     ------
@@ -293,7 +322,7 @@ def _cholmod_factor(matrix: sp.csr_array) -> _CholmodFactor:
     SolverError
         If the matrix is not positive definite.
     """
-    return _CholmodFactor(matrix)
+    return _CholmodFactor(matrix, pattern)
 
 
 class GroundedSolver:
@@ -325,6 +354,9 @@ class GroundedSolver:
         'cholmod': right-hand sides passed to the factor at once; a 2-D
         ``b`` of more columns is solved in slices of this many. Each slice
         costs about ``4 * 8 * n * batch_size`` bytes of temporaries.
+    pattern : SymbolicCache, optional
+        'cholmod': reuse the symbolic analysis of the last matrix of the
+        same sparsity pattern (see :class:`SymbolicCache` for when that is safe).
 
     Raises
     ------
@@ -336,7 +368,7 @@ class GroundedSolver:
     """
 
     def __init__(self, matrix: sp.csr_array, solver: str = "amg", rtol: float = DEFAULT_RTOL, stats: SolveStats | None = None,
-                 expected_solves: int = 1, batch_size: int = CHOLMOD_BATCH_SIZE):
+                 expected_solves: int = 1, batch_size: int = CHOLMOD_BATCH_SIZE, pattern: SymbolicCache | None = None):
         if solver not in SOLVERS:
             raise ConfigError(f"solver {solver!r} is unknown; choose one of {', '.join(SOLVERS)}.")
         if int(batch_size) < 1:
@@ -352,7 +384,7 @@ class GroundedSolver:
             # Tiny systems: a factorization is cheaper than an AMG hierarchy.
             self._lu = spla.splu(sp.csc_matrix(matrix), permc_spec="MMD_AT_PLUS_A")
         elif solver == "cholmod":
-            self._chol = _cholmod_factor(matrix)
+            self._chol = _cholmod_factor(matrix, pattern)
         else:
             import pyamg
 

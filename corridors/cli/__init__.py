@@ -89,6 +89,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("corridors.cli.scenario", "run_cmd"),
     "batch": ("corridors.cli.scenario", "batch_cmd"),
     "circuit": ("corridors.cli.circuit", "circuit_cmd"),
+    "omniscape": ("corridors.cli.omniscape", "omniscape_cmd"),
     "network": ("corridors.cli.network", "network_cmd"),
     "programme": ("corridors.cli.programme", "programme_cmd"),
 }

@@ -169,8 +169,9 @@ def print_network(run: "NetworkRun", files: dict, console: Console) -> None:
         for col in ("rank", "id", "kind", "measures", "dEC", "dEC %", "links"):
             t.add_column(col, justify="right" if col in ("rank", "dEC", "dEC %", "links") else "left")
         for cid, r in a.ranking.head(12).iterrows():
-            nl = r.get("n_links")
-            t.add_row(str(r["rank"]), str(cid), r["kind"], ";".join(r["measures"]), f"{r['dEC']:,.0f}", f"{r['dEC_pct']:.2f}",
+            nl, role = r.get("n_links"), r.get("role")
+            kind = r["kind"] if not isinstance(role, str) else f"extension of {r['extends']}" if role == "extension" else role
+            t.add_row(str(r["rank"]), str(cid), kind, ";".join(r["measures"]), f"{r['dEC']:,.0f}", f"{r['dEC_pct']:.2f}",
                       "" if nl is None or nl != nl else str(int(nl)))
         console.print(t)
     if a.unresolved:

@@ -80,12 +80,14 @@ def build_resistance(
     codes = classes.array
     res = _class_values(t, classes, "resistance")
     bmask, ids = build_border_ids(classes, t)
-    # One crossing costs about value x border_width_m whatever the cell size: a strip one cell wide
-    # (border narrower than a cell) gets value x width / cell; a wider strip is buffered to the width.
+    # One crossing costs value x border_width_m on top of the land under the border, whatever the cell
+    # size: a strip one cell wide (border narrower than a cell) adds value x width / cell to each of its
+    # cells; a wider strip is buffered to the width and adds the value. Added, not max(): a fence across
+    # desert costs the desert and the fence (data/resistance.yml, `borders`, says why).
     scale = min(1.0, t.zones.border_width_m / classes.cellsize) if t.zones.border_width_m > 0 else 1.0
     bvals = np.array([np.nan] + [t.borders.get(i, t.borders["default"]) * scale for i in ids], dtype="float32")
     on_border = (bmask > 0) & (codes > 0)
-    res[on_border] = np.maximum(res[on_border], bvals[bmask[on_border]])
+    res[on_border] = res[on_border] + bvals[bmask[on_border]]
     return Raster(res, classes.transform, classes.crs, None, "resistance")
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 from affine import Affine
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from scipy import ndimage
+import shapely
 
 from corridors._errors import ConfigError, where
 from corridors.io import decode_list
@@ -266,6 +267,26 @@ def _measure_pair(i: int, j: int, grid: _CoreGrid, rules: _Rules, runs: dict[str
     }, None
 
 
+def _whole_paths(links: gpd.GeoDataFrame, cores: gpd.GeoDataFrame) -> list[shapely.LineString]:
+    """Each least-cost path extended inside its end cores, from core A's representative point to core B's.
+
+    The path itself runs from a cell at the edge of one core to the edge of
+    the other; a border inside a core (a reserve whose disc spans the river
+    that is the border) is still crossed by the animals that use the
+    corridor, and counting it on the whole path makes the count the same at
+    any cell size.
+    """
+    at = dict(zip(cores["core_id"], cores.geometry.representative_point()))
+    out = []
+    for a, b, line in zip(links["core_a"], links["core_b"], links.geometry):
+        xy = list(line.coords)
+        pa, pb = at[a], at[b]
+        if pa.distance(shapely.Point(xy[0])) > pa.distance(shapely.Point(xy[-1])):
+            xy = xy[::-1]
+        out.append(shapely.LineString([(pa.x, pa.y), *xy, (pb.x, pb.y)]))
+    return out
+
+
 def _linkage_frame(rows: list[dict[str, Any]], grid: _CoreGrid, borders: gpd.GeoDataFrame | None,
                    measures: Mapping[tuple[str, str], Sequence[str]] | None) -> gpd.GeoDataFrame:
     """Step 4, the table: the kept linkages with the borders their paths cross and their measures."""
@@ -276,7 +297,7 @@ def _linkage_frame(rows: list[dict[str, Any]], grid: _CoreGrid, borders: gpd.Geo
     if len(links) and crs is not None:
         if borders is None:
             borders = load_borders().to_crs(crs)
-        links["borders"] = borders_crossed(links.geometry, borders)
+        links["borders"] = borders_crossed(_whole_paths(links, grid.cores), borders)
     else:
         links["borders"] = [[] for _ in range(len(links))]
     links["measures"] = [_link_measures(a, b, grid.cores, measures) for a, b in zip(links["core_a"], links["core_b"])]
@@ -335,7 +356,7 @@ def build_linkages(
        through a third core (``drop_through_cores``);
     4. per kept linkage: Euclidean distance, cost-weighted distance (CWD),
        path length, CWD:Euclidean and CWD:path ratios, the borders the path
-       crosses, and the corridor's narrowest width within the truncation;
+       crosses (on the whole path, from core centre to core centre), and the corridor's narrowest width within the truncation;
     5. the normalized corridor CWD_A + CWD_B - CWD_AB of every linkage,
        truncated at ``truncate_m`` and mosaicked by minimum.
 

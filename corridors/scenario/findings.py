@@ -253,8 +253,8 @@ def capacity_caveat(n_nodes: int, n_set: int, reach_m: float, density: float, n_
     if n_set:
         text += f"; the scenario sets {n_set} itself"
     if n_candidates:
-        text += (f". The capacity of the {n_candidates} candidate sites assumes {density:g} deer per km2 of suitable "
-                 "habitat" + (" (the default, an assumption: scoring.density_per_km2)" if density == default
+        text += (f". The capacity of the {n_candidates} candidate sites assumes {density:g} deer per km2 of "
+                 "suitability-weighted habitat" + (" (the default, an assumption: scoring.density_per_km2)" if density == default
                               else " (scoring.density_per_km2 of this scenario)"))
     return text + "."
 

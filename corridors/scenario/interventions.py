@@ -19,6 +19,7 @@ from shapely.geometry import LineString, shape
 
 from corridors import settings
 from corridors._errors import ConfigError
+from corridors.analyses.programme_network import node_of
 from corridors.borders import load_borders
 from corridors.io import read_vector
 from corridors.raster import geometry_mask
@@ -216,14 +217,11 @@ def _apply(ctx: _Context, interventions: list, index: list[int] | None = None) -
 
 
 def _node_of(ctx: _Context, site: str, where_: str) -> str:
-    """The network node a site belongs to: itself, its parent, or the nearest node."""
-    node_ids = list(ctx.node_sites["id"])
-    if site in node_ids:
-        return site
+    """The network node a site belongs to: itself or the first node up its parents (:func:`node_of`), else the nearest node."""
+    node = node_of(site, list(ctx.node_sites["id"]), ctx.sites)
+    if node is not None:
+        return node
     row = ctx.sites[ctx.sites["id"] == site].iloc[0]
-    parent = row.get("parent")
-    if isinstance(parent, str) and parent in node_ids:
-        return parent
     g = row.geometry
     if g is None or g.is_empty:
         raise ConfigError(f"{where_}: site {site!r} is unresolved and belongs to no network node; name a located site.")

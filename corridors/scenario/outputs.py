@@ -153,6 +153,13 @@ def _named(df: Any, names: dict[str, str], label: str) -> Any:
     return out
 
 
+def _extends_named(ss: Any, names: dict[str, str]) -> dict[str, Any]:
+    """The ``extends`` column (population ids) as names, when the site table has it."""
+    if "extends" not in ss.columns:
+        return {}
+    return {"extends": ss["extends"].map(lambda v: names.get(str(v), str(v)) if isinstance(v, str) and v else v)}
+
+
 def _report_blocks(run: ScenarioRun, tables: dict, summary: dict, folder: Path) -> list:
     """The blocks of the run's report (Markdown and HTML): findings, caveats, EC, measures, corridors, sites, criteria."""
     ctx, model = run.ctx, run.model
@@ -225,12 +232,17 @@ def _report_blocks(run: ScenarioRun, tables: dict, summary: dict, folder: Path) 
     B.append(Block("h2", "Candidate reintroduction sites"))
     if "site_scores" in tables:
         ss = tables["site_scores"]
-        cols = [c for c in ("score", "score_base", "rank", "rank_base", "mean_suitability", "suitable_area_ha",
+        cols = [c for c in ("role", "extends", "score", "score_base", "rank", "rank_base", "mean_suitability", "suitable_area_ha",
                             "capacity", "ec_gain", "pc_gain", "source_cwd", "isolation_m", "settlement_share",
                             "n_borders", "degradation") if c in ss.columns]
         B.append(Block("table", "Site scores: scenario against baseline (capacity in deer at "
-                       f"{model.scoring.density_per_km2:g} per km2 of suitable habitat)",
-                       table=_named(ss[cols], sn, "site")))
+                       f"{model.scoring.density_per_km2:g} per km2 of suitability-weighted habitat)",
+                       table=_named(ss[cols].assign(**_extends_named(ss, sn)), sn, "site")))
+        ext = ss.index[ss["role"] == "extension"].tolist() if "role" in ss.columns else []
+        if ext:
+            B.append(Block("p", f"Extensions, not reintroductions: {', '.join(sn.get(str(e), str(e)) for e in ext)} "
+                           "already touch a source population's habitat (least-cost distance 0, source_cwd 0); their "
+                           "column 'extends' names it."))
         B.append(Block("table", "Robustness", table=_named(tables["site_robustness"], sn, "site")))
         if (folder / "robustness_sites.png").exists():
             B.append(Block("image", "Rank distributions of the candidate sites.", path=folder / "robustness_sites.png"))

@@ -22,7 +22,15 @@ from rich.console import Console
 
 from corridors import landscape, settings
 from corridors.analyses.linkages import programme_corridors
-from corridors.analyses.programme_network import accumulated_cost, habitat_disc, habitat_ha
+from corridors.analyses.programme_network import (
+    accumulated_cost,
+    extension_of,
+    habitat_capacity,
+    habitat_disc,
+    habitat_ha,
+    node_of,
+    site_role,
+)
 from corridors._errors import CorridorsError, MemoryLimitError
 from corridors.borders import load_borders
 from corridors.circuit.pinch import corridor_current
@@ -185,6 +193,8 @@ def _site_table(ctx: _Context, an: Analysis) -> Any:
     rows = []
     site_geom = dict(zip(ctx.sites["id"], ctx.sites.geometry))
     node_geoms = {n: site_geom[n] for n in an.graph.ids}
+    # the network's one capacity rule (habitat_capacity): what the site adds as a node, in ha and in deer
+    habitat = habitat_capacity(ctx.candidate_sites, suit, m.reach_m)[0] if len(ctx.candidate_sites) else {}
     for _, c in ctx.candidate_sites.iterrows():
         sid = str(c["id"])
         if sid in an.graph.ids:
@@ -199,6 +209,7 @@ def _site_table(ctx: _Context, an: Analysis) -> Any:
         cost = an.costs[key]
         dists = {n: float(cost[an.cores[n]].min()) if an.cores[n].any() else np.inf for n in an.graph.ids}
         reach_poly = c.geometry.buffer(m.reach_m)
+        ext = extension_of(dists, prefer=node_of(sid, an.graph.ids, ctx.sites))
         rows.append(
             {
                 "site": sid,
@@ -207,10 +218,12 @@ def _site_table(ctx: _Context, an: Analysis) -> Any:
                 "measures": encode_list(c.get("measures")),
                 "mean_suitability": float(vals.mean()) if vals.size else 0.0,
                 "suitable_area_ha": suitable_ha,
-                "capacity": suitable_ha / 100.0 * m.density_per_km2,
-                "habitat_ha": float(vals.sum() * cell_ha),
+                "capacity": float(habitat[sid]) / 100.0 * m.density_per_km2,
+                "habitat_ha": float(habitat[sid]),
                 "source_cwd": min(dists.values()) if dists else np.nan,
                 "nearest_source": min(dists, key=dists.get) if dists else "",
+                "role": site_role(str(c.get("kind", "")), ext),
+                "extends": ext or "",
                 "isolation_m": float(min(c.geometry.distance(g) for g in node_geoms.values())) if node_geoms else np.nan,
                 "settlement_share": float(settle[disc].mean()) if disc.any() else 0.0,
                 "n_borders": int(borders.geometry.intersects(reach_poly).sum()),

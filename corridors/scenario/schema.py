@@ -218,7 +218,7 @@ class Scoring(_Model):
         default_factory=lambda: dict(DEFAULT_SITE_WEIGHTS)
     )
     density_per_km2: float = Field(
-        2.0, gt=0, description="Deer per km2 of suitable habitat, for the carrying capacity of candidate sites."
+        2.0, gt=0, description="Deer per km2 of suitability-weighted habitat, for the carrying capacity of candidate sites and reintroductions."
     )
     suitable_threshold: float = Field(0.5, ge=0, le=1, description="Suitability from which a cell counts as habitat.")
     reach_m: float = Field(DEFAULT_REACH_M, gt=0, description="Radius around a candidate site that counts as within reach (m).")
