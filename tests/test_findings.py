@@ -105,8 +105,9 @@ def test_robustness_caveat_states_the_ranges_and_what_is_fixed():
     assert "The 500 robustness draws behind P(top 3) vary the weights (Dirichlet, concentration 50)" in s
     assert "from 20.4 km to 44.1 km" in s and "within its precision radius" in s
     assert "log-uniform in [0.5, 2]" in s and "over 4 perturbed landscapes." in s and "fixed" not in s
-    s3 = robustness_caveat(Robustness(resistance_factor=3.0, location_scale=0.5), 100, None, 2)
-    assert "[0.33, 3]" in s3 and "within 0.5 x its precision radius" in s3 and "dispersal" not in s3
+    s3 = robustness_caveat(Robustness(resistance_factor=3.0, location_scale=0.5), 100, None, 2, habitat_threshold=0.4)
+    assert "[0.33, 3]" in s3 and "within 0.5 x its precision radius, on habitat of suitability >= 0.4)" in s3
+    assert "dispersal" not in s3
     s0 = robustness_caveat(Robustness(landscapes=0), 500, d, 3)
     assert "keep where the places lie and the resistances fixed, so the ranks are less certain" in s0
 

@@ -16,9 +16,11 @@ from corridors.scenario.context import _context
 from corridors.scenario.interventions import _apply
 from corridors.scenario.network import _analyse
 from corridors.scenario.pipeline import _corridor_table, _perturbed_makers, _site_table
-from corridors.scenario.uncertainty import draw_locations, draw_resistances, perturbed_context
+from corridors.scenario.uncertainty import draw_locations, draw_resistances, on_habitat, perturbed_context
 from corridors.scoring import Criterion, robustness
 from corridors.settings import WORKING_CRS
+
+from _helpers import grid
 
 
 def _sites(precision_km: list[float | None], geoms: list | None = None) -> gpd.GeoDataFrame:
@@ -59,6 +61,21 @@ def test_exact_unresolved_and_scaled_places():
     assert (poly.centroid.x, poly.centroid.y) == pytest.approx((5 + off[3, 0], 5 + off[3, 1]))
     fixed, off0 = draw_locations(sites, np.random.default_rng(1), scale=0.0)
     assert (off0 == 0).all() and fixed.geometry.iloc[2].equals(Point(0, 0))
+
+
+def test_places_move_only_onto_habitat():
+    # a 20 x 20 km grid of 1 km cells: no habitat west of x = 10 km, habitat east of it
+    suit = np.zeros((20, 20))
+    suit[:, 10:] = 1.0
+    accept = on_habitat(grid(suit), 0.5)
+    assert accept(np.array([9_999.0, 10_000.0, 25_000.0]), np.array([5_000.0] * 3)).tolist() == [False, True, False]
+    # a place on the edge of the habitat, known to 5 km, moves east only; one 8 km deep in the desert, known to
+    # 1 km, finds no habitat within reach and stays where it is drawn
+    sites = _sites([5.0] * 200 + [1.0], [Point(10_000.0, 10_000.0)] * 200 + [Point(2_000.0, 10_000.0)])
+    moved, off = draw_locations(sites, np.random.default_rng(3), accept=accept)
+    assert (off[:200, 0] >= 0).all() and np.hypot(off[:200, 0], off[:200, 1]).max() <= 5_000
+    assert (moved.geometry.x.to_numpy()[:200] >= 10_000).all() and (off[:200, 0] > 0).mean() > 0.99
+    assert (off[200] == 0).all() and moved.geometry.iloc[200].equals(Point(2_000.0, 10_000.0))
 
 
 def test_resistances_drawn_within_the_stated_factor():
@@ -124,12 +141,17 @@ def test_perturbed_landscape_without_ranges_is_the_run_itself():
 
 def test_perturbed_context_moves_places_and_resistances():
     model, ctx = _ctx()
-    p = perturbed_context(ctx, np.random.default_rng([model.seed, 0]))
+    suit = _apply(ctx, []).suitability
+    p = perturbed_context(ctx, np.random.default_rng([model.seed, 0]), suit)
     prec = ctx.sites.set_index("id")["location_precision_km"]
     a, b = ctx.sites.set_index("id").geometry, p.sites.set_index("id").geometry
     for sid in ctx.located_ids:
-        assert 0 < a[sid].centroid.distance(b[sid].centroid) <= prec[sid] * 1000
+        assert a[sid].centroid.distance(b[sid].centroid) <= prec[sid] * 1000
     assert list(p.node_sites["id"]) == list(ctx.node_sites["id"])
     assert p.table.classes["desert"].resistance != ctx.table.classes["desert"].resistance
-    q = perturbed_context(ctx, np.random.default_rng([model.seed, 0]))
+    accept = on_habitat(suit, model.scoring.suitable_threshold)
+    xy = np.array([[b[s].centroid.x, b[s].centroid.y] for s in ctx.located_ids])
+    moved = np.array([not a[s].equals(b[s]) for s in ctx.located_ids])
+    assert accept(xy[:, 0], xy[:, 1])[moved].all()  # every place that moved sits on habitat
+    q = perturbed_context(ctx, np.random.default_rng([model.seed, 0]), suit)
     assert all(b[s].equals(q.sites.set_index("id").geometry[s]) for s in ctx.located_ids)  # seeded

@@ -284,7 +284,7 @@ def resistance_caveat(table: str | Path | None, raster: str | Path | None, river
 
 
 def robustness_caveat(rob: Robustness, draws: int, dispersal_m: np.ndarray | None, top_k: int,
-                      perturbs_resistance: bool = True) -> str:
+                      perturbs_resistance: bool = True, habitat_threshold: float | None = None) -> str:
     """What the robustness draws vary, with their ranges, and what they do not.
 
     Parameters
@@ -297,6 +297,8 @@ def robustness_caveat(rob: Robustness, draws: int, dispersal_m: np.ndarray | Non
     top_k : int
     perturbs_resistance : bool, default True
         False when the landscape is a user's raster (no classes to vary).
+    habitat_threshold : float, optional
+        Places move only onto cells of at least this suitability (None: anywhere in the disc).
 
     Returns
     -------
@@ -310,7 +312,8 @@ def robustness_caveat(rob: Robustness, draws: int, dispersal_m: np.ndarray | Non
     if rob.landscapes:
         if rob.location_scale > 0:
             share = "" if rob.location_scale == 1 else f"{rob.location_scale:g} x "
-            parts.append(f"where each place lies (uniformly within {share}its precision radius)")
+            where = (f", on habitat of suitability >= {habitat_threshold:g}" if habitat_threshold is not None else "")
+            parts.append(f"where each place lies (uniformly within {share}its precision radius{where})")
         if perturbs_resistance and rob.resistance_factor > 1:
             f = rob.resistance_factor
             parts.append(f"every class and border resistance (each times a factor log-uniform in [{1 / f:.2g}, {f:g}])")
@@ -414,7 +417,8 @@ def caveat_items(run: ScenarioRun, tables: Mapping[str, Any]) -> list[str]:
     ]
     if rr is not None:
         items.append(robustness_caveat(model.scoring.robustness, rr.ranks.shape[0], rr.dispersal_m, rr.top_k,
-                                       perturbs_resistance=model.landscape.resistance_raster is None))
+                                       perturbs_resistance=model.landscape.resistance_raster is None,
+                                       habitat_threshold=model.scoring.suitable_threshold))
     return [i for i in items if i]
 
 

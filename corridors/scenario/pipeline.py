@@ -260,17 +260,17 @@ def _sites_at(an: Analysis, table: Any, d: float) -> Any:
     return t
 
 
-def _perturbed_makers(ctx: _Context, model: Scenario, n: int) -> tuple[list, list]:
+def _perturbed_makers(ctx: _Context, model: Scenario, n: int, suitability: Any = None) -> tuple[list, list]:
     """Corridor and site tables of ``n`` perturbed landscapes, as functions of the dispersal distance.
 
     Each landscape (:func:`corridors.scenario.uncertainty.perturbed_context`, seeded by the
     scenario's seed and its number) moves the places within their precision and draws the
-    resistances within the stated range, applies the scenario's interventions and measures
+    resistances within the stated range (places only onto habitat of ``suitability`` when given), applies the scenario's interventions and measures
     the candidates again.
     """
     c_makers, s_makers = [], []
     for k in range(n):
-        ctx_k = perturbed_context(ctx, np.random.default_rng([model.seed, k]))
+        ctx_k = perturbed_context(ctx, np.random.default_rng([model.seed, k]), suitability)
         an = _analyse(ctx_k, _apply(ctx_k, list(model.interventions)), node_metrics=False)
         corr = _corridor_table(ctx_k, an)[0]
         c_makers.append(partial(_corridors_at, ctx_k, an, corr))
@@ -382,7 +382,7 @@ def run_scenario(
         c_makers, s_makers = [partial(_corridors_at, ctx, scen, scorable)], [partial(_sites_at, scen, sites_tab)]
         if rob.landscapes:
             progress.step(f"robustness: {rob.landscapes} perturbed landscapes")
-            c_makers, s_makers = _perturbed_makers(ctx, model, rob.landscapes)
+            c_makers, s_makers = _perturbed_makers(ctx, model, rob.landscapes, base.state.suitability)
         c_scored, c_rob = _score(scorable, model.scoring.corridor_weights, CORRIDOR_CRITERIA, rob, model.seed,
                                  c_makers, median)
         s_scored, s_rob = _score(sites_plain, model.scoring.site_weights, SITE_CRITERIA, rob, model.seed, s_makers, median)
