@@ -136,12 +136,19 @@ def to_markdown(blocks: list[Block], base: Path | None = None) -> str:
 _CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{border-bottom:2px solid #444}h2{border-bottom:1px solid #bbb;margin-top:1.8em}
-table{border-collapse:collapse;font-size:0.85em;margin:0.6em 0 1.2em}
-th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}th{background:#f1f1f1}
+.table-wrap{max-width:100%;overflow-x:auto;margin:0.6em 0 1.2em}
+table{border-collapse:collapse;font-size:0.8em}
+th,td{border:1px solid #ccc;padding:3px 6px;text-align:right;vertical-align:top}th{background:#f1f1f1}
+td{overflow-wrap:break-word}td.text,th.text{text-align:left}
 td:first-child,th:first-child{text-align:left}
 figure{margin:1em 0}figure img{max-width:100%;border:1px solid #ddd}figcaption{font-size:0.85em;color:#555}
 .caption{font-style:italic;font-size:0.9em;color:#444}
 """
+
+
+def _breakable(name: str) -> str:
+    """A column name escaped for HTML, with a line-break opportunity after each '_' (``effective_<wbr>resistance``)."""
+    return html.escape(name).replace("_", "_<wbr>")
 
 
 def to_html(blocks: list[Block], title: str) -> str:
@@ -166,9 +173,14 @@ def to_html(blocks: list[Block], title: str) -> str:
                 out.append("<p>(no rows)</p>")
                 continue
             cols, rows = _table_rows(b.table)
-            head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-            body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>" for r in rows)
-            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            text = [b.table.index.name is not None] * (b.table.index.name is not None)
+            text += [not pd.api.types.is_numeric_dtype(b.table[c]) for c in b.table.columns]
+            cls = [' class="text"' if t else "" for t in text]
+            head = "".join(f"<th{k}>{_breakable(c)}</th>" for c, k in zip(cols, cls))
+            body = "".join("<tr>" + "".join(f"<td{k}>{html.escape(c)}</td>" for c, k in zip(r, cls)) + "</tr>"
+                           for r in rows)
+            # a wide table wraps its headers at '_' and scrolls inside its box instead of running off the page
+            out.append(f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>')
         elif b.kind == "image" and b.path is not None:
             data = base64.b64encode(Path(b.path).read_bytes()).decode("ascii")
             out.append(

@@ -230,6 +230,8 @@ class RobustnessResult:
         The median dispersal distance of every draw (None if not perturbed).
     top_k : int
     seed : int
+    variant : numpy.ndarray or None
+        The perturbed landscape (index into ``variants``) of every draw (None if there were none).
     """
 
     ranks: np.ndarray
@@ -240,6 +242,7 @@ class RobustnessResult:
     top_k: int
     seed: int
     base: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    variant: np.ndarray | None = None
 
     def rank_counts(self) -> pd.DataFrame:
         """How many draws put each option at each rank (options x ranks 1..n)."""
@@ -309,13 +312,17 @@ def robustness(
     dispersal_sd_log: float = 0.3,
     dispersal_levels: int = 9,
     recompute: Callable[[float], pd.DataFrame] | None = None,
+    variants: Sequence[Callable[[float], pd.DataFrame]] = (),
 ) -> RobustnessResult:
     """Monte-Carlo robustness of a weighted ranking.
 
     Each draw takes a weight vector from a Dirichlet distribution centred on
     ``weights`` and, when ``recompute`` is given, a median dispersal distance
     from a log-normal around ``dispersal_m``; it normalizes and scores the
-    table of that distance and records every option's rank.
+    table of that distance and records every option's rank. With
+    ``variants`` (other landscapes: places moved within their precision,
+    resistances drawn within a range), each draw also picks one of them,
+    uniformly, and scores that landscape's table at its distance.
 
     Parameters
     ----------
@@ -346,6 +353,12 @@ def robustness(
         ``recompute(distance_m) -> DataFrame``: the decision table (same
         index, same columns) at another median dispersal distance, e.g. EC
         gains from the network rebuilt with that distance.
+    variants : sequence of callable, optional
+        Like ``recompute``, one per perturbed landscape; when given they
+        replace ``recompute`` (the base landscape is not among the draws).
+        Without dispersal perturbation (``dispersal_sd_log`` 0) each is
+        called once, at ``dispersal_m``. An option a variant cannot measure
+        (NaN) gets the worst normalized value there.
 
     Returns
     -------
@@ -368,12 +381,13 @@ def robustness(
     W = dirichlet_weights(weights, draws, concentration, rng)
 
     def norm_of(t: pd.DataFrame) -> np.ndarray:
+        t = t.reindex(table.index)  # an option a variant could not measure is NaN there: the worst, never dropped
         _check_table(t, names)
-        t = t.loc[table.index]
         return np.column_stack([normalize(t[c.name].to_numpy(), c.direction) for c in crits])
 
-    dist = None
-    if recompute is None:
+    dist = variant = None
+    makers = list(variants) or ([recompute] if recompute is not None else [])
+    if not makers:
         scores = W @ norm_of(table).T  # (draws, options)
     else:
         if dispersal_m is None or not dispersal_m > 0:
@@ -382,17 +396,21 @@ def robustness(
             )
         from statistics import NormalDist  # the standard library's inverse normal: no scipy.stats import (slow)
 
-        L = max(1, int(dispersal_levels))
+        L = max(1, int(dispersal_levels)) if dispersal_sd_log > 0 or not variants else 1
         # medians of L equal-probability bins of the log-normal
         z = np.array([NormalDist().inv_cdf((k + 0.5) / L) for k in range(L)])
         levels = dispersal_m * np.exp(dispersal_sd_log * z)
-        tables = [norm_of(recompute(float(d))) for d in levels]
         which = rng.integers(0, L, size=draws)
-        dist = levels[which]
+        if dispersal_sd_log > 0 or not variants:
+            dist = levels[which]
+        pick = rng.integers(0, len(makers), size=draws) if variants else np.zeros(draws, dtype=int)
+        variant = pick if variants else None
         scores = np.empty((draws, len(table)))
-        for lvl in range(L):
-            sel = which == lvl
-            scores[sel] = W[sel] @ tables[lvl].T
+        for v, make in enumerate(makers):
+            for lvl in range(L):
+                sel = (which == lvl) & (pick == v)
+                if sel.any():
+                    scores[sel] = W[sel] @ norm_of(make(float(levels[lvl]))).T
     ranks = _ranks(scores)
     return RobustnessResult(
         ranks=ranks,
@@ -403,6 +421,7 @@ def robustness(
         top_k=top_k,
         seed=seed,
         base=base,
+        variant=variant,
     )
 
 

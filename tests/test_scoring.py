@@ -158,3 +158,10 @@ def test_plot_robustness(tmp_path):
     fig.savefig(out)
     assert out.stat().st_size > 1000
     assert len(fig.axes[0].texts) == 3
+
+
+def test_plot_robustness_rows_carry_the_names_given():
+    r = robustness(_table(), {"x": 1, "y": 1}, CRIT, draws=50, seed=1, top_k=2)
+    fig = plot_robustness(r, labels={"A": "Alpha reserve", "C": "Gamma reserve"})
+    shown = {t.get_text() for t in fig.axes[0].get_yticklabels()}
+    assert shown == {"Alpha reserve", "B", "Gamma reserve"}  # an option without a name keeps its id

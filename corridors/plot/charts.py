@@ -24,7 +24,8 @@ class Outcome(Protocol):
     summary: Mapping[str, Any]
 
 
-def plot_robustness(result: RobustnessResult, title: str = "", ax: Axes | None = None) -> Figure:
+def plot_robustness(result: RobustnessResult, title: str = "", ax: Axes | None = None,
+                    labels: Mapping[str, str] | None = None) -> Figure:
     """Draw the rank distribution of every option and its probability of being in the top k.
 
     Each row is one option (best base rank at the top); cells shade by the
@@ -36,6 +37,8 @@ def plot_robustness(result: RobustnessResult, title: str = "", ax: Axes | None =
     title : str, optional
     ax : matplotlib Axes, optional
         Draw here (default: a new figure).
+    labels : mapping of str to str, optional
+        Option id -> the name shown on its row (default: the ids).
 
     Returns
     -------
@@ -52,7 +55,7 @@ def plot_robustness(result: RobustnessResult, title: str = "", ax: Axes | None =
     else:
         fig = ax.figure
     im = ax.imshow(share, cmap="Greens", vmin=0, vmax=1, aspect="auto")
-    ax.set_yticks(range(n), [str(o) for o in tab.index], fontsize=8)
+    ax.set_yticks(range(n), [(labels or {}).get(str(o), str(o)) for o in tab.index], fontsize=8)
     ax.set_xticks(range(n), [str(i) for i in range(1, n + 1)], fontsize=8)
     ax.set_xlabel("rank (1 = best)")
     ax.axvline(result.top_k - 0.5, color="0.3", lw=0.8, ls="--")
@@ -62,6 +65,9 @@ def plot_robustness(result: RobustnessResult, title: str = "", ax: Axes | None =
     sub = f"{result.ranks.shape[0]} draws, seed {result.seed}"
     if result.dispersal_m is not None:
         sub += f", dispersal {result.dispersal_m.min() / 1000:.0f}-{result.dispersal_m.max() / 1000:.0f} km"
+    if result.variant is not None:
+        n_land = int(result.variant.max()) + 1
+        sub += f", {n_land} perturbed landscape{'s' if n_land > 1 else ''} (locations, resistances)"
     ax.set_title(f"{title}\n{sub}" if title else sub, fontsize=9)
     fig.colorbar(im, ax=ax, shrink=0.8, label="share of draws", location="left", pad=0.15)
     return fig

@@ -132,6 +132,16 @@ def _select(model: Scenario, sites: Any) -> Any:
     return sites.copy()
 
 
+def _placed(model: Scenario, located: Any) -> tuple[Any, Any, Any]:
+    """What the located sites' geometries give the run: network nodes, candidate sites and the protected area."""
+    nodes = network_sites(located)
+    cands = located[located["kind"].isin(CANDIDATE_SITE_KINDS)].copy()
+    prot = located[located["kind"].isin(PROTECTED_KINDS)]
+    r = [min(float(p or 10.0) * 1000.0, model.scoring.reach_m) for p in prot.get("location_precision_km", [])]
+    protected = shapely.union_all([g if g.geom_type != "Point" else g.buffer(rr) for g, rr in zip(prot.geometry, r)])
+    return nodes, cands, protected
+
+
 def _context(model: Scenario, memory_limit: int | None = None) -> _Context:
     """The run's context: the scenario's sites, rivers, grid bounds, classes, nodes and candidates, and its input files.
 
@@ -160,18 +170,14 @@ def _context(model: Scenario, memory_limit: int | None = None) -> _Context:
     classes = None
     if model.landscape.resistance_raster is None:
         classes = landscape.build_classes(bounds, model.landscape.resolution_m, table, rivers=rivers)
-    nodes = network_sites(located)
+    nodes, cands, protected = _placed(model, located)
     if len(nodes) < 2:
         raise ConfigError(
             f"{model.source_path or model.name}, key 'base.population_units': fewer than two wild populations "
             "(subpopulation or outside_range sites) are selected; a habitat network needs at least two."
         )
-    cands = located[located["kind"].isin(CANDIDATE_SITE_KINDS)].copy()
     ok_ids = set(located["id"])
     corridors = [c for c in PROGRAMME_CORRIDORS if c.end_a in ok_ids and c.end_b in ok_ids]
-    prot = located[located["kind"].isin(PROTECTED_KINDS)]
-    r = [min(float(p or 10.0) * 1000.0, model.scoring.reach_m) for p in prot.get("location_precision_km", [])]
-    protected = shapely.union_all([g if g.geom_type != "Point" else g.buffer(rr) for g, rr in zip(prot.geometry, r)])
     inputs: dict[str, Path] = {}
     if model.source_path is not None:
         given = Path(model._label or model.source_path)  # listed in provenance.json as the user gave it, if it still leads there

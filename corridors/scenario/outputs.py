@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 from shapely.geometry import LineString
 
 from corridors import settings
@@ -23,6 +24,7 @@ from corridors.programme import known_measures
 from corridors.io.provenance import input_entry, package_versions
 from corridors.report import Block, write_report
 from corridors.scenario.context import _Context, _select
+from corridors.scenario.findings import caveat_items, corridor_names, site_names, summary_items, system_name, varied
 from corridors.scenario.interventions import _intervention_geoms
 from corridors.scenario.schema import Scenario
 from corridors.scenario.tables import ScenarioRun, _csv
@@ -58,7 +60,7 @@ def _write_provenance(run: ScenarioRun, tmp: Path, seconds: float) -> Path:
 
 def _write_report(run: ScenarioRun, tables: dict[str, Any], summary: dict, tmp: Path) -> list[Path]:
     """Write ``report.md`` and ``report.html`` into ``tmp`` (after the figures they show); their names."""
-    blocks = _report_blocks(run.ctx, run.model, tables, summary, tmp)
+    blocks = _report_blocks(run, tables, summary, tmp)
     write_report(blocks, tmp, "report", title=f"corridors scenario {run.model.name}")
     return [Path("report.md"), Path("report.html")]
 
@@ -119,11 +121,13 @@ def _write_outputs(run: ScenarioRun, tables: dict[str, Any], tmp: Path) -> list[
         unresolved=list(tables["unresolved"].index),
     )
     files += _save(fig, tmp / "scenario_map")
+    names = {"corridors": corridor_names(tables["corridors"]), "sites": site_names(ctx.sites)}
     for key, rr, title in (("corridors", run.corridor_robustness, "Candidate corridors"),
                            ("sites", run.site_robustness, "Candidate reintroduction sites")):
         if rr is None:
             continue
-        fig = plot_robustness(rr, title=f"{title}: rank under perturbed weights and dispersal ({model.name})")
+        what = varied(model.scoring.robustness, raster=model.landscape.resistance_raster is not None)
+        fig = plot_robustness(rr, title=f"{title}: rank under perturbed {what} ({model.name})", labels=names[key])
         files += _save(fig, tmp / f"robustness_{key}")
     if model.interventions:
         fig = comparison_figure(tables["ec_by_system"], tables.get("ec_by_measure"), model.name)
@@ -141,11 +145,32 @@ def _engines() -> dict[str, str]:
     return out
 
 
-def _report_blocks(ctx: _Context, model: Scenario, tables: dict, summary: dict, folder: Path) -> list:
-    """The blocks of the run's report (Markdown and HTML): settings, EC, measures, corridors, sites, criteria."""
+def _named(df: Any, names: dict[str, str], label: str) -> Any:
+    """``df`` with its index (ids) replaced by names, under the heading ``label``, for the report's rows."""
+    out = df.copy()
+    out.index = pd.Index([names.get(str(i), str(i)) for i in df.index], name=label)
+    return out
+
+
+def _extends_named(ss: Any, names: dict[str, str]) -> dict[str, Any]:
+    """The ``extends`` column (population ids) as names, when the site table has it."""
+    if "extends" not in ss.columns:
+        return {}
+    return {"extends": ss["extends"].map(lambda v: names.get(str(v), str(v)) if isinstance(v, str) and v else v)}
+
+
+def _report_blocks(run: ScenarioRun, tables: dict, summary: dict, folder: Path) -> list:
+    """The blocks of the run's report (Markdown and HTML): findings, caveats, EC, measures, corridors, sites, criteria."""
+    ctx, model = run.ctx, run.model
+    cn, sn = corridor_names(tables["corridors"]), site_names(ctx.sites)
     B: list = [Block("h1", f"Scenario {model.name}" + (f": {model.title}" if model.title else ""))]
     if model.description:
         B.append(Block("p", model.description.strip()))
+    B.append(Block("h2", "Summary of findings"))
+    B.append(Block("list", items=summary_items(run, tables, summary)))
+    B.append(Block("h2", "Caveats: what these results rest on"))
+    B.append(Block("list", items=caveat_items(run, tables)))
+    B.append(Block("h2", "Settings"))
     B.append(Block("p", (
         f"Resolution {model.landscape.resolution_m / 1000:g} km, link source {model.links.source}, median dispersal "
         f"distance {model.links.median_dispersal_m / 1000:g} km, seed {model.seed}. "
@@ -161,8 +186,13 @@ def _report_blocks(ctx: _Context, model: Scenario, tables: dict, summary: dict, 
     if (folder / "scenario_map.png").exists():
         B.append(Block("image", "Scenario map: candidate corridors, network, candidate sites and interventions.",
                        path=folder / "scenario_map.png"))
-    B.append(Block("h2", "Change in EC and PC per river system"))
-    B.append(Block("table", table=tables["ec_by_system"]))
+    eb = tables["ec_by_system"]
+    if model.interventions:
+        B.append(Block("h2", "Change in EC and PC per river system"))
+    else:  # the baseline against itself: base and change columns would be copies and zeros
+        B.append(Block("h2", "EC and PC per river system"))
+        eb = eb[[c for c in eb.columns if not c.endswith(("_base_ha", "_base", "_change_pct"))]]
+    B.append(Block("table", table=_named(eb, {str(k): system_name(str(k)) for k in eb.index}, "river system")))
     if model.interventions:
         B.append(Block("h2", "Measures touched"))
         items = []
@@ -175,18 +205,26 @@ def _report_blocks(ctx: _Context, model: Scenario, tables: dict, summary: dict, 
         if "ec_by_measure" in tables:
             B.append(Block("h3", "Each measure alone: EC and PC per river system"))
             bm = tables["ec_by_measure"].reset_index().set_index("measure")
+            bm["river_system"] = bm["river_system"].map(lambda v: system_name(str(v)))
             B.append(Block("table", table=bm[["what", "river_system", "ec_base_ha", "ec_ha", "ec_change_pct",
                                               "pc_base", "pc", "pc_change_pct"]]))
         if (folder / "comparison.png").exists():
             B.append(Block("image", "Baseline against scenario.", path=folder / "comparison.png"))
     B.append(Block("h2", "Candidate corridors"))
-    cols = [c for c in ("measure", "a", "b", "cwd", "cwd_base", "cwd_change_pct", "lcp_length_m", "cwd_to_euclid",
+    corr = tables["corridors"].copy()
+    for end, col in (("a", "from"), ("b", "to")):
+        if end in corr.columns:
+            corr[col] = corr[end].map(lambda v: sn.get(str(v), str(v)))
+    cols = [c for c in ("from", "to", "cwd", "cwd_base", "cwd_change_pct", "lcp_length_m", "cwd_to_euclid",
                         "effective_resistance", "pinch_current", "min_width_m", "n_borders", "borders",
-                        "share_protected", "settlement_overlap", "ec_gain", "note") if c in tables["corridors"].columns]
+                        "share_protected", "settlement_overlap", "ec_gain", "note") if c in corr.columns]
+    if "note" in cols and not corr["note"].fillna("").astype(str).str.strip().any():
+        cols.remove("note")  # every corridor was measured: no column of blanks
     B.append(Block("table", "Corridor metrics (cost-weighted distances in cost-weighted metres; ec_gain in ha)",
-                   table=tables["corridors"][cols]))
+                   table=_named(corr[cols], cn, "corridor")))
     if "corridor_scores" in tables:
-        B.append(Block("table", "Weighted scores (1 = best) and robustness", table=tables["corridor_robustness"]))
+        B.append(Block("table", "Weighted scores (1 = best) and robustness",
+                       table=_named(tables["corridor_robustness"], cn, "corridor")))
         if (folder / "robustness_corridors.png").exists():
             B.append(Block("image", "Rank distributions of the candidate corridors.",
                            path=folder / "robustness_corridors.png"))
@@ -197,12 +235,14 @@ def _report_blocks(ctx: _Context, model: Scenario, tables: dict, summary: dict, 
                             "capacity", "ec_gain", "pc_gain", "source_cwd", "isolation_m", "settlement_share",
                             "n_borders", "degradation") if c in ss.columns]
         B.append(Block("table", "Site scores: scenario against baseline (capacity in deer at "
-                       f"{model.scoring.density_per_km2:g} per km2 of suitability-weighted habitat)", table=ss[cols]))
+                       f"{model.scoring.density_per_km2:g} per km2 of suitability-weighted habitat)",
+                       table=_named(ss[cols].assign(**_extends_named(ss, sn)), sn, "site")))
         ext = ss.index[ss["role"] == "extension"].tolist() if "role" in ss.columns else []
         if ext:
-            B.append(Block("p", f"Extensions, not reintroductions: {', '.join(map(str, ext))} already touch a source "
-                           "population's habitat (least-cost distance 0, source_cwd 0); their column 'extends' names it."))
-        B.append(Block("table", "Robustness", table=tables["site_robustness"]))
+            B.append(Block("p", f"Extensions, not reintroductions: {', '.join(sn.get(str(e), str(e)) for e in ext)} "
+                           "already touch a source population's habitat (least-cost distance 0, source_cwd 0); their "
+                           "column 'extends' names it."))
+        B.append(Block("table", "Robustness", table=_named(tables["site_robustness"], sn, "site")))
         if (folder / "robustness_sites.png").exists():
             B.append(Block("image", "Rank distributions of the candidate sites.", path=folder / "robustness_sites.png"))
     else:
@@ -217,11 +257,14 @@ def _report_blocks(ctx: _Context, model: Scenario, tables: dict, summary: dict, 
     un = tables["unresolved"]
     B.append(Block("p", "The programme names these places but they could not be identified (its footnotes 4, 5 "
                         "and 6); they have no geometry and take no part in the analysis."))
-    B.append(Block("table", table=un))
+    un_names = {str(i): str(n) for i, n in un["name"].items()} if "name" in un.columns else {}
+    # the row is the place's name; its id stays beside it, the key to fix it in the sites file
+    un_rows = _named(un.drop(columns="name", errors="ignore"), un_names, "place")
+    un_rows.insert(0, "id", [str(i) for i in un.index])
+    B.append(Block("table", table=un_rows))
     eng = _engines()
     missing = [k for k, v in eng.items() if v == "absent"]
     if missing:
         B.append(Block("p", "Engines not available in this installation (their criteria are empty): "
                             + ", ".join(missing) + "."))
     return B
-

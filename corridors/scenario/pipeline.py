@@ -42,6 +42,7 @@ from corridors.scenario.network import _analyse, _corridor_ec_gain, _site_gains
 from corridors.scenario.outputs import _write_outputs, _write_provenance, _write_report
 from corridors.scenario.schema import Robustness, Scenario
 from corridors.scenario.tables import ScenarioRun, _per_measure, _summary, _tables
+from corridors.scenario.uncertainty import perturbed_context
 from corridors.scenario.yamlerrors import load_scenario
 from corridors.scoring import CORRIDOR_CRITERIA, SITE_CRITERIA, robustness, weighted_score
 
@@ -243,19 +244,60 @@ def _site_table(ctx: _Context, an: Analysis) -> Any:
 # --------------------------------------------------------------------------- scoring
 
 
+def _corridors_at(ctx: _Context, an: Analysis, table: Any, d: float) -> Any:
+    """The corridor table with its EC gains at median dispersal distance ``d``."""
+    t = table.copy()
+    t["ec_gain"] = _corridor_ec_gain(table, an.graph, partial(_node_of, ctx), median_m=d)
+    return t
+
+
+def _sites_at(an: Analysis, table: Any, d: float) -> Any:
+    """The site table (without ``_dists``) with its EC and PC gains at median dispersal distance ``d``."""
+    t = table.drop(columns="_dists", errors="ignore")
+    if len(t):
+        gains = _site_gains(an.graph, table, median_m=d)
+        t["ec_gain"], t["pc_gain"] = gains["ec_gain"], gains["pc_gain"]
+    return t
+
+
+def _perturbed_makers(ctx: _Context, model: Scenario, n: int, suitability: Any = None) -> tuple[list, list]:
+    """Corridor and site tables of ``n`` perturbed landscapes, as functions of the dispersal distance.
+
+    Each landscape (:func:`corridors.scenario.uncertainty.perturbed_context`, seeded by the
+    scenario's seed and its number) moves the places within their precision and draws the
+    resistances within the stated range (places only onto habitat of ``suitability`` when given), applies the scenario's interventions and measures
+    the candidates again.
+    """
+    c_makers, s_makers = [], []
+    for k in range(n):
+        ctx_k = perturbed_context(ctx, np.random.default_rng([model.seed, k]), suitability)
+        an = _analyse(ctx_k, _apply(ctx_k, list(model.interventions)), node_metrics=False)
+        corr = _corridor_table(ctx_k, an)[0]
+        c_makers.append(partial(_corridors_at, ctx_k, an, corr))
+        s_makers.append(partial(_sites_at, an, _site_table(ctx_k, an)))
+    return c_makers, s_makers
+
+
 def _score(table: Any, weights: dict[str, float], catalogue: dict, rob: Robustness, seed: int,
-           recompute: Any, median_m: float) -> tuple[Any, Any]:
-    """Weighted scores and their robustness for one decision table (empty tables give empty results)."""
+           makers: list, median_m: float) -> tuple[Any, Any]:
+    """Weighted scores and their robustness for one decision table (empty tables give empty results).
+
+    ``makers``: one function of the dispersal distance giving the table of this landscape,
+    or one per perturbed landscape (``scoring.robustness.landscapes`` > 0).
+    """
     if table is None or len(table) == 0:
         return None, None
     w = {k: v for k, v in weights.items() if k in table.columns}
     if not w or sum(w.values()) <= 0:
         return None, None
     scored = weighted_score(table, w, catalogue)
+    perturbed = rob.landscapes > 0
     rr = robustness(
         table, w, catalogue, draws=rob.draws, concentration=rob.concentration, top_k=min(rob.top_k, len(table)),
         seed=seed, dispersal_m=median_m, dispersal_sd_log=rob.dispersal_sd_log,
-        dispersal_levels=rob.dispersal_levels, recompute=recompute if rob.dispersal_sd_log > 0 else None,
+        dispersal_levels=rob.dispersal_levels,
+        recompute=makers[0] if rob.dispersal_sd_log > 0 and not perturbed else None,
+        variants=makers if perturbed else (),
     )
     return scored, rr
 
@@ -339,23 +381,15 @@ def run_scenario(
         progress.step("scores and robustness")
         median = model.links.median_dispersal_m
         rob = model.scoring.robustness
-
-        def corr_at(d: float) -> Any:
-            t = scorable.copy()
-            t["ec_gain"] = _corridor_ec_gain(scorable, scen.graph, partial(_node_of, ctx), median_m=d)
-            return t
-
-        def sites_at(d: float) -> Any:
-            t = sites_tab.copy()
-            gains = _site_gains(scen.graph, sites_tab, median_m=d)
-            t["ec_gain"], t["pc_gain"] = gains["ec_gain"], gains["pc_gain"]
-            return t
-
         scorable = corr[np.isfinite(corr["cwd"].astype(float))] if len(corr) else corr
-        c_scored, c_rob = _score(scorable, model.scoring.corridor_weights, CORRIDOR_CRITERIA, rob, model.seed, corr_at, median)
-        s_scored, s_rob = _score(sites_tab.drop(columns="_dists", errors="ignore") if len(sites_tab) else sites_tab,
-                                 model.scoring.site_weights, SITE_CRITERIA, rob, model.seed,
-                                 lambda d: sites_at(d).drop(columns="_dists"), median)
+        sites_plain = sites_tab.drop(columns="_dists", errors="ignore") if len(sites_tab) else sites_tab
+        c_makers, s_makers = [partial(_corridors_at, ctx, scen, scorable)], [partial(_sites_at, scen, sites_tab)]
+        if rob.landscapes:
+            progress.step(f"robustness: {rob.landscapes} perturbed landscapes")
+            c_makers, s_makers = _perturbed_makers(ctx, model, rob.landscapes, base.state.suitability)
+        c_scored, c_rob = _score(scorable, model.scoring.corridor_weights, CORRIDOR_CRITERIA, rob, model.seed,
+                                 c_makers, median)
+        s_scored, s_rob = _score(sites_plain, model.scoring.site_weights, SITE_CRITERIA, rob, model.seed, s_makers, median)
         by_measure = None
         if per_measure and model.interventions:
             progress.step("per-measure effects")

@@ -160,6 +160,16 @@ class Robustness(_Model):
     dispersal_sd_log: float = Field(0.3, ge=0, description="SD of log(median dispersal distance).")
     dispersal_levels: int = Field(5, ge=1, description="Network recomputations for the dispersal perturbation.")
     top_k: int = Field(3, ge=1)
+    landscapes: int = Field(
+        4, ge=0, description="Perturbed landscapes the draws spread over: site locations within their precision "
+        "radius and resistances within resistance_factor (0: only weights and dispersal vary)."
+    )
+    location_scale: float = Field(
+        1.0, ge=0, description="Sites move within this fraction of their location_precision_km (0: fixed)."
+    )
+    resistance_factor: float = Field(
+        2.0, ge=1, description="Each class and border resistance is multiplied by a factor log-uniform in [1/f, f] (1: fixed)."
+    )
 
 
 def _weights_of(catalogue: dict) -> typing.Callable[[dict[str, float]], dict[str, float]]:
