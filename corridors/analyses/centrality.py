@@ -77,7 +77,7 @@ class CentralityAnalysis:
         ----------
         outdir : path-like
         map : bool, default True
-            Draw ``centrality_map.png/.svg`` (only when the surface is in the working CRS).
+            Draw ``centrality_map.png/.svg``, in the surface's own CRS.
 
         Returns
         -------
@@ -93,8 +93,7 @@ class CentralityAnalysis:
             with atomic_path(out / name) as tmp:
                 gdf.drop(columns=gdf.geometry.name).to_csv(tmp, index=False)
             written.append(out / name)
-        crs = self.network.resistance.crs
-        if map and crs is not None and crs == settings.WORKING_CRS:
+        if map:
             fig, _ = plot_centrality(self.cores, self.linkages, title=self.title)
             written.extend(save_figure(fig, out / "centrality_map", formats=("png", "svg"), dpi=200))
         rec = provenance.record(inputs=self.inputs, parameters=self.parameters, command="corridors circuit centrality")

@@ -244,6 +244,46 @@ def read_cores(path: str | os.PathLike, id_field: str = "id", core_radius_km: fl
     return cores_from_sites(user_cores, id_field=id_field, radius_m=core_radius_km * 1000)
 
 
+def as_cores(cores: gpd.GeoDataFrame | str | os.PathLike, id_field: str = "id",
+             core_radius_km: float = 5.0) -> tuple[gpd.GeoDataFrame, dict[str, Path]]:
+    """The user's cores, from a file or a GeoDataFrame, as the linkage engine takes them; and the file to record.
+
+    The one reading of ``--cores`` / ``--id-field`` of ``corridors linkages``,
+    ``corridors circuit pinch`` and ``corridors circuit centrality``.
+
+    Parameters
+    ----------
+    cores : GeoDataFrame or path-like
+        A file is read with :func:`read_cores`. A GeoDataFrame with the
+        ``id_field`` column is turned into cores with
+        :func:`corridors.linkages.cores_from_sites`; one already holding
+        ``core_id`` (the output of :func:`read_cores`) is used as is.
+    id_field : str, default 'id'
+        The column of core ids (``--id-field``, whose default it is too).
+    core_radius_km : float, default 5
+        Radius of the core around a point.
+
+    Returns
+    -------
+    (GeoDataFrame, dict of str to pathlib.Path)
+        The cores (``core_id`` and polygons) and ``{"cores": path}`` for a file (empty otherwise).
+
+    Raises
+    ------
+    DataError
+        If the id column is missing (naming the file, or the columns there are).
+    """
+    if not isinstance(cores, gpd.GeoDataFrame):
+        return read_cores(cores, id_field, core_radius_km), {"cores": Path(cores)}
+    if id_field in cores.columns:
+        return cores_from_sites(cores, id_field=id_field, radius_m=core_radius_km * 1000), {}
+    if "core_id" in cores.columns:
+        return cores, {}
+    columns = ", ".join(str(c) for c in cores.columns if c != cores.geometry.name)
+    raise DataError(f"{where('cores', field=id_field)}: the cores have no such column; "
+                    f"pass id_field (--id-field) with the column holding core ids (one of: {columns}).")
+
+
 def programme_extent(sites: gpd.GeoDataFrame, corridors: Sequence[ProgrammeCorridor] = PROGRAMME_CORRIDORS,
                      margin_m: float = EXTENT_MARGIN_M) -> tuple[float, float, float, float]:
     """The extent of the corridors' ends plus ``margin_m``: the default frame of the programme's resistance surface.
@@ -274,7 +314,7 @@ class LinkagesRun:
     title : str
         Title of ``linkages_map``.
     draw_map : bool
-        Whether ``write`` draws the map (only on the working CRS, where the base map lies).
+        Whether ``write`` draws the map (in the resistance raster's own CRS).
     inputs : dict of str to Path
         Input files listed in ``provenance.json``.
     """
@@ -332,9 +372,9 @@ def run_linkages(
     resistance : Raster or path, optional
         Used as is (a path is read).
     cores : GeoDataFrame or path, optional
-        Core areas; a path is read with :func:`read_cores`.
+        Core areas (:func:`as_cores`: a path is read with :func:`read_cores`).
     id_field : str, default 'id'
-        Id column of a cores file.
+        Id column of the cores.
     kinds : sequence of str, optional
         Kinds of the bundled sites that are cores (e.g. subpopulation, protected_area).
     resolution_m : float, optional
@@ -348,7 +388,7 @@ def run_linkages(
     max_euclid_km, max_cwd_m, adjacency, drop_through_cores
         Rules of a network run (:func:`corridors.linkages.build_linkages`).
     draw_map : bool, default True
-        Write ``linkages_map`` (only when the resistance is on the working CRS).
+        Write ``linkages_map``, in the resistance raster's own CRS.
     quiet : bool, default True
         No progress bar.
     memory_limit : int, optional
@@ -381,9 +421,9 @@ def run_linkages(
         if cores is None:
             inputs["sites"] = settings.SITES_PATH
             cores = cores_from_sites(load_sites(), radius_m=core_radius_km * 1000, kinds=list(kinds or ()))
-        elif not isinstance(cores, gpd.GeoDataFrame):
-            inputs["cores"] = Path(cores)
-            cores = read_cores(cores, id_field, core_radius_km)
+        else:
+            cores, cores_file = as_cores(cores, id_field, core_radius_km)
+            inputs.update(cores_file)
         if resistance is None:
             resistance = built(bounds_around(cores, EXTENT_MARGIN_M))
         result = build_linkages(
@@ -392,8 +432,7 @@ def run_linkages(
             memory_limit=memory_limit,
         )
         title = f"Least-cost linkages between {len(cores)} core areas"
-    on_working = resistance.crs is not None and resistance.crs == settings.WORKING_CRS
-    return LinkagesRun(result, title, draw_map=draw_map and on_working, inputs=inputs)
+    return LinkagesRun(result, title, draw_map=draw_map, inputs=inputs)
 
 
 # ----------------------------------------------------------------------------- the resistance step
@@ -449,7 +488,7 @@ class ResistanceRun:
 
 
 def _resistance_figure(resistance: Raster) -> Any:
-    fig, ax = base_map(bounds=resistance.bounds)
+    fig, ax = base_map(bounds=resistance.bounds, crs=resistance.crs)
     left, bottom, right, top = resistance.bounds
     arr = np.ma.masked_invalid(resistance.masked().astype(float))
     im = ax.imshow(arr, extent=(left, right, bottom, top), cmap="viridis", norm="log", alpha=0.8,
@@ -533,6 +572,7 @@ __all__ = [
     "EXTENT_MARGIN_M",
     "LinkagesRun",
     "ResistanceRun",
+    "as_cores",
     "programme_corridors",
     "programme_extent",
     "read_cores",
