@@ -82,9 +82,10 @@ _bbox_opt = click.option("--bbox", default=None, metavar="W,S,E,N", help="Extent
 @_set_opt
 @resolution_option()
 @_bbox_opt
-@input_file_option("--landcover", "landcover", "Your land-cover GeoTIFF (any CRS); needs --reclass.")
+@input_file_option("--landcover", "landcover", "Your land-cover GeoTIFF (a projected CRS is kept); needs --reclass.")
 @input_file_option("--reclass", "reclass", "CSV (class,resistance) or YAML mapping for --landcover.")
-@input_file_option("--raster", "raster", "Your resistance GeoTIFF or ASCII grid (any CRS), resampled to the working grid.")
+@input_file_option("--raster", "raster", "Your resistance GeoTIFF or ASCII grid; a projected CRS and its cells are kept "
+                   "(--resolution, --bbox resample it), one in degrees is reprojected onto the working grid.")
 @click.option("--format", "fmt", type=click.Choice(["tif", "asc"]), default="tif", show_default=True,
               help="GeoTIFF or ESRI ASCII grid (Circuitscape reads both).")
 @click.pass_context
@@ -95,8 +96,11 @@ def resistance_cmd(ctx: click.Context, outdir: Path, table: Path | None, sets: t
     By default they are built from the bundled vector layers with the expert
     table data/resistance.yml (riparian 1 ... lakes 800, one crossing value
     per national border). With --landcover and --reclass, or --raster, your
-    own data are reprojected onto the working grid (Albers, metres) instead;
-    no data stays impassable. Every file is written atomically.
+    own data are used instead: in a projected CRS they keep it, their extent
+    and cell size (unless --bbox or --resolution); in degrees they are
+    reprojected onto the working grid (Albers, metres), with a warning; a
+    raster without a CRS is refused. No data stays impassable. Every file is
+    written atomically, float grids with no data -9999.
     """
     if landcover is not None or raster is not None:
         if landcover is not None and raster is not None:
