@@ -38,6 +38,9 @@ def test_chain_of_three_cores_by_hand(tmp_path):
     assert by_core == pytest.approx({"A": 2.0, "B": 3.0, "C": 2.0})
     links = pd.read_csv(out / "centrality_linkages.csv")
     assert links["cf_central"].tolist() == pytest.approx([2.0, 2.0])
+    # lists ';'-joined as in linkages.csv: no border crossed and no core passed through is an empty cell, not "[]"
+    assert links["borders"].isna().all() and links["through_cores"].isna().all()
+    assert "[" not in (out / "centrality_linkages.csv").read_text()
     assert set(gpd.list_layers(out / "centrality.gpkg")["name"]) == {"cores", "linkages"}
     assert not (out / "centrality_map.png").exists()  # --no-map
 

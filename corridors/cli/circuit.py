@@ -15,6 +15,7 @@ from corridors.cli._options import (
     CIRCUIT_MEMORY_HELP,
     core_radius_option,
     cores_option,
+    format_number,
     id_field_option,
     is_quiet,
     memory_limit_opt,
@@ -171,15 +172,12 @@ def centrality_cmd(ctx: click.Context, outdir: Path, kinds: str, cores_path: Pat
     each core and linkage (Linkage Mapper's CF_Central); cf_betweenness
     leaves out the current a core carries as a source or ground itself.
     """
-    # Local: +0.80 s to every command's start (see the note above); analyses.linkages comes with it.
-    from corridors.analyses.centrality import run_centrality
-    from corridors.analyses.linkages import read_cores
+    from corridors.analyses.centrality import run_centrality  # local: +0.80 s to every command's start (see the note above)
 
     quiet = is_quiet(ctx)
-    cores = read_cores(cores_path, id_field, core_radius_km) if cores_path is not None else None
-    result = run_centrality(cores, kinds=[k.strip() for k in kinds.split(",") if k.strip()], resistance=resistance_path,
-                            weight=weight, truncate_m=truncate, core_radius_m=core_radius_km * 1000,
-                            memory_limit=memory_limit, quiet=quiet, cores_path=cores_path)
+    result = run_centrality(cores_path, id_field=id_field, kinds=[k.strip() for k in kinds.split(",") if k.strip()],
+                            resistance=resistance_path, weight=weight, truncate_m=truncate, core_radius_m=core_radius_km * 1000,
+                            memory_limit=memory_limit, quiet=quiet)
     written = result.write(outdir, map=not no_map)
     if not quiet:
         print_centrality(result, written)
@@ -199,5 +197,5 @@ def _print(df, cols: list[str], title: str) -> None:
     for c in cols:
         t.add_column(c)
     for _, r in df.iterrows():
-        t.add_row(*[f"{r[c]:,.4g}" if isinstance(r[c], float) else str(r[c]) for c in cols])
+        t.add_row(*[format_number(r[c]) if isinstance(r[c], float) else str(r[c]) for c in cols])
     Console(width=140).print(t)

@@ -13,6 +13,7 @@ from corridors._errors import ConfigError
 from corridors.cli._options import (
     core_radius_option,
     cores_option,
+    format_number,
     id_field_option,
     input_file_option,
     is_quiet,
@@ -230,9 +231,9 @@ def _print_table(run: LinkagesRun) -> None:
         t.add_column(c, justify="right" if c not in ("from", "to", "borders crossed", "corridor") else "left")
     for _, r in links.iterrows():
         vals = ([r["corridor"], r["measure"]] if has_key else []) + [
-            r["core_a"], r["core_b"], f"{r['euclid_m'] / 1000:.0f}", f"{r['cwd_m'] / 1000:,.0f}", f"{r['lcp_length_m'] / 1000:.0f}",
-            f"{r['cwd_to_euclid']:.1f}", f"{r['cwd_to_path']:.1f}",
-            "" if r["min_width_m"] != r["min_width_m"] else f"{r['min_width_m'] / 1000:.1f}", ", ".join(r["borders"]) or "-",
+            r["core_a"], r["core_b"], *(format_number(r[c] / 1000) for c in ("euclid_m", "cwd_m", "lcp_length_m")),
+            format_number(r["cwd_to_euclid"]), format_number(r["cwd_to_path"]), format_number(r["min_width_m"] / 1000),
+            ", ".join(r["borders"]) or "-",
         ]
         t.add_row(*[str(v) for v in vals])
     console = Console(width=max(150, Console().width))
