@@ -58,6 +58,11 @@ def test_the_bundled_model_on_a_small_box(tmp_path):
     ("desert", "--set 'desert': write KEY=VALUE"),
     ("desert=lots", "--set 'desert=lots': the value must be a number"),
     ("swamp=5", "'swamp' is neither a class"),
+    # these reached the table's check, which said "overrides, field 'resistance' ... fix the value in the resistance table"
+    ("desert=0", "--set 'desert=0': a resistance must be a finite number > 0"),
+    ("desert=nan", "--set 'desert=nan': a resistance must be a finite number > 0"),
+    ("desert=-3", "--set 'desert=-3': a resistance must be a finite number > 0"),
+    ("TKM-UZB=inf", "--set 'TKM-UZB=inf': a resistance must be a finite number > 0"),
 ])
 def test_bad_set_names_the_option(tmp_path, value, words):
     line = error_line(invoke("resistance", "--set", value, "-o", tmp_path / "o"))

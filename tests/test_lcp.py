@@ -118,6 +118,10 @@ def test_zero_or_negative_resistance_is_refused(bad):
     r = grid(a)
     with pytest.raises(DataError, match=r"row 1, col 2.*must be > 0"):
         lcp.cost_distance(r, centre(r, 0, 0))
+    # a float32 grid's cell is quoted as the number it holds, not as NumPy's np.float32(0.0)
+    with pytest.raises(DataError, match=rf"holds resistance {bad!r}; resistance must be > 0") as err:
+        lcp.cost_distance(grid(a.astype("float32")), centre(r, 0, 0))
+    assert "np." not in str(err.value)
 
 
 def test_all_nodata_is_refused():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,9 +42,14 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, float]:
         if not sep:
             raise ConfigError(f"--set {v!r}: write KEY=VALUE, e.g. --set desert=120 or --set TKM-UZB=50.")
         try:
-            out[key.strip()] = float(num)
+            value = float(num)
         except ValueError:
             raise ConfigError(f"--set {v!r}: the value must be a number, e.g. --set TKM-UZB=50.") from None
+        if not (0 < value < math.inf):
+            # named here: the table's own check would blame "overrides, field 'resistance'" and the resistance table
+            raise ConfigError(f"--set {v!r}: a resistance must be a finite number > 0 (cost per metre), e.g. "
+                              f"--set {key.strip()}=120; for a nearly impassable class give a large one such as 10000.")
+        out[key.strip()] = value
         # Local: corridors.landscape (geopandas) costs +0.6 s at the start of every command; only --set needs it.
         from corridors.landscape import CLASSES
 
