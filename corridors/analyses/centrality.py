@@ -127,7 +127,7 @@ def run_centrality(
     kinds : sequence of str, default ('subpopulation',)
         Site kinds of the default cores.
     resistance : Raster or path-like, optional
-        A resistance surface in the working CRS, used as is; default the
+        A resistance surface in a projected CRS (metres), used as is; default the
         bundled surface over the cores plus 150 km.
     resolution_m : float, optional
         Cell size of the bundled surface; default :data:`corridors.settings.DEFAULT_RESOLUTION_M`.

@@ -1,7 +1,8 @@
-"""The main job's pinch step: pinch points and effective resistance of the programme's candidate corridors.
+"""The main job's pinch step: pinch points and effective resistance of the programme's candidate corridors, or of your cores' linkages.
 
 :func:`run_pinch` maps the least-cost corridors the work programme names
-(:data:`corridors.programme.PROGRAMME_CORRIDORS`) and drives 1 A between the
+(:data:`corridors.programme.PROGRAMME_CORRIDORS`), or with ``cores`` the
+least-cost linkages between your cores, and drives 1 A between the
 two ends of each through the corridor alone
 (:func:`corridors.circuit.pinch.pinch_points`, Linkage Mapper's Pinchpoint
 Mapper); :meth:`PinchAnalysis.write` writes ``pinchpoints.tif``,
@@ -14,6 +15,7 @@ Example
 >>> result = run_pinch()          # the bundled surface at 1 km, about 10 s
 >>> result.table[["corridor", "eff_resist", "max_current"]]
 >>> result.write("out/pinch")
+>>> run_pinch("my_resistance.tif", cores="my_cores.shp", id_field="Core_ID").write("out/my_pinch")
 """
 
 from __future__ import annotations

@@ -128,7 +128,8 @@ core_radius_option = click.option("--core-radius-km", type=float, default=5.0, s
                                   help="Radius of the core around a point site.")
 
 
-def resistance_option(help: str = "A resistance GeoTIFF/ASCII grid in the working CRS (default: built from data/resistance.yml "
+def resistance_option(help: str = "A resistance GeoTIFF/ASCII grid in a projected CRS (metres), used as is; one without a CRS "
+                                  "takes the cores' (default: built from data/resistance.yml "
                                   f"at {settings.DEFAULT_RESOLUTION_M / 1000:g} km).") -> Any:
     """``--resistance PATH`` (parameter ``resistance_path``): a resistance grid instead of the one the command builds.
 

@@ -103,8 +103,7 @@ _truncate_opt = truncate_option("Corridor width of the least-cost run, cost-weig
 
 @circuit_cmd.command("pinch")
 @outdir_option(Path("out/pinch"), "Output folder: pinchpoints.tif, pinch_linkages.csv, pinch.gpkg, pinch_map.png/.svg, provenance.json.")
-@resistance_option("A resistance GeoTIFF/ASCII grid in a projected CRS (metres), used as is (default: built from "
-                   "data/resistance.yml at 1 km).")
+@resistance_option()
 @cores_option("Your core areas (GeoJSON/GPKG/SHP): pinch points of the linkages between them instead of the programme's corridors.")
 @id_field_option
 @_truncate_opt
