@@ -244,6 +244,21 @@ class ProgrammeAnalysis:
     corridors: gpd.GeoDataFrame
     surfaces: Surfaces | None = None
 
+    def write(self, outdir: str | os.PathLike, map: bool = True, export_conefor: bool = False) -> dict[str, Path]:
+        """Write the network's files into ``outdir``, as :meth:`NetworkRun.write` (no parameters or inputs to record).
+
+        Parameters
+        ----------
+        outdir : path-like
+        map : bool, default True
+        export_conefor : bool, default False
+
+        Returns
+        -------
+        dict of str to pathlib.Path
+        """
+        return NetworkRun(self, {}, {}).write(outdir, map=map, export_conefor=export_conefor)
+
 
 def analyse_programme(
     source: str | LinkSource = programme.DEFAULT_LINK_SOURCE,
