@@ -57,6 +57,27 @@ def where(path: object = None, feature: object = None, field: object = None) -> 
     return ", ".join(parts)
 
 
+def shown(value: object) -> str:
+    """A value as an error message shows it: ``0.0``, ``'desert'``, ``5``, never ``np.float32(0.0)``.
+
+    NumPy 2 writes its scalars' type into their repr; a message quotes the
+    value a user wrote or a cell holds, so a NumPy scalar is shown as the
+    Python number it equals (``repr`` of everything else).
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    str
+    """
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        value = item()
+    return repr(value)
+
+
 def renamed(new: str, new_value: object, old: str, old_value: object, *, unit: str = "", stacklevel: int = 3) -> object:
     """The value of an argument that may still come under its old name (deprecated for one release).
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -81,7 +82,30 @@ def available_memory() -> int:
 
 
 def format_bytes(b: float) -> str:
-    """A byte count for messages, in binary units: ``'4.00 GiB'``, ``'512 MiB'``, ``'64 KiB'``."""
-    if b >= 2**30:
-        return f"{b / 2**30:.2f} GiB"
-    return f"{b / 2**20:.0f} MiB" if b >= 2**20 else f"{b / 2**10:.0f} KiB"
+    """A byte count for messages: the largest binary unit it reaches, three significant figures.
+
+    ``'4.00 GiB'``, ``'512 MiB'``, ``'1.50 KiB'``, ``'100 bytes'``: the one
+    formatter of every memory figure, so that a need and a limit are never
+    both rounded to ``0 KiB`` (a 100-byte limit used to read "only 0 KiB is
+    allowed") nor printed with two decimals in GiB and none in MiB.
+
+    Parameters
+    ----------
+    b : float
+        Bytes (>= 0).
+
+    Returns
+    -------
+    str
+    """
+    b = float(b)
+    units = ("KiB", "MiB", "GiB", "TiB")
+    if b < 1024:
+        return f"{b:.0f} byte" + ("" if round(b) == 1 else "s")
+    power, value = 0, b
+    while value >= 1024 and power < len(units):
+        power, value = power + 1, value / 1024
+    decimals = max(0, 2 - math.floor(math.log10(value)))
+    if round(value, decimals) >= 1024 and power < len(units):  # 1023.9 MiB reads as 1.00 GiB, not 1024 MiB
+        power, value, decimals = power + 1, value / 1024, 2
+    return f"{value:.{decimals}f} {units[power - 1]}"

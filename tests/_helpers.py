@@ -144,6 +144,36 @@ def write_features(folder: Path, *features: dict, name: str = "bad.geojson") -> 
     return path
 
 
+# ----------------------------------------------------------------------------- a user's data far from Central Asia
+#: A Linkage Mapper user's projection: UTM zone 17N (West Virginia), metres.
+FAR_CRS = "EPSG:32617"
+
+#: The no-data value ArcGIS writes in float32 rasters (the lowest float32).
+ARCGIS_NODATA = -3.4028234663852886e38
+
+
+def far_strip(folder: Path, id_field: str = "Core_ID") -> tuple[Path, Path]:
+    """A resistance GeoTIFF and a cores shapefile in :data:`FAR_CRS`, as a Linkage Mapper user brings them.
+
+    The raster is 3 x 10 cells of 100 m; only its middle row holds data
+    (resistance 1; the other rows are :data:`ARCGIS_NODATA`). The cores are
+    two squares holding the centres of cells 0-1 and 8-9 of that row, ids 1
+    and 2 in the column ``id_field``. By hand: the corridor is the seven unit
+    links from cell 1 to cell 8, so its effective resistance is 7 (cell
+    resistances in series), the whole 1 A passes every corridor cell, and
+    the least-cost path costs 7 steps x 100 m x resistance 1 = 700
+    cost-weighted metres.
+    """
+    arr = np.full((3, 10), ARCGIS_NODATA, dtype="float32")
+    arr[1] = 1.0
+    x0, y0 = 500_000.0, 4_200_000.0
+    tif = grid(arr, 100.0, x0=x0, y0=y0, crs=FAR_CRS, nodata=ARCGIS_NODATA, name="far.tif").write(Path(folder) / "far.tif")
+    boxes = [shapely.box(x0 + 10, y0 - 190, x0 + 190, y0 - 110), shapely.box(x0 + 810, y0 - 190, x0 + 990, y0 - 110)]
+    shp = Path(folder) / "far_cores.shp"
+    gpd.GeoDataFrame({id_field: [1, 2]}, geometry=boxes, crs=FAR_CRS).to_file(shp)
+    return tif, shp
+
+
 # ----------------------------------------------------------------------------- Circuitscape jobs
 #: One row of eight cells with a no-data gap at column 5.
 STRIP = "1 1 1 1 1 -9999 1 1"

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
 from corridors import OutputError
+from corridors._errors import shown
 from corridors.cli import main
 from corridors.cli._options import MemorySize
+from corridors.settings import format_bytes
 
 from _helpers import walk_commands
 
@@ -101,3 +104,27 @@ def test_circuit_run_starts_without_the_geospatial_stack():
             "print(sorted(m for m in ('geopandas', 'pandas', 'corridors.landscape', 'corridors.sites') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("value, text", [
+    (np.float32(0.0), "0.0"), (np.float64(-2.5), "-2.5"), (np.int64(7), "7"), (np.bool_(True), "True"),
+    (0.0, "0.0"), ("desert", "'desert'"), (None, "None"),
+])
+def test_values_in_messages_are_shown_as_python_writes_them(value, text):
+    assert shown(value) == text
+
+
+@pytest.mark.parametrize("n, text", [
+    (0, "0 bytes"), (1, "1 byte"), (100, "100 bytes"), (1023, "1023 bytes"), (1024, "1.00 KiB"), (1536, "1.50 KiB"),
+    (13 * 1024 + 300, "13.3 KiB"), (512 * 2**20, "512 MiB"), (1023.9 * 2**20, "1.00 GiB"), (4 * 2**30, "4.00 GiB"),
+    (931.32 * 2**30, "931 GiB"), (3 * 2**40, "3.00 TiB"),
+])
+def test_memory_figures_keep_three_significant_figures_in_the_unit_they_reach(n, text):
+    assert format_bytes(n) == text
+
+
+def test_a_tiny_memory_limit_is_not_rounded_to_nothing(tmp_path):
+    # "needs about 1 KiB but only 0 KiB is allowed" told the user nothing
+    run = CliRunner().invoke(main, ["linkages", "--memory-limit", "100", "-o", str(tmp_path / "o")])
+    assert run.exit_code == 1, run.output
+    assert "100 bytes" in run.output and " 0 KiB" not in run.output

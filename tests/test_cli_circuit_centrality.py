@@ -11,7 +11,7 @@ from shapely.geometry import box
 from corridors.cli import main
 from corridors.settings import WORKING_CRS
 
-from _helpers import invoke, toy_cores, uniform, walled
+from _helpers import far_strip, invoke, toy_cores, uniform, walled
 
 CS = 1000.0
 
@@ -38,6 +38,10 @@ def test_chain_of_three_cores_by_hand(tmp_path):
     assert by_core == pytest.approx({"A": 2.0, "B": 3.0, "C": 2.0})
     links = pd.read_csv(out / "centrality_linkages.csv")
     assert links["cf_central"].tolist() == pytest.approx([2.0, 2.0])
+    # lists ';'-joined as in linkages.csv; none is an empty cell, not "[]". The grid sits at 68.5-69.0 E, 41.04 N in the
+    # working CRS, where the Kazakhstan-Uzbekistan border runs between A and B: borders count the whole path
+    assert links["borders"].fillna("").tolist() == ["KAZ-UZB", ""] and links["through_cores"].isna().all()
+    assert "[" not in (out / "centrality_linkages.csv").read_text()
     assert set(gpd.list_layers(out / "centrality.gpkg")["name"]) == {"cores", "linkages"}
     assert not (out / "centrality_map.png").exists()  # --no-map
 
@@ -60,3 +64,15 @@ def test_cli_centrality_bad_cores_name_the_file_and_field(tmp_path):
 def test_unknown_weight_is_a_usage_error(tmp_path):
     run = invoke("circuit", "centrality", "--weight", "current", "-o", tmp_path / "o")
     assert run.exit_code == 2 and "'--weight'" in run.output and "'cwd'" in run.output
+
+
+def test_centrality_of_your_cores_in_their_own_crs_draws_its_map(tmp_path):
+    # two cores joined by one linkage of CWD 700 (far_strip): each core ends the one pair, 1 A; the link carries 1 A
+    tif, shp = far_strip(tmp_path)
+    out = tmp_path / "out"
+    run = invoke("-q", "circuit", "centrality", "--cores", shp, "--id-field", "Core_ID", "--resistance", tif, "-o", out)
+    assert run.exit_code == 0, run.output
+    by_core = pd.read_csv(out / "centrality_cores.csv").set_index("core_id")["cf_central"].to_dict()
+    assert by_core == pytest.approx({1: 1.0, 2: 1.0})
+    assert (out / "centrality_map.png").stat().st_size > 10_000  # used to be skipped off the working CRS
+    assert gpd.read_file(out / "centrality.gpkg", layer="cores").crs.to_epsg() == 32617

@@ -55,3 +55,21 @@ def test_out_of_range_numbers_are_usage_errors(args):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2, result.output
     assert f"Invalid value for '{args[-2]}'" in result.output
+
+
+def test_an_omniscape_config_is_named_as_one(tmp_path):
+    # the keys of Omniscape.jl's own test config: it used to fail with "key 'habitat_file' is missing or empty"
+    ini = tmp_path / "omni.ini"
+    ini.write_text("[Input files]\nresistance_file = input/resistance.asc\n\n[Options]\nblock_size = 3\nradius = 5\n"
+                   "project_name = test6\nsource_from_resistance = true\n")
+    line = error_line(invoke("circuit", "run", ini))
+    assert "omni.ini: this is an Omniscape.jl config (keys resistance_file, radius, block_size, project_name)" in line
+    assert "corridors omniscape run" in line and "not a Circuitscape INI" in line
+
+
+def test_a_circuitscape_ini_with_a_stray_omniscape_key_is_still_circuitscape(strip_job):
+    # one such key with a habitat_file is a Circuitscape job (the key is reported as unknown and ignored)
+    write_ini(strip_job / "job.ini", **strip_job_keys(radius="5"))
+    run = invoke("-q", "circuit", "run", "job.ini")
+    assert run.exit_code == 0, run.output
+    assert "unknown key 'radius' ignored" in run.output

@@ -8,13 +8,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import rasterio
 from click.testing import CliRunner
 
 from corridors import lcp, linkages
 from corridors.cli import main
 from corridors.raster import Raster
 
-from _helpers import cores_at, error_line, grid, invoke, usage_error
+from _helpers import cores_at, error_line, far_strip, grid, invoke, usage_error
 
 
 def test_help_names_the_three_kinds_of_run_and_the_memory_limit():
@@ -141,3 +142,28 @@ def test_refuses_options_it_would_ignore(tmp_path, args, words):
     assert run.exit_code == 1
     assert run.output.count("\n") == 1 and words in run.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_raster_without_crs_takes_the_crs_of_your_cores(tmp_path):
+    tif, shp = far_strip(tmp_path)
+    placed = Raster.read(tif)
+    bare = Raster(placed.array, placed.transform, None, placed.nodata).write(tmp_path / "bare.tif")
+    out = tmp_path / "out"
+    run = invoke("-q", "linkages", "--resistance", bare, "--cores", shp, "--id-field", "Core_ID", "-o", out)
+    assert run.exit_code == 0, run.output
+    assert ("warning: bare.tif: the raster has no CRS, so it is taken to be in the CRS of the cores (WGS 84 / UTM zone 17N); "
+            "set it with `gdal_edit.py -a_srs EPSG:32617 bare.tif`.") in run.output
+    assert Raster.read(out / "corridors.tif").crs.to_epsg() == 32617
+    assert pd.read_csv(out / "linkages.csv")["cwd_m"].iloc[0] == pytest.approx(700.0)
+
+
+def test_every_float_grid_declares_the_no_data_it_holds(tmp_path):
+    # The user's raster declares ArcGIS's -3.4e38; corridors.tif used to declare it too while holding NaN.
+    tif, shp = far_strip(tmp_path)
+    out = tmp_path / "out"
+    assert invoke("-q", "linkages", "--resistance", tif, "--cores", shp, "--id-field", "Core_ID", "--no-map", "-o", out).exit_code == 0
+    with rasterio.open(out / "corridors.tif") as src:
+        a = src.read(1)
+        assert src.nodata == -9999.0
+    assert not np.isnan(a).any()
+    assert (a[0] == -9999.0).all() and (a[1] >= 0).all()  # the no-data rows, and the corridor row

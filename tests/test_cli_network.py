@@ -134,3 +134,18 @@ def test_resolution_in_metres_and_the_old_km_spelling(tmp_path, toy_sites_file):
         assert prov["parameters"]["resolution_m"] == 20000.0
     both = invoke(*common, "-o", tmp_path / "b", "--resolution", "20000", "--resolution-km", "20")
     assert both.exit_code == 2
+
+
+def test_a_network_grid_too_large_for_memory_is_refused_before_it_is_built(tmp_path, monkeypatch):
+    # --resolution 100 (the old --resolution-km 0.1, its own minimum) died with NumPy's _ArrayMemoryError after 9 s.
+    # The programme's extent at 100 m snaps to 12,766 x 19,409 cells; 52 bytes a cell = 12.0 GiB.
+    from corridors import settings
+
+    monkeypatch.setattr(settings, "available_memory", lambda: 8 * 2**30)
+    line = error_line(invoke("network", "--source", "least_cost", "--resolution", "100", "-o", tmp_path / "o"))
+    assert ("--resolution) 100 m: the network's surfaces on 12,766 x 19,409 cells need about 12.0 GiB, "
+            "but only 8.00 GiB is available") in line
+    line = error_line(invoke("network", "--source", "least_cost", "--resolution", "1000", "--memory-limit", "64MB",
+                             "-o", tmp_path / "o"))
+    assert "1,277 x 1,941 cells need about 123 MiB, but only 64.0 MiB is allowed (--memory-limit)" in line
+    assert not (tmp_path / "o").exists()

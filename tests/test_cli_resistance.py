@@ -8,8 +8,9 @@ from click.testing import CliRunner
 
 from corridors.cli import main
 from corridors.raster import Raster
+from corridors.settings import WORKING_CRS
 
-from _helpers import error_line, grid, invoke
+from _helpers import error_line, far_strip, grid, invoke
 
 
 @pytest.fixture
@@ -57,6 +58,11 @@ def test_the_bundled_model_on_a_small_box(tmp_path):
     ("desert", "--set 'desert': write KEY=VALUE"),
     ("desert=lots", "--set 'desert=lots': the value must be a number"),
     ("swamp=5", "'swamp' is neither a class"),
+    # these reached the table's check, which said "overrides, field 'resistance' ... fix the value in the resistance table"
+    ("desert=0", "--set 'desert=0': a resistance must be a finite number > 0"),
+    ("desert=nan", "--set 'desert=nan': a resistance must be a finite number > 0"),
+    ("desert=-3", "--set 'desert=-3': a resistance must be a finite number > 0"),
+    ("TKM-UZB=inf", "--set 'TKM-UZB=inf': a resistance must be a finite number > 0"),
 ])
 def test_bad_set_names_the_option(tmp_path, value, words):
     line = error_line(invoke("resistance", "--set", value, "-o", tmp_path / "o"))
@@ -98,5 +104,29 @@ def test_your_raster_without_crs_asks_for_a_crs_only(tmp_path):
         run = CliRunner().invoke(main, ["resistance", "--raster", str(nocrs), *extra, "-o", str(tmp_path / "x")])
         assert run.exit_code == 1
         assert run.output.count("\n") == 1 and "nocrs.tif" in run.output and "no CRS" in run.output
-        assert "--bbox" not in run.output
+        assert "--bbox" not in run.output and "gdal_edit.py -a_srs EPSG:<code> nocrs.tif" in run.output
     assert not (tmp_path / "x").exists()
+
+
+def test_your_raster_far_from_central_asia_keeps_its_crs_and_cells(tmp_path):
+    # UTM 17N, 100 m cells: it used to be reprojected into the programme's Albers at 1 km without a word.
+    tif, _ = far_strip(tmp_path)
+    out = tmp_path / "out"
+    run = invoke("resistance", "--raster", tif, "-o", out)
+    assert run.exit_code == 0, run.output
+    assert "warning" not in run.output
+    r = Raster.read(out / "resistance.tif")
+    assert r.crs.to_epsg() == 32617 and r.res == (100.0, 100.0) and r.shape == (3, 10)
+    assert np.allclose(r.masked()[1], 1.0) and not r.valid[0].any()  # the ArcGIS no data stays no data
+    assert (out / "resistance_map.png").exists()
+    finer = invoke("-q", "resistance", "--raster", tif, "--resolution", "50", "-o", tmp_path / "finer")
+    assert finer.exit_code == 0, finer.output
+    assert Raster.read(tmp_path / "finer" / "resistance.tif").res == (50.0, 50.0)  # --resolution still rules
+
+
+def test_your_raster_in_degrees_is_reprojected_and_says_so(tmp_path):
+    deg = grid(np.ones((10, 10), dtype="float32"), 0.05, x0=64.0, y0=40.0, crs="EPSG:4326").write(tmp_path / "deg.tif")
+    run = invoke("-q", "resistance", "--raster", deg, "--resolution", "5000", "-o", tmp_path / "out")
+    assert run.exit_code == 0, run.output
+    assert "warning: deg.tif: the raster is in degrees (WGS 84), so it is reprojected onto the working grid" in run.output
+    assert Raster.read(tmp_path / "out" / "resistance.tif").crs == WORKING_CRS

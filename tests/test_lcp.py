@@ -118,6 +118,10 @@ def test_zero_or_negative_resistance_is_refused(bad):
     r = grid(a)
     with pytest.raises(DataError, match=r"row 1, col 2.*must be > 0"):
         lcp.cost_distance(r, centre(r, 0, 0))
+    # a float32 grid's cell is quoted as the number it holds, not as NumPy's np.float32(0.0)
+    with pytest.raises(DataError, match=rf"holds resistance {bad!r}; resistance must be > 0") as err:
+        lcp.cost_distance(grid(a.astype("float32")), centre(r, 0, 0))
+    assert "np." not in str(err.value)
 
 
 def test_all_nodata_is_refused():
@@ -370,8 +374,13 @@ def test_resistance_in_degrees_or_without_crs_is_refused(tmp_path):
     with pytest.raises(DataError, match="geographic CRS"):
         programme_corridors(degrees)
     no_crs = grid(np.ones((20, 20)), 1000.0, crs=None)
-    with pytest.raises(DataError, match="has no CRS"):
-        linkages.build_linkages(no_crs, cores_at(grid(np.ones((20, 20)), 1000.0), {"a": (2, 2), "b": (17, 17)}))
+    # the one rule of a raster without a CRS: it takes the cores' CRS, with a warning that says how to set it
+    with pytest.warns(UserWarning, match=r"the raster has no CRS, so it is taken to be in the CRS of the cores .*gdal_edit.py -a_srs"):
+        placed = linkages.build_linkages(no_crs, cores_at(grid(np.ones((20, 20)), 1000.0), {"a": (2, 2), "b": (17, 17)}), quiet=True)
+    assert placed.resistance.crs == WORKING_CRS and placed.corridor_mosaic.crs == WORKING_CRS
+    assert placed.linkages["cwd_m"].iloc[0] == pytest.approx(15 * 1000 * 2 ** 0.5)  # 15 diagonal steps of 1 km at resistance 1
+    with pytest.raises(DataError, match="has no CRS, so it would take the CRS of the cores .*degrees"):
+        linkages.build_linkages(no_crs, cores)
     # without a CRS on either side the grid's own units are trusted, as before
     ok = linkages.build_linkages(no_crs, cores_at(no_crs, {"a": (2, 2), "b": (17, 17)}), quiet=True)
     assert len(ok.linkages) == 1

@@ -348,3 +348,14 @@ def test_network_map_leaves_out_links_below_the_colour_floor_and_says_how_many()
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert f"2 of 3 links have p < {MIN_DRAWN_P:g}: not drawn" in legend
     plt.close(fig)
+
+
+def test_the_programme_analysis_writes_its_own_files(tmp_path):
+    # every result type has write(outdir): the analysis alone writes what `corridors network` writes
+    from corridors.analyses.network import analyse_programme
+
+    a = analyse_programme("river", whatif=False, link_metrics=False)
+    files = a.write(tmp_path / "net", map=False)
+    assert {"network.gpkg", "network_nodes.csv", "provenance.json"} <= {p.name for p in files.values()}
+    nodes = pd.read_csv(tmp_path / "net" / "network_nodes.csv")
+    assert len(nodes) == len(a.connectivity.nodes)

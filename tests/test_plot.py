@@ -18,6 +18,7 @@ from shapely.geometry import Point
 from corridors import plot, raster, settings
 from corridors.plot import labels as plot_labels
 from corridors.plot.figure1 import _unit_area
+from corridors.plot.style import add_north_arrow, axes_crs, base_map, frame_around
 from corridors._errors import ConfigError
 
 TO_WORK = Transformer.from_crs("EPSG:4326", settings.WORKING_CRS, always_xy=True)
@@ -426,7 +427,7 @@ def test_cli_map_programme_writes_three_files_and_provenance(tmp_path):
     result = CliRunner().invoke(main, ["map", "programme", "-o", str(tmp_path / "out"), "--dpi", "60"])
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["programme_map.pdf", "programme_map.png", "programme_map.svg", "provenance.json"]  # issue 11: provenance in every folder
+    assert names == [".corridors-output.json", "programme_map.pdf", "programme_map.png", "programme_map.svg", "provenance.json"]  # issue 11: provenance in every folder
     w, h, dpi = _png_size_and_dpi(tmp_path / "out" / "programme_map.png")
     assert dpi == pytest.approx(60, abs=0.5) and w > 300 and h > 300
     assert "not mapped (location unresolved)" in result.output
@@ -540,3 +541,33 @@ def test_place_labels_checks_anchors_and_can_be_lenient(monkeypatch):
     assert plot.place_labels(ax, texts, strict=False) == []  # cosmetic labels never fail a run
     with pytest.raises(RuntimeError):
         plot.place_labels(ax, texts)
+
+
+def test_a_map_is_drawn_in_the_data_own_crs():
+    # A user's grid in UTM 17N (West Virginia): the graticule is in that projection, labelled in west longitudes.
+    fig, ax = base_map(bounds=(500_000, 4_199_700, 501_000, 4_200_000), crs="EPSG:32617")
+    assert axes_crs(ax).to_epsg() == 32617
+    lons = [t.get_text() for t in ax.get_xticklabels()]
+    assert lons and all(t.endswith("°W") for t in lons)
+    assert len(ax.collections) == 0  # the bundled layers (Central Asia) do not reach West Virginia
+
+
+def test_a_map_in_another_crs_over_central_asia_keeps_the_base_layers():
+    # UTM 41N round Bukhara: countries, rivers and borders are reprojected into the map's CRS.
+    fig, ax = base_map(bounds=(500_000, 4_300_000, 700_000, 4_500_000), crs="EPSG:32641")
+    assert len(ax.collections) >= 3
+    x0, x1 = ax.get_xlim()
+    assert (x0, x1) == (500_000, 700_000)
+    assert [t.get_text() for t in ax.get_xticklabels()][0].endswith("°E")
+
+
+def test_a_map_of_a_grid_without_a_crs_has_no_degrees():
+    fig, ax = base_map(bounds=(0, 0, 10, 5), crs=None)
+    assert axes_crs(ax) is None
+    assert not any("°" in t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels())
+    assert add_north_arrow(ax) == 0.0  # grid north
+
+
+def test_the_frame_of_a_small_grid_is_not_lost_in_the_margin():
+    assert frame_around((0, 0, 1000, 500), 100_000) == (-100, -100, 1100, 600)  # a tenth of the larger side
+    assert frame_around((0, 0, 2_000_000, 10), 100_000) == (-100_000, -100_000, 2_100_000, 100_010)  # the full margin

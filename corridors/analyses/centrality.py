@@ -25,13 +25,15 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from corridors import linkages, programme, settings
 from corridors.io import provenance
 from corridors._errors import ConfigError
 from corridors.analyses._resistance import step_resistance
+from corridors.analyses.linkages import as_cores
 from corridors.circuit.pinch import linkage_centrality, pinch_points
-from corridors.io import staged_folder, write_geopackage
+from corridors.io import staged_folder, write_csv, write_geopackage
 from corridors.linkages import LinkageResult
 from corridors.plot.pinch_map import plot_centrality
 from corridors.plot.save import save_figure
@@ -78,7 +80,7 @@ class CentralityAnalysis:
         ----------
         outdir : path-like
         map : bool, default True
-            Draw ``centrality_map.png/.svg`` (only when the surface is in the working CRS).
+            Draw ``centrality_map.png/.svg``, in the surface's own CRS.
 
         Returns
         -------
@@ -89,13 +91,10 @@ class CentralityAnalysis:
         with staged_folder(out, name="centrality") as tmp:  # all files or none, by the rule of output folders
             written = [write_geopackage(path=tmp / "centrality.gpkg", layers={"cores": self.cores, "linkages": self.linkages})]
             for gdf, name in ((self.cores, "centrality_cores.csv"), (self.linkages, "centrality_linkages.csv")):
-                # Not io.write_csv: the list columns (borders, measures, through_cores) are written as Python lists
-                # ("['TJK-UZB']", "[]"), and encoding them as 'TJK-UZB' / '' would change the main job's
-                # centrality_linkages.csv; that change belongs to a release that says so.
-                gdf.drop(columns=gdf.geometry.name).to_csv(tmp / name, index=False)
-                written.append(tmp / name)
-            crs = self.network.resistance.crs
-            if map and crs is not None and crs == settings.WORKING_CRS:
+                # io.write_csv: the list columns (borders, measures, through_cores) as ';'-joined text ('TJK-UZB', ''),
+                # as in linkages.csv; they used to be Python lists here ("['TJK-UZB']", "[]").
+                written.append(write_csv(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), tmp / name))
+            if map:
                 fig, _ = plot_centrality(self.cores, self.linkages, title=self.title)
                 written.extend(save_figure(fig, tmp / "centrality_map", formats=("png", "svg"), dpi=200))
             rec = provenance.record(inputs=self.inputs, parameters=self.parameters, command="corridors circuit centrality")
@@ -138,8 +137,9 @@ def plausible_exchange(linkages_table: gpd.GeoDataFrame, cores: gpd.GeoDataFrame
 
 
 def run_centrality(
-    cores: gpd.GeoDataFrame | None = None,
+    cores: gpd.GeoDataFrame | str | os.PathLike | None = None,
     *,
+    id_field: str = "id",
     kinds: Sequence[str] = ("subpopulation",),
     resistance: Raster | str | os.PathLike | None = None,
     resolution_m: float | None = None,
@@ -155,13 +155,16 @@ def run_centrality(
 
     Parameters
     ----------
-    cores : GeoDataFrame, optional
-        Core areas with ``core_id`` (e.g. :func:`corridors.analyses.linkages.read_cores`);
+    cores : GeoDataFrame or path-like, optional
+        Core areas (read by :func:`corridors.analyses.linkages.as_cores`: a
+        file, a frame with the ``id_field`` column, or one with ``core_id``);
         default the bundled sites of ``kinds`` as cores of ``core_radius_m``.
+    id_field : str, default 'id'
+        The column of core ids in ``cores`` (``--id-field``).
     kinds : sequence of str, default ('subpopulation',)
         Site kinds of the default cores.
     resistance : Raster or path-like, optional
-        A resistance surface in the working CRS, used as is; default the
+        A resistance surface in a projected CRS (metres), used as is; default the
         bundled surface over the cores plus 150 km.
     resolution_m : float, optional
         Cell size of the bundled surface; default :data:`corridors.settings.DEFAULT_RESOLUTION_M`.
@@ -182,7 +185,8 @@ def run_centrality(
     quiet : bool, default True
         No progress bar.
     cores_path : path-like, optional
-        The file ``cores`` was read from, listed in ``provenance.json``.
+        The file a ``cores`` frame was read from, listed in ``provenance.json``
+        (a path given as ``cores`` is listed by itself).
 
     Returns
     -------
@@ -201,8 +205,12 @@ def run_centrality(
         cores = linkages.cores_from_sites(sites, radius_m=core_radius_m, kinds=list(kinds))
         cores["river_system"] = cores["core_id"].map(dict(zip(sites["id"].astype(str), sites["river_system"])))
         inputs["sites"] = settings.SITES_PATH
-    elif cores_path is not None:
-        inputs["cores"] = Path(cores_path)
+    else:
+        cores, cores_file = as_cores(cores, id_field, core_radius_m / 1000)
+        inputs.update(cores_file)
+        if cores_path is not None:
+            inputs["cores"] = Path(cores_path)
+        cores_path = inputs.get("cores")
     surface, surface_inputs = step_resistance(cores, resistance, resolution_m)
     inputs.update(surface_inputs)
     links = linkages.build_linkages(surface, cores, truncate_m=truncate_m, quiet=quiet, memory_limit=memory_limit)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,12 +40,12 @@ from corridors.io import read_vector
 from corridors.landscape import bounds_around, build_resistance
 from corridors.linkages import DEFAULT_TRUNCATE_M, LinkageResult, build_linkages, cores_from_sites
 from corridors.linkages.build import _progress
-from corridors.linkages.cores import _check_metric_crs
+from corridors.linkages.cores import place_raster
 from corridors.plot.linkages_map import write_linkages_map
 from corridors.plot.save import save_figure
 from corridors.plot.style import STYLE, base_map
 from corridors.programme import PROGRAMME_CORRIDORS, ProgrammeCorridor
-from corridors.raster import Raster, crop, format_bounds
+from corridors.raster import Raster, crop, format_bounds, no_crs_message
 from corridors.sites import load_sites
 
 #: Margin around the corridor ends (or the cores) of a resistance surface built for a linkage run, in metres.
@@ -153,7 +154,7 @@ def programme_corridors(
     """
     s = load_sites() if sites is None else sites
     if resistance is not None:
-        _check_metric_crs(resistance, s.crs)
+        resistance = place_raster(resistance, s.crs, "sites")
     if resistance is not None and resistance.crs is not None and s.crs is not None and s.crs != resistance.crs:
         s = s.to_crs(resistance.crs)
     by_id = s.set_index("id")
@@ -217,7 +218,8 @@ def read_cores(path: str | os.PathLike, id_field: str = "id", core_radius_km: fl
     Returns
     -------
     GeoDataFrame
-        As :func:`corridors.linkages.cores_from_sites`.
+        As :func:`corridors.linkages.cores_from_sites`, in the file's own CRS
+        if it is projected, else in the working CRS.
 
     Raises
     ------
@@ -226,7 +228,11 @@ def read_cores(path: str | os.PathLike, id_field: str = "id", core_radius_km: fl
         file, the feature and the column when an id repeats or a core has
         no geometry.
     """
-    user_cores = read_vector(path)
+    # A projected file keeps its CRS (the cores join the raster in it, or lend it to a raster without one);
+    # one in degrees is taken to the working CRS first, so that points are buffered in metres.
+    user_cores = read_vector(path, to_crs=None)
+    if user_cores.crs.is_geographic:
+        user_cores = read_vector(path)
     if id_field not in user_cores.columns:
         columns = ", ".join(c for c in user_cores.columns if c != user_cores.geometry.name)
         raise DataError(f"{where(path, field=id_field)}: the cores have no such column; "
@@ -242,6 +248,46 @@ def read_cores(path: str | os.PathLike, id_field: str = "id", core_radius_km: fl
         raise DataError(f"{where(path, feature=ids[empty].iloc[0], field='geometry')}: the core has no geometry; "
                         "draw its outline or point, or remove the feature.")
     return cores_from_sites(user_cores, id_field=id_field, radius_m=core_radius_km * 1000)
+
+
+def as_cores(cores: gpd.GeoDataFrame | str | os.PathLike, id_field: str = "id",
+             core_radius_km: float = 5.0) -> tuple[gpd.GeoDataFrame, dict[str, Path]]:
+    """The user's cores, from a file or a GeoDataFrame, as the linkage engine takes them; and the file to record.
+
+    The one reading of ``--cores`` / ``--id-field`` of ``corridors linkages``,
+    ``corridors circuit pinch`` and ``corridors circuit centrality``.
+
+    Parameters
+    ----------
+    cores : GeoDataFrame or path-like
+        A file is read with :func:`read_cores`. A GeoDataFrame with the
+        ``id_field`` column is turned into cores with
+        :func:`corridors.linkages.cores_from_sites`; one already holding
+        ``core_id`` (the output of :func:`read_cores`) is used as is.
+    id_field : str, default 'id'
+        The column of core ids (``--id-field``, whose default it is too).
+    core_radius_km : float, default 5
+        Radius of the core around a point.
+
+    Returns
+    -------
+    (GeoDataFrame, dict of str to pathlib.Path)
+        The cores (``core_id`` and polygons) and ``{"cores": path}`` for a file (empty otherwise).
+
+    Raises
+    ------
+    DataError
+        If the id column is missing (naming the file, or the columns there are).
+    """
+    if not isinstance(cores, gpd.GeoDataFrame):
+        return read_cores(cores, id_field, core_radius_km), {"cores": Path(cores)}
+    if id_field in cores.columns:
+        return cores_from_sites(cores, id_field=id_field, radius_m=core_radius_km * 1000), {}
+    if "core_id" in cores.columns:
+        return cores, {}
+    columns = ", ".join(str(c) for c in cores.columns if c != cores.geometry.name)
+    raise DataError(f"{where('cores', field=id_field)}: the cores have no such column; "
+                    f"pass id_field (--id-field) with the column holding core ids (one of: {columns}).")
 
 
 def programme_extent(sites: gpd.GeoDataFrame, corridors: Sequence[ProgrammeCorridor] = PROGRAMME_CORRIDORS,
@@ -274,7 +320,7 @@ class LinkagesRun:
     title : str
         Title of ``linkages_map``.
     draw_map : bool
-        Whether ``write`` draws the map (only on the working CRS, where the base map lies).
+        Whether ``write`` draws the map (in the resistance raster's own CRS).
     inputs : dict of str to Path
         Input files listed in ``provenance.json``.
     """
@@ -332,9 +378,9 @@ def run_linkages(
     resistance : Raster or path, optional
         Used as is (a path is read).
     cores : GeoDataFrame or path, optional
-        Core areas; a path is read with :func:`read_cores`.
+        Core areas (:func:`as_cores`: a path is read with :func:`read_cores`).
     id_field : str, default 'id'
-        Id column of a cores file.
+        Id column of the cores.
     kinds : sequence of str, optional
         Kinds of the bundled sites that are cores (e.g. subpopulation, protected_area).
     resolution_m : float, optional
@@ -348,7 +394,7 @@ def run_linkages(
     max_euclid_km, max_cwd_m, adjacency, drop_through_cores
         Rules of a network run (:func:`corridors.linkages.build_linkages`).
     draw_map : bool, default True
-        Write ``linkages_map`` (only when the resistance is on the working CRS).
+        Write ``linkages_map``, in the resistance raster's own CRS.
     quiet : bool, default True
         No progress bar.
     memory_limit : int, optional
@@ -381,9 +427,9 @@ def run_linkages(
         if cores is None:
             inputs["sites"] = settings.SITES_PATH
             cores = cores_from_sites(load_sites(), radius_m=core_radius_km * 1000, kinds=list(kinds or ()))
-        elif not isinstance(cores, gpd.GeoDataFrame):
-            inputs["cores"] = Path(cores)
-            cores = read_cores(cores, id_field, core_radius_km)
+        else:
+            cores, cores_file = as_cores(cores, id_field, core_radius_km)
+            inputs.update(cores_file)
         if resistance is None:
             resistance = built(bounds_around(cores, EXTENT_MARGIN_M))
         result = build_linkages(
@@ -392,8 +438,7 @@ def run_linkages(
             memory_limit=memory_limit,
         )
         title = f"Least-cost linkages between {len(cores)} core areas"
-    on_working = resistance.crs is not None and resistance.crs == settings.WORKING_CRS
-    return LinkagesRun(result, title, draw_map=draw_map and on_working, inputs=inputs)
+    return LinkagesRun(result, title, draw_map=draw_map, inputs=inputs)
 
 
 # ----------------------------------------------------------------------------- the resistance step
@@ -450,7 +495,7 @@ class ResistanceRun:
 
 
 def _resistance_figure(resistance: Raster) -> Any:
-    fig, ax = base_map(bounds=resistance.bounds)
+    fig, ax = base_map(bounds=resistance.bounds, crs=resistance.crs)
     left, bottom, right, top = resistance.bounds
     arr = np.ma.masked_invalid(resistance.masked().astype(float))
     im = ax.imshow(arr, extent=(left, right, bottom, top), cmap="viridis", norm="log", alpha=0.8,
@@ -460,6 +505,51 @@ def _resistance_figure(resistance: Raster) -> Any:
     cb.ax.tick_params(labelsize=STYLE["font_size"])
     ax.set_title(f"Resistance surface ({max(resistance.res) / 1000:g} km cells)", fontsize=STYLE["font_size"] + 2)
     return fig
+
+
+def user_grid(src: Raster, bounds: Sequence[float] | None = None, resolution_m: float | None = None) -> Raster:
+    """The grid a user's raster is resampled onto by ``corridors resistance --raster`` / ``--landcover``.
+
+    The rule: a raster in a projected CRS keeps it, and its own extent and
+    cell size unless ``bounds`` or ``resolution_m`` say otherwise, so a
+    Linkage Mapper project in UTM 17N stays in UTM 17N. A raster in degrees
+    cannot be costed in metres: it is reprojected onto the working grid (the
+    Albers projection for Central Asia) at ``resolution_m`` (default
+    :data:`corridors.settings.DEFAULT_RESOLUTION_M`), with a warning saying
+    so. A raster without a CRS has no place on any grid and is refused.
+
+    Parameters
+    ----------
+    src : Raster
+        The user's raster.
+    bounds : (left, bottom, right, top), optional
+        Working-CRS metres (``--bbox``); transformed into the raster's CRS when it keeps its own.
+    resolution_m : float, optional
+        Cell size in metres.
+
+    Returns
+    -------
+    Raster
+        An empty float32 grid (:func:`corridors.raster.make_grid`).
+
+    Raises
+    ------
+    DataError
+        If the raster has no CRS.
+    """
+    if src.crs is None:
+        raise DataError(no_crs_message(src.label, "it has no place on a grid in metres"))
+    working = RioCRS.from_wkt(settings.WORKING_CRS.to_wkt())
+    if src.crs.is_geographic:
+        res_m = resolution_m or settings.DEFAULT_RESOLUTION_M
+        warnings.warn(f"{src.label}: the raster is in degrees ({src.crs.name}), so it is reprojected onto the working grid "
+                      f"(Albers equal-area for Central Asia) at {res_m:g} m cells; outside Central Asia, reproject it to a "
+                      "local projected CRS first (it is then kept as it is).", stacklevel=2)
+        b = bounds if bounds is not None else transform_bounds(RioCRS.from_wkt(src.crs.to_wkt()), working, *src.bounds)
+        return landscape.make_grid(b, res_m)
+    own = RioCRS.from_wkt(src.crs.to_wkt())
+    b = src.bounds if bounds is None else (bounds if src.crs == settings.WORKING_CRS else transform_bounds(working, own, *bounds))
+    return landscape.make_grid(b, resolution_m or max(src.res), crs=src.crs)
 
 
 def run_resistance(
@@ -481,13 +571,15 @@ def run_resistance(
         Working-CRS metres. Default: the programme extent for the bundled
         model, the user raster's own extent otherwise.
     resolution_m : float, optional
-        Cell size, default :data:`corridors.settings.DEFAULT_RESOLUTION_M`.
+        Cell size, default :data:`corridors.settings.DEFAULT_RESOLUTION_M` (a
+        user's raster in a projected CRS: its own cell size).
     table, overrides
         The bundled model's table and replaced values.
     landcover, reclass : path, optional
         The user's land-cover raster and its class -> resistance table.
     raster : path, optional
-        The user's resistance raster, resampled to the working grid.
+        The user's resistance raster, resampled onto :func:`user_grid` (its own
+        projected CRS and cell size kept, or the working grid for a raster in degrees).
     fmt : {'tif', 'asc'}
 
     Returns
@@ -497,7 +589,7 @@ def run_resistance(
     Raises
     ------
     DataError
-        If the user's raster has no CRS (and so no place on the working grid).
+        If the user's raster has no CRS (and so no place on a grid in metres).
     """
     res_m = resolution_m or settings.DEFAULT_RESOLUTION_M
     params: dict[str, Any] = {"bounds": list(bounds) if bounds is not None else None, "resolution_m": res_m, "format": fmt,
@@ -505,13 +597,8 @@ def run_resistance(
     if landcover is not None or raster is not None:
         src_path = Path(landcover or raster)  # type: ignore[arg-type]
         inputs = {"landcover": src_path, "reclass": Path(reclass)} if landcover is not None else {"raster": src_path}
-        if bounds is None:
-            src = Raster.read(src_path)
-            if src.crs is None:
-                raise DataError(f"{src_path}: the raster has no CRS, so it cannot be placed on the working grid; "
-                                "assign one (e.g. `gdal_edit.py -a_srs EPSG:<code>`).")
-            bounds = transform_bounds(RioCRS.from_wkt(src.crs.to_wkt()), RioCRS.from_wkt(settings.WORKING_CRS.to_wkt()), *src.bounds)
-        grid = landscape.make_grid(bounds, res_m)
+        grid = user_grid(Raster.read(src_path), bounds, resolution_m)
+        params.update(resolution_m=max(grid.res), crs=grid.crs.to_string())
         if landcover is not None:
             out = landscape.resistance_from_landcover(landcover, reclass, grid)  # type: ignore[arg-type]
         else:
@@ -534,6 +621,8 @@ __all__ = [
     "EXTENT_MARGIN_M",
     "LinkagesRun",
     "ResistanceRun",
+    "as_cores",
+    "user_grid",
     "programme_corridors",
     "programme_extent",
     "read_cores",

@@ -39,6 +39,7 @@ from corridors.network.export import write_results
 from corridors.network.whatif import Candidate, border_losses, rank_candidates
 from corridors.plot.network_map import plot_network
 from corridors.plot.save import save_figure
+from corridors.raster import Raster
 from corridors.sites import load_sites
 
 
@@ -264,6 +265,21 @@ class ProgrammeAnalysis:
     unresolved: list[str]
     corridors: gpd.GeoDataFrame
     surfaces: Surfaces | None = None
+
+    def write(self, outdir: str | os.PathLike, map: bool = True, export_conefor: bool = False) -> dict[str, Path]:
+        """Write the network's files into ``outdir``, as :meth:`NetworkRun.write` (no parameters or inputs to record).
+
+        Parameters
+        ----------
+        outdir : path-like
+        map : bool, default True
+        export_conefor : bool, default False
+
+        Returns
+        -------
+        dict of str to pathlib.Path
+        """
+        return NetworkRun(self, {}, {}).write(outdir, map=map, export_conefor=export_conefor)
 
 
 def analyse_programme(

@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 
 from corridors import landscape, programme, settings
-from corridors._errors import ConfigError, DataError
+from corridors._errors import ConfigError, DataError, MemoryLimitError, where
 from corridors.network.sources import habitat_disc
 from corridors.raster import Raster
 from corridors.sites import precision_areas
@@ -62,6 +62,53 @@ def network_bounds(sites: gpd.GeoDataFrame, margin_m: float = programme.NETWORK_
     located = sites[~sites.geometry.isna() & ~sites.geometry.is_empty]
     x0, y0, x1, y1 = located.total_bounds
     return (x0 - margin_m, y0 - margin_m, x1 + margin_m, y1 + margin_m)
+
+
+#: Peak bytes per cell of :func:`network_surfaces`: the classes (1), resistance and suitability (8 each) it
+#: keeps, and the rasterized layers and float copies it builds them from. Measured (peak RSS over the start,
+#: the vector layers loaded) on the programme network's grid at 2 km and 1 km: 51.7 and 51.3 bytes per cell.
+SURFACE_BYTES_PER_CELL: int = 52
+
+
+def check_surface_memory(bounds: Sequence[float], resolution_m: float, memory_limit: int | None = None) -> int:
+    """Refuse, before anything is built, surfaces that would not fit in memory; their estimated peak otherwise.
+
+    The least-cost runs that follow need less (the kept surfaces, 17 bytes a
+    cell, plus at least the row sweep's 18: :func:`corridors.lcp.cost_distance_engine`
+    checks each against the limit).
+
+    Parameters
+    ----------
+    bounds : sequence of float
+        Working-CRS extent of the surfaces.
+    resolution_m : float
+        Cell size, metres.
+    memory_limit : int, optional
+        Bytes allowed (``--memory-limit``); default :data:`corridors.settings.MEMORY_LIMIT`, else the memory available now.
+
+    Returns
+    -------
+    int
+        Estimated peak bytes (:data:`SURFACE_BYTES_PER_CELL` per cell).
+
+    Raises
+    ------
+    MemoryLimitError
+        Naming ``--resolution``, the grid's size and both figures, if the estimate exceeds the limit or the memory available.
+    """
+    grid = Raster.from_bounds(bounds, resolution_m, None, dtype="uint8")  # the snapped shape, 1 byte a cell
+    rows, cols = grid.shape
+    need = SURFACE_BYTES_PER_CELL * rows * cols
+    limit = memory_limit if memory_limit is not None else settings.MEMORY_LIMIT
+    have = limit if limit is not None else settings.available_memory()
+    if have and need > have:
+        whose = "is allowed (--memory-limit)" if limit is not None else "is available"
+        raise MemoryLimitError(
+            f"{where(field='resolution_m')} (--resolution) {resolution_m:g} m: the network's surfaces on {rows:,} x {cols:,} cells "
+            f"need about {settings.format_bytes(need)}, but only {settings.format_bytes(have)} {whose}; use a coarser "
+            f"--resolution (default {programme.NETWORK_RESOLUTION_M:g} m) or allow more memory."
+        )
+    return need
 
 
 def network_surfaces(

@@ -1,7 +1,8 @@
-"""The main job's pinch step: pinch points and effective resistance of the programme's candidate corridors.
+"""The main job's pinch step: pinch points and effective resistance of the programme's candidate corridors, or of your cores' linkages.
 
 :func:`run_pinch` maps the least-cost corridors the work programme names
-(:data:`corridors.programme.PROGRAMME_CORRIDORS`) and drives 1 A between the
+(:data:`corridors.programme.PROGRAMME_CORRIDORS`), or with ``cores`` the
+least-cost linkages between your cores, and drives 1 A between the
 two ends of each through the corridor alone
 (:func:`corridors.circuit.pinch.pinch_points`, Linkage Mapper's Pinchpoint
 Mapper); :meth:`PinchAnalysis.write` writes ``pinchpoints.tif``,
@@ -14,6 +15,7 @@ Example
 >>> result = run_pinch()          # the bundled surface at 1 km, about 10 s
 >>> result.table[["corridor", "eff_resist", "max_current"]]
 >>> result.write("out/pinch")
+>>> run_pinch("my_resistance.tif", cores="my_cores.shp", id_field="Core_ID").write("out/my_pinch")
 """
 
 from __future__ import annotations
@@ -28,11 +30,10 @@ import geopandas as gpd
 import pandas as pd
 
 from corridors import linkages, settings
-from corridors.io import provenance
+from corridors._errors import ConfigError
 from corridors.analyses._resistance import step_resistance
-from corridors.analyses.linkages import programme_corridors
-from corridors.circuit.pinch import PinchResult, pinch_points
-from corridors.io import staged_folder, write_csv, write_geopackage
+from corridors.analyses.linkages import as_cores, programme_corridors
+from corridors.circuit.pinch import PinchResult, check_cutoff, pinch_points
 from corridors.linkages import LinkageResult
 from corridors.plot.pinch_map import plot_pinch_points
 from corridors.plot.save import save_figure
@@ -86,38 +87,41 @@ class PinchAnalysis:
         return gdf
 
     def write(self, outdir: str | os.PathLike, *, map: bool = True) -> list[Path]:
-        """Write the step's files into a folder (created if missing), each atomically.
+        """Write the step's files into a folder (created if missing), all or none (:meth:`PinchResult.write`).
 
         Parameters
         ----------
         outdir : path-like
         map : bool, default True
-            Draw ``pinch_map.png/.svg`` (only when the surface is in the working CRS).
+            Draw ``pinch_map.png/.svg``, in the surface's own CRS.
 
         Returns
         -------
         list of pathlib.Path
             ``pinchpoints.tif``, ``pinch_linkages.csv``, ``pinch.gpkg``, the map files and ``provenance.json``.
         """
-        out = Path(outdir)
-        with staged_folder(out, name="pinch") as tmp:  # all files or none, by the rule of output folders
-            written = [
-                self.pinch.current.write(tmp / "pinchpoints.tif", dtype="float32"),
-                write_csv(self.table, tmp / "pinch_linkages.csv"),
-                write_geopackage(path=tmp / "pinch.gpkg", layers={"linkages": self.corridors, "cores": self.linkages.cores}),
-            ]
-            crs = self.pinch.current.crs
-            if map and crs is not None and crs == settings.WORKING_CRS:
-                fig, _ = plot_pinch_points(self.pinch, self.linkages, title=MAP_TITLE)
-                written.extend(save_figure(fig, tmp / "pinch_map", formats=("png", "svg"), dpi=200))
-            rec = provenance.record(inputs=self.inputs, parameters=self.parameters, command="corridors circuit pinch")
-            written.append(provenance.write(path=tmp / "provenance.json", rec=rec))
-        return [out / p.name for p in written]
+        def figure(pinch: PinchResult, stem: Path) -> list[Path]:
+            fig, _ = plot_pinch_points(pinch, self.linkages, title=self.title)
+            return save_figure(fig, stem, formats=("png", "svg"), dpi=200)
+
+        written = self.pinch.write(outdir, table=self.table, layers={"linkages": self.corridors, "cores": self.linkages.cores},
+                                   figure=figure if map else None, inputs=self.inputs, parameters=self.parameters,
+                                   command="corridors circuit pinch")
+        return list(written.values())
+
+    @property
+    def title(self) -> str:
+        """Title of the step's map: the programme's corridors, or the number of linkages between the user's cores."""
+        if "corridor" in self.linkages.linkages.columns:
+            return MAP_TITLE
+        return f"Pinch points of {len(self.linkages.linkages)} linkages between {len(self.linkages.cores)} cores (1 A per linkage)"
 
 
 def run_pinch(
     resistance: Raster | str | os.PathLike | None = None,
     *,
+    cores: gpd.GeoDataFrame | str | os.PathLike | None = None,
+    id_field: str = "id",
     sites: gpd.GeoDataFrame | None = None,
     corridors: Sequence[ProgrammeCorridor] = PROGRAMME_CORRIDORS,
     resolution_m: float | None = None,
@@ -127,15 +131,21 @@ def run_pinch(
     memory_limit: int | None = None,
     quiet: bool = True,
 ) -> PinchAnalysis:
-    """Pinch points of the programme's candidate corridors (what ``corridors circuit pinch`` runs).
+    """Pinch points of the programme's candidate corridors, or of the linkages between your cores (``corridors circuit pinch``).
 
     Parameters
     ----------
     resistance : Raster or path-like, optional
-        A resistance surface in the working CRS, used as is; default the
-        bundled surface over the corridors' ends plus 150 km.
+        A resistance surface in a projected CRS (metres), used as is; default
+        the bundled surface over the corridors' ends (or the cores) plus 150 km.
+    cores : GeoDataFrame or path-like, optional
+        Your core areas (``--cores``, read by :func:`corridors.analyses.linkages.as_cores`):
+        a Linkage Mapper run between them (:func:`corridors.linkages.build_linkages`,
+        its default adjacency) instead of the programme's corridors.
+    id_field : str, default 'id'
+        The column of core ids in ``cores`` (``--id-field``).
     sites : GeoDataFrame, optional
-        Default the bundled ``data/sites.geojson``.
+        Default the bundled ``data/sites.geojson`` (the programme's corridor ends).
     corridors : sequence of ProgrammeCorridor
         Default all of the programme's.
     resolution_m : float, optional
@@ -144,9 +154,9 @@ def run_pinch(
         Corridor width of the least-cost run, cost-weighted metres.
     cutoff_m : float, optional
         Corridor width of the circuit run (Linkage Mapper's CWD cutoff),
-        cost-weighted metres; default ``truncate_m``.
+        cost-weighted metres, > 0; default ``truncate_m``.
     core_radius_m : float, default 5000
-        Radius of the core round each end's point.
+        Radius of the core round each end's (or core's) point.
     memory_limit : int, optional
         Bytes one cost-distance run may use.
     quiet : bool, default True
@@ -155,19 +165,36 @@ def run_pinch(
     Returns
     -------
     PinchAnalysis
+
+    Raises
+    ------
+    ConfigError
+        If ``cutoff_m`` is not positive, or both ``cores`` and ``sites`` are given.
     """
-    s = load_sites() if sites is None else sites
-    ends = {e for c in corridors for e in (c.end_a, c.end_b)}
-    surface, inputs = step_resistance(s[s["id"].isin(ends)], resistance, resolution_m)
-    links = programme_corridors(surface, sites=s, corridors=corridors, core_radius_m=core_radius_m, truncate_m=truncate_m,
+    cutoff = check_cutoff(cutoff_m if cutoff_m is not None else truncate_m)  # before the least-cost runs, not after them
+    if cores is not None:
+        if sites is not None:
+            raise ConfigError("run_pinch: give cores (your own) or sites (the programme's corridor ends), not both.")
+        core_frame, inputs = as_cores(cores, id_field, core_radius_m / 1000)
+        surface, surface_inputs = step_resistance(core_frame, resistance, resolution_m)
+        links = linkages.build_linkages(surface, core_frame, truncate_m=truncate_m, quiet=quiet, memory_limit=memory_limit)
+        what: dict[str, Any] = {"cores": {"file": str(inputs["cores"]) if "cores" in inputs else None, "id_field": id_field,
+                                          "n_cores": int(len(core_frame))}}
+        inputs = {**inputs, **surface_inputs}
+    else:
+        s = load_sites() if sites is None else sites
+        ends = {e for c in corridors for e in (c.end_a, c.end_b)}
+        surface, inputs = step_resistance(s[s["id"].isin(ends)], resistance, resolution_m)
+        links = programme_corridors(surface, sites=s, corridors=corridors, core_radius_m=core_radius_m, truncate_m=truncate_m,
                                     quiet=quiet, memory_limit=memory_limit)
-    cutoff = cutoff_m if cutoff_m is not None else truncate_m
+        if sites is None:
+            inputs = {**inputs, "sites": settings.SITES_PATH}
+        what = {"corridors": [c.key for c in corridors]}
     result = pinch_points(links, cutoff_m=cutoff)
-    if sites is None:
-        inputs = {**inputs, "sites": settings.SITES_PATH}
     parameters = {
-        "corridors": [c.key for c in corridors], "core_radius_m": core_radius_m, "truncate_m": truncate_m, "cutoff_m": cutoff,
+        **what, "core_radius_m": core_radius_m, "truncate_m": truncate_m, "cutoff_m": cutoff,
         "resolution_m": max(surface.res), "shape": list(surface.shape), "resistance": surface.label,
-        "units": "cwd_m in cost-weighted metres; eff_resist in cell-resistance units; max_current in A of 1 A per corridor",
+        "crs": surface.crs.to_string() if surface.crs is not None else None,
+        "units": "cwd_m in cost-weighted metres; eff_resist in cell-resistance units; max_current in A of 1 A per linkage",
     }
     return PinchAnalysis(linkages=links, pinch=result, parameters=parameters, inputs=inputs)

@@ -37,6 +37,7 @@ from corridors.network.sources import (
 )
 from corridors.analyses.network_surfaces import (
     Surfaces,
+    check_surface_memory,
     habitat_capacity,
     habitat_ha,
     network_bounds,
@@ -532,7 +533,9 @@ def programme_parts(
     """
     s = (sites if sites is not None else load_sites()).to_crs(settings.WORKING_CRS)
     if surfaces is None and needs_surfaces(source, capacity):
-        surfaces = network_surfaces(network_bounds(s), resolution_m)
+        bounds = network_bounds(s)
+        check_surface_memory(bounds, resolution_m, memory_limit)  # refused in a second, not by NumPy after minutes
+        surfaces = network_surfaces(bounds, resolution_m)
     src = link_source(source, resistance=surfaces.resistance if surfaces else None, reach_m=reach_m, memory_limit=memory_limit)
     nodes = population_nodes(s, capacity, surfaces.suitability if surfaces else None, reach_m)
     area = None

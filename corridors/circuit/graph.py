@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from corridors._errors import ConfigError, DataError
+from corridors._errors import ConfigError, DataError, shown
 
 #: Neighbour offsets (drow, dcol) in increasing column order of a row-major
 #: numbering, so that each CSR row comes out sorted without a sort. (0, 0) is
@@ -63,7 +63,7 @@ def conductance_from_values(
         if bad.any():
             r, c = np.argwhere(bad)[0]
             raise DataError(
-                f"{label}, cell (row {r}, col {c}), value {a[r, c]!r}: {int(bad.sum())} resistance(s) are zero or "
+                f"{label}, cell (row {r}, col {c}), value {shown(a[r, c])}: {int(bad.sum())} resistance(s) are zero or "
                 "negative; resistances must be > 0 (mark barriers as no data, give short circuits as a polygon file)."
             )
         g = np.zeros_like(a)
@@ -73,7 +73,7 @@ def conductance_from_values(
     if bad.any():
         r, c = np.argwhere(bad)[0]
         raise DataError(
-            f"{label}, cell (row {r}, col {c}), value {a[r, c]!r}: {int(bad.sum())} conductance(s) are negative; "
+            f"{label}, cell (row {r}, col {c}), value {shown(a[r, c])}: {int(bad.sum())} conductance(s) are negative; "
             "conductances must be >= 0 (0 or no data means no node)."
         )
     return np.where(ok, a, 0.0)
@@ -439,13 +439,13 @@ def network_graph(
         bad = ~(v > 0)
         if bad.any():
             k = int(np.argmax(bad))
-            raise DataError(f"{label}, branch {a[k]}-{b[k]}: resistance {v[k]!r} is not > 0; give positive resistances.")
+            raise DataError(f"{label}, branch {a[k]}-{b[k]}: resistance {shown(v[k])} is not > 0; give positive resistances.")
         g = 1.0 / v
     else:
         bad = ~(v >= 0)
         if bad.any():
             k = int(np.argmax(bad))
-            raise DataError(f"{label}, branch {a[k]}-{b[k]}: conductance {v[k]!r} is negative; give conductances >= 0.")
+            raise DataError(f"{label}, branch {a[k]}-{b[k]}: conductance {shown(v[k])} is negative; give conductances >= 0.")
         g = v
     ends = np.concatenate([a, b])
     if names is None:

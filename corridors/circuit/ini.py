@@ -130,6 +130,25 @@ def _choice(raw: dict[str, str], key: str, names: dict[str, str], default: str, 
     return default
 
 
+#: Keys of an Omniscape.jl config that no Circuitscape INI has (Omniscape.jl's docs, "Settings and options").
+OMNISCAPE_KEYS: tuple[str, ...] = (
+    "resistance_file", "radius", "block_size", "project_name", "source_from_resistance", "r_cutoff", "buffer",
+    "source_threshold", "calc_normalized_current", "calc_flow_potential", "write_raw_currmap", "correct_artifacts",
+)
+
+
+def _refuse_omniscape(raw: dict[str, str], path: Path) -> None:
+    """A ConfigError saying what an Omniscape.jl config given as a Circuitscape INI is, and what runs it."""
+    found = [k for k in OMNISCAPE_KEYS if k in raw]
+    if "habitat_file" in raw or not ("resistance_file" in found or len(found) >= 2):
+        return
+    raise ConfigError(
+        f"{path}: this is an Omniscape.jl config (keys {', '.join(found[:4])}), not a Circuitscape INI: run it with "
+        f"`corridors omniscape run {path}`, or write a Circuitscape INI (habitat_file, scenario, ...) for "
+        "corridors circuit run."
+    )
+
+
 def read_ini(path: str | os.PathLike) -> CircuitscapeJob:
     """Read a Circuitscape INI file the way Circuitscape.jl reads it.
 
@@ -155,12 +174,14 @@ def read_ini(path: str | os.PathLike) -> CircuitscapeJob:
     Raises
     ------
     ConfigError
-        If the file is missing or a key the scenario needs is missing.
+        If the file is missing, is an Omniscape.jl config (:data:`OMNISCAPE_KEYS`,
+        no ``habitat_file``), or a key the scenario needs is missing.
     """
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"{p}: INI file not found; check the path.")
     raw = parse_ini(read_text(p, ConfigError))
+    _refuse_omniscape(raw, p)
     msgs: list[str] = []
     vals: dict[str, object] = {}
     for key, value in raw.items():

@@ -7,18 +7,22 @@ main job's pinch and centrality steps (corridors, cores, files) are
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from corridors._errors import DataError
+from corridors._errors import ConfigError, DataError, where
 from corridors.circuit.graph import network_graph
 from corridors.circuit.grid import build_grid_circuit
 from corridors.circuit.modes import pairwise
 from corridors.circuit.solve import DEFAULT_RTOL
+from corridors.io import provenance, staged_folder, write_csv, write_geopackage
 from corridors.lcp import source_cells
 from corridors.raster import Raster
 
@@ -179,6 +183,78 @@ class PinchResult:
     table: pd.DataFrame
     per_linkage: dict[tuple[str, str], CorridorCurrent] = field(default_factory=dict, repr=False)
 
+    def write(self, outdir: str | os.PathLike, *, table: pd.DataFrame | None = None,
+              layers: Mapping[str, Any] | None = None, figure: Callable[["PinchResult", Path], Sequence[Path]] | None = None,
+              inputs: Mapping[str, str | os.PathLike] | None = None, parameters: Mapping[str, Any] | None = None,
+              command: str = "corridors.circuit.pinch.pinch_points") -> dict[str, Path]:
+        """Write ``pinchpoints.tif``, ``pinch_linkages.csv`` (and ``pinch.gpkg``) and ``provenance.json`` into a folder, all or none.
+
+        The files are written into a hidden folder beside the target and
+        renamed into place only when all are written
+        (:func:`corridors.io.staged_folder`); other files of the folder are
+        left alone. This engine does not draw: ``figure`` writes the map.
+
+        Parameters
+        ----------
+        outdir : path-like
+            Created if missing.
+        table : DataFrame, optional
+            The table written as ``pinch_linkages.csv``; default :attr:`table`.
+        layers : mapping of str to GeoDataFrame, optional
+            Written as the layers of ``pinch.gpkg`` (e.g. the linkages and cores).
+        figure : callable, optional
+            ``figure(result, stem_path) -> paths`` writes the map (``pinch_map`` files).
+        inputs : mapping of str to path, optional
+            Input files, listed with their SHA-256 in ``provenance.json``.
+        parameters : mapping, optional
+            The run's parameters for ``provenance.json``.
+        command : str
+            What produced the folder, for ``provenance.json``.
+
+        Returns
+        -------
+        dict of str to Path
+            ``current``, ``csv``, ``provenance``, with layers ``gpkg`` and, with a figure, ``map_png``, ``map_svg`` (those written).
+        """
+        out = Path(outdir)
+        names = {"current": "pinchpoints.tif", "csv": "pinch_linkages.csv", "provenance": "provenance.json"}
+        with staged_folder(out, name="pinch") as tmp:
+            self.current.write(tmp / names["current"], dtype="float32")
+            write_csv(self.table if table is None else table, tmp / names["csv"])
+            if layers:
+                names["gpkg"] = "pinch.gpkg"
+                write_geopackage(layers, tmp / names["gpkg"])
+            if figure is not None:
+                for p in figure(self, tmp / "pinch_map"):
+                    names[f"map_{Path(p).suffix[1:]}"] = Path(p).name
+            rec = provenance.record(inputs, dict(parameters or {}), command=command)
+            provenance.write(rec, tmp / names["provenance"])
+        return {k: out / v for k, v in names.items()}
+
+
+def check_cutoff(cutoff_m: float) -> float:
+    """``cutoff_m`` if it is a corridor width (a finite number > 0), else a one-line ConfigError naming ``--cutoff``.
+
+    Parameters
+    ----------
+    cutoff_m : float
+        Corridor width in cost-weighted metres.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ConfigError
+        For 0, a negative number, NaN, infinity or a non-number: a corridor narrower than its own path holds no cell.
+    """
+    ok = isinstance(cutoff_m, (int, float)) and not isinstance(cutoff_m, bool) and 0 < cutoff_m < math.inf
+    if not ok:
+        raise ConfigError(f"{where(field='cutoff_m')} (--cutoff): {cutoff_m!r} is not a corridor width; give a positive number "
+                          "of cost-weighted metres (e.g. 200000), or leave it out to use the run's truncation.")
+    return float(cutoff_m)
+
 
 def pinch_points(
     linkages: Any,
@@ -217,7 +293,14 @@ def pinch_points(
     Returns
     -------
     PinchResult
+
+    Raises
+    ------
+    ConfigError
+        If ``cutoff_m`` is not a positive number (a corridor narrower than its own path holds no cell).
     """
+    if cutoff_m is not ... and cutoff_m is not None:
+        check_cutoff(cutoff_m)
     resistance: Raster = linkages.resistance
     shape = resistance.shape
     masks: dict[str, np.ndarray] = {}

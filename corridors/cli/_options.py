@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -141,7 +142,8 @@ core_radius_option = click.option("--core-radius-km", type=float, default=5.0, s
                                   help="Radius of the core around a point site.")
 
 
-def resistance_option(help: str = "A resistance GeoTIFF/ASCII grid in the working CRS (default: built from data/resistance.yml "
+def resistance_option(help: str = "A resistance GeoTIFF/ASCII grid in a projected CRS (metres), used as is; one without a CRS "
+                                  "takes the cores' (default: built from data/resistance.yml "
                                   f"at {settings.DEFAULT_RESOLUTION_M / 1000:g} km).") -> Any:
     """``--resistance PATH`` (parameter ``resistance_path``): a resistance grid instead of the one the command builds.
 
@@ -198,3 +200,32 @@ def resolution_option(help: str = f"Cell size in metres (default {settings.DEFAU
         The command's help text.
     """
     return click.option("--resolution", type=click.FloatRange(min=0, min_open=True), default=None, help=help)
+
+
+# ------------------------------------------------------------------ console tables
+def format_number(value: float, digits: int = 3) -> str:
+    """A number for a console table: ``digits`` significant figures, thousands separated, never in e-notation.
+
+    The programme's corridors run to thousands of kilometres and a user's
+    grid of 100 m cells to a few: ``format_number(1051.4)`` is ``'1,051'``,
+    ``format_number(5.283)`` ``'5.28'``, ``format_number(0.09666)``
+    ``'0.0967'``, where a fixed ``.0f`` printed ``5`` and ``.4g`` printed ``1.951e+04``.
+
+    Parameters
+    ----------
+    value : float
+    digits : int, default 3
+        Significant figures kept after the decimal point (whole numbers keep all their digits).
+
+    Returns
+    -------
+    str
+        ``''`` for NaN (a missing value), ``'inf'`` / ``'-inf'`` as such.
+    """
+    v = float(value)
+    if math.isnan(v):
+        return ""
+    if math.isinf(v) or v == 0:
+        return f"{v:g}"
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(v))))
+    return f"{v:,.{decimals}f}"

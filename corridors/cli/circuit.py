@@ -10,10 +10,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from corridors._errors import ConfigError
 from corridors.cli._options import (
     CIRCUIT_MEMORY_HELP,
     core_radius_option,
     cores_option,
+    format_number,
     id_field_option,
     is_quiet,
     memory_limit_opt,
@@ -102,29 +104,35 @@ _truncate_opt = truncate_option("Corridor width of the least-cost run, cost-weig
 @circuit_cmd.command("pinch")
 @outdir_option(Path("out/pinch"), "Output folder: pinchpoints.tif, pinch_linkages.csv, pinch.gpkg, pinch_map.png/.svg, provenance.json.")
 @resistance_option()
+@cores_option("Your core areas (GeoJSON/GPKG/SHP): pinch points of the linkages between them instead of the programme's corridors.")
+@id_field_option
 @_truncate_opt
-@click.option("--cutoff", type=float, default=None,
-              help="Corridor width for the circuit run (Linkage Mapper's CWD cutoff), cost-weighted metres; default --truncate.")
+@click.option("--cutoff", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Corridor width for the circuit run (Linkage Mapper's CWD cutoff), cost-weighted metres, > 0; default --truncate.")
 @core_radius_option
 @no_map_option
 @memory_limit_opt
 @click.pass_context
-def pinch_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None, truncate: float, cutoff: float | None,
-              core_radius_km: float, no_map: bool, memory_limit: int | None = None) -> None:
-    """Pinch points of the programme's candidate corridors (Linkage Mapper's Pinchpoint Mapper).
+def pinch_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None, cores_path: Path | None, id_field: str,
+              truncate: float, cutoff: float | None, core_radius_km: float, no_map: bool, memory_limit: int | None = None) -> None:
+    """Pinch points of the programme's candidate corridors, or of the linkages between your cores (Linkage Mapper's Pinchpoint Mapper).
 
     Maps the least-cost corridors the work programme names (corridors
-    linkages), then drives 1 A between the two ends of each corridor
-    through the corridor alone (Circuitscape pairwise, ends as focal
-    regions). Bright cells on the map are pinch points: the current has no
-    way around them. The table gives each corridor's effective resistance
-    and Linkage Mapper's CWD : effective-resistance ratio.
+    linkages), or with --cores the least-cost linkages between your cores
+    (as corridors linkages --cores), then drives 1 A between the two ends of
+    each corridor through the corridor alone (Circuitscape pairwise, ends as
+    focal regions). Bright cells on the map are pinch points: the current has
+    no way around them. The table gives each corridor's effective resistance
+    and Linkage Mapper's CWD : effective-resistance ratio. The map is drawn in
+    the resistance raster's own CRS.
     """
     from corridors.analyses.pinch import run_pinch  # local: +0.81 s to every command's start (see the note above)
 
+    if cores_path is None and ctx.get_parameter_source("id_field") == click.core.ParameterSource.COMMANDLINE:
+        raise ConfigError("--id-field: names the id column of --cores; give --cores or drop --id-field.")
     quiet = is_quiet(ctx)
-    result = run_pinch(resistance_path, truncate_m=truncate, cutoff_m=cutoff, core_radius_m=core_radius_km * 1000,
-                       memory_limit=memory_limit, quiet=quiet)
+    result = run_pinch(resistance_path, cores=cores_path, id_field=id_field, truncate_m=truncate, cutoff_m=cutoff,
+                       core_radius_m=core_radius_km * 1000, memory_limit=memory_limit, quiet=quiet)
     written = result.write(outdir, map=not no_map)
     if not quiet:
         print_pinch(result, written)
@@ -169,18 +177,16 @@ def centrality_cmd(ctx: click.Context, outdir: Path, kinds: str, cores_path: Pat
     Only populations that can exchange deer are linked: one river system,
     or within --max-exchange-km of least-cost distance.
     """
-    # Local: +0.80 s to every command's start (see the note above); analyses.linkages comes with it.
+    # Local: +0.80 s to every command's start (see the note above).
     from corridors.analyses.centrality import run_centrality
-    from corridors.analyses.linkages import read_cores
     from corridors.programme import MAX_EXCHANGE_CWD_M
 
     quiet = is_quiet(ctx)
-    cores = read_cores(cores_path, id_field, core_radius_km) if cores_path is not None else None
-    result = run_centrality(cores, kinds=[k.strip() for k in kinds.split(",") if k.strip()], resistance=resistance_path,
-                            weight=weight, truncate_m=truncate, core_radius_m=core_radius_km * 1000,
+    result = run_centrality(cores_path, id_field=id_field, kinds=[k.strip() for k in kinds.split(",") if k.strip()],
+                            resistance=resistance_path, weight=weight, truncate_m=truncate, core_radius_m=core_radius_km * 1000,
                             max_exchange_cwd_m=None if all_linkages else MAX_EXCHANGE_CWD_M if max_exchange_km is None
                             else max_exchange_km * 1000.0,
-                            memory_limit=memory_limit, quiet=quiet, cores_path=cores_path)
+                            memory_limit=memory_limit, quiet=quiet)
     written = result.write(outdir, map=not no_map)
     if not quiet:
         print_centrality(result, written)
@@ -200,5 +206,5 @@ def _print(df, cols: list[str], title: str) -> None:
     for c in cols:
         t.add_column(c)
     for _, r in df.iterrows():
-        t.add_row(*[f"{r[c]:,.4g}" if isinstance(r[c], float) else str(r[c]) for c in cols])
+        t.add_row(*[format_number(r[c]) if isinstance(r[c], float) else str(r[c]) for c in cols])
     Console(width=140).print(t)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from corridors._errors import ConfigError
 from corridors.cli._options import (
     core_radius_option,
     cores_option,
+    format_number,
     id_field_option,
     input_file_option,
     is_quiet,
@@ -40,9 +42,14 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, float]:
         if not sep:
             raise ConfigError(f"--set {v!r}: write KEY=VALUE, e.g. --set desert=120 or --set TKM-UZB=50.")
         try:
-            out[key.strip()] = float(num)
+            value = float(num)
         except ValueError:
             raise ConfigError(f"--set {v!r}: the value must be a number, e.g. --set TKM-UZB=50.") from None
+        if not (0 < value < math.inf):
+            # named here: the table's own check would blame "overrides, field 'resistance'" and the resistance table
+            raise ConfigError(f"--set {v!r}: a resistance must be a finite number > 0 (cost per metre), e.g. "
+                              f"--set {key.strip()}=120; for a nearly impassable class give a large one such as 10000.")
+        out[key.strip()] = value
         # Local: corridors.landscape (geopandas) costs +0.6 s at the start of every command; only --set needs it.
         from corridors.landscape import CLASSES
 
@@ -82,9 +89,10 @@ _bbox_opt = click.option("--bbox", default=None, metavar="W,S,E,N", help="Extent
 @_set_opt
 @resolution_option()
 @_bbox_opt
-@input_file_option("--landcover", "landcover", "Your land-cover GeoTIFF (any CRS); needs --reclass.")
+@input_file_option("--landcover", "landcover", "Your land-cover GeoTIFF (a projected CRS is kept); needs --reclass.")
 @input_file_option("--reclass", "reclass", "CSV (class,resistance) or YAML mapping for --landcover.")
-@input_file_option("--raster", "raster", "Your resistance GeoTIFF or ASCII grid (any CRS), resampled to the working grid.")
+@input_file_option("--raster", "raster", "Your resistance GeoTIFF or ASCII grid; a projected CRS and its cells are kept "
+                   "(--resolution, --bbox resample it), one in degrees is reprojected onto the working grid.")
 @click.option("--format", "fmt", type=click.Choice(["tif", "asc"]), default="tif", show_default=True,
               help="GeoTIFF or ESRI ASCII grid (Circuitscape reads both).")
 @click.pass_context
@@ -95,8 +103,11 @@ def resistance_cmd(ctx: click.Context, outdir: Path, table: Path | None, sets: t
     By default they are built from the bundled vector layers with the expert
     table data/resistance.yml (riparian 1 ... lakes 800, one crossing value
     per national border). With --landcover and --reclass, or --raster, your
-    own data are reprojected onto the working grid (Albers, metres) instead;
-    no data stays impassable. Every file is written atomically.
+    own data are used instead: in a projected CRS they keep it, their extent
+    and cell size (unless --bbox or --resolution); in degrees they are
+    reprojected onto the working grid (Albers, metres), with a warning; a
+    raster without a CRS is refused. No data stays impassable. Every file is
+    written atomically, float grids with no data -9999.
     """
     if landcover is not None or raster is not None:
         if landcover is not None and raster is not None:
@@ -226,9 +237,9 @@ def _print_table(run: LinkagesRun) -> None:
         t.add_column(c, justify="right" if c not in ("from", "to", "borders crossed", "corridor") else "left")
     for _, r in links.iterrows():
         vals = ([r["corridor"], r["measure"]] if has_key else []) + [
-            r["core_a"], r["core_b"], f"{r['euclid_m'] / 1000:.0f}", f"{r['cwd_m'] / 1000:,.0f}", f"{r['lcp_length_m'] / 1000:.0f}",
-            f"{r['cwd_to_euclid']:.1f}", f"{r['cwd_to_path']:.1f}",
-            "" if r["min_width_m"] != r["min_width_m"] else f"{r['min_width_m'] / 1000:.1f}", ", ".join(r["borders"]) or "-",
+            r["core_a"], r["core_b"], *(format_number(r[c] / 1000) for c in ("euclid_m", "cwd_m", "lcp_length_m")),
+            format_number(r["cwd_to_euclid"]), format_number(r["cwd_to_path"]), format_number(r["min_width_m"] / 1000),
+            ", ".join(r["borders"]) or "-",
         ]
         t.add_row(*[str(v) for v in vals])
     console = Console(width=max(150, Console().width))

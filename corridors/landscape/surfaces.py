@@ -11,7 +11,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
-from corridors._errors import ConfigError, DataError, where
+from corridors._errors import ConfigError, DataError, shown, where
 from corridors.io import atomic_path, staged_folder
 from corridors.landscape.classes import build_border_ids, build_classes
 from corridors.landscape.table import CLASS_CODES, CLASSES, ResistanceTable, apply_overrides, load_table
@@ -134,7 +134,7 @@ def check_resistance(resistance: Raster) -> np.ndarray:
     if bad.any():
         r, c = np.argwhere(bad)[0]
         raise DataError(
-            f"{resistance.label}: cell (row {r}, col {c}) holds resistance {a[r, c]!r}; resistance must be > 0 "
+            f"{resistance.label}: cell (row {r}, col {c}) holds resistance {shown(a[r, c])}; resistance must be > 0 "
             "(set impassable cells to no data)."
         )
     if valid.all():

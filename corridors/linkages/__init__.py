@@ -13,7 +13,7 @@ of :func:`build_linkages`), ``result`` (:class:`LinkageResult` and its files).
 """
 
 from corridors.linkages.build import ADJACENCY, DEFAULT_TRUNCATE_M, LINKAGE_COLUMNS, build_linkages
-from corridors.linkages.cores import cores_from_sites
+from corridors.linkages.cores import cores_from_sites, place_raster
 from corridors.linkages.result import LinkageResult, MapWriter
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "MapWriter",
     "build_linkages",
     "cores_from_sites",
+    "place_raster",
 ]

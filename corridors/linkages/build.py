@@ -105,7 +105,7 @@ def _cores_on_grid(resistance: Raster, cores: gpd.GeoDataFrame, id_field: str) -
     """Step 1, checks: the cores (ids unique, CRS matched) and the resistance (> 0), and the cells of every core."""
     if id_field not in cores.columns and id_field == "core_id" and "id" in cores.columns:
         id_field = "id"
-    cores = _check_cores(cores, resistance, id_field)
+    cores, resistance = _check_cores(cores, resistance, id_field)
     ids = list(cores["core_id"])
     costs = check_resistance(resistance)
     cells: list[np.ndarray] = []
@@ -422,6 +422,7 @@ def build_linkages(
                    fully_connected, memory_limit)
     rules.check()
     grid = _cores_on_grid(resistance, cores, id_field)
+    resistance = grid.resistance  # a raster without a CRS now carries the cores' (linkages.cores.place_raster)
     cand = _explicit_pairs(pairs, grid.ids) if pairs is not None else set()
     runs, paths, alloc = _cost_runs(grid, rules, cand, quiet)
     if pairs is None:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from pyproj import CRS
 
 from corridors._errors import ConfigError, DataError, where
-from corridors.raster import Raster
+from corridors.raster import Raster, no_crs_message
 
 
 def cores_from_sites(
@@ -72,26 +74,56 @@ def cores_from_sites(
     return out
 
 
-def _check_metric_crs(resistance: Raster, vector_crs: object) -> None:
-    # Costs are resistance x metres travelled: a grid in degrees would give
-    # distances near 0 without any error, and a grid without a CRS cannot be
-    # matched to cores that have one.
-    if resistance.crs is not None and resistance.crs.is_geographic:
+def place_raster(resistance: Raster, vector_crs: object, what: str = "cores") -> Raster:
+    """The resistance raster in a metric CRS the vector layer can be placed on: the one rule of a raster without a CRS.
+
+    Costs are resistance x metres travelled: a grid in degrees would give
+    distances near 0 without any error, so it is refused. A raster without a
+    CRS (an ASCII grid, a GeoTIFF that lost its .prj) is taken to be in the
+    CRS of the layer it is used with, as the cores' files must carry one,
+    with a warning that says so and how to set it; both without a CRS share
+    the raster's coordinates.
+
+    Parameters
+    ----------
+    resistance : Raster
+    vector_crs : CRS-like or None
+        The CRS of the cores (or sites) placed on it.
+    what : str, default 'cores'
+        What the vector layer is, for the messages.
+
+    Returns
+    -------
+    Raster
+        ``resistance``, or the same grid carrying ``vector_crs``.
+
+    Raises
+    ------
+    DataError
+        If the raster (or, for a raster without one, the layer's CRS) is geographic.
+    """
+    crs = resistance.crs
+    if crs is None and vector_crs is not None:
+        vcrs = CRS.from_user_input(vector_crs)
+        if vcrs.is_geographic:
+            raise DataError(no_crs_message(resistance.label, f"it would take the CRS of the {what} ({vcrs.name}), "
+                                           "whose units are degrees, not metres", "<projected code>"))
+        epsg = vcrs.to_epsg()
+        warnings.warn(no_crs_message(resistance.label, f"it is taken to be in the CRS of the {what} ({vcrs.name})", epsg),
+                      stacklevel=2)
+        return Raster(resistance.array, resistance.transform, vcrs, resistance.nodata, resistance.name)
+    if crs is not None and crs.is_geographic:
         raise DataError(
-            f"{resistance.label}: the raster is in a geographic CRS ({resistance.crs.name}), so its cells are degrees, not metres; "
+            f"{resistance.label}: the raster is in a geographic CRS ({crs.name}), so its cells are degrees, not metres; "
             f"resample it onto the working grid first (`corridors resistance --raster {resistance.label}`) or reproject it to a projected CRS."
         )
-    if resistance.crs is None and vector_crs is not None:
-        raise DataError(
-            f"{resistance.label}: the raster has no CRS, so the cores cannot be placed on it; "
-            "set its CRS (e.g. `gdal_edit.py -a_srs EPSG:<code>`) or give cores without a CRS in the raster's coordinates."
-        )
+    return resistance
 
 
-def _check_cores(cores: gpd.GeoDataFrame, resistance: Raster, id_field: str) -> gpd.GeoDataFrame:
+def _check_cores(cores: gpd.GeoDataFrame, resistance: Raster, id_field: str) -> tuple[gpd.GeoDataFrame, Raster]:
     if not isinstance(cores, gpd.GeoDataFrame):
         raise ConfigError(f"{where(field='cores')}: give a GeoDataFrame of core areas.")
-    _check_metric_crs(resistance, cores.crs)
+    resistance = place_raster(resistance, cores.crs)
     if id_field not in cores.columns:
         raise DataError(f"{where(field=id_field)}: the cores have no such column; pass id_field= the column holding core ids.")
     if cores.crs is not None and resistance.crs is not None and cores.crs != resistance.crs:
@@ -104,7 +136,7 @@ def _check_cores(cores: gpd.GeoDataFrame, resistance: Raster, id_field: str) -> 
         raise DataError("cores: fewer than two cores; linkages need at least two.")
     out = cores.copy()
     out["core_id"] = ids.to_numpy()
-    return out.reset_index(drop=True)
+    return out.reset_index(drop=True), resistance
 
 
-__all__ = ["cores_from_sites"]
+__all__ = ["cores_from_sites", "place_raster"]

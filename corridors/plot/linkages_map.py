@@ -14,8 +14,7 @@ from matplotlib.patches import Patch
 
 from corridors.plot.labels import place_labels
 from corridors.plot.save import save_figure
-from corridors.plot.style import STYLE, base_map, halo
-from corridors.raster import bounds_around
+from corridors.plot.style import STYLE, base_map, frame_around, halo
 
 #: Margin of the default frame around the cores, in metres.
 FRAME_MARGIN_M: float = 150_000.0
@@ -23,14 +22,15 @@ FRAME_MARGIN_M: float = 150_000.0
 
 def plot_linkages(result: Any, ax: Any = None, bounds: Sequence[float] | None = None, title: str | None = None,
                   label: str = "auto") -> tuple[Any, Any]:
-    """Draw corridors, least-cost paths and cores over the programme base map.
+    """Draw corridors, least-cost paths and cores over the programme base map, in the resistance raster's own CRS.
 
     Parameters
     ----------
     result : corridors.linkages.LinkageResult
     ax : matplotlib Axes, optional
     bounds : (left, bottom, right, top), optional
-        Map frame in working-CRS metres; default the cores' extent plus 150 km.
+        Map frame in the raster's CRS; default the cores' extent plus 150 km
+        (or a tenth of its larger side, if less: :func:`corridors.plot.style.frame_around`).
     title : str, optional
     label : {'auto', 'corridor', 'pair', 'none'}
         Path labels: programme corridor keys, the core pair (the cores are then
@@ -42,8 +42,8 @@ def plot_linkages(result: Any, ax: Any = None, bounds: Sequence[float] | None = 
     -------
     (Figure, Axes)
     """
-    b = tuple(bounds) if bounds is not None else bounds_around(result.cores, FRAME_MARGIN_M)
-    fig, ax = base_map(ax=ax, bounds=b)
+    b = tuple(bounds) if bounds is not None else frame_around(result.cores.total_bounds, FRAME_MARGIN_M)
+    fig, ax = base_map(ax=ax, bounds=b, crs=result.resistance.crs)
     m = result.corridor_mosaic
     arr = np.ma.masked_invalid(m.array.astype(float))
     left, bottom, right, top = m.bounds

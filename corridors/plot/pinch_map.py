@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from corridors.plot.labels import place_labels
-from corridors.plot.style import STYLE, base_map, halo
+from corridors.plot.style import STYLE, base_map, frame_around, halo
 
 #: Current below this (A, of the 1 A driven through a corridor) is left off the pinch map:
 #: dead ends beyond the cores carry next to nothing.
@@ -26,7 +26,7 @@ MIN_CURRENT_A = 1e-3
 
 def plot_pinch_points(result: Any, linkages: Any = None, ax: Axes | None = None, bounds: Sequence[float] | None = None,
                       title: str | None = None) -> tuple[Figure, Axes]:
-    """Map the pinch-point current over the programme base map.
+    """Map the pinch-point current over the programme base map, in the current raster's own CRS.
 
     Parameters
     ----------
@@ -36,7 +36,8 @@ def plot_pinch_points(result: Any, linkages: Any = None, ax: Axes | None = None,
         Draws its cores and least-cost paths on top.
     ax : matplotlib Axes, optional
     bounds : (left, bottom, right, top), optional
-        Frame in working-CRS metres; default the corridors' extent plus 100 km.
+        Frame in the raster's CRS; default the corridors' extent plus 100 km
+        (or a tenth of its larger side, if less: :func:`corridors.plot.style.frame_around`).
     title : str, optional
 
     Returns
@@ -51,11 +52,10 @@ def plot_pinch_points(result: Any, linkages: Any = None, ax: Axes | None = None,
             rr, cc = np.nonzero(fin)
             x0, y1 = m.transform @ (cc.min(), rr.min())
             x1, y0 = m.transform @ (cc.max() + 1, rr.max() + 1)
-            pad = 100_000.0
-            bounds = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
+            bounds = frame_around((x0, y0, x1, y1), 100_000.0)
         else:
             bounds = m.bounds
-    fig, ax = base_map(ax=ax, bounds=bounds)
+    fig, ax = base_map(ax=ax, bounds=bounds, crs=m.crs)
     left, bottom, right, top = m.bounds
     z = STYLE["z"]["overlay"]
     arr = np.ma.masked_less(arr, MIN_CURRENT_A)
@@ -75,7 +75,7 @@ def plot_pinch_points(result: Any, linkages: Any = None, ax: Axes | None = None,
 
 def plot_centrality(cores: Any, links: Any, ax: Axes | None = None, bounds: Sequence[float] | None = None,
                     title: str | None = None) -> tuple[Figure, Axes]:
-    """Map current-flow centrality over the programme base map: link width and core size by ``cf_central``.
+    """Map current-flow centrality over the programme base map (in the cores' CRS): link width and core size by ``cf_central``.
 
     Core labels (``id (cf_central)``) are placed by :func:`corridors.plot.labels.place_labels`,
     clear of each other, the core symbols and the base map's names.
@@ -87,7 +87,7 @@ def plot_centrality(cores: Any, links: Any, ax: Axes | None = None, bounds: Sequ
         drawn as their geometry, e.g. least-cost paths).
     ax : matplotlib Axes, optional
     bounds : (left, bottom, right, top), optional
-        Default: the cores' extent plus 150 km.
+        Default: the cores' extent plus 150 km (or a tenth of its larger side, if less).
     title : str, optional
 
     Returns
@@ -95,9 +95,8 @@ def plot_centrality(cores: Any, links: Any, ax: Axes | None = None, bounds: Sequ
     (Figure, Axes)
     """
     if bounds is None:
-        x0, y0, x1, y1 = cores.total_bounds
-        bounds = (x0 - 150_000, y0 - 150_000, x1 + 150_000, y1 + 150_000)
-    fig, ax = base_map(ax=ax, bounds=bounds)
+        bounds = frame_around(cores.total_bounds, 150_000.0)
+    fig, ax = base_map(ax=ax, bounds=bounds, crs=cores.crs)
     z = STYLE["z"]["overlay"]
     vmax = float(max(links["cf_central"].max() if len(links) else 1.0, 1e-9))
     norm = mcolors.Normalize(vmin=0, vmax=vmax)

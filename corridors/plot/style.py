@@ -23,7 +23,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
-from pyproj import Transformer
+from pyproj import CRS, Transformer
 
 from corridors import settings
 from corridors._errors import ConfigError
@@ -83,12 +83,66 @@ STYLE: dict = {
 RANGE_STATES: tuple[str, ...] = settings.RANGE_STATES
 
 
-def _to_working() -> Transformer:
-    return Transformer.from_crs(settings.GEOGRAPHIC_CRS, settings.WORKING_CRS, always_xy=True)
+def _map_crs(crs: object = settings.WORKING_CRS) -> CRS:
+    return settings.WORKING_CRS if crs is settings.WORKING_CRS else CRS.from_user_input(crs)
 
 
-def _to_geographic() -> Transformer:
-    return Transformer.from_crs(settings.WORKING_CRS, settings.GEOGRAPHIC_CRS, always_xy=True)
+@functools.lru_cache(maxsize=16)
+def _transformers(crs_wkt: str) -> tuple[Transformer, Transformer]:
+    crs = CRS.from_wkt(crs_wkt)
+    return (Transformer.from_crs(settings.GEOGRAPHIC_CRS, crs, always_xy=True),
+            Transformer.from_crs(crs, settings.GEOGRAPHIC_CRS, always_xy=True))
+
+
+def _to_working(crs: object = settings.WORKING_CRS) -> Transformer:
+    """Degrees -> the map's CRS (the working CRS unless a map is drawn in its data's own)."""
+    return _transformers(_map_crs(crs).to_wkt())[0]
+
+
+def _to_geographic(crs: object = settings.WORKING_CRS) -> Transformer:
+    """The map's CRS -> degrees."""
+    return _transformers(_map_crs(crs).to_wkt())[1]
+
+
+#: Where a map axes keeps the CRS it is drawn in (set by :func:`base_map`; absent: the working CRS, None: no CRS).
+_AXES_CRS = "_corridors_crs"
+
+
+def axes_crs(ax: Axes) -> CRS | None:
+    """The CRS a map axes is drawn in: the one given to :func:`base_map`, the working CRS by default, None for a grid without one.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+
+    Returns
+    -------
+    pyproj.CRS or None
+    """
+    return getattr(ax, _AXES_CRS, settings.WORKING_CRS)
+
+
+def frame_around(bounds: Sequence[float], margin_m: float) -> tuple[float, float, float, float]:
+    """A map frame: ``bounds`` grown by ``margin_m``, or by a tenth of their larger side if that is less.
+
+    The programme's layers span hundreds of kilometres and get the full
+    margin; a user's small grid (a few kilometres) is not lost in a frame of
+    100 km of blank paper.
+
+    Parameters
+    ----------
+    bounds : (xmin, ymin, xmax, ymax)
+    margin_m : float
+        The largest margin, in the map's units (metres).
+
+    Returns
+    -------
+    (xmin, ymin, xmax, ymax)
+    """
+    x0, y0, x1, y1 = (float(v) for v in bounds)
+    span = max(x1 - x0, y1 - y0)
+    pad = min(margin_m, 0.1 * span) if span > 0 else margin_m
+    return (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
 
 
 #: Points a map frame samples along each edge of a degree extent (:func:`corridors.raster.degree_bounds`):
@@ -160,7 +214,8 @@ def _degree_label(value: float, axis: str) -> str:
 
 
 def _graticule_step(span_deg: float) -> float:
-    for step in (0.5, 1.0, 2.0, 5.0, 10.0):
+    # The finer steps serve a user's small grid (a few km); the programme's maps span degrees and start at 0.5.
+    for step in (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0):
         if span_deg / step <= 7:
             return step
     return 20.0
@@ -184,10 +239,11 @@ def add_graticule(ax: Axes, step: float | None = None) -> list[float]:
     Parameters
     ----------
     ax : matplotlib.axes.Axes
-        A map axes in the working CRS; its limits must already be set.
+        A map axes in the working CRS (or the CRS given to :func:`base_map`);
+        its limits must already be set. Nothing is drawn on a map without a CRS.
     step : float, optional
-        Spacing in degrees; by default 0.5, 1, 2, 5 or 10 so that about 3-7
-        lines cross the frame.
+        Spacing in degrees; by default 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5
+        or 10 so that about 3-7 lines cross the frame.
 
     Returns
     -------
@@ -197,10 +253,13 @@ def add_graticule(ax: Axes, step: float | None = None) -> list[float]:
     """
     xmin, xmax = ax.get_xlim()
     ymin, ymax = ax.get_ylim()
-    west, south, east, north = _to_geographic().transform_bounds(xmin, ymin, xmax, ymax, densify_pts=50)
+    crs = axes_crs(ax)
+    if crs is None:
+        return []  # a grid without a CRS has no degrees to draw
+    west, south, east, north = _to_geographic(crs).transform_bounds(xmin, ymin, xmax, ymax, densify_pts=50)
     if step is None:
         step = _graticule_step(max(east - west, north - south))
-    fwd = _to_working()
+    fwd = _to_working(crs)
     frame = shapely.box(xmin, ymin, xmax, ymax)
     bottom = shapely.LineString([(xmin, ymin), (xmax, ymin)])
     left = shapely.LineString([(xmin, ymin), (xmin, ymax)])
@@ -236,8 +295,9 @@ def base_map(
     lakes: bool = True,
     country_labels: bool = True,
     graticule: bool = True,
+    crs: CRS | str | None = settings.WORKING_CRS,
 ) -> tuple[Figure, Axes]:
-    """Draw the common base map of corridors figures in the working CRS.
+    """Draw the common base map of corridors figures in the working CRS, or in the CRS of the data drawn on it.
 
     Parameters
     ----------
@@ -261,6 +321,12 @@ def base_map(
         Country names (only countries with enough visible area get one).
     graticule : bool, default True
         Meridians and parallels, labelled in degrees on the frame.
+    crs : pyproj.CRS or str or None, default the working CRS
+        The CRS of ``bounds`` and of what is drawn on the map: a user's
+        raster in its own projection is drawn in it, with the base layers
+        (which cover Central Asia) reprojected where they reach the frame and
+        the graticule in that projection. None (a grid without a CRS): no
+        base layers and no graticule, the axes in the grid's own units.
 
     Returns
     -------
@@ -271,6 +337,9 @@ def base_map(
     ConfigError
         If ``bounds`` is not four finite numbers with min < max.
     """
+    on_working = crs is settings.WORKING_CRS or (crs is not None and _map_crs(crs) == settings.WORKING_CRS)
+    if bounds is None and not on_working:
+        raise ConfigError("base_map: give the frame 'bounds' of a map in another CRS than the working one.")
     bnds = degree_bounds(settings.PROGRAMME_BOUNDS_DEG, densify_pts=FRAME_DENSIFY_PTS) if bounds is None else _check_bounds(bounds)
     xmin, ymin, xmax, ymax = bnds
     if ax is None:
@@ -281,8 +350,11 @@ def base_map(
         ax = fig.add_subplot(1, 1, 1)
     else:
         fig = ax.figure
+    setattr(ax, _AXES_CRS, settings.WORKING_CRS if on_working else (None if crs is None else _map_crs(crs)))
     margin = 0.05 * max(xmax - xmin, ymax - ymin)
     ax.set_facecolor(STYLE["sea"])
+    if not on_working:
+        return _foreign_base_map(fig, ax, bnds, margin, crs, graticule)
     countries = _clip(_base_layer("countries"), bnds, margin)
     in_range = countries["ISO_A3"].isin(RANGE_STATES)
     z = STYLE["z"]
@@ -328,9 +400,47 @@ def base_map(
     else:
         ax.set_xticks([])
         ax.set_yticks([])
+    _frame_style(ax)
+    return fig, ax
+
+
+def _frame_style(ax: Axes) -> None:
     for spine in ax.spines.values():
         spine.set_linewidth(0.6)
         spine.set_color(STYLE["text"])
+
+
+def _foreign_base_map(fig: Figure, ax: Axes, bnds: tuple[float, float, float, float], margin: float, crs: object,
+                      graticule: bool) -> tuple[Figure, Axes]:
+    """The base map of data in another CRS (or none): the bundled Central Asian layers where they reach the frame, in that CRS."""
+    xmin, ymin, xmax, ymax = bnds
+    if crs is not None:
+        # The frame in degrees: the bundled layers are clipped to it before only what is left is reprojected.
+        geo = _to_geographic(crs).transform_bounds(xmin - margin, ymin - margin, xmax + margin, ymax + margin, densify_pts=21)
+        z = STYLE["z"]
+        if all(math.isfinite(v) for v in geo) and geo[0] < geo[2]:
+            layers = (
+                (_base_layer("countries"), dict(color=STYLE["land"], edgecolor=STYLE["coast"], linewidth=0.3, zorder=z["land"])),
+                (_base_layer("lakes"), dict(color=STYLE["water"], edgecolor=STYLE["water_edge"], linewidth=0.3, zorder=z["lakes"])),
+                (load_rivers(), dict(color=STYLE["river"], linewidth=0.8, zorder=z["rivers"])),
+                (border_lines(), dict(color=STYLE["border"], linewidth=0.6, linestyle=(0, (5, 1.5, 1, 1.5)), zorder=z["borders"])),
+            )
+            for layer, kw in layers:
+                part = layer.to_crs(settings.GEOGRAPHIC_CRS).clip(geo)
+                if len(part):
+                    part.to_crs(crs).plot(ax=ax, **kw)
+    ax.set_xlim(xmin, xmax)
+    ax.set_ylim(ymin, ymax)
+    ax.set_aspect("equal")
+    ax.xaxis.label.set_visible(False)
+    ax.yaxis.label.set_visible(False)
+    if graticule and crs is not None:
+        add_graticule(ax)
+    else:
+        ax.tick_params(labelsize=STYLE["font_size"], length=3, width=0.5, colors=STYLE["text"], pad=2)
+        ax.annotate("grid without a CRS: coordinates in the grid's own units" if crs is None else "",
+                    (0.01, 0.01), xycoords="axes fraction", fontsize=STYLE["font_size"], color=STYLE["text"])
+    _frame_style(ax)
     return fig, ax
 
 
@@ -455,9 +565,13 @@ def add_north_arrow(ax: Axes, loc: tuple[float, float] = (0.95, 0.84), size: flo
     ymin, ymax = ax.get_ylim()
     x0 = xmin + loc[0] * (xmax - xmin)
     y0 = ymin + loc[1] * (ymax - ymin)
-    lon, lat = _to_geographic().transform(x0, y0)
-    x1, y1 = _to_working().transform(lon, lat + 0.5)
-    dx, dy = x1 - x0, y1 - y0
+    crs = axes_crs(ax)
+    if crs is None:
+        dx, dy = 0.0, 1.0  # no CRS: grid north is all there is
+    else:
+        lon, lat = _to_geographic(crs).transform(x0, y0)
+        x1, y1 = _to_working(crs).transform(lon, lat + 0.5)
+        dx, dy = x1 - x0, y1 - y0
     norm = math.hypot(dx, dy)
     length = size * (ymax - ymin)
     tip = (x0 + dx / norm * length, y0 + dy / norm * length)

@@ -1,6 +1,6 @@
 """Grid values: the Raster every engine shares (:mod:`corridors.raster.core`) and the grid helpers around it (:mod:`corridors.raster.grid`)."""
 
-from corridors.raster.core import ASCII_SUFFIXES, Raster
+from corridors.raster.core import ASCII_SUFFIXES, Raster, no_crs_message
 from corridors.raster.grid import (
     bounds_around,
     bounds_window,
@@ -26,6 +26,7 @@ __all__ = [
     "geometry_cells",
     "geometry_mask",
     "make_grid",
+    "no_crs_message",
     "programme_bounds",
     "rasterize",
     "warp_to",

@@ -21,6 +21,9 @@ from corridors.io import atomic_path
 #: Suffixes written as ESRI ASCII grids; everything else is written as GeoTIFF.
 ASCII_SUFFIXES = (".asc",)
 
+#: The no-data value of every float GeoTIFF and ASCII grid :meth:`Raster.write` writes (Circuitscape's).
+WRITE_NODATA = -9999.0
+
 
 def _to_pyproj(crs: object) -> CRS | None:
     if crs is None:
@@ -30,6 +33,26 @@ def _to_pyproj(crs: object) -> CRS | None:
     if isinstance(crs, RioCRS):
         return CRS.from_wkt(crs.to_wkt())
     return CRS.from_user_input(crs)
+
+
+def no_crs_message(label: str, consequence: str, epsg: int | str | None = None) -> str:
+    """The one message about a raster without a CRS: what follows from it, and the command that sets one.
+
+    Parameters
+    ----------
+    label : str
+        The raster's file name.
+    consequence : str
+        What happens or cannot happen, e.g. ``"it cannot be placed on the working grid"``.
+    epsg : int or str, optional
+        The CRS to suggest (e.g. the cores'); default ``<code>``.
+
+    Returns
+    -------
+    str
+        ``"<label>: the raster has no CRS, so <consequence>; set it with `gdal_edit.py -a_srs EPSG:<code> <label>`."``
+    """
+    return f"{label}: the raster has no CRS, so {consequence}; set it with `gdal_edit.py -a_srs EPSG:{epsg or '<code>'} {label}`."
 
 
 @dataclass
@@ -231,7 +254,9 @@ class Raster:
         path : path-like
             Output file; the suffix chooses the format.
         dtype : str, optional
-            Output data type (default: the array's, float64 for ASCII).
+            Output data type (default: the array's, float64 for ASCII). Float
+            grids hold their no-data cells (NaN or ``nodata``) as
+            :data:`WRITE_NODATA` (-9999) and declare it; integer grids keep ``nodata``.
         compress : bool, default True
             Deflate-compress GeoTIFFs.
 
@@ -243,9 +268,11 @@ class Raster:
         ascii_grid = p.suffix.lower() in ASCII_SUFFIXES
         arr = self.array.astype(dtype or ("float64" if ascii_grid else self.array.dtype))
         nodata = self.nodata
-        if nodata is None and np.issubdtype(arr.dtype, np.floating) and np.isnan(arr).any():
-            nodata = -9999.0
-            arr = np.where(np.isnan(arr), nodata, arr)
+        if np.issubdtype(arr.dtype, np.floating):
+            # One convention for every float grid corridors writes: no data (NaN, or the raster's own nodata value,
+            # e.g. ArcGIS's -3.4e38) is written as WRITE_NODATA and declared so; GIS and Circuitscape read it back.
+            nodata = WRITE_NODATA
+            arr = np.where(self.valid, arr, arr.dtype.type(WRITE_NODATA))
         profile = {
             "driver": "AAIGrid" if ascii_grid else "GTiff",
             "height": arr.shape[0],

@@ -26,7 +26,7 @@ from rasterio.enums import Resampling
 from corridors import settings
 from corridors._errors import ConfigError, DataError, renamed, where
 
-from corridors.raster.core import Raster
+from corridors.raster.core import Raster, no_crs_message
 
 
 # ----------------------------------------------------------------------------- extents
@@ -109,18 +109,20 @@ MAX_GRID_CELLS: float = 2.5e8
 
 def make_grid(
     bounds: Sequence[float] | None = None, resolution_m: float | None = None, name: str = "template", *,
-    resolution: float | None = None,
+    resolution: float | None = None, crs: object = None,
 ) -> Raster:
-    """An empty float32 grid in the working CRS (NaN everywhere), snapped to whole cells.
+    """An empty float32 grid in the working CRS (or ``crs``; NaN everywhere), snapped to whole cells.
 
     Parameters
     ----------
     bounds : sequence of 4 floats, optional
-        (left, bottom, right, top) in working-CRS metres; default :func:`programme_bounds`.
+        (left, bottom, right, top) in working-CRS metres (or in ``crs``); default :func:`programme_bounds`.
     resolution_m : float, default settings.DEFAULT_RESOLUTION_M
         Cell size in metres.
     name : str
         Label used in error messages.
+    crs : CRS-like, optional
+        A projected CRS of the user's data, kept instead of the working CRS.
 
     Returns
     -------
@@ -143,7 +145,7 @@ def make_grid(
         raise ConfigError(
             f"{where(field='resolution_m')}: {resolution_m:g} m over these bounds makes {cells:.3g} cells; use a coarser cell size or smaller bounds."
         )
-    return Raster.from_bounds(b, resolution_m, settings.WORKING_CRS, fill=np.nan, dtype="float32", name=name)
+    return Raster.from_bounds(b, resolution_m, settings.WORKING_CRS if crs is None else crs, fill=np.nan, dtype="float32", name=name)
 
 
 # ----------------------------------------------------------------------------- windows
@@ -344,7 +346,7 @@ def warp_to(raster: Raster, template: Raster, resampling: str = "nearest") -> Ra
     if raster.crs is None:
         if raster.is_aligned(template):
             return template.replace(raster.masked().astype("float32"), nodata=None, name=raster.label)
-        raise DataError(f"{raster.label}: the raster has no CRS; assign one (e.g. gdal_edit.py -a_srs) so it can be reprojected.")
+        raise DataError(no_crs_message(raster.label, "it cannot be reprojected"))
     try:
         method = Resampling[resampling]
     except KeyError:

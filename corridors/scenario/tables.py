@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from corridors.io import atomic_path, encode_list
+from corridors.io import atomic_path, encode_list, encode_list_columns
 from corridors.scenario.context import Analysis, _Context
 from corridors.scenario.interventions import _apply
 from corridors.scenario.network import _analyse
@@ -73,7 +73,8 @@ class ScenarioRun:
 def _csv(df: Any, path: Path, index: bool = True) -> None:
     """Write a table with a fixed float format so reruns give byte-identical files."""
     with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=index, float_format="%.10g", lineterminator="\n")
+        # list columns ';'-joined, as every CSV of corridors (corridors.io.write_csv)
+        encode_list_columns(df).to_csv(tmp, index=index, float_format="%.10g", lineterminator="\n")
 
 
 def _per_measure(ctx: _Context, model: Scenario, base: Analysis, scen: Analysis) -> Any:
