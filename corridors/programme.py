@@ -265,7 +265,7 @@ NETWORK_MARGIN_M: float = 100_000.0
 #: Radius of the moving window: twice the median dispersal distance above, so a target gathers the sources a deer
 #: born there could plausibly reach in one dispersal (an assumption, like that distance; see the README).
 OMNISCAPE_RADIUS_M: float = 60_000.0
-#: Block size of the targets (cells): 3 x 3 cells of 5 km, a fifth of the radius' 12 cells, with the artifact correction.
+#: Block size of the targets (cells): 3 x 3 cells of 5 km, a quarter of the radius' 12 cells, with the artifact correction.
 OMNISCAPE_BLOCK_SIZE: int = 3
 #: Cells of at least this suitability (0-1, ``data/resistance.yml``) are sources, with their suitability as strength:
 #: the tugay, riparian and floodplain classes deer live in; steppe, desert and farmland are crossed, not lived in.

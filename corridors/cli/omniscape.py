@@ -46,6 +46,8 @@ def run_cmd(ctx: click.Context, config: Path, workers: int | None, scheduler: st
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
     outdir = project_folder(cfg.project_name)
+    if outdir != Path(cfg.project_name):
+        click.echo(f"warning: the project folder {cfg.project_name} exists; writing to {outdir}, as Omniscape does.", err=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if quiet:
@@ -64,8 +66,6 @@ def run_cmd(ctx: click.Context, config: Path, workers: int | None, scheduler: st
                                  progress=lambda k: bar.advance(task, k))
     for w in caught:
         click.echo(f"warning: {w.message}", err=True)
-    if outdir != Path(cfg.project_name):
-        click.echo(f"warning: the project folder {cfg.project_name} exists; writing to {outdir}, as Omniscape does.", err=True)
     files = write_result(result, cfg, outdir, inputs)
     if not quiet:
         click.echo(f"omniscape: {result.targets:,} targets solved; wrote {len(files)} file(s) to {outdir}")
