@@ -128,6 +128,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "batch": ("corridors.cli.scenario", "batch_cmd"),
     "circuit": ("corridors.cli.circuit", "circuit_cmd"),
     "omniscape": ("corridors.cli.omniscape", "omniscape_cmd"),
+    "restore": ("corridors.cli.restore", "restore_cmd"),
     "network": ("corridors.cli.network", "network_cmd"),
     "programme": ("corridors.cli.programme", "programme_cmd"),
 }

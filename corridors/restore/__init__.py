@@ -1,0 +1,18 @@
+"""Where to restore: which cells, restored, would raise connectivity most.
+
+Three answers, each on the user's rasters and cores as on the programme's:
+
+- Barrier Mapper (McRae et al. 2012; Linkage Mapper's ``s6_barriers``):
+  :mod:`corridors.restore.barriers`, the drop in least-cost distance per
+  unit of restored width, by moving windows of several radii.
+- Circuit sensitivity: :mod:`corridors.restore.sensitivity`, the derivative
+  of each pair's effective resistance (and of the network's EC) with respect
+  to each cell's conductance, from the solves already made (the adjoint).
+- Linkage Priority (Linkage Mapper 3): :mod:`corridors.restore.priority`.
+
+:mod:`corridors.restore.sites` turns any of these score surfaces into ranked
+restoration sites (connected patches of top cells).
+
+An engine: arrays, rasters, linkage results and the user's files in; it
+knows nothing of the programme's data, of drawing or of the command line.
+"""
