@@ -499,3 +499,32 @@ def test_a_circuit_too_big_for_the_memory_limit_is_an_error_not_a_nan():
     with pytest.raises(MemoryLimitError, match="is allowed"):
         _circuit_metrics(res, a, b, corridor, memory_limit=1024)
     assert issubclass(MemoryLimitError, SolverError)
+
+
+def test_top_takes_the_best_ranked_restoration_sites_of_a_file(tmp_path):
+    # issue 15: a scenario intervention can take the top-k restoration sites (a 'rank' column) as its polygons
+    from corridors.scenario.interventions import intervention_area
+    from corridors.settings import WORKING_CRS
+
+    boxes = {3: box(0, 0, 1000, 1000), 1: box(5000, 0, 6000, 1000), 2: box(10_000, 0, 11_000, 1000)}
+    gpd.GeoDataFrame({"rank": list(boxes), "site_id": [f"R{k}" for k in boxes]}, geometry=list(boxes.values()),
+                     crs=WORKING_CRS).to_file(tmp_path / "restoration_sites.gpkg")
+    p = _write(tmp_path, """
+        name: t
+        interventions:
+          - type: riparian_reforestation
+            measure: "2.4"
+            file: restoration_sites.gpkg
+            top: 2
+            buffer_m: 0
+        """)
+    iv = load_scenario(p).interventions[0]
+    area = intervention_area(iv, sites=None)
+    assert area.area == pytest.approx(2 * 1000 * 1000) and area.bounds == pytest.approx((5000, 0, 11_000, 1000))
+    # without a rank column the file is named with what would fix it; top without file is refused
+    gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)], crs=WORKING_CRS).to_file(tmp_path / "plain.gpkg")
+    iv.file = tmp_path / "plain.gpkg"
+    with pytest.raises(ConfigError, match="needs a 'rank' column in .*plain.gpkg"):
+        intervention_area(iv, sites=None)
+    msg = _intervention_error(tmp_path, '- type: riparian_reforestation\n  measure: "2.4"\n  river: Amu Darya\n  top: 2')
+    assert "top only goes with file" in msg

@@ -115,7 +115,14 @@ def intervention_area(iv: _Area, sites: Any, rivers: Any = None, where_: str = "
         g = gpd.GeoSeries([geometry_from_geojson(iv.geometry)], crs=settings.GEOGRAPHIC_CRS)
         geom = g.to_crs(settings.WORKING_CRS).iloc[0]
     else:
-        feats = read_vector(iv.file).geometry
+        table = read_vector(iv.file)
+        if iv.top is not None:
+            if "rank" not in table.columns:
+                raise ConfigError(f"{where_}: top {iv.top} needs a 'rank' column in {iv.file} (the restoration_sites.gpkg of "
+                                  "`corridors restore sites` or of the main job's restoration step has one); it has "
+                                  f"{', '.join(map(str, table.columns[:8]))}.")
+            table = table.sort_values("rank", kind="stable").head(iv.top)
+        feats = table.geometry
         for i, g in enumerate(feats):
             problem = geometry_problem(g)
             if problem:

@@ -244,6 +244,8 @@ class _Area(_Intervention):
     within_m: float = Field(50000.0, gt=0)
     geometry: dict | None = Field(None, description="A GeoJSON geometry in WGS84.")
     file: InputPath | None = Field(None, description="A vector file; its features are the area.")
+    top: int | None = Field(None, ge=1, description="With file: only the first `top` features by the file's `rank` column "
+                            "(e.g. the best restoration sites of `corridors restore sites`).")
     buffer_m: float = Field(2000.0, ge=0, description="Buffer around the target geometry (m).")
 
     @model_validator(mode="after")
@@ -256,6 +258,8 @@ class _Area(_Intervention):
             )
         if self.near_sites is not None and self.river is None:
             raise ValueError("near_sites only goes with river")
+        if self.top is not None and self.file is None:
+            raise ValueError("top only goes with file (the features of highest rank)")
         if self.geometry is not None:
             gtype = self.geometry.get("type")
             if gtype not in ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"):
