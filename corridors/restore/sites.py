@@ -18,15 +18,20 @@ moving-window estimate).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import rasterio.features
 import shapely
 from scipy import ndimage
 
 from corridors._errors import ConfigError, DataError
+from corridors.io import provenance, staged_folder, write_csv, write_geopackage
 from corridors.lcp import cost_distance
 from corridors.raster import Raster
 
@@ -201,3 +206,31 @@ def site_cells(sites: gpd.GeoDataFrame, grid: Raster) -> Sequence[np.ndarray]:
     for geom in sites.geometry:
         out.append(rasterio.features.geometry_mask([geom], out_shape=grid.shape, transform=grid.transform, invert=True))
     return out
+
+
+def write_sites(sites: gpd.GeoDataFrame, outdir: str | os.PathLike, *, inputs: Mapping[str, str | os.PathLike] | None = None,
+                parameters: Mapping[str, Any] | None = None, rests_on: Sequence[str] = (),
+                command: str = "corridors.restore.sites.restoration_sites") -> list[Path]:
+    """Write ranked restoration sites into a folder, all files or none.
+
+    Files: ``restoration_sites.gpkg`` (layer ``sites``, the polygons with
+    every column), ``restoration_sites.csv`` (the table without geometry)
+    and ``provenance.json`` (inputs with their SHA-256, the parameters, and
+    ``rests_on``: what the scores assume). Other outputs of corridors in
+    ``outdir`` are left alone (:func:`corridors.io.staged_folder`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    out = Path(outdir)
+    with staged_folder(out, name="restoration-sites") as tmp:
+        write_geopackage({"sites": sites}, tmp / "restoration_sites.gpkg")
+        write_csv(pd.DataFrame(sites.drop(columns="geometry")), tmp / "restoration_sites.csv")
+        params = dict(parameters or {})
+        params["sites"] = len(sites)
+        rec = provenance.record(inputs=inputs, parameters=params, command=command)
+        rec["rests_on"] = list(rests_on)
+        provenance.write(rec, tmp / "provenance.json")
+    return [out / "restoration_sites.gpkg", out / "restoration_sites.csv", out / "provenance.json"]
