@@ -443,18 +443,22 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike) -> Path:
     """
     p = Path(path)
     suffix = p.suffix.lower()
+    # Every format goes through a staged folder in the target's folder (shared=True): a file of the same name is
+    # replaced only if corridors wrote it (listed in the folder's manifest); a user's own file stops the export.
     if suffix in (".geojson", ".json"):
-        with io.atomic_path(p) as tmp:
+        with io.staged_folder(p.parent, name=p.name, shared=True) as tmpdir:
             doc = _geojson(sites)
             # one feature per line: small, readable diffs when a place moves
             lines = [json.dumps(f, ensure_ascii=False, separators=(",", ":")) for f in doc["features"]]
-            tmp.write_text(
+            (tmpdir / p.name).write_text(
                 '{"type":"FeatureCollection","name":"sites","features":[\n' + ",\n".join(lines) + "\n]}\n",
                 encoding="utf-8",
             )
         return p
     if suffix == ".gpkg":
-        return io.write_geopackage({"sites": _flat(sites)}, p)
+        with io.staged_folder(p.parent, name=p.name, shared=True) as tmpdir:
+            io.write_geopackage({"sites": _flat(sites)}, tmpdir / p.name)
+        return p
     if suffix == ".shp":
         types = {t.replace("Multi", "") for t in sites.geometry.dropna().geom_type}
         if len(types) > 1:

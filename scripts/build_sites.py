@@ -173,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=settings.SITES_PATH)
     args = ap.parse_args(argv)
     sites = build(args.places, args.measures)
+    if args.out.resolve() == Path(settings.SITES_PATH).resolve() and args.out.exists():
+        # The bundled data/sites.geojson is this script's own output (rebuilt from data/programme/), not a user's
+        # file, and carries no output manifest: remove it so write_sites, which replaces only its own files, writes it.
+        args.out.unlink()
     write_sites(sites, args.out)
     sys.stdout.write(f"{args.out}: {len(sites)} sites\n")
     return 0

@@ -323,3 +323,15 @@ def test_a_shapefile_export_replaces_only_its_own_files(tmp_path):
     line = error_line(invoke("sites", "export", tmp_path / "mine.shp", "--kind", "hotspot"))
     assert "mine.shp would be replaced but corridors did not write it" in line
     assert (tmp_path / "mine.shp").read_bytes() == b"my shapefile" and not (tmp_path / "mine.dbf").exists()
+
+
+@pytest.mark.parametrize("name", ["places.geojson", "places.gpkg"])
+def test_a_single_file_export_replaces_only_its_own_file(tmp_path, name):
+    # issue 13: a GeoJSON or GeoPackage export used to replace a user's file of the same name without a word
+    assert invoke("sites", "export", tmp_path / name, "--kind", "hotspot").exit_code == 0
+    assert invoke("sites", "export", tmp_path / name, "--kind", "hotspot").exit_code == 0  # its own: replaced
+    mine = tmp_path / f"mine{Path(name).suffix}"
+    mine.write_bytes(b"my own layer")
+    line = error_line(invoke("sites", "export", mine, "--kind", "hotspot"))
+    assert f"{mine.name} would be replaced but corridors did not write it" in line
+    assert mine.read_bytes() == b"my own layer"

@@ -146,15 +146,39 @@ def run_tiles(
 
 def _on_cluster(client, tiles: list[Tile], resistance, source, targets, window, options, conditions,
                 shape) -> Iterator[tuple[Tile, OmniscapeMaps]]:
-    """Submit every tile (each with its own part of the grid) and yield them as they finish."""
+    """Run the tiles on the cluster, a few ahead of the workers, and yield each as it finishes.
+
+    Only ``2 x workers + 2`` tiles are in flight at once, and each finished
+    tile's future is released as soon as its maps are fetched: submitting
+    every tile at once kept all their inputs on the scheduler, and holding
+    the futures kept every result on the workers until the run ended (a
+    worker's peak grew with the grid: +22 MiB over its start on 200 x 200,
+    +31 MiB on 500 x 500, radius 50).
+    """
     # Local: distributed costs 0.2-0.6 s to import (measured); a run on one worker never needs it.
     from distributed import as_completed
 
-    futures = {}
-    for k, t in enumerate(tiles):
+    pending = iter(enumerate(tiles))
+    running = as_completed()
+    tile_of: dict[str, Tile] = {}
+
+    def submit_next() -> None:
+        k, t = next(pending, (None, None))
+        if t is None:
+            return
         res, src, rows, cols, amps, cond, origin = _tile_args(t, resistance, source, targets, conditions)
         fut = client.submit(_tile_task, res, src, rows, cols, amps, window, options, cond, origin, shape,
                             key=f"omniscape-tile-{k}", pure=False)
-        futures[fut] = t
-    for fut in as_completed(futures):
-        yield futures[fut], fut.result()
+        tile_of[fut.key] = t
+        running.add(fut)
+
+    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+    for _ in range(2 * n_workers + 2):
+        submit_next()
+    for fut in running:
+        part = fut.result()
+        t = tile_of.pop(fut.key)
+        fut.release()
+        del fut
+        submit_next()
+        yield t, part
