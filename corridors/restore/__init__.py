@@ -17,4 +17,4 @@ An engine: arrays, rasters, linkage results and the user's files in; it
 knows nothing of the programme's data, of drawing or of the command line.
 """
 
-from corridors.restore.priority import PriorityResult, PriorityWeights, core_area_values, linkage_priority  # noqa: E402
+from corridors.restore.priority import PriorityResult, PriorityWeights, core_area_values, linkage_priority
