@@ -171,6 +171,8 @@ def test_normalise():
     assert normalise([2.0, 4.0, 3.0]).tolist() == [0.0, 1.0, 0.5]
     assert normalise([2.0, 4.0, 3.0], invert=True).tolist() == [1.0, 0.0, 0.5]
     assert normalise([5.0, 5.0]).tolist() == [1.0, 1.0]  # all equal: the term ranks nothing
+    # Equal up to rounding (the areas of discs of one radius): equal, not a 0-1 ranking of the last digits.
+    assert normalise([7841.371 * (1 + 1e-13), 7841.371, 7841.371 * (1 - 1e-13)]).tolist() == [1.0, 1.0, 1.0]
 
 
 def test_write_the_files(links, tmp_path):

@@ -83,6 +83,9 @@ WEIGHT_OPTIONS: dict[str, tuple[str, str, str]] = {
     "trunk": ("--w-trunk", "blended priority: trunk priority weight", "closeness to the least-cost paths of the strongest linkages"),
 }
 
+#: Values closer than this (relative to the largest) are ties in :func:`normalise`.
+RELATIVE_TIE = 1e-9
+
 _CAV_TERMS = ("resistance", "size", "area_perimeter", "expert_core", "centrality")
 _LINK_TERMS = ("permeability", "core_value", "expert_corridor")
 _CSP_TERMS = ("closeness",) + _LINK_TERMS
@@ -274,6 +277,10 @@ class PriorityResult:
 def normalise(values: Sequence[float] | np.ndarray, invert: bool = False) -> np.ndarray:
     """Min-max ("score range") normalisation to 0-1; every item 1 when all are equal.
 
+    Values within 1e-9 (relative) of each other count as equal: the areas of
+    cores buffered by one radius differ in their last digits, and min-max
+    would blow that rounding up into a 0-1 ranking.
+
     Parameters
     ----------
     values : array-like of float
@@ -289,7 +296,7 @@ def normalise(values: Sequence[float] | np.ndarray, invert: bool = False) -> np.
     if x.size == 0:
         return x
     lo, hi = float(x.min()), float(x.max())
-    if not hi > lo:
+    if not hi - lo > RELATIVE_TIE * max(abs(hi), abs(lo)):
         return np.ones_like(x)
     return (hi - x) / (hi - lo) if invert else (x - lo) / (hi - lo)
 
