@@ -91,8 +91,8 @@ def priority_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None,
     Only the ratios of the weights within a group matter. The map is drawn in
     the resistance raster's own CRS.
     """
-    # Local: corridors.analyses.priority loads geopandas, rasterio, matplotlib and the engines (about +0.8 s, as the
-    # pinch analysis, measured with python -X importtime) to every command's start.
+    # Local: corridors.analyses.priority (geopandas, rasterio, matplotlib, the engines) adds 2.0 s on top of
+    # `import corridors.cli` (best of 3 on the shared machine, where corridors.analyses.pinch measured the same) to every command's start.
     from corridors.analyses.priority import run_priority
     from corridors.restore.priority import PriorityWeights
 
