@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.console import Console
+from rich.table import Table
 
-from corridors.cli._options import format_number, is_quiet, outdir_option
+from corridors._errors import ConfigError
+from corridors.cli._options import (
+    core_radius_option,
+    cores_option,
+    format_number,
+    id_field_option,
+    is_quiet,
+    memory_limit_opt,
+    no_map_option,
+    outdir_option,
+    resistance_option,
+    truncate_option,
+)
 
 
 @click.group("restore")
@@ -63,3 +78,86 @@ def sites_cmd(ctx: click.Context, score: Path, outdir: Path, top_percent: float,
                        f"best {format_number(r['score_max'])}  at ({format_number(r['x'])}, {format_number(r['y'])})")
     for f in files:
         click.echo(f"  {f}")
+# ----------------------------------------------------------------------------- restore priority (Linkage Mapper 3's Linkage Priority)
+
+# corridors.restore.priority (WEIGHT_OPTIONS, PriorityWeights) loads the circuit and least-cost engines; the command imports it
+# when it runs, so the option table below is spelled out here (tests/test_restore_priority.py checks it against the engine's).
+_PRIORITY_WEIGHTS = (
+    ("resistance", "--w-resistance", "CAV: resistance weight (RW), mean resistance inside the core, lower is better", 1.0),
+    ("size", "--w-size", "CAV: size weight (SW), core area", 1.0),
+    ("area_perimeter", "--w-area-perimeter", "CAV: area/perimeter weight (APW), core compactness", 1.0),
+    ("expert_core", "--w-expert-core", "CAV: expert core area value weight (ECAVW), the values of --core-value-field "
+     "[default: 1 with --core-value-field, else 0]", None),
+    ("centrality", "--w-centrality", "CAV: current flow centrality weight (CFCW), the core's current-flow centrality "
+     "in the linkage network", 1.0),
+    ("closeness", "--w-closeness", "CSP: relative closeness weight, closeness of the cell to the corridor's least-cost path", 1.0),
+    ("permeability", "--w-permeability", "CSP: relative permeability weight, the linkage's least-cost distance, lower is better", 1.0),
+    ("core_value", "--w-core-value", "CSP: core area value weight, mean CAV of the linkage's two cores", 1.0),
+    ("csp", "--w-csp", "blended priority: corridor-specific priority weight", 1.0),
+    ("trunk", "--w-trunk", "blended priority: trunk priority weight (near the least-cost paths of the strongest linkages)", 1.0),
+)
+
+
+def _priority_weight_options(f):
+    for name, flag, help_text, default in reversed(_PRIORITY_WEIGHTS):
+        f = click.option(flag, f"w_{name}", type=click.FloatRange(min=0), default=default, show_default=default is not None,
+                         help=f"Linkage Mapper 3 {help_text}; >= 0.")(f)
+    return f
+
+
+@restore_cmd.command("priority")
+@outdir_option(Path("out/priority"), "Output folder: priority.tif, priority_csp.tif, priority_trunk.tif, priority_cores.csv, "
+               "priority_linkages.csv, priority_map.png/.svg, provenance.json.")
+@resistance_option()
+@cores_option("Your core areas (GeoJSON/GPKG/SHP): the priority of the linkages between them instead of the programme's corridors.")
+@id_field_option
+@click.option("--core-value-field", default=None, help="Column of an expert core area value (Linkage Mapper 3's ECAV): in "
+              "--cores, or in the sites for the programme's corridors.")
+@_priority_weight_options
+@truncate_option("Corridor width of the least-cost run and the distance at which relative closeness reaches 0, cost-weighted metres.")
+@core_radius_option
+@no_map_option
+@memory_limit_opt
+@click.pass_context
+def priority_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None, cores_path: Path | None, id_field: str,
+                 core_value_field: str | None, truncate: float, core_radius_km: float, no_map: bool, memory_limit: int | None = None,
+                 **weights: float | None) -> None:
+    """Linkage Priority (Linkage Mapper 3): rank the corridors and score every corridor cell.
+
+    Maps the least-cost corridors the work programme names, or with --cores
+    the linkages between your cores, then scores each core (Core Area Value:
+    resistance, size, area/perimeter, expert value, centrality), each linkage
+    (relative permeability, its cores' value) and each corridor cell
+    (relative closeness to the least-cost path), and blends the
+    corridor-specific priority with the trunk priority into one 0-1 surface.
+    Only the ratios of the weights within a group matter. The map is drawn in
+    the resistance raster's own CRS.
+    """
+    # Local: corridors.analyses.priority (geopandas, rasterio, matplotlib, the engines) adds 2.0 s on top of
+    # `import corridors.cli` (best of 3 on the shared machine, where corridors.analyses.pinch measured the same) to every command's start.
+    from corridors.analyses.priority import run_priority
+    from corridors.restore.priority import PriorityWeights
+
+    if cores_path is None and ctx.get_parameter_source("id_field") == click.core.ParameterSource.COMMANDLINE:
+        raise ConfigError("--id-field: names the id column of --cores; give --cores or drop --id-field.")
+    w = PriorityWeights(**{k[2:]: v for k, v in weights.items()})
+    quiet = is_quiet(ctx)
+    result = run_priority(resistance_path, cores=cores_path, id_field=id_field, core_value_field=core_value_field, weights=w,
+                          truncate_m=truncate, core_radius_m=core_radius_km * 1000, memory_limit=memory_limit, quiet=quiet)
+    written = result.write(outdir, map=not no_map)
+    if not quiet:
+        print_priority(result, written)
+
+
+def print_priority(result: Any, written: list[Path]) -> None:
+    """Print the priority step's linkages, best first, and the files it wrote."""
+    table = result.priority.linkages
+    t = Table(title="Linkage Priority (Linkage Mapper 3): linkages best first, scores 0-1, cwd_m in cost-weighted metres")
+    cols = [c for c in ("rank", "corridor", "core_a", "core_b", "cwd_m", "rel_permeability", "mean_cav", "priority") if c in table.columns]
+    for c in cols:
+        t.add_column(c)
+    for _, r in table.iterrows():
+        t.add_row(*[format_number(r[c]) if isinstance(r[c], float) else str(r[c]) for c in cols])
+    Console(width=140).print(t)
+    for p in written:
+        click.echo(str(p))
