@@ -16,3 +16,12 @@ restoration sites (connected patches of top cells).
 An engine: arrays, rasters, linkage results and the user's files in; it
 knows nothing of the programme's data, of drawing or of the command line.
 """
+
+from corridors.restore.sensitivity import (  # circuit, EC and least-cost sensitivity (issue 15, part 2)
+    SensitivityResult,
+    ec_link_sensitivity,
+    ec_sensitivity,
+    lcd_sensitivity,
+    resistance_sensitivity,
+    voltage_gain,
+)
