@@ -13,12 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from _helpers import grid, toy_graph
+from _helpers import error_line, far_strip, grid, invoke, toy_graph, usage_error
 from corridors._errors import ConfigError, DataError
+from corridors.analyses.sensitivity import check_measures, corridor_gains, run_sensitivity
 from corridors.circuit import pairwise_raster
 from corridors.circuit.pinch import corridor_current
 from corridors.lcp import least_cost_path
 from corridors.network.metrics import equivalent_connected_area
+from corridors.raster import Raster
 from corridors.restore.sensitivity import (
     ec_link_sensitivity,
     ec_sensitivity,
@@ -296,3 +298,84 @@ def test_bad_inputs_give_clear_errors():
     bad[3, 3] = 5  # the no-data cell
     with pytest.raises(DataError, match="focal id 5"):
         resistance_sensitivity(r, bad)
+
+
+# ----------------------------------------------------------------------------- the analysis and `corridors restore sensitivity`
+def test_cli_on_your_cores_gives_the_strip_by_hand(tmp_path):
+    # far_strip: unit resistances, cores on cells 0-1 and 8-9 of the middle row, R = 7 (seven unit links from cell 1 to 8).
+    # Average conductance: -dR/dc_k = 2 x 1/(2 w^2) = 1 inside (cells 2-7), 1/2 on cells 1 and 8 (one branch leaves the core);
+    # LCD: 100 m steps at r = 1, so -dLCD/dc = r^2 dLCD/dr = 100 inside, 50 at the path's ends.
+    tif, shp = far_strip(tmp_path)
+    out = tmp_path / "sens"
+    r = invoke("restore", "sensitivity", "--resistance", tif, "--cores", shp, "--id-field", "Core_ID",
+               "--per-pair", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert "top cells, resistance" in r.output and "higher = better" in r.output
+    res = Raster.read(out / "sensitivity_resistance.tif").masked()
+    np.testing.assert_allclose(res[1], [0, 0.5, 1, 1, 1, 1, 1, 1, 0.5, 0], rtol=1e-6, atol=1e-9)
+    assert np.isnan(res[0]).all()
+    lcd = Raster.read(out / "sensitivity_lcd.tif").masked()
+    np.testing.assert_allclose(lcd[1], [0, 50, 100, 100, 100, 100, 100, 100, 50, 0], rtol=1e-6)
+    ec = Raster.read(out / "sensitivity_ec.tif").masked()
+    links = pd.read_csv(out / "sensitivity_ec_links.csv")
+    a = pd.read_csv(out / "sensitivity_corridors.csv")
+    assert a["eff_resist"].iloc[0] == pytest.approx(7.0, rel=1e-6)
+    k = math.log(2) / 30_000
+    p = math.exp(-k * 700.0)
+    assert links["probability"].iloc[0] == pytest.approx(p, rel=1e-6)
+    # two cores of equal area A: EC = A sqrt(2 + 2p), dEC/dd = -k p A^2 / EC, gain = -dEC/dd x 100 m x -dR/dc
+    assert (Raster.read(out / "sensitivity_resistance_1_2.tif").masked()[1, 2:8] == pytest.approx(1.0, rel=1e-6))
+    dd = links["dEC_dd"].iloc[0]
+    np.testing.assert_allclose(ec[1, 2:8], -dd * 100.0, rtol=1e-6)
+    ec_total = json.loads((out / "provenance.json").read_text())["parameters"]["measures"]["ec"]["EC"]
+    a_ha = ec_total / math.sqrt(2 + 2 * p)
+    assert dd == pytest.approx(-k * p * a_ha**2 / ec_total, rel=1e-6)
+    top = pd.read_csv(out / "sensitivity_top_cells.csv")
+    assert set(top[top["measure"] == "resistance"]["col"].head(6)) == set(range(2, 8))
+    assert (top["corridor"] == "1-2").all()
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["command"] == "corridors restore sensitivity" and prov["inputs"]["cores"]["path"].endswith("far_cores.shp")
+    assert "higher = better" in prov["parameters"]["sign"]
+
+
+def test_cli_measure_and_bad_options(tmp_path):
+    tif, shp = far_strip(tmp_path)
+    out = tmp_path / "one"
+    r = invoke("-q", "restore", "sensitivity", "--resistance", tif, "--cores", shp, "--id-field", "Core_ID", "--measure", "lcd", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "provenance.json", "sensitivity_corridors.csv", "sensitivity_lcd.csv", "sensitivity_lcd.tif", "sensitivity_top_cells.csv"]
+    usage_error(invoke("restore", "sensitivity", "--measure", "speed", "-o", tmp_path / "o"), "'--measure'")
+    usage_error(invoke("restore", "sensitivity", "--median-dispersal-km", "0", "-o", tmp_path / "o"), "'--median-dispersal-km'")
+    assert "nowhere.tif: raster file not found" in error_line(
+        invoke("restore", "sensitivity", "--resistance", tmp_path / "nowhere.tif", "-o", tmp_path / "o"))
+    assert "--id-field" in error_line(invoke("restore", "sensitivity", "--id-field", "Core_ID", "-o", tmp_path / "o"))
+    line = error_line(invoke("restore", "sensitivity", "--resistance", tif, "--cores", shp, "-o", tmp_path / "o"))
+    assert "far_cores.shp, field 'id'" in line and "Core_ID" in line
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("x")
+    r = invoke("restore", "sensitivity", "-o", tmp_path / "mine")
+    assert r.exit_code != 0 and "notes.txt" in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_library_refuses_an_unknown_measure():
+    with pytest.raises(ConfigError, match="--measure speed: unknown"):
+        check_measures(["speed"])
+    assert check_measures("all") == ("resistance", "lcd", "ec")
+
+
+def test_programme_corridors_on_the_coarse_surface(tmp_path, coarse_resistance):
+    run = run_sensitivity(coarse_resistance, measures=("resistance", "ec"))
+    table = run.table
+    assert {"2.1a", "6.4", "7.4"} <= set(table["corridor"])
+    joined = table[table["eff_resist"] > 0]
+    assert (joined["resistance_max_gain"] > 0).all() and (joined["ec_max_gain"] > 0).all()
+    top = run.top_cells(5)
+    assert top["gain"].is_monotonic_decreasing and (top["corridor"] != "").all()
+    # the summed surface is the sum of the corridors' own gains (voltages of the pinch run, no new solve)
+    ours = corridor_gains(run.linkages, run.pinch, ("resistance",), per_pair=True)[0]["resistance"]
+    np.testing.assert_allclose(np.nansum([p.masked(0.0) for p in ours.by_pair.values()], axis=0), run.results["resistance"].total.masked(0.0),
+                               rtol=1e-12)
+    files = run.write(tmp_path / "prog")
+    assert {"sensitivity_resistance.tif", "sensitivity_ec.tif", "sensitivity_ec_links.csv"} <= {p.name for p in files}
