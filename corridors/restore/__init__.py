@@ -18,3 +18,16 @@ knows nothing of the programme's data, of drawing or of the command line.
 """
 
 from corridors.restore.priority import PriorityResult, PriorityWeights, core_area_values, linkage_priority
+from corridors.restore.sensitivity import (  # circuit, EC and least-cost sensitivity (issue 15, part 2)
+    SensitivityResult,
+    ec_link_sensitivity,
+    ec_sensitivity,
+    lcd_sensitivity,
+    resistance_sensitivity,
+    voltage_gain,
+)
+
+__all__ = [
+    "PriorityResult", "PriorityWeights", "SensitivityResult", "core_area_values", "ec_link_sensitivity", "ec_sensitivity",
+    "lcd_sensitivity", "linkage_priority", "resistance_sensitivity", "voltage_gain",
+]
