@@ -16,3 +16,5 @@ restoration sites (connected patches of top cells).
 An engine: arrays, rasters, linkage results and the user's files in; it
 knows nothing of the programme's data, of drawing or of the command line.
 """
+
+from corridors.restore.barriers import BarrierResult, barrier_mapper, disc_minimum  # Barrier Mapper
