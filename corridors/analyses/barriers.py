@@ -51,7 +51,7 @@ DEFAULT_RADII_M: tuple[float, ...] = (1000.0, 2000.0, 5000.0)
 _CORRIDOR_COLUMNS = ("corridor", "measure", "name")
 
 #: Title of the step's map.
-MAP_TITLE = "Barrier Mapper: where restoring lowers the least-cost distance of the programme's corridors most"
+MAP_TITLE = "Barrier Mapper: where restoring helps the programme's corridors most"
 
 
 @dataclass
@@ -103,7 +103,8 @@ class BarrierAnalysis:
         """Title of the map: the programme's corridors, or the number of linkages between the user's cores."""
         if "corridor" in self.linkages.linkages.columns:
             return MAP_TITLE
-        return f"Barrier Mapper: {len(self.linkages.linkages)} linkages between {len(self.linkages.cores)} cores"
+        n = len(self.linkages.linkages)
+        return f"Barrier Mapper: {n} linkage{'' if n == 1 else 's'} between {len(self.linkages.cores)} cores"
 
     def write(self, outdir: str | os.PathLike, *, map: bool = True, radius_rasters: bool = False) -> list[Path]:
         """Write the step's files into a folder (created if missing), all or none (:meth:`BarrierResult.write`).

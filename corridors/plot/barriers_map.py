@@ -39,7 +39,7 @@ def plot_barriers(result: Any, linkages: Any = None, ax: Axes | None = None, bou
         Draws its cores and least-cost paths on top; a ``corridor`` column names the rings.
     ax : matplotlib Axes, optional
     bounds : (left, bottom, right, top), optional
-        Frame in the raster's CRS; default the scored cells' extent plus 100 km
+        Frame in the raster's CRS; default the extent of the scored cells and the cores plus 100 km
         (or a tenth of its larger side, if less: :func:`corridors.plot.style.frame_around`).
     title : str, optional
 
@@ -58,6 +58,9 @@ def plot_barriers(result: Any, linkages: Any = None, ax: Axes | None = None, bou
             rr, cc = np.nonzero(pos)
             x0, y1 = m.transform @ (cc.min(), rr.min())
             x1, y0 = m.transform @ (cc.max() + 1, rr.max() + 1)
+            if linkages is not None and len(linkages.cores):  # the cores too: the circles are read against them
+                cx0, cy0, cx1, cy1 = linkages.cores.total_bounds
+                x0, y0, x1, y1 = min(x0, cx0), min(y0, cy0), max(x1, cx1), max(y1, cy1)
             bounds = frame_around((x0, y0, x1, y1), 100_000.0)
         else:
             bounds = m.bounds
@@ -87,7 +90,8 @@ def plot_barriers(result: Any, linkages: Any = None, ax: Axes | None = None, bou
         texts.append(ax.text(x, y, f"{name} ({value})", fontsize=STYLE["font_size"], color=STYLE["text"], ha="center",
                              va="center", zorder=STYLE["z"]["labels"], path_effects=halo(), clip_on=True, gid=f"label:{name}"))
     cb = fig.colorbar(im, ax=ax, shrink=0.5, pad=0.01)
-    cb.set_label(f"improvement score ({result.units}); rings: each linkage's best circle", fontsize=STYLE["font_size"])
+    what = "% of the linkage's LCD saved" if result.percent else "LCD drop per metre restored"
+    cb.set_label(f"improvement score\n({what}; ring: best circle)", fontsize=STYLE["font_size"])
     cb.ax.tick_params(labelsize=STYLE["font_size"])
     if title:
         ax.set_title(title, fontsize=STYLE["font_size"] + 2)
