@@ -106,20 +106,19 @@ def disc_minimum(values: np.ndarray, radius_cells: float) -> np.ndarray:
     a = np.asarray(values)
     k = int(math.floor(radius_cells + 1e-9))
     out = np.full(a.shape, np.inf, dtype=a.dtype)
-    rows_min: dict[int, np.ndarray] = {}
     n = a.shape[0]
-    for dy in range(-k, k + 1):
-        if abs(dy) >= n:
-            continue
-        half = int(math.floor(math.sqrt(max(radius_cells * radius_cells - dy * dy, 0.0)) + 1e-9))
-        if half not in rows_min:
-            rows_min[half] = a if half == 0 else ndimage.minimum_filter1d(a, size=2 * half + 1, axis=1, mode="constant", cval=np.inf)
-        m = rows_min[half]
-        # out[i] takes the segment of row i + dy
-        if dy >= 0:
-            np.minimum(out[: n - dy], m[dy:], out=out[: n - dy])
-        else:
-            np.minimum(out[-dy:], m[: n + dy], out=out[-dy:])
+    half_prev, m = -1, a
+    for d in range(0, min(k, n - 1) + 1):
+        # The circle's rows d above and below the centre are segments of the same half-width: one filtered copy at a
+        # time (the half-width shrinks as d grows), so the memory is that of two arrays, whatever the radius.
+        half = int(math.floor(math.sqrt(max(radius_cells * radius_cells - d * d, 0.0)) + 1e-9))
+        if half != half_prev:
+            m = a if half == 0 else ndimage.minimum_filter1d(a, size=2 * half + 1, axis=1, mode="constant", cval=np.inf)
+            half_prev = half
+        # out[i] takes the segments of rows i + d and i - d
+        np.minimum(out[: n - d], m[d:], out=out[: n - d])
+        if d:
+            np.minimum(out[d:], m[: n - d], out=out[d:])
     return out
 
 
@@ -473,7 +472,7 @@ def barrier_mapper(linkages: LinkageResult, radii_m: float | Iterable[float], *,
     comb: dict[tuple[str, str], np.ndarray] = {}
     crad: dict[tuple[str, str], np.ndarray] = {}
     best: dict[tuple[str, str], tuple[float, float, int, int]] = {}
-    for r in radii:
+    for ri, r in enumerate(radii):
         # Each core's moving-window minimum once per radius, shared by all its linkages.
         focal = {cid: disc_minimum(arr, r / cell) for cid, (_, arr) in surfaces.items()}
         for a, b, lcd in pairs:
@@ -496,11 +495,11 @@ def barrier_mapper(linkages: LinkageResult, radii_m: float | Iterable[float], *,
             if key not in comb:
                 comb[key] = s32.copy()
                 if combine == "max":
-                    crad[key] = np.where(s32 > 0, np.float32(r), np.float32(np.nan)).astype("float32")
+                    crad[key] = np.zeros(s32.shape, dtype=np.uint8)  # index into radii: 1 byte a cell, not 4
             elif combine == "max":
-                better = s32 > comb[key]
+                better = (s32 > comb[key]) | (np.isnan(comb[key]) & ~np.isnan(s32))  # a larger circle reaches farther
                 comb[key][better] = s32[better]
-                crad[key][better] = r
+                crad[key][better] = ri
             else:
                 comb[key] = np.where(np.isnan(comb[key]), s32, comb[key] + np.nan_to_num(s32))
             if np.isfinite(s).any():
@@ -520,7 +519,7 @@ def barrier_mapper(linkages: LinkageResult, radii_m: float | Iterable[float], *,
             better = (c > view) | (np.isnan(view) & ~np.isnan(c))
             view[better] = c[better]
             if mosaic_radius is not None:
-                mosaic_radius[win][better] = crad[key][better]  # type: ignore[index]
+                mosaic_radius[win][better] = np.asarray(radii, dtype="float32")[crad[key][better]]  # type: ignore[index]
         best_rows.append(_table_row(a, b, lcd, best.get(key), comb.get(key), res, percent))
     table = pd.DataFrame(best_rows, columns=TABLE_COLUMNS)
     if mosaic_radius is not None:
