@@ -214,6 +214,10 @@ def test_windowed_runs_of_max_cwd_give_the_same_scores():
     assert pos.any() and np.allclose(s1.score.array[pos], s2.score.array[pos])
     assert np.nanmax(s2.score.array) == pytest.approx(1200 / 600)
     assert not (s2.score.array[~pos] > 0).any()
+    # Combined by max, one linkage: the maximum over the radii, cell by cell, even where only the larger circle reaches.
+    both = np.fmax(s2.radius_scores[300.0].array, s2.radius_scores[500.0].array)
+    assert np.array_equal(s2.score.array, both, equal_nan=True)
+    assert (np.isnan(s2.radius_scores[300.0].array) & ~np.isnan(s2.radius_scores[500.0].array)).any()
 
 
 # ----------------------------------------------------------------------------- bad options
