@@ -17,6 +17,7 @@ An engine: arrays, rasters, linkage results and the user's files in; it
 knows nothing of the programme's data, of drawing or of the command line.
 """
 
+from corridors.restore.barriers import BarrierResult, barrier_mapper, disc_minimum
 from corridors.restore.priority import PriorityResult, PriorityWeights, core_area_values, linkage_priority
 from corridors.restore.sensitivity import (  # circuit, EC and least-cost sensitivity (issue 15, part 2)
     SensitivityResult,
@@ -28,6 +29,6 @@ from corridors.restore.sensitivity import (  # circuit, EC and least-cost sensit
 )
 
 __all__ = [
-    "PriorityResult", "PriorityWeights", "SensitivityResult", "core_area_values", "ec_link_sensitivity", "ec_sensitivity",
+    "BarrierResult", "barrier_mapper", "disc_minimum", "PriorityResult", "PriorityWeights", "SensitivityResult", "core_area_values", "ec_link_sensitivity", "ec_sensitivity",
     "lcd_sensitivity", "linkage_priority", "resistance_sensitivity", "voltage_gain",
 ]
