@@ -31,53 +31,11 @@ def restore_cmd() -> None:
     barriers: Linkage Mapper's Barrier Mapper (drop in least-cost distance per
     unit restored); sensitivity: derivative of effective resistance (and EC)
     with respect to each cell's conductance; priority: Linkage Mapper 3's
-    Linkage Priority; sites: ranked restoration sites from a score surface.
+    Linkage Priority; sites: ranked restoration sites with their exact gain
+    (a step of the main job).
     """
 
 
-@restore_cmd.command("sites")
-@click.argument("score", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@outdir_option(Path("out/restoration_sites"), "Output folder: restoration_sites.gpkg, restoration_sites.csv, provenance.json.")
-@click.option("--top-percent", type=click.FloatRange(min=0, max=100, min_open=True), default=1.0, show_default=True,
-              help="Keep the best this % of the cells scoring above 0.")
-@click.option("--min-score", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Keep the cells scoring at least this instead of --top-percent.")
-@click.option("--min-cells", type=click.IntRange(min=1), default=1, show_default=True, help="Drop patches of fewer cells.")
-@click.option("--max-sites", type=click.IntRange(min=1), default=20, show_default=True, help="Keep the best this many sites.")
-@click.pass_context
-def sites_cmd(ctx: click.Context, score: Path, outdir: Path, top_percent: float, min_score: float | None, min_cells: int,
-              max_sites: int) -> None:
-    """Ranked restoration sites from a score GeoTIFF (barriers.tif, a sensitivity or priority surface).
-
-    The cells at or above the cut are joined into connected patches
-    (8 neighbours) and ranked by their best cell; each site gets its area,
-    best and mean score and the polygon of its cells, in the raster's CRS.
-    A scenario restores the best k with `file: restoration_sites.gpkg` and
-    `top: k`.
-    """
-    # Local: the restore engine loads the least-cost engine and geopandas (+0.5 s to every command's start otherwise).
-    from corridors.raster import Raster
-    from corridors.restore.sites import restoration_sites, write_sites
-
-    raster = Raster.read(score)
-    sites = restoration_sites(raster, top_percent=None if min_score is not None else top_percent, min_score=min_score,
-                              min_cells=min_cells, max_sites=max_sites)
-    params = {"top_percent": None if min_score is not None else top_percent, "min_score": min_score,
-              "min_cells": min_cells, "max_sites": max_sites}
-    files = write_sites(sites, outdir, inputs={"score": score}, parameters=params,
-                        rests_on=[f"the score surface {score.name}: see its own provenance.json for what it assumes"],
-                        command=f"corridors restore sites {score}")
-    if is_quiet(ctx):
-        return
-    if not len(sites):
-        click.echo(f"restore sites: no cell of {score.name} scores above 0 at this cut; no site.")
-    else:
-        click.echo(f"restore sites: {len(sites)} site(s) from {score.name}")
-        for _, r in sites.head(10).iterrows():
-            click.echo(f"  {r['site_id']:<4} {r['n_cells']:>6,} cells  {format_number(r['area_ha'])} ha  "
-                       f"best {format_number(r['score_max'])}  at ({format_number(r['x'])}, {format_number(r['y'])})")
-    for f in files:
-        click.echo(f"  {f}")
 # ----------------------------------------------------------------------------- restore priority (Linkage Mapper 3's Linkage Priority)
 
 # corridors.restore.priority (WEIGHT_OPTIONS, PriorityWeights) loads the circuit and least-cost engines; the command imports it
@@ -330,3 +288,94 @@ def print_barriers(result: BarrierAnalysis, written: list[Path]) -> None:
     Console(width=140).print(t)
     for p in written:
         click.echo(str(p))
+
+
+# ----------------------------------------------------------------------------- restore sites (ranked restoration sites)
+@restore_cmd.command("sites")
+@outdir_option(Path("out/restoration"), "Output folder: restoration_sites.gpkg (sites, border_crossings, corridors), "
+               "restoration_sites.csv, border_crossings.csv, barriers.tif, restoration_map.png/.svg, provenance.json "
+               "(with --score: restoration_sites.gpkg/.csv and provenance.json).")
+@resistance_option()
+@cores_option("Your core areas (GeoJSON/GPKG/SHP): sites for the linkages between them instead of the programme's corridors.")
+@id_field_option
+@click.option("--score", "score_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Rank the patches of any score GeoTIFF instead (barriers.tif, a sensitivity or priority surface): "
+                   "area and score only, no corridor or gain.")
+@click.option("--radius-km", "radius_km", multiple=True, callback=_radii_km, metavar="KM[,KM]",
+              help="Barrier Mapper's search radius, km (repeatable or a comma list); default 1,2,5.")
+@click.option("--top-percent", type=click.FloatRange(min=0, max=100, min_open=True), default=5.0, show_default=True,
+              help="The best this % of the improving cells (of each kind: habitat, border strip) make the candidate patches.")
+@click.option("--max-sites", type=click.IntRange(min=1), default=10, show_default=True, help="Sites kept of each kind, best first.")
+@click.option("--per-corridor", type=click.IntRange(min=1), default=2, show_default=True,
+              help="At most this many sites of a kind for one corridor.")
+@truncate_option("Corridor width of the least-cost run, cost-weighted metres.")
+@core_radius_option
+@no_map_option
+@memory_limit_opt
+@click.pass_context
+def sites_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None, cores_path: Path | None, id_field: str,
+              score_path: Path | None, radius_km: tuple[float, ...] | None, top_percent: float, max_sites: int,
+              per_corridor: int, truncate: float, core_radius_km: float, no_map: bool, memory_limit: int | None = None) -> None:
+    """Ranked restoration sites: where restoring a patch lowers a corridor's least-cost distance most.
+
+    Barrier Mapper scores every cell of the corridors (default: the
+    programme's candidate corridors on the bundled surface; with --cores,
+    the linkages between your cores on your raster, in its own CRS). The
+    best cells are joined into patches and each becomes the circles
+    Barrier Mapper would restore round it. Sites whose circles hold a
+    national border strip are listed apart as border crossings (their gain
+    is the expert crossing cost: measure 1.3). Each site gets the corridor
+    and measure it serves, its country, its area and the exact least-cost
+    distance before and after it is restored, per hectare. A scenario
+    restores the best k with `file: restoration_sites.gpkg` and `top: k`.
+    """
+    # Local: the analyses load the least-cost engine, geopandas and matplotlib (+0.9 s to every command's start otherwise).
+    from corridors.analyses.barriers import DEFAULT_RADII_M, run_barriers
+    from corridors.analyses.restoration import run_restoration
+    from corridors.raster import Raster
+    from corridors.restore.sites import restoration_sites, write_sites
+
+    given = [o for o, v in (("--resistance", resistance_path), ("--cores", cores_path), ("--radius-km", radius_km)) if v]
+    if score_path is not None and given:
+        raise ConfigError(f"--score ranks a score raster as it is; {', '.join(given)} would be ignored: drop "
+                          f"{'it' if len(given) == 1 else 'them'}, or drop --score to run Barrier Mapper.")
+    if cores_path is None and ctx.get_parameter_source("id_field") == click.core.ParameterSource.COMMANDLINE:
+        raise ConfigError("--id-field: names the id column of --cores; give --cores or drop --id-field.")
+    quiet = is_quiet(ctx)
+    if score_path is not None:
+        sites = restoration_sites(Raster.read(score_path), top_percent=top_percent, max_sites=max_sites)
+        params = {"top_percent": top_percent, "max_sites": max_sites}
+        files = write_sites(sites, outdir, inputs={"score": score_path}, parameters=params,
+                            rests_on=[f"the score surface {score_path.name}: see its own provenance.json for what it assumes"],
+                            command=f"corridors restore sites --score {score_path}")
+        if not quiet:
+            click.echo(f"restore sites: {len(sites)} site(s) from {score_path.name}" if len(sites) else
+                       f"restore sites: no cell of {score_path.name} scores above 0; no site.")
+            for _, r in sites.iterrows():
+                click.echo(f"  {r['site_id']:<4} {r['n_cells']:>6,} cells  {format_number(r['area_ha'])} ha  "
+                           f"best {format_number(r['score_max'])}  at ({format_number(r['x'])}, {format_number(r['y'])})")
+            for f in files:
+                click.echo(f"  {f}")
+        return
+    radii = DEFAULT_RADII_M if radius_km is None else tuple(k * 1000.0 for k in radius_km)
+    barriers = run_barriers(resistance_path, cores=cores_path, id_field=id_field, radii_m=radii, truncate_m=truncate,
+                            core_radius_m=core_radius_km * 1000, memory_limit=memory_limit, quiet=quiet)
+    result = run_restoration(barriers=barriers, top_percent=top_percent, max_sites=max_sites, per_corridor=per_corridor)
+    written = result.write(outdir, map=not no_map)
+    if not quiet:
+        print_restoration(result, written)
+
+
+def print_restoration(result: Any, written: list[Path]) -> None:
+    """Print the ranked sites and the files written (``corridors restore sites``, ``corridors programme``)."""
+    radii = ", ".join(format_number(r / 1000) for r in result.barriers.barriers.radii_m)
+    click.echo(f"restoration: Barrier Mapper on {len(result.barriers.linkages.linkages)} corridors (radii {radii} km); "
+               "LCD in cost-weighted km, before -> after the site is restored")
+    for title, table in (("habitat sites", result.sites), ("border crossings (measure 1.3)", result.crossings)):
+        click.echo(f"  {title}: {len(table)}")
+        for _, r in table.iterrows():
+            click.echo(f"    {r['site_id']:<4} {r['corridor']:<6} {r['country']:<4} {format_number(r['area_ha'])} ha  "
+                       f"LCD {format_number(r['lcd_before_km'])} -> {format_number(r['lcd_after_km'])} "
+                       f"(-{format_number(r['lcd_drop_pct'])} %)  {format_number(r['gain_m_per_ha'])} m/ha")
+    for f in written:
+        click.echo(f"  {f}")

@@ -18,9 +18,11 @@ from corridors.plot.style import STYLE, base_map, frame_around, halo
 
 #: Colour of the site outlines and their markers.
 SITE_COLOUR = "#253494"
+#: Colour of the border crossings (sites on a national border strip).
+CROSSING_COLOUR = "#7a0177"
 
 
-def plot_restoration(score: Any, sites: Any, linkages: Any = None, *, score_label: str = "improvement score",
+def plot_restoration(score: Any, sites: Any, linkages: Any = None, *, crossings: Any = None, score_label: str = "improvement score",
                      ax: Axes | None = None, bounds: Sequence[float] | None = None, title: str | None = None,
                      max_labels: int = 10) -> tuple[Figure, Axes]:
     """Map a restoration score and the ranked sites over the programme base map, in the score's own CRS.
@@ -36,6 +38,9 @@ def plot_restoration(score: Any, sites: Any, linkages: Any = None, *, score_labe
         ``site_id``.
     linkages : corridors.linkages.LinkageResult, optional
         Draws its cores and least-cost paths underneath.
+    crossings : GeoDataFrame, optional
+        Sites on national border strips, drawn as squares in another colour
+        (a legend tells the two kinds apart).
     score_label : str
         The colour bar's label (what the score is, in which unit).
     ax : matplotlib Axes, optional
@@ -71,16 +76,23 @@ def plot_restoration(score: Any, sites: Any, linkages: Any = None, *, score_labe
     cb = fig.colorbar(im, ax=ax, shrink=0.5, pad=0.01)
     cb.set_label(score_label, fontsize=STYLE["font_size"])
     cb.ax.tick_params(labelsize=STYLE["font_size"])
-    texts, anchors = [], []
-    if len(sites):
-        sites.boundary.plot(ax=ax, color=SITE_COLOUR, linewidth=0.8, zorder=z + 3)
-        ax.scatter(sites["x"], sites["y"], s=28, marker="o", facecolor="none", edgecolor=SITE_COLOUR, linewidth=1.2,
-                   zorder=z + 4)
-        for _, r in sites.head(max_labels).iterrows():
+    texts, anchors, handles = [], [], []
+    kinds = [(sites, SITE_COLOUR, "o", "restoration site (habitat), best first: R1 ...")]
+    if crossings is not None:
+        kinds.append((crossings, CROSSING_COLOUR, "s", "border crossing (border strip), best first: B1 ..."))
+    for table, colour, marker, label in kinds:
+        if not len(table):
+            continue
+        table.boundary.plot(ax=ax, color=colour, linewidth=0.8, zorder=z + 3)
+        handles.append(ax.scatter(table["x"], table["y"], s=28, marker=marker, facecolor="none", edgecolor=colour,
+                                  linewidth=1.2, zorder=z + 4, label=label))
+        for _, r in table.head(max_labels).iterrows():
             anchors.append((float(r["x"]), float(r["y"])))
-            texts.append(ax.text(r["x"], r["y"], str(r["site_id"]), fontsize=STYLE["font_size"], color=SITE_COLOUR,
+            texts.append(ax.text(r["x"], r["y"], str(r["site_id"]), fontsize=STYLE["font_size"], color=colour,
                                  fontweight="bold", ha="center", va="center", zorder=STYLE["z"]["labels"], path_effects=halo(),
                                  clip_on=True, gid=f"label:{r['site_id']}"))
+    if handles:
+        ax.legend(handles=handles, loc="lower right", fontsize=STYLE["font_size"], framealpha=0.9)
     if title:
         ax.set_title(title, fontsize=STYLE["font_size"] + 2)
     if texts:

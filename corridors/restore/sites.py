@@ -200,14 +200,6 @@ def restored_gain(resistance: Raster, cells_a: np.ndarray, cells_b: np.ndarray, 
     return before, lcd(restored)
 
 
-def site_cells(sites: gpd.GeoDataFrame, grid: Raster) -> Sequence[np.ndarray]:
-    """Each site's cells on ``grid`` as a boolean mask (the cells whose centre lies in its polygon)."""
-    out = []
-    for geom in sites.geometry:
-        out.append(rasterio.features.geometry_mask([geom], out_shape=grid.shape, transform=grid.transform, invert=True))
-    return out
-
-
 def write_sites(sites: gpd.GeoDataFrame, outdir: str | os.PathLike, *, inputs: Mapping[str, str | os.PathLike] | None = None,
                 parameters: Mapping[str, Any] | None = None, rests_on: Sequence[str] = (),
                 command: str = "corridors.restore.sites.restoration_sites") -> list[Path]:
@@ -234,3 +226,60 @@ def write_sites(sites: gpd.GeoDataFrame, outdir: str | os.PathLike, *, inputs: M
         rec["rests_on"] = list(rests_on)
         provenance.write(rec, tmp / "provenance.json")
     return [out / "restoration_sites.gpkg", out / "restoration_sites.csv", out / "provenance.json"]
+
+
+def circle_sites(sites: gpd.GeoDataFrame, radius: Raster) -> gpd.GeoDataFrame:
+    """Barrier Mapper's sites as what would be restored: the union of the circles round each top cell of a patch.
+
+    Barrier Mapper scores a cell by restoring the circle of radius r centred
+    on it (:mod:`corridors.restore.barriers`), so a patch of top cells is
+    restored as the union of those circles, not as its own cells (which may
+    already be habitat next to the barrier).
+
+    Parameters
+    ----------
+    sites : GeoDataFrame
+        :func:`restoration_sites` of a Barrier Mapper score.
+    radius : Raster
+        The radius (map units) that gave each cell its score (``best_radius``).
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy of ``sites`` whose geometry is the union of circles;
+        ``n_cells`` and ``area_ha`` count the cells whose centre lies in it
+        (the cells restored), ``radius_m`` is the largest circle used.
+
+    Raises
+    ------
+    ConfigError
+        If ``radius`` is not on the score's grid, or a site cell has no radius.
+    """
+    out = sites.copy()
+    if not len(out):
+        out["radius_m"] = []
+        return out
+    rad = np.asarray(radius.array, dtype="float64")
+    cell_ha = abs(radius.res[0] * radius.res[1]) / 10_000.0
+    geoms, n_cells, areas, radii = [], [], [], []
+    for geom in sites.geometry:
+        rows, cols = np.unravel_index(_cells_in(radius, geom), radius.shape)
+        r = rad[rows, cols]
+        if not np.isfinite(r).all() or (r <= 0).any():
+            raise ConfigError("a site cell has no radius in the radius raster; give the best_radius of the same Barrier "
+                              "Mapper run as the score.")
+        xs, ys = radius.xy(rows, cols)
+        union = shapely.union_all(shapely.buffer(shapely.points(np.asarray(xs), np.asarray(ys)), r, quad_segs=16))
+        k = len(_cells_in(radius, union))
+        geoms.append(union)
+        n_cells.append(k)
+        areas.append(k * cell_ha)
+        radii.append(float(r.max()))
+    out["n_cells"], out["area_ha"], out["radius_m"] = n_cells, areas, radii
+    return out.set_geometry(geoms)
+
+
+def _cells_in(grid: Raster, geom: Any) -> np.ndarray:
+    """Flat indices of the cells whose centre lies in ``geom``."""
+    mask = rasterio.features.geometry_mask([geom], out_shape=grid.shape, transform=grid.transform, invert=True)
+    return np.flatnonzero(mask)
