@@ -109,3 +109,10 @@ def test_sites_refuse_a_folder_of_the_users(tmp_path):
     run = invoke("restore", "sites", "--score", score, "-o", mine)
     assert run.exit_code != 0 and "notes.txt" in run.output
     assert (mine / "notes.txt").read_text() == "mine"
+
+
+def test_robustness_needs_the_bundled_table(tmp_path):
+    tif, gpkg = _far_wall(tmp_path)
+    line = error_line(invoke("restore", "sites", "--resistance", tif, "--cores", gpkg, "--id-field", "Core_ID",
+                             "--robustness", "2", "-o", tmp_path / "o"))
+    assert "--robustness perturbs the bundled expert table" in line and not (tmp_path / "o").exists()

@@ -34,7 +34,8 @@ import pandas as pd
 from pyproj import Transformer
 from scipy import ndimage
 
-from corridors import io
+from corridors import io, landscape
+from corridors._errors import ConfigError
 from corridors.borders import load_borders
 from corridors.analyses.barriers import DEFAULT_RADII_M, BarrierAnalysis, run_barriers
 from corridors.io import provenance, staged_folder, write_csv, write_geopackage
@@ -80,6 +81,9 @@ class RestorationProgramme:
         "restoring" one is the border-permeability measure 1.3, not habitat work.
     parameters : dict
     inputs : dict of str to pathlib.Path
+    robustness : DataFrame, optional
+        :func:`resistance_robustness` of this run, when asked
+        (``resistance_robustness.csv``).
     """
 
     barriers: BarrierAnalysis
@@ -87,6 +91,7 @@ class RestorationProgramme:
     crossings: gpd.GeoDataFrame
     parameters: dict[str, Any] = field(default_factory=dict)
     inputs: dict[str, Path] = field(default_factory=dict)
+    robustness: pd.DataFrame | None = None
 
     def write(self, outdir: str | os.PathLike, *, map: bool = True) -> list[Path]:
         """Write the step's files into a folder, all or none.
@@ -120,6 +125,9 @@ class RestorationProgramme:
                                           title=MAP_TITLE,
                                           score_label=_score_label(self.barriers.barriers))
                 names += [p.name for p in save_figure(fig, tmp / "restoration_map", formats=("png", "svg"), dpi=200)]
+            if self.robustness is not None:
+                write_csv(self.robustness, tmp / "resistance_robustness.csv")
+                names.append("resistance_robustness.csv")
             rec = provenance.record(inputs=self.inputs, parameters=self.parameters, command="corridors restore sites")
             rec["rests_on"] = list(RESTS_ON)
             provenance.write(rec, tmp / "provenance.json")
@@ -334,3 +342,79 @@ def _describe(barriers: BarrierAnalysis, patches: gpd.GeoDataFrame, radius: Any,
              "score_mean", "lcd_before_km", "lcd_after_km", "lcd_drop_km", "lcd_drop_pct", "gain_m_per_ha",
              "core_a", "core_b", "x", "y", "row", "col", "geometry"]
     return gpd.GeoDataFrame(sites[order], geometry="geometry", crs=sites.crs)
+
+
+#: Distance within which a site of a perturbed run counts as the same place as a site of the base run (map units):
+#: two 1 km cells of one restoration reach, well under the 10-130 km the places themselves are known to.
+SAME_SITE_M = 10_000.0
+
+
+def resistance_robustness(base: RestorationProgramme, draws: int = 8, factor: float = 2.0, *, top: int = 5,
+                          seed: int = 2025) -> pd.DataFrame:
+    """How much the best sites rest on the expert resistance table: the run again on perturbed tables.
+
+    Each draw multiplies every class and border resistance of
+    ``data/resistance.yml`` by its own factor, log-uniform in ``[1/f, f]``
+    (:func:`corridors.landscape.draw_resistances`, as the scenarios'
+    robustness draws), rebuilds the surface on the base run's grid, and runs
+    Barrier Mapper and the site ranking again with the same settings. A base
+    site holds in a draw when a site of the same kind among that draw's best
+    ``top`` lies within :data:`SAME_SITE_M` of it.
+
+    Parameters
+    ----------
+    base : RestorationProgramme
+        A run on the bundled surface (:func:`run_restoration` without a
+        user's raster).
+    draws : int, default 8
+    factor : float, default 2
+        ``f`` >= 1.
+    top : int, default 5
+    seed : int, default 2025
+
+    Returns
+    -------
+    DataFrame
+        One row per base site among the best ``top`` of each kind:
+        ``site_id``, ``kind``, ``corridor``, ``p_top`` (share of the draws
+        in which it holds), ``lcd_drop_pct`` of the base run and the median
+        ``lcd_drop_pct_draws`` of the matching sites (NaN when none matched).
+
+    Raises
+    ------
+    ConfigError
+        If the base run is not on the bundled surface, or draws < 1 or factor < 1.
+    """
+    if not base.inputs.get("resistance_table"):
+        raise ConfigError("the resistance robustness draws perturb the bundled expert table (data/resistance.yml); this run "
+                          "used a resistance raster of its own: drop --robustness, or run on the bundled surface.")
+    if draws < 1 or not factor >= 1:
+        raise ConfigError(f"robustness draws {draws!r} and factor {factor!r}: give draws >= 1 and a factor >= 1.")
+    res0 = base.barriers.linkages.resistance
+    cell = float(res0.cellsize)
+    classes = landscape.build_classes(res0.bounds, cell)
+    table = landscape.load_table()
+    rng = np.random.default_rng(seed)
+    p = base.parameters
+    kinds = (("habitat", base.sites), ("border crossing", base.crossings))
+    matched: dict[tuple[str, str], list[float]] = {(k, sid): [] for k, t in kinds for sid in t["site_id"].head(top)}
+    for _ in range(draws):
+        t, _factors = landscape.draw_resistances(table, rng, factor)
+        surface = landscape.build_resistance(res0.bounds, cell, table=t, classes=classes)
+        b = run_barriers(surface, radii_m=base.barriers.barriers.radii_m,
+                         restored_resistance=base.barriers.barriers.restored_resistance)
+        d = run_restoration(barriers=b, top_percent=p["top_percent"], max_sites=p["max_sites"], per_corridor=p["per_corridor"])
+        for (kind, mine), theirs in zip(kinds, (d.sites, d.crossings)):
+            best = theirs.head(top)
+            for _, s in mine.head(top).iterrows():
+                dist = best.distance(s.geometry)
+                if len(best) and float(dist.min()) <= SAME_SITE_M:
+                    matched[(kind, s["site_id"])].append(float(best.loc[dist.idxmin(), "lcd_drop_pct"]))
+    rows = []
+    for kind, mine in kinds:
+        for _, s in mine.head(top).iterrows():
+            hits = matched[(kind, s["site_id"])]
+            rows.append({"site_id": s["site_id"], "kind": kind, "corridor": s["corridor"], "p_top": len(hits) / draws,
+                         "lcd_drop_pct": s["lcd_drop_pct"],
+                         "lcd_drop_pct_draws": float(np.median(hits)) if hits else float("nan")})
+    return pd.DataFrame(rows)

@@ -39,6 +39,7 @@ from corridors.landscape.table import (
     ResistanceTable,
     Zones,
     apply_overrides,
+    draw_resistances,
     load_table,
 )
 from corridors.landscape.user_rasters import (
@@ -65,6 +66,7 @@ __all__ = [
     "build_resistance",
     "build_suitability",
     "burn",
+    "draw_resistances",
     "check_resistance",
     "load_river_lines",
     "load_table",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -185,3 +187,27 @@ def apply_overrides(table: ResistanceTable, overrides: Mapping[str, Any] | None)
                 f"{where('overrides', field=key)}: not a class ({', '.join(CLASSES)}) nor a border id like 'TKM-UZB'; fix the key."
             )
     return t
+
+
+def draw_resistances(table: Any, rng: np.random.Generator, factor: float) -> tuple[Any, dict[str, float]]:
+    """Multiply every class and border resistance of a table by its own random factor.
+
+    Parameters
+    ----------
+    table : corridors.landscape.ResistanceTable
+    rng : numpy.random.Generator
+    factor : float
+        >= 1; each factor is ``exp(U(-log f, log f))``, log-uniform in ``[1/f, f]``
+        (1 leaves the table as it is).
+
+    Returns
+    -------
+    (corridors.landscape.ResistanceTable, dict)
+        The new table (:func:`apply_overrides`) and the
+        factor drawn for each class and border id, in the table's order.
+    """
+    keys = list(table.classes) + list(table.borders)
+    f = np.exp(rng.uniform(-math.log(factor), math.log(factor), len(keys)))
+    factors = dict(zip(keys, f.tolist()))
+    values = {k: table.classes[k].resistance if k in table.classes else table.borders[k] for k in keys}
+    return apply_overrides(table, {k: values[k] * factors[k] for k in keys}), factors

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from corridors import landscape
+from corridors.landscape.table import draw_resistances
 from corridors.scenario.context import _Context, _placed
 
 
@@ -102,30 +102,6 @@ def on_habitat(suitability: Any, threshold: float) -> Callable[[np.ndarray, np.n
         return out
 
     return accept
-
-
-def draw_resistances(table: Any, rng: np.random.Generator, factor: float) -> tuple[Any, dict[str, float]]:
-    """Multiply every class and border resistance of a table by its own random factor.
-
-    Parameters
-    ----------
-    table : corridors.landscape.ResistanceTable
-    rng : numpy.random.Generator
-    factor : float
-        >= 1; each factor is ``exp(U(-log f, log f))``, log-uniform in ``[1/f, f]``
-        (1 leaves the table as it is).
-
-    Returns
-    -------
-    (corridors.landscape.ResistanceTable, dict)
-        The new table (:func:`corridors.landscape.apply_overrides`) and the
-        factor drawn for each class and border id, in the table's order.
-    """
-    keys = list(table.classes) + list(table.borders)
-    f = np.exp(rng.uniform(-math.log(factor), math.log(factor), len(keys)))
-    factors = dict(zip(keys, f.tolist()))
-    values = {k: table.classes[k].resistance if k in table.classes else table.borders[k] for k in keys}
-    return landscape.apply_overrides(table, {k: values[k] * factors[k] for k in keys}), factors
 
 
 def perturbed_context(ctx: _Context, rng: np.random.Generator, suitability: Any = None) -> _Context:
