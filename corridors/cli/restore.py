@@ -379,7 +379,7 @@ def sites_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None, co
 
 def print_restoration(result: Any, written: list[Path]) -> None:
     """Print the ranked sites and the files written (``corridors restore sites``, ``corridors programme``)."""
-    radii = ", ".join(format_number(r / 1000) for r in result.barriers.barriers.radii_m)
+    radii = ", ".join(f"{r / 1000:g}" for r in result.barriers.barriers.radii_m)
     click.echo(f"restoration: Barrier Mapper on {len(result.barriers.linkages.linkages)} corridors (radii {radii} km); "
                "LCD in cost-weighted km, before -> after the site is restored")
     for title, table in (("habitat sites", result.sites), ("border crossings (measure 1.3)", result.crossings)):
