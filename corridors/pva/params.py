@@ -222,7 +222,8 @@ def _dotted(loc: tuple) -> str:
 
 def _error(source: object, exc: ValidationError, lines: Mapping[tuple, int]) -> ConfigError:
     errors = exc.errors(include_url=False)
-    err = errors[0]
+    # a misspelt key shows up as a missing key and an unknown one: name the misspelling, which is the fix
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(el for el in err["loc"] if not (isinstance(el, str) and el.startswith(("function-", "literal["))))
     probe = loc
     while probe and probe not in lines:
