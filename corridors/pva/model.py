@@ -491,34 +491,32 @@ def simulate(
     bh = max(lam0 - 1.0, 0.0)
 
     for t in range(1, T + 1):
-        start = N.sum(axis=(2, 3))  # (P, R): the census density of Beverton-Holt
+        start = N.sum(axis=(2, 3)) if form == "beverton_holt" else None  # (P, R): the census density
+        # each population's draws from its own stream, then the rates of all populations at once
+        if len(cats):
+            hit = np.stack([rng.random((len(cats), R)) for rng in rngs]) < cat_p  # (P, C, R)
+            s_mult = np.where(hit, cat_s, 1.0).prod(axis=1)
+            f_mult = np.where(hit, cat_f, 1.0).prod(axis=1)
+        else:
+            s_mult = f_mult = np.ones((P, R))
         if L is not None:
-            e = np.stack([rng.standard_normal((2, R)) for rng in rngs])  # (P, 2, R), each population its own stream
+            e = np.stack([rng.standard_normal((2, R)) for rng in rngs])  # (P, 2, R)
             z = np.einsum("ij,jkr->ikr", L, e)
+            pos = (np.clip(z[:, 0], _ZGRID[0], _ZGRID[-1] - 1e-9) - _ZGRID[0]) / dz
+            i = pos.astype(np.intp)
+            lo = tables_t[i]  # (P, R, 6)
+            phi = lo + (tables_t[i + 1] - lo) * (pos - i)[..., None]
+            phi *= s_mult[..., None]
+            phi = phi.reshape(P, R, 3, 2)
+            fec = fec_mean * np.exp(sig * z[:, 1][..., None] - sig**2 / 2)  # (P, R, 2)
+            fec *= f_mult[..., None]
+        else:
+            phi = phi0 * s_mult[..., None, None]
+            fec = fec_mean * f_mult[..., None]
         for p, rng in enumerate(rngs):
             n = N[p]
-            if len(cats):
-                hit = rng.random((len(cats), R)) < cat_p
-                s_mult = np.where(hit, cat_s, 1.0).prod(axis=0)
-                f_mult = np.where(hit, cat_f, 1.0).prod(axis=0)
-            else:
-                s_mult = f_mult = np.ones(R)
-            if L is not None:
-                zs = np.clip(z[p, 0], _ZGRID[0], _ZGRID[-1] - 1e-9)
-                pos = (zs - _ZGRID[0]) / dz
-                i = pos.astype(np.intp)
-                w = pos - i
-                lo = tables_t[i]  # (R, 6)
-                phi = lo + (tables_t[i + 1] - lo) * w[:, None]
-                phi *= s_mult[:, None]
-                phi = phi.reshape(R, 3, 2)
-                fec = fec_mean * np.exp(sig * z[p, 1][:, None] - sig**2 / 2)  # (R, 2)
-                fec *= f_mult[:, None]
-            else:
-                phi = phi0 * s_mult[:, None, None]
-                fec = fec_mean * f_mult[:, None]
-            S = rng.binomial(n, phi) if demographic else n * phi
-            mean_b = S[:, 1, 0] * fec[:, 0] + S[:, 2, 0] * fec[:, 1]
+            S = rng.binomial(n, phi[p]) if demographic else n * phi[p]
+            mean_b = S[:, 1, 0] * fec[p, :, 0] + S[:, 2, 0] * fec[p, :, 1]
             if demographic:
                 # Poisson births split binomially by sex are two independent Poisson draws (thinning), and
                 # numpy's Poisson costs a tenth of its binomial with a probability per element
