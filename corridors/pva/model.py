@@ -28,8 +28,8 @@ census: calves are counted in the year they are born):
    each animal survive with ``1 / (1 + (lambda0 - 1) N_t / K)`` where N_t is
    the census at the start of the year and lambda0 the mean projection
    matrix's growth rate, so that the deterministic total settles at K;
-8. management, in the order given: harvest, translocation, reintroduction,
-   release (numbers are taken at random among the animals of the stage and
+8. management: harvests, then translocations, reintroductions and releases
+   (each kind in the order given; numbers are taken at random among the animals of the stage and
    sex asked, never more than there are);
 9. census.
 
