@@ -18,14 +18,14 @@ def test_help_names_every_step_folder():
     result = invoke("programme", "--help")
     assert result.exit_code == 0, result.output
     assert "--scenario" in result.output and "report.html" in result.output
-    for sub in ("map", "rivers", "linkages", "pinch", "centrality", "network", "omniscape", "restoration", "baseline"):
+    for sub in ("map", "rivers", "linkages", "pinch", "centrality", "network", "omniscape", "restoration", "viability", "baseline"):
         assert sub in result.output
 
 
 def test_programme_steps_are_registered_subcommands():
     registered = {cmd for _, cmd in walk_commands(main)}
     assert all(cmd in registered for _, _, cmd, _ in STEPS)
-    assert [sub for sub, *_ in STEPS] == ["map", "rivers", "linkages", "pinch", "centrality", "network", "omniscape", "restoration", "baseline"]
+    assert [sub for sub, *_ in STEPS] == ["map", "rivers", "linkages", "pinch", "centrality", "network", "omniscape", "restoration", "viability", "baseline"]
 
 
 def test_missing_scenario_is_a_usage_error_before_any_step(tmp_path):
@@ -53,6 +53,7 @@ def test_main_job_writes_every_step(tmp_path):
         "omniscape/flow_classes.csv",
         "restoration/restoration_sites.gpkg",
         "restoration/restoration_sites.csv",
+        "viability/viability.csv",
         "baseline/report.html",
         "baseline/report.md",
         "baseline/provenance.json",
@@ -61,7 +62,7 @@ def test_main_job_writes_every_step(tmp_path):
     missing = [p for p in expected if not (out / p).is_file()]
     assert missing == []
     # issue 11: every step's folder holds its provenance and its map
-    for sub in ("map", "rivers", "linkages", "pinch", "centrality", "network", "omniscape", "restoration", "baseline"):
+    for sub in ("map", "rivers", "linkages", "pinch", "centrality", "network", "omniscape", "restoration", "viability", "baseline"):
         assert (out / sub / "provenance.json").is_file(), sub
         assert list((out / sub).glob("*_map.png")), sub
     assert (out / "map/programme_map.png").stat().st_size > 100_000

@@ -414,3 +414,13 @@ def test_the_bundled_parameter_file_loads():
     assert p.stages == ["calf", "yearling", "adult"]
     assert 0 < growth_rate(p) < 2
     assert isinstance(pd.Series({k: v.count for k, v in p.populations.items()}).sum(), (int, np.integer))
+
+
+def test_a_survival_mean_near_one_with_a_wide_sd_is_drawn_not_nan():
+    # the Latin-hypercube sensitivity draws survival means up to mean + 2 sd (clipped below 1) and keeps the sd:
+    # 0.99 with sd 0.12 has no beta distribution (sd must be < sqrt(0.99 x 0.01) ~ 0.0995); the sd is capped
+    from corridors.pva.model import _beta_table
+
+    t = _beta_table(0.99, 0.12)
+    assert np.isfinite(t).all() and ((t >= 0) & (t <= 1)).all()
+    assert t[len(t) // 2] > 0.95  # the median of a beta of mean 0.99 and the capped sd 0.0896

@@ -129,6 +129,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "circuit": ("corridors.cli.circuit", "circuit_cmd"),
     "omniscape": ("corridors.cli.omniscape", "omniscape_cmd"),
     "restore": ("corridors.cli.restore", "restore_cmd"),
+    "pva": ("corridors.cli.pva", "pva_cmd"),
     "network": ("corridors.cli.network", "network_cmd"),
     "programme": ("corridors.cli.programme", "programme_cmd"),
 }

@@ -19,6 +19,7 @@ from corridors.cli.map import programme_cmd as map_programme_cmd
 from corridors.cli.network import network_cmd, print_network
 from corridors.cli.omniscape import print_programme_omniscape
 from corridors.cli.omniscape import programme_cmd as omniscape_programme_cmd
+from corridors.cli.pva import print_pva, pva_cmd
 from corridors.cli.restore import print_restoration
 from corridors.cli.restore import sites_cmd as restore_sites_cmd
 from corridors.cli.rivers import print_rivers, rivers_cmd
@@ -89,6 +90,12 @@ def _restoration(outdir: Path, scenario: Path, quiet: bool) -> None:
     _write_and_print(run_restoration(), outdir, quiet, print_restoration)
 
 
+def _viability(outdir: Path, scenario: Path, quiet: bool) -> None:
+    from corridors.analyses.pva import run_programme_pva  # local: see the note above
+
+    _write_and_print(run_programme_pva(), outdir, quiet, print_pva)
+
+
 def _baseline(outdir: Path, scenario: Path, quiet: bool) -> None:
     from corridors.scenario import load_scenario, run_scenario  # local: see the note above
 
@@ -109,12 +116,13 @@ STEPS: list[tuple[str, str, click.Command, Step]] = [
     ("network", "habitat network, Conefor metrics and what-if ranking", network_cmd, _network),
     ("omniscape", "omnidirectional connectivity of the landscape (Omniscape)", omniscape_programme_cmd, _omniscape),
     ("restoration", "where to restore: ranked sites for the corridors (Barrier Mapper)", restore_sites_cmd, _restoration),
+    ("viability", "population viability to 2032 and 2050 (baseline PVA)", pva_cmd, _viability),
     ("baseline", "baseline scenario: scores, robustness and report", run_cmd, _baseline),
 ]
 
 
 @click.command("programme")
-@outdir_option(Path("out"), "Output folder; one sub-folder per step (map, rivers, linkages, pinch, centrality, network, omniscape, restoration, baseline).")
+@outdir_option(Path("out"), "Output folder; one sub-folder per step (map, rivers, linkages, pinch, centrality, network, omniscape, restoration, viability, baseline).")
 @click.option(
     "--scenario",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),

@@ -340,9 +340,15 @@ def _stream(seed: int, name: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, zlib.crc32(name.encode("utf-8"))]))
 
 
+#: A beta distribution of mean m has sd < sqrt(m (1 - m)); a larger sd (a survival mean drawn near 0 or 1 by the
+#: Latin-hypercube sensitivity, with the file's sd kept) is capped at this share of that bound.
+_MAX_BETA_SD_SHARE = 0.9
+
+
 def _beta_table(mean: float, sd: float) -> np.ndarray:
     if sd == 0 or mean in (0.0, 1.0):
         return np.full(_ZGRID.shape, mean)
+    sd = min(sd, _MAX_BETA_SD_SHARE * float(np.sqrt(mean * (1 - mean))))
     k = mean * (1 - mean) / sd**2 - 1
     return stats.beta.ppf(stats.norm.cdf(_ZGRID), mean * k, (1 - mean) * k)
 
