@@ -345,6 +345,111 @@ class PopulationControl(_Intervention):
         return self
 
 
+
+# --------------------------------------------------------------------------- population viability (issue 16)
+
+#: First calendar year the viability model simulates (corridors.analyses.pva.START_YEAR; repeated here, checked by a test,
+#: because the schema is read before any engine is imported).
+PVA_START_YEAR = 2025
+PVA_STAGES = ("calf", "yearling", "adult")
+
+
+def _calendar_years(value: Any) -> tuple[int, ...]:
+    years = (value,) if isinstance(value, int) else tuple(value)
+    for y in years:
+        if not isinstance(y, int) or isinstance(y, bool):
+            raise ValueError(f"year {y!r} must be a whole calendar year such as 2026")
+        if y < PVA_START_YEAR:
+            raise ValueError(f"year {y} is before the model's start ({PVA_START_YEAR}); give calendar years "
+                             f"{PVA_START_YEAR} or later")
+    if not years:
+        raise ValueError("give at least one calendar year")
+    return years
+
+
+CalendarYears = Annotated[Union[int, list[int]], AfterValidator(_calendar_years)]
+
+
+class _PVAAction(_Model):
+    """One management action of the viability model, carrying the programme measure it models."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    measure: MeasureId = Field(description="The programme measure this action models, e.g. '2.2'.")
+    label: str | None = None
+    stage: Literal[PVA_STAGES] | None = Field("adult", description="calf, yearling or adult (null: any stage).")  # type: ignore[valid-type]
+    sex: Literal["female", "male"] | None = Field(None, description="female or male (null: either).")
+    years: CalendarYears = Field(PVA_START_YEAR, description="Calendar years (2025 or later) the action is taken in.")
+
+
+class PVATranslocation(_PVAAction):
+    """Move ``number`` animals from one population to another (measures 2.2, 7.2)."""
+
+    type: Literal["translocation"]
+    from_: str = Field(alias="from", description="Source population (network node or a site of it).")
+    to: str = Field(description="Target population (network node, e.g. a reintroduction site of this scenario).")
+    number: int = Field(gt=0)
+
+
+class PVAReintroduction(_PVAAction):
+    """A founder group from outside the model released where a population is (re)founded (2.5, 2.10, 6.3, 6.6, 7.5, 7.9)."""
+
+    type: Literal["reintroduction"]
+    to: str
+    number: int = Field(gt=0, description="Founders; with sex null, ceil(number / 2) females and the rest males.")
+
+
+class PVAHarvest(_PVAAction):
+    """Culling or hunting in one population: a number or a rate (measures 2.3, 2.7, 6.5, 7.7)."""
+
+    type: Literal["harvest"]
+    population: str
+    stage: Literal[PVA_STAGES] | None = None  # type: ignore[valid-type]
+    number: int | None = Field(None, gt=0)
+    rate: float | None = Field(None, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _one(self) -> "PVAHarvest":
+        if (self.number is None) == (self.rate is None):
+            raise ValueError("give exactly one of number or rate")
+        return self
+
+
+class PVARelease(_PVAAction):
+    """Captive-bred animals released from the unit-8 groups (measures 8.x and the reintroductions they supply)."""
+
+    type: Literal["release"]
+    to: str
+    number: int = Field(gt=0)
+
+
+PVA_ACTION_TYPES: dict[str, type[_PVAAction]] = {
+    "translocation": PVATranslocation,
+    "reintroduction": PVAReintroduction,
+    "harvest": PVAHarvest,
+    "release": PVARelease,
+}
+
+PVAAction = Annotated[Union[PVATranslocation, PVAReintroduction, PVAHarvest, PVARelease], Field(discriminator="type")]
+
+
+class PVA(_Model):
+    """The population viability model run on the scenario's network (issue 16): settings and management actions."""
+
+    replicates: int = Field(1000, ge=1, le=100_000, description="Simulated futures.")
+    years: int = Field(2050, gt=PVA_START_YEAR, le=2200, description="Last calendar year simulated (from 2025).")
+    seed: int | None = Field(None, ge=0, description="Seed of the model (default: the scenario's seed).")
+    actions: list[PVAAction] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _within_run(self) -> "PVA":
+        for i, a in enumerate(self.actions):
+            late = [y for y in a.years if y >= self.years]
+            if late:
+                raise ValueError(f"actions[{i}] is taken in {late[0]}, at or after the last year simulated "
+                                 f"({self.years}); move it earlier or raise pva.years")
+        return self
+
 Intervention = Annotated[
     Union[
         CorridorRestoration,
@@ -385,6 +490,7 @@ class Scenario(_Model):
     scoring: Scoring = Field(default_factory=Scoring)
     seed: int = Field(0, ge=0)
     interventions: list[Intervention] = Field(default_factory=list)
+    pva: PVA | None = Field(None, description="Population viability run on the scenario's network (none without it).")
 
     #: the file the scenario was read from (not a YAML key)
     source_path: Path | None = Field(None, exclude=True)
@@ -417,6 +523,11 @@ class Scenario(_Model):
         for iv in self.interventions:
             seen.setdefault(iv.measure, None)
         return list(seen)
+
+    @property
+    def pva_measures(self) -> list[str]:
+        """Distinct measure ids the ``pva:`` actions model, in order of first appearance (none without ``pva:``)."""
+        return list(dict.fromkeys(a.measure for a in (self.pva.actions if self.pva is not None else ())))
 
     @model_validator(mode="after")
     def _raster_has_no_classes(self) -> "Scenario":

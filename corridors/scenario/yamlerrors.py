@@ -9,6 +9,7 @@ validates with :class:`corridors.scenario.schema.Scenario`;
 from __future__ import annotations
 
 import re
+import types
 import typing
 from pathlib import Path
 from typing import Annotated, Any, Union
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from corridors._errors import ConfigError
 from corridors.io import read_text
-from corridors.scenario.schema import INTERVENTION_TYPES, Scenario, _dotted
+from corridors.scenario.schema import INTERVENTION_TYPES, PVA_ACTION_TYPES, Scenario, _dotted
 
 
 #: Most values a scenario file may hold once its aliases (``*name``) are expanded; a real scenario holds a
@@ -122,7 +123,7 @@ def _clean_loc(loc: tuple, lines: dict[tuple, int]) -> tuple:
     for i, el in enumerate(loc):
         if (out + (el,)) in lines:
             out = out + (el,)
-        elif isinstance(el, str) and el in INTERVENTION_TYPES and i > 0 and isinstance(loc[i - 1], int):
+        elif isinstance(el, str) and el in _tags(loc) and i > 0 and isinstance(loc[i - 1], int):
             continue
         elif el == "[key]":
             continue
@@ -131,6 +132,11 @@ def _clean_loc(loc: tuple, lines: dict[tuple, int]) -> tuple:
         else:
             out = out + (el,)
     return out
+
+
+def _tags(loc: tuple) -> dict[str, type[BaseModel]]:
+    """The union tags a key path can hold: the pva section's action types, else the intervention types."""
+    return PVA_ACTION_TYPES if loc[:2] == ("pva", "actions") else INTERVENTION_TYPES  # type: ignore[return-value]
 
 
 def _model_at(loc: tuple) -> type[BaseModel] | None:
@@ -142,8 +148,8 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
         if isinstance(model, type) and issubclass(model, BaseModel) and el in model.model_fields:
             ann = model.model_fields[el].annotation
             model = _unwrap(ann)
-        elif el in INTERVENTION_TYPES:
-            model = INTERVENTION_TYPES[el]
+        elif el in _tags(loc):
+            model = _tags(loc)[el]
         else:
             return None
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
@@ -154,7 +160,7 @@ def _unwrap(ann: Any) -> Any:
         origin = typing.get_origin(ann)
         if origin is Annotated:
             ann = typing.get_args(ann)[0]
-        elif origin in (list, Union, typing.Union) or str(origin) == "types.UnionType":
+        elif origin in (list, Union, typing.Union, types.UnionType):
             args = [a for a in typing.get_args(ann) if a is not type(None)]
             if len(args) == 1:
                 ann = args[0]
@@ -169,15 +175,16 @@ def _hint(err: dict, loc: tuple) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         model = _model_at(tuple(err["loc"]))
-        allowed = ", ".join(k for k in model.model_fields if k != "source_path") if model else ""
+        allowed = ", ".join(f.alias or k for k, f in model.model_fields.items() if k != "source_path") if model else ""
         return f"unknown key; remove it or fix its spelling (allowed here: {allowed})"
     if kind == "missing":
         return "required key missing; add it"
+    what = "pva action" if tuple(err["loc"])[:2] == ("pva", "actions") else "intervention"
     if kind == "union_tag_invalid":
         tag = (err.get("ctx") or {}).get("tag", "")
-        return f"unknown intervention type {tag!r}; use one of {', '.join(INTERVENTION_TYPES)}"
+        return f"unknown {what} type {tag!r}; use one of {', '.join(_tags(tuple(err['loc'])))}"
     if kind == "union_tag_not_found":
-        return f"intervention has no 'type'; add one of {', '.join(INTERVENTION_TYPES)}"
+        return f"{what} has no 'type'; add one of {', '.join(_tags(tuple(err['loc'])))}"
     msg = err["msg"]
     msg = re.sub(r"^(Value error|Assertion failed), ", "", msg)
     return msg[0].lower() + msg[1:] if msg else kind
