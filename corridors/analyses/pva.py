@@ -22,6 +22,7 @@ curves, and ``provenance.json`` with what the run rests on.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,8 +140,24 @@ class ProgrammePVA:
         return [out / n for n in names]
 
 
-def programme_populations(params: PVAParameters, graph: Any = None) -> tuple[Population, pd.DataFrame, pd.DataFrame]:
+def programme_populations(params: PVAParameters, graph: Any = None, *, empty: Mapping[str, float] | None = None,
+                          places: Any = None) -> tuple[Population, pd.DataFrame, pd.DataFrame]:
     """The programme network's populations as the model's arrays, and the nodes left out (no count).
+
+    Parameters
+    ----------
+    params : PVAParameters
+    graph : HabitatGraph, optional
+        Nodes with ``capacity`` (ha of habitat) and a geometry, links with ``i``, ``j``,
+        ``probability``; default :func:`corridors.analyses.programme_network.programme_graph`
+        (a scenario passes its own network).
+    empty : mapping of str to float, optional
+        Nodes that start with no animals and this K (animals), whether or not
+        ``data/pva.yml`` counts them: the sites a scenario reintroduces deer
+        into (their K is the capacity the scenario plans for them).
+    places : GeoSeries, optional
+        Geometry of each node by id (metric CRS), for a graph whose node table has
+        none (a scenario's network); default the node table's geometry.
 
     Returns
     -------
@@ -150,16 +167,18 @@ def programme_populations(params: PVAParameters, graph: Any = None) -> tuple[Pop
     """
     g = graph if graph is not None else programme_graph()
     counts = params.populations
-    ids = [i for i in g.ids if i in counts]
-    left = pd.DataFrame({"id": [i for i in g.ids if i not in counts],
-                         "name": [str(g.nodes.loc[i].get("name", i)) for i in g.ids if i not in counts]})
+    empty = {str(k): float(v) for k, v in (empty or {}).items() if str(k) in set(g.ids)}
+    ids = [i for i in g.ids if i in counts or i in empty]
+    left = pd.DataFrame({"id": [i for i in g.ids if i not in ids],
+                         "name": [str(g.nodes.loc[i].get("name", i)) for i in g.ids if i not in ids]})
     left["reason"] = "no count in data/pva.yml"
     density = params.density_dependence.density_per_km2
     per_km2 = (density.low + density.high) / 2.0
     habitat_km2 = np.array([float(g.nodes.loc[i, "capacity"]) / 100.0 for i in ids])
-    capacity = np.floor(habitat_km2 * per_km2)
-    initial = np.stack([stable_split(params, int(counts[i].count)) for i in ids]) if ids else np.zeros((0, 3, 2), int)
-    pts = g.nodes.loc[ids].geometry.representative_point()
+    capacity = np.array([np.floor(empty[i]) if i in empty else np.floor(h * per_km2) for i, h in zip(ids, habitat_km2)])
+    initial = (np.stack([np.zeros((3, 2), int) if i in empty else stable_split(params, int(counts[i].count)) for i in ids])
+               if ids else np.zeros((0, 3, 2), int))
+    pts = (g.nodes.loc[ids].geometry if places is None else places.loc[ids]).representative_point()
     xy = np.c_[pts.x.to_numpy(), pts.y.to_numpy()]
     dist_km = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) / 1000.0
     p = np.zeros((len(ids), len(ids)))
@@ -170,10 +189,14 @@ def programme_populations(params: PVAParameters, graph: Any = None) -> tuple[Pop
             p[pos[a], pos[b]] = p[pos[b], pos[a]] = float(link["probability"])
     rows = p.sum(axis=1, keepdims=True)
     disp = np.where(rows > 1, p / np.where(rows > 0, rows, 1), p)
+    def of(i: str, attr: str, none: Any) -> Any:
+        return none if i in empty else getattr(counts[i], attr)
+
     table = pd.DataFrame({"id": ids, "name": [str(g.nodes.loc[i].get("name", i)) for i in ids],
-                          "count": [int(counts[i].count) for i in ids], "count_low": [counts[i].low for i in ids],
-                          "count_high": [counts[i].high for i in ids], "count_year": [counts[i].year for i in ids],
-                          "count_source": [counts[i].source for i in ids], "habitat_km2": habitat_km2, "K": capacity})
+                          "count": [int(of(i, "count", 0)) for i in ids], "count_low": [of(i, "low", 0) for i in ids],
+                          "count_high": [of(i, "high", 0) for i in ids], "count_year": [of(i, "year", None) for i in ids],
+                          "count_source": [of(i, "source", "reintroduced: no animals until an action brings them")
+                                           for i in ids], "habitat_km2": habitat_km2, "K": capacity})
     return Population(ids, initial, capacity, dist_km, disp), table, left
 
 
@@ -222,8 +245,8 @@ def run_programme_pva(*, replicates: int = 2_000, seed: int = 2025, params: PVAP
     return result
 
 
-def _table(traj: Trajectories, info: pd.DataFrame) -> pd.DataFrame:
-    """Per population and in total: risk and abundance at the horizons, expected minimum abundance."""
+def _table(traj: Trajectories, info: pd.DataFrame, horizons: tuple[int, ...] = HORIZONS) -> pd.DataFrame:
+    """Per population and in total: risk and abundance at the horizons (calendar years), expected minimum abundance."""
     a = traj.abundance.astype("float64")
     q = traj.quasi_extinction
     series = [(i, a[:, :, k]) for k, i in enumerate(traj.names)] + [("all", a.sum(axis=2))]
@@ -234,7 +257,7 @@ def _table(traj: Trajectories, info: pd.DataFrame) -> pd.DataFrame:
         starts_below = bool((x[:, 0] < q).all())
         if starts_below:
             row["note"] = f"starts below the quasi-extinction threshold ({q:g}): its risk is not defined"
-        for year in HORIZONS:
+        for year in horizons:
             t = year - START_YEAR
             row[f"p_quasi_extinct_{year}"] = float("nan") if starts_below else float(lost[:, t].mean())
             row[f"median_{year}"] = float(np.median(x[:, t]))

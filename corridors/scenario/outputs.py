@@ -17,17 +17,20 @@ import pandas as pd
 from shapely.geometry import LineString
 
 from corridors import settings
-from corridors.io import write_geopackage
+from corridors.io import write_csv, write_geopackage
+from corridors.plot.pva import plot_risk_curves, plot_trajectories
 from corridors.plot.save import save_figure
 from corridors.plot.scenario_map import comparison_figure, scenario_map
 from corridors.programme import known_measures
 from corridors.io.provenance import input_entry, package_versions
 from corridors.report import Block, write_report
 from corridors.scenario.context import _Context, _select
-from corridors.scenario.findings import caveat_items, corridor_names, site_names, summary_items, system_name, varied
+from corridors.scenario.findings import (caveat_items, corridor_names, site_names, summary_items, system_name, varied,
+                                         viability_blocks, viability_caveats)
 from corridors.scenario.interventions import _intervention_geoms
 from corridors.scenario.schema import Scenario
 from corridors.scenario.tables import ScenarioRun, _csv
+from corridors.scenario.viability import ScenarioViability
 from corridors.plot import plot_robustness
 from corridors.scoring import CORRIDOR_CRITERIA, SITE_CRITERIA
 
@@ -40,8 +43,8 @@ def _save(fig: Any, stem: Path) -> list[Path]:
     return save_figure(fig, stem, dpi=FIGURE_DPI, close=True)
 
 
-def _write_provenance(run: ScenarioRun, tmp: Path, seconds: float) -> Path:
-    """Write ``provenance.json`` (parameters, input hashes, package versions, grid) into ``tmp``; its name."""
+def _write_provenance(run: ScenarioRun, tmp: Path, seconds: float, viability: ScenarioViability | None = None) -> Path:
+    """Write ``provenance.json`` (parameters, input hashes, package versions, grid, viability settings) into ``tmp``; its name."""
     ctx, model = run.ctx, run.model
     prov = {
         "scenario": model.name,
@@ -54,19 +57,27 @@ def _write_provenance(run: ScenarioRun, tmp: Path, seconds: float) -> Path:
                  "shape": list(run.base.state.resistance.shape), "crs": settings.WORKING_CRS.name},
         "seconds": seconds,
     }
+    if viability is not None:
+        prov["viability"] = {**viability.parameters, "rests_on": viability_caveats(viability)}
     (tmp / "provenance.json").write_text(json.dumps(prov, indent=2, default=str) + "\n")
     return Path("provenance.json")
 
 
-def _write_report(run: ScenarioRun, tables: dict[str, Any], summary: dict, tmp: Path) -> list[Path]:
+def _write_report(run: ScenarioRun, tables: dict[str, Any], summary: dict, tmp: Path,
+                  viability: ScenarioViability | None = None) -> list[Path]:
     """Write ``report.md`` and ``report.html`` into ``tmp`` (after the figures they show); their names."""
     blocks = _report_blocks(run, tables, summary, tmp)
+    if viability is not None:
+        # the Viability section goes before the list of unlocated places, which closes every report
+        at = next(k for k, b in enumerate(blocks) if b.kind == "h2" and b.text.startswith("Places of the programme"))
+        blocks[at:at] = viability_blocks(viability, run.ctx.sites, tmp)
     write_report(blocks, tmp, "report", title=f"corridors scenario {run.model.name}")
     return [Path("report.md"), Path("report.html")]
 
 
-def _write_outputs(run: ScenarioRun, tables: dict[str, Any], tmp: Path) -> list[Path]:
-    """Write the tables, rasters, GeoPackage, map and figures of a run into ``tmp``; the files, relative to it."""
+def _write_outputs(run: ScenarioRun, tables: dict[str, Any], tmp: Path,
+                   viability: ScenarioViability | None = None) -> list[Path]:
+    """Write the tables, rasters, GeoPackage, map and figures of a run (and its viability) into ``tmp``; the files."""
     ctx, model, base, scen = run.ctx, run.model, run.base, run.scen
     paths, mosaic, current = run.paths, run.mosaic, run.current
     files: list[Path] = []
@@ -132,7 +143,27 @@ def _write_outputs(run: ScenarioRun, tables: dict[str, Any], tmp: Path) -> list[
     if model.interventions:
         fig = comparison_figure(tables["ec_by_system"], tables.get("ec_by_measure"), model.name)
         files += _save(fig, tmp / "comparison")
+    if viability is not None:
+        files += _write_viability(viability, site_names(ctx.sites), model, tmp)
     return [f.relative_to(tmp) if f.is_absolute() else f for f in files]
+
+
+def _write_viability(v: ScenarioViability, names: dict[str, str], model: Scenario, tmp: Path) -> list[Path]:
+    """``viability.csv``, ``viability_actions.csv``, ``viability_left_out.csv`` and the fans and risk curves."""
+    write_csv(v.table, tmp / "viability.csv", float_format="%.6g")
+    write_csv(v.actions, tmp / "viability_actions.csv")
+    write_csv(v.left_out, tmp / "viability_left_out.csv")
+    files = [Path("viability.csv"), Path("viability_actions.csv"), Path("viability_left_out.csv")]
+    t, years = v.scenario, v.calendar_years
+    labels = [f"{i} {names.get(i, '')[:22]}".strip() if names.get(i, i) != i else i for i in t.names]
+    what = "with its actions" if len(v.actions) else "no action"
+    fig = plot_trajectories(t.abundance, labels, years, marks=v.horizons,
+                            title=f"{model.name}: abundance, {what} (assumed vital rates)")
+    files += _save(fig, tmp / "viability_trajectories")
+    fig = plot_risk_curves(t.abundance, labels, years, t.quasi_extinction,
+                           title=f"{model.name}: quasi-extinction risk (below {t.quasi_extinction:g} animals)")
+    files += _save(fig, tmp / "viability_risk")
+    return files
 
 
 

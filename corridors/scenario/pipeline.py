@@ -43,6 +43,7 @@ from corridors.scenario.outputs import _write_outputs, _write_provenance, _write
 from corridors.scenario.schema import Robustness, Scenario
 from corridors.scenario.tables import ScenarioRun, _per_measure, _summary, _tables
 from corridors.scenario.uncertainty import perturbed_context
+from corridors.scenario.viability import scenario_viability, viability_summary
 from corridors.scenario.yamlerrors import load_scenario
 from corridors.scoring import CORRIDOR_CRITERIA, SITE_CRITERIA, robustness, weighted_score
 
@@ -322,7 +323,10 @@ def run_scenario(
     candidate corridors and reintroduction sites measured and scored, with
     Monte-Carlo robustness; then the outputs and the report comparing the
     scenario with its baseline (the same settings without interventions),
-    overall, per river system and per measure touched.
+    overall, per river system and per measure touched. With a ``pva:``
+    section, the population viability of the scenario's network and of the
+    baseline's, same seed (:func:`corridors.scenario.viability.scenario_viability`):
+    ``viability.csv``, its two figures and the report's Viability section.
 
     Parameters
     ----------
@@ -394,6 +398,11 @@ def run_scenario(
         if per_measure and model.interventions:
             progress.step("per-measure effects")
             by_measure = _per_measure(ctx, model, base, scen)
+        viability = None
+        if model.pva is not None:
+            progress.step(f"viability: {model.pva.replicates} replicates, scenario and baseline")
+            viability = scenario_viability(ctx, model, base, scen)
+            ctx.inputs["pva_parameters"] = settings.DATA_DIR / "pva.yml"
         progress.step("outputs")
         run = ScenarioRun(ctx, model, base, scen, corridors=corr, corridors_base=corr_base, paths=paths,
                           mosaic=mosaic, current=current, sites=sites_tab, sites_base=sites_base,
@@ -401,10 +410,12 @@ def run_scenario(
                           site_robustness=s_rob, by_measure=by_measure)
         tables = _tables(run)
         summary = _summary(run)
+        if viability is not None:
+            summary.update(viability_summary(viability))
         with staged_folder(out, replace=True) as tmp:
-            files = _write_outputs(run, tables, tmp)
-            files.append(_write_provenance(run, tmp, seconds=round(time.perf_counter() - t0, 2)))
-            files += _write_report(run, tables, summary, tmp)
+            files = _write_outputs(run, tables, tmp, viability=viability)
+            files.append(_write_provenance(run, tmp, seconds=round(time.perf_counter() - t0, 2), viability=viability))
+            files += _write_report(run, tables, summary, tmp, viability=viability)
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     return ScenarioResult(model, out, summary, tables, sorted(files))
 

@@ -354,8 +354,8 @@ PVA_START_YEAR = 2025
 PVA_STAGES = ("calf", "yearling", "adult")
 
 
-def _calendar_years(value: Any) -> tuple[int, ...]:
-    years = (value,) if isinstance(value, int) else tuple(value)
+def _calendar_years(value: Any) -> list[int]:
+    years = [value] if isinstance(value, int) else list(value)
     for y in years:
         if not isinstance(y, int) or isinstance(y, bool):
             raise ValueError(f"year {y!r} must be a whole calendar year such as 2026")
