@@ -520,6 +520,14 @@ def viability_sentences(v: ScenarioViability) -> list[str]:
                    f"{_pct(float(pops.loc[k, base]))} in the baseline, {_pct(float(pops.loc[k, col]))} here.")
     elif len(d):
         out.append(f"No population's P(quasi-extinct by {last}) differs from the baseline's.")
+    m, mb = pops[f"median_{last}"].astype(float), pops[f"median_{last}_base"].astype(float)
+    dm = (m - mb).dropna()
+    if len(dm) and dm.abs().max() > 0:
+        k = str(dm.abs().idxmax())
+        out.append(f"The scenario changes the median abundance in {last} most in {pops.loc[k, 'name']}: "
+                   f"{mb[k]:,.0f} animals in the baseline, {m[k]:,.0f} here ({(m[k] / mb[k] - 1) * 100:+.0f} %)."
+                   if mb[k] > 0 else f"The scenario changes the median abundance in {last} most in "
+                   f"{pops.loc[k, 'name']}: {mb[k]:,.0f} animals in the baseline, {m[k]:,.0f} here.")
     new = pops[pops[base].isna()]
     for k, r in new.iterrows():
         out.append(f"{r['name']} is a population of this scenario only, founded by its actions: below "

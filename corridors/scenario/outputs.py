@@ -155,7 +155,8 @@ def _write_viability(v: ScenarioViability, names: dict[str, str], model: Scenari
     write_csv(v.left_out, tmp / "viability_left_out.csv")
     files = [Path("viability.csv"), Path("viability_actions.csv"), Path("viability_left_out.csv")]
     t, years = v.scenario, v.calendar_years
-    labels = [f"{i} {names.get(i, '')[:22]}".strip() if names.get(i, i) != i else i for i in t.names]
+    # population ids like 'uz1' lead their label; a site id ('cand-...') is longer than its name, which stands alone
+    labels = [names.get(i, i)[:30] if "-" in i else f"{i} {names.get(i, '')[:22]}".strip() for i in t.names]
     what = "with its actions" if len(v.actions) else "no action"
     fig = plot_trajectories(t.abundance, labels, years, marks=v.horizons,
                             title=f"{model.name}: abundance, {what} (assumed vital rates)")
