@@ -373,7 +373,7 @@ CalendarYears = Annotated[Union[int, list[int]], AfterValidator(_calendar_years)
 class _PVAAction(_Model):
     """One management action of the viability model, carrying the programme measure it models."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
     measure: MeasureId = Field(description="The programme measure this action models, e.g. '2.2'.")
     label: str | None = None

@@ -27,12 +27,12 @@ import pandas as pd
 
 from corridors import settings
 from corridors._errors import ConfigError
+from corridors.analyses.programme_network import node_of
 from corridors.analyses.pva import HORIZONS, START_YEAR, _table, programme_populations
 from corridors.pva import Harvest, Population, PVAParameters, Release, Trajectories, Translocation, load_parameters
 from corridors.pva import Reintroduction as Founders
 from corridors.pva import simulate
 from corridors.scenario.context import Analysis, _Context
-from corridors.scenario.interventions import _node_of
 from corridors.scenario.schema import (PVA_START_YEAR, PVAHarvest, PVAReintroduction, PVARelease, PVATranslocation,
                                        Reintroduction, Scenario)
 
@@ -88,12 +88,14 @@ def _population(ctx: _Context, model: Scenario, pops: Population, name: str, i: 
     if name in pops.names:
         return name
     if name in set(ctx.sites["id"]):
-        node = _node_of(ctx, name, where_)
-        if node in pops.names:
+        # the site's own population (itself or up its parents), never the nearest one as an intervention's area may
+        # take: deer put into a site outside every population need that site made one
+        node = node_of(name, list(pops.names), ctx.sites)
+        if node is not None:
             return node
         raise ConfigError(
-            f"{where_}: site {name!r} belongs to network node {node!r}, which the viability model leaves out (no "
-            "count in data/pva.yml); to found a population there add a reintroduction intervention for the site.")
+            f"{where_}: site {name!r} is part of no population of the viability model ({', '.join(pops.names)}); "
+            "to found a population there add a reintroduction intervention for the site.")
     raise ConfigError(f"{where_}: {name!r} is no population of the viability model; use one of "
                       f"{', '.join(pops.names)} (or a site of one; a new site needs a reintroduction intervention).")
 
