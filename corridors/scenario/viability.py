@@ -191,8 +191,8 @@ def scenario_viability(ctx: _Context, model: Scenario, base: Analysis, scen: Ana
     t_base = simulate(prm, base_pops, **run)
     t_scen = simulate(prm, scen_pops, actions=actions, **run)
     horizons = _horizons(cfg.years)
-    table = _compare(_started(_table(t_scen, scen_info, horizons), t_scen, horizons), _table(t_base, base_info, horizons),
-                     horizons)
+    table = _compare(_started(_table(t_scen, scen_info, horizons), t_scen, horizons),
+                     _started(_table(t_base, base_info, horizons), t_base, horizons), horizons)
     parameters = {"replicates": cfg.replicates, "seed": seed, "start_year": START_YEAR, "last_year": cfg.years,
                   "horizons": list(horizons), "quasi_extinction": t_scen.quasi_extinction,
                   "actions": len(actions), "parameter_file": "data/pva.yml" if params is None else "given"}
