@@ -109,7 +109,7 @@ def plot_risk_curves(abundance: np.ndarray, names: Sequence[str], years: Sequenc
                 fontsize=STYLE["font_size"] - 1, va="top", color="#555555")
     ax.set_xlabel("year", fontsize=STYLE["font_size"])
     ax.set_ylabel(f"runs below {threshold:g} deer (%)", fontsize=STYLE["font_size"])
-    ax.set_ylim(0, 100)
+    ax.set_ylim(-2, 100)  # a risk of 0 drawn just above the axis line, not hidden by it
     ax.tick_params(labelsize=STYLE["font_size"])
     if order:
         ax.legend(fontsize=STYLE["font_size"] - 1, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
