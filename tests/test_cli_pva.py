@@ -103,3 +103,27 @@ def test_cli_on_the_bundled_data(tmp_path):
     assert r.exit_code == 0, r.output
     table = pd.read_csv(out / "viability.csv")
     assert table["id"].iloc[-1] == "all" and (out / "risk_map.png").is_file()
+
+
+@pytest.mark.slow
+def test_cli_on_a_scenario_writes_its_viability_against_the_baseline(tmp_path):
+    from _helpers import REPO
+
+    out = tmp_path / "v"
+    r = invoke("pva", REPO / "scenarios" / "pva_translocation.yml", "-o", out)
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(out / "viability.csv")
+    assert "p_quasi_extinct_2050_base" in table.columns and "cand-sudochye-akpetki" in set(table["id"])
+    uz1 = table.set_index("id").loc["uz1"]
+    assert uz1["median_2050"] < uz1["median_2050_base"]  # measure 2.2 takes 20 deer from uz1 and 2.3 culls it
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
+        "provenance.json", "viability.csv", "viability_actions.csv", "viability_left_out.csv", "viability_risk.png",
+        "viability_risk.svg", "viability_trajectories.png", "viability_trajectories.svg"]
+    assert str(out / "viability_risk.png") in r.output
+
+
+def test_cli_scenario_settings_come_from_its_file(tmp_path):
+    from _helpers import REPO
+
+    r = invoke("pva", REPO / "scenarios" / "baseline.yml", "--replicates", 50, "-o", tmp_path / "v")
+    assert r.exit_code == 2 and "--replicates" in r.output and "pva: section" in r.output

@@ -11,8 +11,10 @@ from corridors.cli._options import format_number, is_quiet, no_map_option, outdi
 
 
 @click.command("pva")
+@click.argument("scenario", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @outdir_option(Path("out/viability"), "Output folder: viability.csv, left_out.csv, trajectories_map.png/.svg, "
-               "risk_map.png/.svg, provenance.json.")
+               "risk_map.png/.svg, provenance.json (with SCENARIO: viability.csv with the baseline beside, "
+               "viability_actions.csv, viability_left_out.csv, the two figures, provenance.json).")
 @click.option("--replicates", type=click.IntRange(min=10), default=2_000, show_default=True,
               help="Simulated futures (10,000 for a final figure).")
 @click.option("--seed", type=int, default=2025, show_default=True, help="Random seed: the same seed gives the same tables.")
@@ -21,8 +23,14 @@ from corridors.cli._options import format_number, is_quiet, no_map_option, outdi
                    "expected minimum abundance (0: none; 100 takes about a minute).")
 @no_map_option
 @click.pass_context
-def pva_cmd(ctx: click.Context, outdir: Path, replicates: int, seed: int, sensitivity: int, no_map: bool) -> None:
-    """Population viability to 2032 and 2050: the baseline of the programme's populations.
+def pva_cmd(ctx: click.Context, scenario: Path | None, outdir: Path, replicates: int, seed: int, sensitivity: int,
+            no_map: bool) -> None:
+    """Population viability to 2032 and 2050: the baseline of the programme's populations, or of a scenario.
+
+    With SCENARIO (a scenario YAML), its network and its pva: section (actions
+    with their measures; defaults and no action without one) against the
+    baseline network, same seed: the viability part of `corridors run`
+    alone, without the scoring.
 
     A stochastic stage- and sex-structured metapopulation model (corridors.pva)
     on the programme's habitat network: starting counts, vital rates,
@@ -33,6 +41,21 @@ def pva_cmd(ctx: click.Context, outdir: Path, replicates: int, seed: int, sensit
     """
     # Local: the analysis loads the habitat network (least-cost engine, geopandas) and matplotlib (+0.8 s at start).
     from corridors.analyses.pva import run_programme_pva
+
+    if scenario is not None:
+        given = [o for o, k in (("--replicates", "replicates"), ("--seed", "seed"), ("--sensitivity", "sensitivity"),
+                                ("--no-map", "no_map"))
+                 if ctx.get_parameter_source(k) == click.core.ParameterSource.COMMANDLINE]
+        if given:
+            raise click.UsageError(f"{', '.join(given)}: with a SCENARIO the run's settings come from its pva: section "
+                                   "(replicates, seed, actions); set them there.")
+        # Local: the scenario pipeline loads every engine (+1 s); the baseline run needs only the network.
+        from corridors.scenario.pipeline import run_scenario_viability
+
+        v, files = run_scenario_viability(scenario, outdir, quiet=is_quiet(ctx))
+        if not is_quiet(ctx):
+            print_scenario_pva(v, files)
+        return
 
     result = run_programme_pva(replicates=replicates, seed=seed, sensitivity_draws=sensitivity)
     written = result.write(outdir, map=not no_map)
@@ -59,5 +82,24 @@ def print_pva(result: Any, written: list[Path]) -> None:
             click.echo(f"    {r['parameter']:<32} {r['spearman']:+.2f}")
     if len(result.left_out):
         click.echo(f"  left out (no count in data/pva.yml): {', '.join(result.left_out['id'])}")
+    for f in written:
+        click.echo(f"  {f}")
+
+
+def print_scenario_pva(v: Any, written: list[Path]) -> None:
+    """Print a scenario's viability against the baseline and the files written (``corridors pva SCENARIO``)."""
+    last = max(v.horizons)
+
+    def pct(x: Any) -> str:
+        return "n/a" if x is None or x != x else f"{100 * float(x):.1f} %"
+
+    click.echo(f"viability: {v.parameters.get('replicates', '?'):,} runs, {len(v.actions)} action(s); P(quasi-extinct by "
+               f"{last}) and median {last}, scenario (baseline)")
+    def num(x: Any) -> str:
+        return "n/a" if x is None or x != x else format_number(float(x))
+
+    for _, r in v.table.iterrows():
+        click.echo(f"  {str(r['id']):<24} {pct(r.get(f'p_quasi_extinct_{last}'))} ({pct(r.get(f'p_quasi_extinct_{last}_base'))})  "
+                   f"median {num(r.get(f'median_{last}'))} ({num(r.get(f'median_{last}_base'))})")
     for f in written:
         click.echo(f"  {f}")

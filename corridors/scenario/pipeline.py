@@ -8,6 +8,7 @@ with ``replace=True``), so a failed run leaves the previous output intact.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -34,13 +35,14 @@ from corridors.analyses.programme_network import (
 from corridors._errors import CorridorsError, MemoryLimitError
 from corridors.borders import load_borders
 from corridors.circuit.pinch import corridor_current
-from corridors.io import check_output_folder, decode_list, encode_list, staged_folder
+from corridors.io import check_output_folder, decode_list, encode_list, provenance, staged_folder
 from corridors.raster import geometry_mask
 from corridors.scenario.context import Analysis, _Context, _context
+from corridors.scenario.findings import site_names, viability_caveats
 from corridors.scenario.interventions import _apply, _node_of
 from corridors.scenario.network import _analyse, _corridor_ec_gain, _site_gains
-from corridors.scenario.outputs import _write_outputs, _write_provenance, _write_report
-from corridors.scenario.schema import Robustness, Scenario
+from corridors.scenario.outputs import _write_outputs, _write_provenance, _write_report, _write_viability
+from corridors.scenario.schema import PVA, Robustness, Scenario
 from corridors.scenario.tables import ScenarioRun, _per_measure, _summary, _tables
 from corridors.scenario.uncertainty import perturbed_context
 from corridors.scenario.viability import scenario_viability, viability_summary
@@ -440,3 +442,45 @@ class _Steps:
         if self._status is not None:
             self._status.__exit__(*exc)
 
+
+
+def run_scenario_viability(scenario: str | os.PathLike | Scenario, outdir: str | os.PathLike, *, quiet: bool = True,
+                           memory_limit: int | None = None) -> tuple[Any, list[Path]]:
+    """Only the viability of a scenario (``corridors pva SCENARIO.yml``): its networks and the PVA, no scoring.
+
+    Builds the baseline and the scenario network as :func:`run_scenario`
+    does and runs :func:`corridors.scenario.viability.scenario_viability` on
+    them (the scenario with its ``pva:`` actions against the baseline, same
+    seed); a file without a ``pva:`` section runs with its defaults and no
+    action. Writes ``viability.csv``, ``viability_actions.csv``,
+    ``viability_left_out.csv``, the two figures and ``provenance.json`` into
+    ``outdir`` (replaced as a whole, as ``corridors run`` does).
+
+    Returns
+    -------
+    (ScenarioViability, list of pathlib.Path)
+        The viability result and the files written.
+    """
+    model = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if model.pva is None:
+        model = model.model_copy(update={"pva": PVA()})
+    out = check_output_folder(outdir, replace=True)
+    progress = _Steps(quiet, model.name)
+    with progress:
+        progress.step("inputs and landscape")
+        ctx = _context(model, memory_limit=memory_limit)
+        progress.step("baseline network")
+        base_state = _apply(ctx, [])
+        ctx.landscape_area_ha = habitat_ha(base_state.suitability)
+        base = _analyse(ctx, base_state)
+        progress.step("interventions and scenario network")
+        scen = _analyse(ctx, _apply(ctx, list(model.interventions))) if model.interventions else base
+        progress.step(f"viability: {model.pva.replicates} replicates, scenario and baseline")
+        v = scenario_viability(ctx, model, base, scen)
+        with staged_folder(out, replace=True) as tmp:
+            files = _write_viability(v, site_names(ctx.sites), model, tmp)
+            rec = provenance.record(inputs={**ctx.inputs, "pva_parameters": settings.DATA_DIR / "pva.yml"},
+                                    parameters=v.parameters, command=f"corridors pva {model.source_path or model.name}")
+            rec["rests_on"] = viability_caveats(v)
+            provenance.write(rec, tmp / "provenance.json")
+    return v, [out / Path(f).name for f in files] + [out / "provenance.json"]
