@@ -344,7 +344,11 @@ def test_cli_measure_and_bad_options(tmp_path):
     r = invoke("-q", "restore", "sensitivity", "--resistance", tif, "--cores", shp, "--id-field", "Core_ID", "--measure", "lcd", "-o", out)
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == [
-        "provenance.json", "sensitivity_corridors.csv", "sensitivity_lcd.csv", "sensitivity_lcd.tif", "sensitivity_top_cells.csv"]
+        "provenance.json", "sensitivity_corridors.csv", "sensitivity_lcd.csv", "sensitivity_lcd.tif", "sensitivity_map.png",
+        "sensitivity_map.svg", "sensitivity_top_cells.csv"]  # the map in the raster's own CRS (UTM 17N here)
+    r = invoke("-q", "restore", "sensitivity", "--resistance", tif, "--cores", shp, "--id-field", "Core_ID", "--measure", "lcd",
+               "--no-map", "-o", tmp_path / "nomap")
+    assert r.exit_code == 0 and not (tmp_path / "nomap" / "sensitivity_map.png").exists()
     usage_error(invoke("restore", "sensitivity", "--measure", "speed", "-o", tmp_path / "o"), "'--measure'")
     usage_error(invoke("restore", "sensitivity", "--median-dispersal-km", "0", "-o", tmp_path / "o"), "'--median-dispersal-km'")
     assert "nowhere.tif: raster file not found" in error_line(

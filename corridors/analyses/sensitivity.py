@@ -38,6 +38,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
+from shapely.geometry import box
 
 from corridors import linkages, settings
 from corridors._errors import ConfigError
@@ -47,6 +48,8 @@ from corridors.circuit.pinch import PinchResult, check_cutoff, pinch_points
 from corridors.io.files import check_output_folder
 from corridors.linkages import LinkageResult
 from corridors.network.graph import HabitatGraph, dispersal_k
+from corridors.plot.restoration_map import plot_restoration
+from corridors.plot.save import save_figure
 from corridors.programme import DEFAULT_MEDIAN_DISPERSAL_M, PROGRAMME_CORRIDORS, ProgrammeCorridor
 from corridors.raster import Raster
 from corridors.restore.sensitivity import GAIN_MEANING, MEASURES, EdgeStencil, SensitivityResult, ec_link_sensitivity, path_gain, write_results
@@ -139,7 +142,7 @@ class SensitivityAnalysis:
             "measure": m,
         })
 
-    def write(self, outdir: str | os.PathLike, *, top: int = 20) -> list[Path]:
+    def write(self, outdir: str | os.PathLike, *, top: int = 20, map: bool = True) -> list[Path]:
         """Write the GeoTIFFs, ``sensitivity_corridors.csv``, ``sensitivity_top_cells.csv`` (and the EC links) and ``provenance.json``, all or none.
 
         Parameters
@@ -148,6 +151,10 @@ class SensitivityAnalysis:
             Created if missing; refused if it holds files corridors did not write.
         top : int, default 20
             Rows of ``sensitivity_top_cells.csv`` per measure.
+        map : bool, default True
+            Draw ``sensitivity_map.png/.svg``: the summed gain of the first
+            measure over the base map, in the raster's CRS, with the five
+            best cells marked.
 
         Returns
         -------
@@ -159,7 +166,24 @@ class SensitivityAnalysis:
         if self.ec_links is not None:
             extra["sensitivity_ec_links.csv"] = self.ec_links
         return write_results(list(self.results.values()), outdir, inputs=self.inputs, parameters=self.parameters,
-                             command="corridors restore sensitivity", extra_tables=extra)
+                             command="corridors restore sensitivity", extra_tables=extra,
+                             figure=self._figure if map else None)
+
+    def _figure(self, folder: Path) -> list[Path]:
+        """The summed gain of the first measure with its five best cells, over the base map (``sensitivity_map``)."""
+        m = "resistance" if "resistance" in self.results else next(iter(self.results))
+        total = self.results[m].total
+        best = self.top_cells(5, m)
+        half = abs(total.res[0]) / 2
+        cells = gpd.GeoDataFrame({"site_id": [f"S{k}" for k in best["rank"]], "x": best["x"], "y": best["y"]},
+                                 geometry=[box(x - half, y - half, x + half, y + half) for x, y in zip(best["x"], best["y"])],
+                                 crs=total.crs)
+        label = {"resistance": "gain -dR/dc, summed over the corridors", "lcd": "gain -dLCD/dc, summed over the corridors",
+                 "ec": "gain dEC/dc of the cores' network"}[m]
+        fig, _ = plot_restoration(total, cells, self.linkages, score_label=label, site_label="best cells: S1 ...",
+                                  vmax_percentile=99.0,
+                                  title="Where raising conductance helps the corridors most (circuit sensitivity)")
+        return save_figure(fig, folder / "sensitivity_map", formats=("png", "svg"), dpi=200)
 
 
 def _window(mask: np.ndarray) -> tuple[slice, slice] | None:

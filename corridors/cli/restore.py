@@ -124,7 +124,8 @@ def print_priority(result: Any, written: list[Path]) -> None:
 
 @restore_cmd.command("sensitivity")
 @outdir_option(Path("out/sensitivity"), "Output folder: sensitivity_<measure>.tif (summed over corridors; per corridor with "
-               "--per-pair), sensitivity_corridors.csv, sensitivity_top_cells.csv, sensitivity_ec_links.csv, provenance.json.")
+               "--per-pair), sensitivity_corridors.csv, sensitivity_top_cells.csv, sensitivity_ec_links.csv, "
+               "sensitivity_map.png/.svg, provenance.json.")
 @resistance_option()
 @cores_option("Your core areas (GeoJSON/GPKG/SHP): the linkages between them instead of the programme's corridors.")
 @id_field_option
@@ -138,11 +139,12 @@ def print_priority(result: Any, written: list[Path]) -> None:
 @click.option("--median-dispersal-km", type=click.FloatRange(min=0, min_open=True), default=30.0, show_default=True,
               help="Distance at which a link's probability is 0.5 (measure ec).")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Cells of highest summed gain to print.")
+@no_map_option
 @memory_limit_opt
 @click.pass_context
 def sensitivity_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | None, cores_path: Path | None, id_field: str,
                     measure: str, per_pair: bool, truncate: float, cutoff: float | None, core_radius_km: float,
-                    median_dispersal_km: float, top: int, memory_limit: int | None = None) -> None:
+                    median_dispersal_km: float, top: int, no_map: bool, memory_limit: int | None = None) -> None:
     """Per-cell sensitivity: where raising conductance lowers each corridor's resistance, or raises EC, most.
 
     Maps the least-cost corridors (the programme's, or with --cores the
@@ -166,7 +168,7 @@ def sensitivity_cmd(ctx: click.Context, outdir: Path, resistance_path: Path | No
     result = run_sensitivity(resistance_path, cores=cores_path, id_field=id_field, measures=measure, per_pair=per_pair,
                              truncate_m=truncate, cutoff_m=cutoff, core_radius_m=core_radius_km * 1000,
                              median_dispersal_m=median_dispersal_km * 1000, memory_limit=memory_limit, quiet=quiet)
-    written = result.write(outdir)
+    written = result.write(outdir, map=not no_map)
     if not quiet:
         print_sensitivity(result, written, top)
 

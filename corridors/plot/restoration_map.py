@@ -24,7 +24,8 @@ CROSSING_COLOUR = "#7a0177"
 
 def plot_restoration(score: Any, sites: Any, linkages: Any = None, *, crossings: Any = None, score_label: str = "improvement score",
                      ax: Axes | None = None, bounds: Sequence[float] | None = None, title: str | None = None,
-                     max_labels: int = 10) -> tuple[Figure, Axes]:
+                     max_labels: int = 10, site_label: str = "restoration site (habitat), best first: R1 ...",
+                     vmax_percentile: float = 100.0) -> tuple[Figure, Axes]:
     """Map a restoration score and the ranked sites over the programme base map, in the score's own CRS.
 
     Parameters
@@ -49,6 +50,12 @@ def plot_restoration(score: Any, sites: Any, linkages: Any = None, *, crossings:
         larger side, if less).
     title : str, optional
     max_labels : int, default 10
+    site_label : str
+        The legend's entry for ``sites``.
+    vmax_percentile : float, default 100
+        The colour scale tops out at this percentile of the positive scores
+        (below 100 when one cell would otherwise wash out the rest; the
+        colour bar then extends beyond it).
 
     Returns
     -------
@@ -71,13 +78,14 @@ def plot_restoration(score: Any, sites: Any, linkages: Any = None, *, crossings:
         if len(linkages.linkages):
             linkages.linkages.plot(ax=ax, color="#4eb3d3", linewidth=0.6, linestyle="--", zorder=z + 1)
     left, bottom, right, top = score.bounds
+    vmax = float(np.percentile(a[good], vmax_percentile)) if good.any() else 1.0
     im = ax.imshow(np.ma.masked_where(~good, a), extent=(left, right, bottom, top), cmap="YlOrRd", zorder=z + 2,
-                   interpolation="nearest", alpha=0.9, vmin=0.0, vmax=float(a[good].max()) if good.any() else 1.0)
-    cb = fig.colorbar(im, ax=ax, shrink=0.5, pad=0.01)
+                   interpolation="nearest", alpha=0.9, vmin=0.0, vmax=vmax)
+    cb = fig.colorbar(im, ax=ax, shrink=0.5, pad=0.01, extend="max" if vmax_percentile < 100 else "neither")
     cb.set_label(score_label, fontsize=STYLE["font_size"])
     cb.ax.tick_params(labelsize=STYLE["font_size"])
     texts, anchors, handles = [], [], []
-    kinds = [(sites, SITE_COLOUR, "o", "restoration site (habitat), best first: R1 ...")]
+    kinds = [(sites, SITE_COLOUR, "o", site_label)]
     if crossings is not None:
         kinds.append((crossings, CROSSING_COLOUR, "s", "border crossing (border strip), best first: B1 ..."))
     for table, colour, marker, label in kinds:

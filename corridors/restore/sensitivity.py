@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -231,7 +231,8 @@ def _safe(x: Any) -> str:
 
 def write_results(results: Sequence[SensitivityResult], outdir: str | os.PathLike, *,
                   inputs: Mapping[str, str | os.PathLike] | None = None, parameters: Mapping[str, Any] | None = None,
-                  command: str = "corridors.restore.sensitivity", extra_tables: Mapping[str, pd.DataFrame] | None = None) -> list[Path]:
+                  command: str = "corridors.restore.sensitivity", extra_tables: Mapping[str, pd.DataFrame] | None = None,
+                  figure: Callable[[Path], Sequence[Path]] | None = None) -> list[Path]:
     """Write several measures' results into one folder, all or none.
 
     Each result gives ``sensitivity_<measure>.tif`` (float32, nodata -9999, in
@@ -248,6 +249,9 @@ def write_results(results: Sequence[SensitivityResult], outdir: str | os.PathLik
         For ``provenance.json``.
     extra_tables : mapping of str to DataFrame, optional
         More CSV files (name -> table), e.g. the EC link derivatives.
+    figure : callable, optional
+        Given the temporary folder, draws a map into it and returns its
+        files (so the map is written with the rest, or not at all).
 
     Returns
     -------
@@ -268,6 +272,8 @@ def write_results(results: Sequence[SensitivityResult], outdir: str | os.PathLik
         for name, df in (extra_tables or {}).items():
             write_csv(df, tmp / name)
             written.append(name)
+        if figure is not None:
+            written += [Path(f).name for f in figure(tmp)]
         params = dict(parameters or {})
         params["measures"] = {r.measure: {"gain": GAIN_MEANING[r.measure], **r.parameters} for r in results}
         provenance.write(provenance.record(inputs, params, command=command), tmp / "provenance.json")
