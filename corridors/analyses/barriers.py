@@ -29,10 +29,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from corridors import linkages, settings
-from corridors._errors import ConfigError
-from corridors.analyses._resistance import step_resistance
-from corridors.analyses.linkages import as_cores, programme_corridors
+from corridors import linkages
+from corridors.analyses._corridor_step import step_linkages
 from corridors.linkages import LinkageResult
 from corridors.plot.barriers_map import plot_barriers
 from corridors.plot.save import save_figure
@@ -40,7 +38,6 @@ from corridors.programme import PROGRAMME_CORRIDORS, ProgrammeCorridor
 from corridors.raster import Raster
 from corridors.restore.barriers import (BarrierResult, barrier_mapper, check_combine, check_radii,
                                         check_restored_resistance)
-from corridors.sites import load_sites
 
 #: Search radii for the programme's corridors on the bundled 1 km surface (README, "Barrier Mapper"): 1 km, the
 #: smallest circle that restores across a cell (the one-cell border strips, a canal, a settlement); 2 km; and 5 km,
@@ -196,32 +193,12 @@ def run_barriers(
     radii = check_radii(radii_m)  # before the least-cost runs, not after them
     rr = check_restored_resistance(restored_resistance)
     combine = check_combine(combine)
-    if cores is not None:
-        if sites is not None:
-            raise ConfigError("run_barriers: give cores (your own) or sites (the programme's corridor ends), not both.")
-        core_frame, inputs = as_cores(cores, id_field, core_radius_m / 1000)
-        surface, surface_inputs = step_resistance(core_frame, resistance, resolution_m)
-        check_radii(radii, surface.cellsize)
-        links = linkages.build_linkages(surface, core_frame, truncate_m=truncate_m, quiet=quiet, memory_limit=memory_limit)
-        what: dict[str, Any] = {"cores": {"file": str(inputs["cores"]) if "cores" in inputs else None, "id_field": id_field,
-                                          "n_cores": int(len(core_frame))}}
-        inputs = {**inputs, **surface_inputs}
-    else:
-        s = load_sites() if sites is None else sites
-        ends = {e for c in corridors for e in (c.end_a, c.end_b)}
-        surface, inputs = step_resistance(s[s["id"].isin(ends)], resistance, resolution_m)
-        check_radii(radii, surface.cellsize)
-        links = programme_corridors(surface, sites=s, corridors=corridors, core_radius_m=core_radius_m, truncate_m=truncate_m,
-                                    quiet=quiet, memory_limit=memory_limit)
-        if sites is None:
-            inputs = {**inputs, "sites": settings.SITES_PATH}
-        what = {"corridors": [c.key for c in corridors]}
+    step = step_linkages("run_barriers", resistance, cores=cores, id_field=id_field, sites=sites, corridors=corridors,
+                         resolution_m=resolution_m, truncate_m=truncate_m, core_radius_m=core_radius_m,
+                         memory_limit=memory_limit, quiet=quiet, check_surface=lambda g: check_radii(radii, g.cellsize))
+    links, inputs = step.links, step.inputs
     result = barrier_mapper(links, radii, restored_resistance=rr, percent=percent, combine=combine, memory_limit=memory_limit)
-    parameters = {
-        **what, "core_radius_m": core_radius_m, "truncate_m": truncate_m,
-        "resolution_m": max(surface.res), "resistance": surface.label,
-        "crs": surface.crs.to_string() if surface.crs is not None else None,
-    }
+    parameters = {**step.what, "core_radius_m": core_radius_m, "truncate_m": truncate_m, **step.surface_parameters}
     return BarrierAnalysis(linkages=links, barriers=result, parameters=parameters, inputs=inputs)
 
 

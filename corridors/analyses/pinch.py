@@ -29,17 +29,14 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from corridors import linkages, settings
-from corridors._errors import ConfigError
-from corridors.analyses._resistance import step_resistance
-from corridors.analyses.linkages import as_cores, programme_corridors
+from corridors import linkages
+from corridors.analyses._corridor_step import step_linkages
 from corridors.circuit.pinch import PinchResult, check_cutoff, pinch_points
 from corridors.linkages import LinkageResult
 from corridors.plot.pinch_map import plot_pinch_points
 from corridors.plot.save import save_figure
 from corridors.programme import PROGRAMME_CORRIDORS, ProgrammeCorridor
 from corridors.raster import Raster
-from corridors.sites import load_sites
 
 #: Columns of the programme's corridor list put in front of the pinch table.
 _CORRIDOR_COLUMNS = ("corridor", "measure", "name")
@@ -172,29 +169,13 @@ def run_pinch(
         If ``cutoff_m`` is not positive, or both ``cores`` and ``sites`` are given.
     """
     cutoff = check_cutoff(cutoff_m if cutoff_m is not None else truncate_m)  # before the least-cost runs, not after them
-    if cores is not None:
-        if sites is not None:
-            raise ConfigError("run_pinch: give cores (your own) or sites (the programme's corridor ends), not both.")
-        core_frame, inputs = as_cores(cores, id_field, core_radius_m / 1000)
-        surface, surface_inputs = step_resistance(core_frame, resistance, resolution_m)
-        links = linkages.build_linkages(surface, core_frame, truncate_m=truncate_m, quiet=quiet, memory_limit=memory_limit)
-        what: dict[str, Any] = {"cores": {"file": str(inputs["cores"]) if "cores" in inputs else None, "id_field": id_field,
-                                          "n_cores": int(len(core_frame))}}
-        inputs = {**inputs, **surface_inputs}
-    else:
-        s = load_sites() if sites is None else sites
-        ends = {e for c in corridors for e in (c.end_a, c.end_b)}
-        surface, inputs = step_resistance(s[s["id"].isin(ends)], resistance, resolution_m)
-        links = programme_corridors(surface, sites=s, corridors=corridors, core_radius_m=core_radius_m, truncate_m=truncate_m,
-                                    quiet=quiet, memory_limit=memory_limit)
-        if sites is None:
-            inputs = {**inputs, "sites": settings.SITES_PATH}
-        what = {"corridors": [c.key for c in corridors]}
+    step = step_linkages("run_pinch", resistance, cores=cores, id_field=id_field, sites=sites, corridors=corridors,
+                         resolution_m=resolution_m, truncate_m=truncate_m, core_radius_m=core_radius_m,
+                         memory_limit=memory_limit, quiet=quiet)
+    links, inputs = step.links, step.inputs
     result = pinch_points(links, cutoff_m=cutoff)
     parameters = {
-        **what, "core_radius_m": core_radius_m, "truncate_m": truncate_m, "cutoff_m": cutoff,
-        "resolution_m": max(surface.res), "shape": list(surface.shape), "resistance": surface.label,
-        "crs": surface.crs.to_string() if surface.crs is not None else None,
+        **step.what, "core_radius_m": core_radius_m, "truncate_m": truncate_m, "cutoff_m": cutoff, **step.surface_parameters,
         "units": "cwd_m in cost-weighted metres; eff_resist in cell-resistance units; max_current in A of 1 A per linkage",
     }
     return PinchAnalysis(linkages=links, pinch=result, parameters=parameters, inputs=inputs)

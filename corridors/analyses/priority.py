@@ -28,9 +28,8 @@ from typing import Any
 import geopandas as gpd
 
 from corridors import linkages, settings
-from corridors._errors import ConfigError, DataError, where
-from corridors.analyses._resistance import step_resistance
-from corridors.analyses.linkages import as_cores, programme_corridors
+from corridors._errors import DataError, where
+from corridors.analyses._corridor_step import step_linkages
 from corridors.io import read_vector
 from corridors.linkages import LinkageResult
 from corridors.plot.priority_map import plot_priority
@@ -172,35 +171,24 @@ def run_priority(
     w = PriorityWeights() if weights is None else weights
     w.resolved(core_value_field is not None, corridor_values is not None)  # refuse bad weights before the least-cost runs
     values: dict[str, float] | None = None
-    if cores is not None:
-        if sites is not None:
-            raise ConfigError("run_priority: give cores (your own) or sites (the programme's corridor ends), not both.")
-        core_frame, inputs = as_cores(cores, id_field, core_radius_m / 1000)
-        if core_value_field is not None:
-            raw = cores if isinstance(cores, gpd.GeoDataFrame) else read_vector(cores, to_crs=None)
-            values = _core_values(raw, id_field, core_value_field, None if isinstance(cores, gpd.GeoDataFrame) else cores)
-        surface, surface_inputs = step_resistance(core_frame, resistance, resolution_m)
-        links = linkages.build_linkages(surface, core_frame, truncate_m=truncate_m, quiet=quiet, memory_limit=memory_limit)
-        what: dict[str, Any] = {"cores": {"file": str(inputs["cores"]) if "cores" in inputs else None, "id_field": id_field,
-                                          "n_cores": int(len(core_frame))}}
-        inputs = {**inputs, **surface_inputs}
-    else:
+    s = sites
+    if cores is not None and sites is None and core_value_field is not None:  # read before the least-cost runs
+        raw = cores if isinstance(cores, gpd.GeoDataFrame) else read_vector(cores, to_crs=None)
+        values = _core_values(raw, id_field, core_value_field, None if isinstance(cores, gpd.GeoDataFrame) else cores)
+    elif cores is None:
         s = load_sites() if sites is None else sites
         if core_value_field is not None:
             values = _core_values(s, "id", core_value_field, settings.SITES_PATH if sites is None else "sites")
-        ends = {e for c in corridors for e in (c.end_a, c.end_b)}
-        surface, inputs = step_resistance(s[s["id"].isin(ends)], resistance, resolution_m)
-        links = programme_corridors(surface, sites=s, corridors=corridors, core_radius_m=core_radius_m, truncate_m=truncate_m,
-                                    quiet=quiet, memory_limit=memory_limit)
-        if sites is None:
-            inputs = {**inputs, "sites": settings.SITES_PATH}
-        what = {"corridors": [c.key for c in corridors]}
+    step = step_linkages("run_priority", resistance, cores=cores, id_field=id_field, sites=s, corridors=corridors,
+                         resolution_m=resolution_m, truncate_m=truncate_m, core_radius_m=core_radius_m,
+                         memory_limit=memory_limit, quiet=quiet,
+                         sites_file=settings.SITES_PATH if cores is None and sites is None else None)
+    links, inputs = step.links, step.inputs
     if values is not None:
         values = {k: v for k, v in values.items() if k in set(links.cores["core_id"].astype(str))}
     result = linkage_priority(links, w, core_values=values, corridor_values=corridor_values, truncate_m=truncate_m)
     parameters = {
-        **what, "core_value_field": core_value_field, "core_radius_m": core_radius_m,
-        "resolution_m": max(surface.res), "shape": list(surface.shape), "resistance": surface.label,
+        **step.what, "core_value_field": core_value_field, "core_radius_m": core_radius_m, **step.surface_parameters,
         "units": "cwd_m in cost-weighted metres; area_ha in hectares; every score 0-1",
     }
     return PriorityAnalysis(linkages=links, priority=result, parameters=parameters, inputs=inputs)

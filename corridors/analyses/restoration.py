@@ -154,7 +154,7 @@ def _country_of(points: gpd.GeoSeries) -> list[str]:
 
 
 def _what_is_there(barriers: BarrierAnalysis, sites: gpd.GeoDataFrame) -> tuple[list[str], list[float]]:
-    """What each site's cells are: ``border XXX-YYY`` where a national border crosses the site (within one cell), else
+    """What each site's cells are: ``border TKM-UZB`` (its id) where a national border line crosses the site, else
     ``land``; and the mean resistance of its cells before restoration.
 
     A border strip's resistance is the expert crossing cost of ``data/resistance.yml`` (a fence, a patrolled strip),

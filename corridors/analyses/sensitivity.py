@@ -42,8 +42,7 @@ from shapely.geometry import box
 
 from corridors import linkages, settings
 from corridors._errors import ConfigError
-from corridors.analyses._resistance import step_resistance
-from corridors.analyses.linkages import as_cores, programme_corridors
+from corridors.analyses._corridor_step import step_linkages
 from corridors.circuit.pinch import PinchResult, check_cutoff, pinch_points
 from corridors.io.files import check_output_folder
 from corridors.linkages import LinkageResult
@@ -53,7 +52,6 @@ from corridors.plot.save import save_figure
 from corridors.programme import DEFAULT_MEDIAN_DISPERSAL_M, PROGRAMME_CORRIDORS, ProgrammeCorridor
 from corridors.raster import Raster
 from corridors.restore.sensitivity import GAIN_MEANING, MEASURES, EdgeStencil, SensitivityResult, ec_link_sensitivity, path_gain, write_results
-from corridors.sites import load_sites
 
 #: Columns of the programme's corridor list put in front of the table.
 _CORRIDOR_COLUMNS = ("corridor", "measure", "name")
@@ -372,30 +370,15 @@ def run_sensitivity(
     ms = check_measures(measures)
     dispersal_k(median_dispersal_m)  # checked before the least-cost runs
     cutoff = check_cutoff(cutoff_m if cutoff_m is not None else truncate_m)
-    if cores is not None:
-        if sites is not None:
-            raise ConfigError("run_sensitivity: give cores (your own) or sites (the programme's corridor ends), not both.")
-        core_frame, inputs = as_cores(cores, id_field, core_radius_m / 1000)
-        surface, surface_inputs = step_resistance(core_frame, resistance, resolution_m)
-        links = linkages.build_linkages(surface, core_frame, truncate_m=truncate_m, quiet=quiet, memory_limit=memory_limit)
-        what: dict[str, Any] = {"cores": {"file": str(inputs["cores"]) if "cores" in inputs else None, "id_field": id_field,
-                                          "n_cores": int(len(core_frame))}}
-        inputs = {**inputs, **surface_inputs}
-    else:
-        s = load_sites() if sites is None else sites
-        ends = {e for c in corridors for e in (c.end_a, c.end_b)}
-        surface, inputs = step_resistance(s[s["id"].isin(ends)], resistance, resolution_m)
-        links = programme_corridors(surface, sites=s, corridors=corridors, core_radius_m=core_radius_m, truncate_m=truncate_m,
-                                    quiet=quiet, memory_limit=memory_limit)
-        if sites is None:
-            inputs = {**inputs, "sites": settings.SITES_PATH}
-        what = {"corridors": [c.key for c in corridors]}
+    step = step_linkages("run_sensitivity", resistance, cores=cores, id_field=id_field, sites=sites, corridors=corridors,
+                         resolution_m=resolution_m, truncate_m=truncate_m, core_radius_m=core_radius_m,
+                         memory_limit=memory_limit, quiet=quiet)
+    links, inputs = step.links, step.inputs
     pinch = pinch_points(links, cutoff_m=cutoff, keep_per_linkage=True)
     results, ec_links, lead = corridor_gains(links, pinch, ms, median_dispersal_m=median_dispersal_m, per_pair=per_pair)
     parameters = {
-        **what, "core_radius_m": core_radius_m, "truncate_m": truncate_m, "cutoff_m": cutoff, "median_dispersal_m": median_dispersal_m,
-        "resolution_m": max(surface.res), "shape": list(surface.shape), "resistance": surface.label,
-        "crs": surface.crs.to_string() if surface.crs is not None else None,
+        **step.what, "core_radius_m": core_radius_m, "truncate_m": truncate_m, "cutoff_m": cutoff,
+        "median_dispersal_m": median_dispersal_m, **step.surface_parameters,
         "sign": "every gain is the gain from raising the cell's conductance 1/r: higher = better place to restore",
         "rests_on": "the pinch step's 1 A per corridor (Circuitscape pairwise inside the corridor cut at cutoff_m), "
                     "the least-cost paths, and the expert resistance table of the surface",
