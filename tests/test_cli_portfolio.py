@@ -188,3 +188,40 @@ def test_the_shipped_costs_cover_every_shipped_measure():
             assert table.interventions[k].measure == iv.measure
     assert keys == set(table.interventions)
     assert all(e.placeholder for e in table.interventions.values())  # none is a real estimate yet: say so
+
+
+def test_a_scenario_with_a_portfolio_section_reports_it(tmp_path):
+    (tmp_path / "s.yml").write_text(textwrap.dedent("""
+        name: two_measures
+        landscape: {resolution_m: 5000}
+        scoring: {robustness: {draws: 20, landscapes: 0}}
+        interventions:
+          - {type: protected_area, measure: "4.7", label: Termez protected area, sites: [cand-termez-pa], buffer_m: 8000}
+          - {type: reintroduction, measure: "6.3", site: cand-arys-district, capacity: 40}
+        portfolio: {budgets: [300, 700], levels: 3, draws: 2}
+    """))
+    result = invoke("-q", "run", tmp_path / "s.yml", "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    for name in ("portfolio_frontier.csv", "portfolio_portfolios.csv", "portfolio_frontier.png", "portfolio_checks.csv"):
+        assert (out / name).is_file(), name
+    md = (out / "report.md").read_text()
+    assert md.index("## Budgeted portfolio") < md.index("## Places of the programme")
+    assert "### Budget 300: " in md and "2 of 2 costs are placeholders" in md
+    ports = pd.read_csv(out / "portfolio_portfolios.csv")
+    assert set(ports.loc[ports["budget"] == 700, "candidate"]) == {"termez-protected-area",
+                                                                   "reintroduction-cand-arys-district"}
+    assert json.loads((out / "provenance.json").read_text())["portfolio"]["budgets"] == [300.0, 700.0]
+
+
+@pytest.mark.parametrize("body, words", [
+    ("portfolio: {levels: 3}\n", "portfolio: needs interventions"),
+    ("interventions:\n  - {type: habitat_loss, measure: '2.8', sites: [baday-tugay]}\nportfolio: {}\n",
+     "habitat_loss, a threat"),
+    ("interventions:\n  - {type: reintroduction, measure: '6.3', site: cand-arys-district, capacity: 40}\n"
+     "portfolio: {levels: 1}\n", "line 4, key 'portfolio.levels'"),
+])
+def test_a_bad_portfolio_section_names_the_key(tmp_path, body, words):
+    (tmp_path / "s.yml").write_text("name: bad\n" + body)
+    line = error_line(invoke("run", tmp_path / "s.yml", "-o", tmp_path / "out"))
+    assert words in line

@@ -76,7 +76,7 @@ def print_portfolio(run: Any) -> None:
     req = run.frontier[run.frontier["requested"]]
     for r in req.itertuples():
         click.echo(f"  budget {format_number(r.budget)}: EC gain {format_number(r.ec_gain_ha)} ha ({r.ec_gain_pct:+.1f} %), "
-                   f"{r.n_chosen} measures costing {format_number(r.cost)}; greedy {format_number(r.greedy_ec_gain_ha)} ha"
+                   f"{r.n_chosen} measure{'s' if r.n_chosen != 1 else ''} costing {format_number(r.cost)}; greedy {format_number(r.greedy_ec_gain_ha)} ha"
                    + (f"; gap {100 * r.gap:.2g} %" if r.gap > 0 else ""))
         chosen = [x for x in r.chosen.split(";") if x]
         for cid in chosen:

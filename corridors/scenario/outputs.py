@@ -28,6 +28,7 @@ from corridors.scenario.context import _Context, _select
 from corridors.scenario.findings import (caveat_items, corridor_names, site_names, summary_items, system_name, varied,
                                          viability_blocks, viability_caveats)
 from corridors.scenario.interventions import _intervention_geoms
+from corridors.scenario.portfolio_outputs import provenance_of, section_blocks, write_figures, write_tables
 from corridors.scenario.schema import Scenario
 from corridors.scenario.tables import ScenarioRun, _csv
 from corridors.scenario.viability import ScenarioViability
@@ -43,7 +44,8 @@ def _save(fig: Any, stem: Path) -> list[Path]:
     return save_figure(fig, stem, dpi=FIGURE_DPI, close=True)
 
 
-def _write_provenance(run: ScenarioRun, tmp: Path, seconds: float, viability: ScenarioViability | None = None) -> Path:
+def _write_provenance(run: ScenarioRun, tmp: Path, seconds: float, viability: ScenarioViability | None = None,
+                      portfolio: Any = None) -> Path:
     """Write ``provenance.json`` (parameters, input hashes, package versions, grid, viability settings) into ``tmp``; its name."""
     ctx, model = run.ctx, run.model
     prov = {
@@ -59,24 +61,36 @@ def _write_provenance(run: ScenarioRun, tmp: Path, seconds: float, viability: Sc
     }
     if viability is not None:
         prov["viability"] = {**viability.parameters, "rests_on": viability_caveats(viability)}
+    if portfolio is not None:
+        prov["portfolio"] = {k: v for k, v in provenance_of(portfolio).items() if k not in ("packages", "command")}
     (tmp / "provenance.json").write_text(json.dumps(prov, indent=2, default=str) + "\n")
     return Path("provenance.json")
 
 
 def _write_report(run: ScenarioRun, tables: dict[str, Any], summary: dict, tmp: Path,
-                  viability: ScenarioViability | None = None) -> list[Path]:
+                  viability: ScenarioViability | None = None, portfolio: Any = None) -> list[Path]:
     """Write ``report.md`` and ``report.html`` into ``tmp`` (after the figures they show); their names."""
     blocks = _report_blocks(run, tables, summary, tmp)
+    # the Viability and Budgeted portfolio sections go before the list of unlocated places, which closes every report
     if viability is not None:
-        # the Viability section goes before the list of unlocated places, which closes every report
         at = next(k for k, b in enumerate(blocks) if b.kind == "h2" and b.text.startswith("Places of the programme"))
         blocks[at:at] = viability_blocks(viability, run.ctx.sites, tmp)
+    if portfolio is not None:
+        at = next(k for k, b in enumerate(blocks) if b.kind == "h2" and b.text.startswith("Places of the programme"))
+        figures = {"frontier": tmp / "portfolio_frontier.png"}
+        if (tmp / "portfolio_selection.png").exists():
+            figures["selection"] = tmp / "portfolio_selection.png"
+        blocks[at:at] = [Block("h2", "Budgeted portfolio"),
+                         Block("p", f"The best sets of this scenario's {len(portfolio.programme.candidates)} "
+                                    f"interventions under budgets (costs in {portfolio.programme.problem.unit}, "
+                                    f"{portfolio.programme.costs_path.name}); tables portfolio_*.csv.")]
+        blocks[at + 2:at + 2] = section_blocks(portfolio, figures, level=3)
     write_report(blocks, tmp, "report", title=f"corridors scenario {run.model.name}")
     return [Path("report.md"), Path("report.html")]
 
 
 def _write_outputs(run: ScenarioRun, tables: dict[str, Any], tmp: Path,
-                   viability: ScenarioViability | None = None) -> list[Path]:
+                   viability: ScenarioViability | None = None, portfolio: Any = None) -> list[Path]:
     """Write the tables, rasters, GeoPackage, map and figures of a run (and its viability) into ``tmp``; the files."""
     ctx, model, base, scen = run.ctx, run.model, run.base, run.scen
     paths, mosaic, current = run.paths, run.mosaic, run.current
@@ -145,6 +159,9 @@ def _write_outputs(run: ScenarioRun, tables: dict[str, Any], tmp: Path,
         files += _save(fig, tmp / "comparison")
     if viability is not None:
         files += _write_viability(viability, site_names(ctx.sites), model, tmp)
+    if portfolio is not None:
+        files += write_tables(portfolio, tmp, prefix="portfolio_")
+        files += write_figures(portfolio, tmp, prefix="portfolio_")[0]
     return [f.relative_to(tmp) if f.is_absolute() else f for f in files]
 
 

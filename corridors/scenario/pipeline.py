@@ -44,6 +44,7 @@ from corridors.scenario.network import _analyse, _corridor_ec_gain, _site_gains
 from corridors.scenario.outputs import _write_outputs, _write_provenance, _write_report, _write_viability
 from corridors.scenario.schema import PVA, Robustness, Scenario
 from corridors.scenario.tables import ScenarioRun, _per_measure, _summary, _tables
+from corridors.scenario.portfolio import scenario_portfolio
 from corridors.scenario.uncertainty import perturbed_context
 from corridors.scenario.viability import scenario_viability, viability_summary
 from corridors.scenario.yamlerrors import load_scenario
@@ -325,7 +326,10 @@ def run_scenario(
     candidate corridors and reintroduction sites measured and scored, with
     Monte-Carlo robustness; then the outputs and the report comparing the
     scenario with its baseline (the same settings without interventions),
-    overall, per river system and per measure touched. With a ``pva:``
+    overall, per river system and per measure touched. With a ``portfolio:``
+    section, the best portfolios of its interventions under budgets
+    (:func:`corridors.scenario.portfolio.scenario_portfolio`): ``portfolio_*.csv``,
+    the frontier figure and the report's Budgeted portfolio section. With a ``pva:``
     section, the population viability of the scenario's network and of the
     baseline's, same seed (:func:`corridors.scenario.viability.scenario_viability`):
     ``viability.csv``, its two figures and the report's Viability section.
@@ -405,6 +409,11 @@ def run_scenario(
             progress.step(f"viability: {model.pva.replicates} replicates, scenario and baseline")
             viability = scenario_viability(ctx, model, base, scen)
             ctx.inputs["pva_parameters"] = settings.DATA_DIR / "pva.yml"
+        portfolio = None
+        if model.portfolio is not None:
+            progress.step(f"portfolio: {len(model.interventions)} candidates, {model.portfolio.levels} budget levels, "
+                          f"{model.portfolio.draws} draws")
+            portfolio = scenario_portfolio(model, memory_limit=memory_limit)
         progress.step("outputs")
         run = ScenarioRun(ctx, model, base, scen, corridors=corr, corridors_base=corr_base, paths=paths,
                           mosaic=mosaic, current=current, sites=sites_tab, sites_base=sites_base,
@@ -415,9 +424,10 @@ def run_scenario(
         if viability is not None:
             summary.update(viability_summary(viability))
         with staged_folder(out, replace=True) as tmp:
-            files = _write_outputs(run, tables, tmp, viability=viability)
-            files.append(_write_provenance(run, tmp, seconds=round(time.perf_counter() - t0, 2), viability=viability))
-            files += _write_report(run, tables, summary, tmp, viability=viability)
+            files = _write_outputs(run, tables, tmp, viability=viability, portfolio=portfolio)
+            files.append(_write_provenance(run, tmp, seconds=round(time.perf_counter() - t0, 2), viability=viability,
+                                           portfolio=portfolio))
+            files += _write_report(run, tables, summary, tmp, viability=viability, portfolio=portfolio)
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     return ScenarioResult(model, out, summary, tables, sorted(files))
 

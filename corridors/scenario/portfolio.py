@@ -578,6 +578,28 @@ def run_portfolio(
     return run
 
 
+def scenario_portfolio(model: Scenario, memory_limit: int | None = None, progress: Any = None) -> PortfolioRun:
+    """The portfolio a scenario's ``portfolio:`` section asks for, over its own interventions (nothing written).
+
+    Parameters
+    ----------
+    model : Scenario
+        With a ``portfolio:`` section.
+    memory_limit : int, optional
+    progress : callable, optional
+
+    Returns
+    -------
+    PortfolioRun
+    """
+    s = model.portfolio
+    if s is None:
+        raise ConfigError(f"{model.name}: no portfolio: section; add one (budgets, levels, draws ...) to run it.")
+    return run_portfolio([model], None, budgets=s.budgets, levels=s.levels, draws=s.draws, seed=model.seed,
+                         costs=s.costs, at_least_one=s.each, include=s.include, exclude=s.exclude,
+                         time_limit=s.time_limit, memory_limit=memory_limit, progress=progress)
+
+
 def default_budgets(fr: pd.DataFrame, shares: Sequence[float] = (0.5, 0.9, 1.0)) -> list[float]:
     """The budgets to report when none is given: the cost of the cheapest frontier portfolio reaching each share of the largest gain.
 
@@ -625,6 +647,6 @@ def _write(run: PortfolioRun, tmp: Path, seconds: float, draw_map: bool) -> list
 
 __all__ = [
     "COSTS_FILE", "CostEntry", "Costs", "ProgrammeProblem", "PortfolioRun", "candidate_scenario", "full_ec",
-    "intervention_key", "load_costs", "portfolio_problem", "run_portfolio",
+    "intervention_key", "load_costs", "portfolio_problem", "run_portfolio", "scenario_portfolio",
 ]
 

@@ -54,52 +54,109 @@ def caveats(run: PortfolioRun) -> list[str]:
     return out
 
 
-def _blocks(run: PortfolioRun, tmp: Path, figures: dict[str, Path]) -> list[Block]:
-    pp, p = run.programme, run.programme.problem
+def section_blocks(run: PortfolioRun, figures: dict[str, Path], level: int = 2) -> list[Block]:
+    """The report's portfolio blocks: what it rests on, the best portfolio per budget, the frontier, the draws.
+
+    Parameters
+    ----------
+    run : PortfolioRun
+    figures : dict of str to pathlib.Path
+        ``frontier`` (and ``selection``, ``map`` when drawn): the PNG files.
+    level : int, default 2
+        Heading level of the parts (2 in the portfolio report, 3 inside a scenario report's section).
+
+    Returns
+    -------
+    list of Block
+    """
+    pp = run.programme
     c = pp.candidates
     fr = run.frontier
-    unit = p.unit
+    h, h_sub = f"h{level}", f"h{min(level + 1, 3)}"
     levels = fr[~fr["requested"]]
-    blocks = [Block("h1", f"Budgeted portfolios: {pp.scenario.title or pp.scenario.name}")]
-    blocks.append(Block("p", f"{len(c)} candidate interventions of {pp.scenario.name}; costs in {unit} from "
-                             f"{pp.costs_path.name}; EC of the network with nothing funded "
-                             f"{fr['ec_ha'].iloc[0] - fr['ec_gain_ha'].iloc[0]:,.0f} ha."))
-    blocks.append(Block("h2", "What these results rest on"))
-    blocks.append(Block("list", items=caveats(run)))
-    blocks.append(Block("h2", "The best portfolio at each requested budget"))
-    req = fr[fr["requested"]]
-    for r in req.itertuples():
+    blocks = [Block(h, "What these results rest on"), Block("list", items=caveats(run)),
+              Block(h, "The best portfolio at each requested budget")]
+    for r in fr[fr["requested"]].itertuples():
         chosen = [x for x in r.chosen.split(";") if x]
         rows = c.loc[chosen, ["measure", "type", "cost", "placeholder", "ec_gain_alone_ha"]] if chosen else None
-        freq = run.frequency
         col = f"budget_{r.budget:g}"
-        if rows is not None and freq is not None and col in freq:
-            rows = rows.assign(chosen_in_draws=freq.loc[chosen, col].to_numpy())
-        blocks.append(Block("h3", f"Budget {r.budget:,.0f}: EC gain {r.ec_gain_ha:,.0f} ha ({r.ec_gain_pct:+.1f} %), "
-                                  f"{r.n_chosen} measures costing {r.cost:,.0f}"))
+        if rows is not None and run.frequency is not None and col in run.frequency:
+            rows = rows.assign(chosen_in_draws=run.frequency.loc[chosen, col].to_numpy())
+        blocks.append(Block(h_sub, f"Budget {r.budget:,.0f}: EC gain {r.ec_gain_ha:,.0f} ha ({r.ec_gain_pct:+.1f} %), "
+                                   f"{r.n_chosen} measure{'s' if r.n_chosen != 1 else ''} costing {r.cost:,.0f}"))
         blocks.append(Block("p", f"Greedy (best gain per cost first) reaches {r.greedy_ec_gain_ha:,.0f} ha at this budget"
                                  f"; with the interventions applied together the network's EC is {r.ec_full_ha:,.0f} ha "
                                  f"(model {r.ec_ha:,.0f} ha)."))
         if rows is not None:
             blocks.append(Block("table", table=rows))
-    blocks.append(Block("h2", "Efficient frontier"))
+    blocks.append(Block(h, "Efficient frontier"))
     blocks.append(Block("image", "Best EC gain at each budget (exact) and the greedy portfolio's.", path=figures["frontier"]))
     blocks.append(Block("table", table=levels[["budget", "cost", "ec_gain_ha", "ec_gain_pct", "n_chosen",
                                                 "greedy_ec_gain_ha", "gap"]].reset_index(drop=True)))
-    if run.frequency is not None and "selection" in figures:
-        blocks.append(Block("h2", "How often each intervention is chosen"))
-        n = len(run.draws["draw"].unique()) if run.draws is not None and len(run.draws) else 0
+    if run.frequency is not None:
+        blocks.append(Block(h, "How often each intervention is chosen"))
+        n = run.draws["draw"].nunique() if run.draws is not None and len(run.draws) else 0
         blocks.append(Block("p", f"{n} draws: each cost uniform in its range, the median dispersal distance "
                                  f"x exp(N(0, {pp.scenario.scoring.robustness.dispersal_sd_log:g})); the share of draws "
                                  "in which each intervention is in the best portfolio."))
-        blocks.append(Block("image", "Share of draws chosen, per budget.", path=figures["selection"]))
+        if "selection" in figures:
+            blocks.append(Block("image", "Share of draws chosen, per budget.", path=figures["selection"]))
+        else:
+            blocks.append(Block("table", table=run.frequency))
+    return blocks
+
+
+def _report_blocks(run: PortfolioRun, figures: dict[str, Path]) -> list[Block]:
+    pp = run.programme
+    c, fr = pp.candidates, run.frontier
+    blocks = [Block("h1", f"Budgeted portfolios: {pp.scenario.title or pp.scenario.name}"),
+              Block("p", f"{len(c)} candidate interventions of {pp.scenario.name}; costs in {pp.problem.unit} from "
+                         f"{pp.costs_path.name}; EC of the network with nothing funded "
+                         f"{fr['ec_ha'].iloc[0] - fr['ec_gain_ha'].iloc[0]:,.0f} ha.")]
+    blocks += section_blocks(run, figures, level=2)
     if "map" in figures:
         blocks.append(Block("h2", "Map of the best portfolio at the highest requested budget"))
         blocks.append(Block("image", "Funded interventions over the network they give.", path=figures["map"]))
     blocks.append(Block("h2", "Candidates"))
-    blocks.append(Block("table", table=c[["measure", "type", "cost_low", "cost", "cost_high", "placeholder",
-                                          "ec_gain_alone_ha", "ec_gain_model_ha", "countries", "units"]]))
+    blocks.append(Block("table", table=candidate_table(run)))
     return blocks
+
+
+def candidate_table(run: PortfolioRun) -> Any:
+    """The candidates as the report shows them."""
+    return run.programme.candidates[["measure", "type", "cost_low", "cost", "cost_high", "placeholder",
+                                     "ec_gain_alone_ha", "ec_gain_model_ha", "countries", "units"]]
+
+
+def write_tables(run: PortfolioRun, tmp: Path, prefix: str = "") -> list[Path]:
+    """candidates, frontier, portfolios, checks (and selection_frequency, draws) as CSV; the files."""
+    pp = run.programme
+    files = []
+    tables = [("candidates", pp.candidates, True), ("frontier", run.frontier, False),
+              ("portfolios", run.portfolios, False), ("checks", run.checks, False)]
+    if run.frequency is not None:
+        tables += [("selection_frequency", run.frequency, True), ("draws", run.draws, False)]
+    for name, df, idx in tables:
+        write_csv(df, tmp / f"{prefix}{name}.csv", index=idx, float_format="%.6g")
+        files.append(Path(f"{prefix}{name}.csv"))
+    return files
+
+
+def write_figures(run: PortfolioRun, tmp: Path, prefix: str = "") -> tuple[list[Path], dict[str, Path]]:
+    """The frontier and (with draws) the selection figure; the files and the PNG of each."""
+    pp = run.programme
+    placeholder = bool(pp.candidates["placeholder"].any())
+    fig = plot_frontier(run.frontier[~run.frontier["requested"]], unit=pp.problem.unit, highlight=run.budgets,
+                        title=f"{pp.scenario.name}: efficient frontier ({len(pp.candidates)} candidates)",
+                        placeholder=placeholder)
+    files = _save(fig, tmp / f"{prefix}frontier")
+    figures = {"frontier": tmp / f"{prefix}frontier.png"}
+    if run.frequency is not None:
+        fig = plot_selection(run.frequency, dict(zip(pp.candidates.index, pp.candidates["label"])),
+                             title=f"{pp.scenario.name}: share of draws each intervention is chosen")
+        files += _save(fig, tmp / f"{prefix}selection")
+        figures["selection"] = tmp / f"{prefix}selection.png"
+    return files, figures
 
 
 def write_outputs(run: PortfolioRun, tmp: Path, seconds: float, draw_map: bool = True) -> list[Path]:
@@ -119,32 +176,14 @@ def write_outputs(run: PortfolioRun, tmp: Path, seconds: float, draw_map: bool =
     list of pathlib.Path
     """
     pp = run.programme
-    files = []
-    for name, df, idx in (("candidates", pp.candidates, True), ("frontier", run.frontier, False),
-                          ("portfolios", run.portfolios, False), ("checks", run.checks, False)):
-        write_csv(df, tmp / f"{name}.csv", index=idx, float_format="%.6g")
-        files.append(Path(f"{name}.csv"))
-    if run.frequency is not None:
-        write_csv(run.frequency, tmp / "selection_frequency.csv", index=True, float_format="%.4g")
-        write_csv(run.draws, tmp / "draws.csv", float_format="%.6g")
-        files += [Path("selection_frequency.csv"), Path("draws.csv")]
+    files = write_tables(run, tmp)
+    more, figures = write_figures(run, tmp)
+    files += more
     placeholder = bool(pp.candidates["placeholder"].any())
-    figures: dict[str, Path] = {}
-    fig = plot_frontier(run.frontier[~run.frontier["requested"]], unit=pp.problem.unit, highlight=run.budgets,
-                        title=f"{pp.scenario.name}: efficient frontier ({len(pp.candidates)} candidates)",
-                        placeholder=placeholder)
-    files += _save(fig, tmp / "frontier")
-    figures["frontier"] = tmp / "frontier.png"
-    if run.frequency is not None:
-        fig = plot_selection(run.frequency, dict(zip(pp.candidates.index, pp.candidates["label"])),
-                             title=f"{pp.scenario.name}: share of draws each intervention is chosen")
-        files += _save(fig, tmp / "selection")
-        figures["selection"] = tmp / "selection.png"
     geoms = _geoms(run)
-    layers: dict[str, gpd.GeoDataFrame] = {}
     if geoms is not None:
         attrs = pp.candidates.reset_index()
-        layers["candidates"] = geoms[["candidate", "geometry"]].merge(attrs, on="candidate", how="left")
+        layers = {"candidates": geoms[["candidate", "geometry"]].merge(attrs, on="candidate", how="left")}
         port = run.portfolios.merge(geoms[["candidate", "geometry"]], on="candidate", how="left")
         layers["portfolios"] = gpd.GeoDataFrame(port, geometry="geometry", crs=settings.WORKING_CRS)
         write_geopackage(layers, tmp / "portfolio.gpkg")
@@ -163,29 +202,36 @@ def write_outputs(run: PortfolioRun, tmp: Path, seconds: float, draw_map: bool =
                            corridor_width_m=pp.scenario.landscape.corridor_width_m)
         files += _save(fig, tmp / "portfolio_map")
         figures["map"] = tmp / "portfolio_map.png"
-    blocks = _blocks(run, tmp, figures)
-    write_report(blocks, tmp, "report", title=f"corridors portfolio {pp.scenario.name}")
+    write_report(_report_blocks(run, figures), tmp, "report", title=f"corridors portfolio {pp.scenario.name}")
     files += [Path("report.md"), Path("report.html")]
+    (tmp / "provenance.json").write_text(json.dumps(provenance_of(run, seconds), indent=2, default=str) + "\n")
+    files.append(Path("provenance.json"))
+    return files
+
+
+def provenance_of(run: PortfolioRun, seconds: float | None = None) -> dict:
+    """What a portfolio run used and rests on, for provenance.json."""
+    pp = run.programme
     inputs = {"costs": pp.costs_path}
     if pp.scenario.source_path:
         inputs["scenario"] = pp.scenario.source_path
+    r = pp.problem.rules
     prov = {
         "command": "corridors portfolio",
         "scenario": pp.scenario.name,
         "candidates": list(pp.candidates.index),
         "budgets": run.budgets,
         "median_dispersal_m": pp.problem.median_dispersal_m,
-        "rules": {"exclusive": pp.problem.rules.exclusive, "requires": pp.problem.rules.requires,
-                  "at_least_one": pp.problem.rules.at_least_one, "include": list(pp.problem.rules.include),
-                  "exclude": list(pp.problem.rules.exclude)},
+        "rules": {"exclusive": r.exclusive, "requires": r.requires, "at_least_one": r.at_least_one,
+                  "include": list(r.include), "exclude": list(r.exclude)},
         "inputs": {k: input_entry(v) for k, v in inputs.items()},
         "rests_on": caveats(run),
         "packages": package_versions(),
-        "seconds": round(seconds, 2),
     }
-    (tmp / "provenance.json").write_text(json.dumps(prov, indent=2, default=str) + "\n")
-    files.append(Path("provenance.json"))
-    return files
+    if seconds is not None:
+        prov["seconds"] = round(seconds, 2)
+    return prov
 
 
-__all__ = ["caveats", "write_outputs"]
+__all__ = ["caveats", "candidate_table", "provenance_of", "section_blocks", "write_figures", "write_outputs",
+           "write_tables"]

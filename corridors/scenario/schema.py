@@ -451,6 +451,22 @@ class PVA(_Model):
                                  f"({self.years}); move it earlier or raise pva.years")
         return self
 
+class PortfolioSection(_Model):
+    """The budgeted portfolio of the scenario's interventions (``corridors portfolio`` on this file), in its report."""
+
+    budgets: list[Annotated[float, Field(ge=0)]] = Field(
+        default_factory=list, description="Budgets reported in full, in the costs table's unit (default: the cheapest "
+        "portfolios reaching 50, 90 and 100 % of the largest EC gain).")
+    levels: int = Field(20, ge=2, le=200, description="Budget levels of the efficient frontier.")
+    draws: int = Field(100, ge=0, le=10_000, description="Monte Carlo draws over cost ranges and dispersal (0: none).")
+    costs: InputPath | None = Field(None, description="Costs table (default: data/programme/costs.yml).")
+    each: list[Literal["country", "unit"]] = Field(default_factory=list,
+                                                   description="At least one funded measure per country / population unit.")
+    include: list[str] = Field(default_factory=list, description="Keys funded in any case.")
+    exclude: list[str] = Field(default_factory=list, description="Keys never funded.")
+    time_limit: float = Field(60.0, gt=0, description="Seconds the solver may take per budget.")
+
+
 Intervention = Annotated[
     Union[
         CorridorRestoration,
@@ -492,6 +508,8 @@ class Scenario(_Model):
     seed: int = Field(0, ge=0)
     interventions: list[Intervention] = Field(default_factory=list)
     pva: PVA | None = Field(None, description="Population viability run on the scenario's network (none without it).")
+    portfolio: PortfolioSection | None = Field(
+        None, description="Best portfolios of the interventions under budgets (none without it).")
 
     #: the file the scenario was read from (not a YAML key)
     source_path: Path | None = Field(None, exclude=True)
@@ -542,6 +560,18 @@ class Scenario(_Model):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _portfolio_has_candidates(self) -> "Scenario":
+        if self.portfolio is None:
+            return self
+        if not self.interventions:
+            raise ValueError("portfolio: needs interventions (they are its candidates); add some or remove portfolio:")
+        for i, iv in enumerate(self.interventions):
+            if isinstance(iv, HabitatLoss):
+                raise ValueError(f"interventions[{i}] is habitat_loss, a threat, not a measure one funds; a scenario "
+                                 "with portfolio: holds only measures (run the threat as a scenario of its own)")
+        return self
+
     def baseline(self) -> "Scenario":
         """The same scenario without interventions: what every scenario is compared against."""
-        return self.model_copy(update={"interventions": [], "name": f"{self.name}-baseline"})
+        return self.model_copy(update={"interventions": [], "name": f"{self.name}-baseline", "portfolio": None})
