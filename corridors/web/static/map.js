@@ -102,7 +102,7 @@
     redrawLegend();
     var shown = spec.layers.filter(function (l) { return l.geojson && l.group !== "Base map" && map.hasLayer(byId[l.id]); });
     var all = L.featureGroup(shown.map(function (l) { return byId[l.id]; }));
-    if (all.getLayers().length && all.getBounds().isValid()) map.fitBounds(all.getBounds(), {padding: [10, 10]});
+    if (all.getLayers().length && all.getBounds().isValid()) map.fitBounds(all.getBounds(), {padding: [10, 10], animate: false});
     return {map: map, layers: byId, spec: spec};
   }
 
