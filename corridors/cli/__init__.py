@@ -132,4 +132,5 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "pva": ("corridors.cli.pva", "pva_cmd"),
     "network": ("corridors.cli.network", "network_cmd"),
     "programme": ("corridors.cli.programme", "programme_cmd"),
+    "web": ("corridors.cli.web", "web_cmd"),
 }
