@@ -70,7 +70,7 @@ def output_kind(outdir: str | os.PathLike) -> str:
 def _files(folder: Path, prefix: str = "") -> list[tuple[str, str]]:
     """(text, relative link) of every file corridors wrote in ``folder`` and its output sub-folders (manifests)."""
     out = []
-    for name in sorted(_manifest(folder)):
+    for name in sorted(_manifest(folder) - {"index.html"}):  # the page itself is not one of the results
         p = folder / name
         if p.is_dir() and (p / MANIFEST).is_file():
             out += _files(p, f"{prefix}{name}/")
