@@ -106,6 +106,7 @@ def programme_html(outdir: str | os.PathLike) -> str:
 
 
 def _scenario_map_layers(folder: Path) -> tuple[list[Layer], list[dict[str, str]]]:
+    """The layers of a scenario folder's map (base map, places, results) and its unresolved places."""
     sites, src = sites_of(folder)
     layers = base_layers() + site_layers(sites, measures_or_none(), src, group="Places") + \
         scenario_layers(folder, "", "Scenario")

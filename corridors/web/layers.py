@@ -116,10 +116,12 @@ class Layer:
 
 # --------------------------------------------------------------------------- helpers
 def _hex(value: float, cmap: str, norm: mcolors.Normalize) -> str:
+    """The colour of ``value`` on a colormap as ``#rrggbb``."""
     return mcolors.to_hex(matplotlib.colormaps[cmap](norm(value)))
 
 
 def _units(value: Any) -> list[int]:
+    """Population unit numbers of a ``population_unit`` field (a list, or text such as ``"2;3"``)."""
     return [int(float(v)) for v in decode_list(value)]
 
 
@@ -131,6 +133,7 @@ def _styled(gj: dict, styles: list[dict]) -> dict:
 
 
 def _ramp_legend(ov: Overlay, what: str) -> list[dict]:
+    """The legend entry of a raster: its colour ramp and the values at both ends."""
     fmt = (lambda v: f"{v:.3g}")
     return [{"ramp": ov.ramp(), "low": fmt(ov.vmin), "high": fmt(ov.vmax) + (" (and above)" if ov.vmax else ""),
              "label": what + (" (log scale)" if ov.log else "")}]
@@ -138,6 +141,7 @@ def _ramp_legend(ov: Overlay, what: str) -> list[dict]:
 
 def _overlay_layer(path: Any, rel: str, lid: str, name: str, group: str, what: str, note: str, visible: bool = False,
                    **kw: Any) -> Layer:
+    """A raster layer: :func:`corridors.web.geo.raster_overlay` of ``path`` (options ``kw``) with its ramp legend."""
     ov = raster_overlay(path, **kw)
     return Layer(lid, name, group, overlay=ov, legend=_ramp_legend(ov, what), visible=visible, source=rel, note=note)
 
@@ -232,6 +236,7 @@ def site_layers(sites: gpd.GeoDataFrame, measures: pd.DataFrame | None = None, s
 
     def add(lid: str, name: str, rows: gpd.GeoDataFrame, style: dict, styles: list[dict] | None, legend: list[dict],
             visible: bool = True) -> None:
+        """Add the layer of ``rows`` (none when empty), each feature styled by ``styles`` if given."""
         if rows.empty:
             return
         gj = to_geojson(rows, 0.0, fields + ["name"])
@@ -291,6 +296,7 @@ def unresolved_places(sites: gpd.GeoDataFrame, folder: Path | None = None) -> li
 # --------------------------------------------------------------------------- results
 def _lines(gdf: gpd.GeoDataFrame, lid: str, name: str, group: str, source: str, colour: str, fields: list[str],
            note: str, legend: str, weight: float = 3.0, visible: bool = True, title: str = "name") -> Layer:
+    """A layer of lines (or areas) in one colour with the popup ``fields`` the frame has."""
     fields = [c for c in fields if c in gdf.columns]
     return Layer(lid, name, group, to_geojson(gdf, 0.0, fields + ([title] if title in gdf.columns else [])),
                  style={"color": colour, "weight": weight, "opacity": 0.9}, popup=fields, title=title,
@@ -476,6 +482,8 @@ def programme_layers(outdir: Path) -> list[Layer]:
                           "Exact gain of restoring each circle, least-cost distance before and after.",
                           "restoration site", weight=2.0, title="site_id"))
         out[-1].style.update({"fillColor": "#fdae6b", "fillOpacity": 0.6})
+        out[-1].legend[0]["shape"] = "box"
+        out[-1].legend[0]["color"] = "#fdae6b"
     net = outdir / "network" / "network.gpkg"
     nodes = _read(net, "nodes")
     if nodes is not None:

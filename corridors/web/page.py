@@ -28,6 +28,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 @cache
 def _asset(name: str) -> str:
+    """The text of a file of ``static/`` (read once per process)."""
     return (STATIC / name).read_text(encoding="utf-8")
 
 
@@ -35,6 +36,7 @@ def _asset(name: str) -> str:
 def leaflet_css() -> str:
     """Leaflet's stylesheet with its ``url(images/...)`` replaced by data URIs (the page needs no file beside it)."""
     def inline(m: re.Match) -> str:
+        """The data URI of the image a ``url(images/NAME.png)`` names."""
         data = base64.b64encode((STATIC / "images" / m.group(1)).read_bytes()).decode("ascii")
         return f"url(data:image/png;base64,{data})"
 
@@ -52,10 +54,12 @@ def map_spec(layers: list[Layer], title: str) -> dict[str, Any]:
 
 
 def _links_html(links: list[tuple[str, str]]) -> str:
+    """A list of links from (text, relative link) pairs."""
     return "<ul>" + "".join(f'<li><a href="{html.escape(h)}">{html.escape(t)}</a></li>' for t, h in links) + "</ul>"
 
 
 def _unresolved_html(places: list[dict[str, str]]) -> str:
+    """The note of the places that could not be located, one item each with its id, measures and source."""
     if not places:
         return "<p>Every place of the sites file has a location.</p>"
     items = "".join(
