@@ -12,12 +12,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "corridors"
 #: The layers, bottom first (README, Architecture). ``cli`` sits on top of all.
 LAYERS = [
     "_errors", "settings", "cluster", "io", "raster", "borders", "sites", "programme", "rivers",
-    "landscape", "sweep", "lcp", "linkages", "circuit", "omniscape", "network", "pva", "restore", "scoring", "plot", "report", "web", "analyses", "scenario", "batch",
+    "landscape", "sweep", "lcp", "linkages", "circuit", "omniscape", "network", "pva", "restore", "scoring", "portfolio", "plot", "report", "web", "analyses", "scenario", "batch",
 ]
 
 #: The engines: they compute on arrays, rasters, graphs and the user's files, and know nothing of the
 #: programme's data, of drawing or of the command line (issue 11).
-ENGINES = ("landscape", "sweep", "lcp", "linkages", "circuit", "omniscape", "network", "pva", "restore", "scoring")
+ENGINES = ("landscape", "sweep", "lcp", "linkages", "circuit", "omniscape", "network", "pva", "restore", "scoring",
+           "portfolio")
 #: What no engine may import.
 NOT_FOR_ENGINES = ("sites", "programme", "plot", "report", "web", "analyses", "scenario", "batch", "cli")
 

@@ -130,6 +130,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "omniscape": ("corridors.cli.omniscape", "omniscape_cmd"),
     "restore": ("corridors.cli.restore", "restore_cmd"),
     "pva": ("corridors.cli.pva", "pva_cmd"),
+    "portfolio": ("corridors.cli.portfolio", "portfolio_cmd"),
     "network": ("corridors.cli.network", "network_cmd"),
     "programme": ("corridors.cli.programme", "programme_cmd"),
     "web": ("corridors.cli.web", "web_cmd"),

@@ -14,12 +14,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from corridors import settings
 from corridors._errors import ConfigError
-from corridors.io import read_text
+from corridors.io.yamldoc import read_yaml, validation_error
 
 #: The stages, in the order of the arrays' stage axis (ages 0, 1, 2+).
 STAGES: tuple[str, ...] = ("calf", "yearling", "adult")
@@ -184,67 +183,6 @@ class PVAParameters(_Strict):
 # ---------------------------------------------------------------------------- reading
 
 
-def _line_map(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
-    """Every key path of a composed YAML document and its 1-based line; duplicate keys are an error.
-
-    Written here and not taken from corridors.scenario.yamlerrors because an
-    engine may not import the scenario layer (tests/test_layering.py).
-    """
-    out = {} if out is None else out
-    out.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, int] = {}
-        for k, v in node.value:
-            if k.value in seen:
-                raise _Duplicate(path + (k.value,), k.start_mark.line + 1, seen[k.value])
-            seen[k.value] = k.start_mark.line + 1
-            out[path + (k.value,)] = k.start_mark.line + 1
-            _line_map(v, path + (k.value,), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            out[path + (i,)] = v.start_mark.line + 1
-            _line_map(v, path + (i,), out)
-    return out
-
-
-class _Duplicate(Exception):
-    def __init__(self, path: tuple, line: int, first: int) -> None:
-        super().__init__(path, line, first)
-        self.path, self.line, self.first = path, line, first
-
-
-def _dotted(loc: tuple) -> str:
-    out = ""
-    for el in loc:
-        out += f"[{el}]" if isinstance(el, int) else (f".{el}" if out else str(el))
-    return out
-
-
-def _error(source: object, exc: ValidationError, lines: Mapping[tuple, int]) -> ConfigError:
-    errors = exc.errors(include_url=False)
-    # a misspelt key shows up as a missing key and an unknown one: name the misspelling, which is the fix
-    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    loc = tuple(el for el in err["loc"] if not (isinstance(el, str) and el.startswith(("function-", "literal["))))
-    probe = loc
-    while probe and probe not in lines:
-        probe = probe[:-1]
-    line = f", line {lines[probe]}" if probe in lines else ""
-    kind = err["type"]
-    if kind == "missing":
-        hint = "required key missing; add it"
-    elif kind == "extra_forbidden":
-        hint = "unknown key; remove it or fix its spelling"
-    else:
-        msg = err["msg"].removeprefix("Value error, ")
-        hint = msg[0].lower() + msg[1:]
-    value = ""
-    if kind not in ("missing", "extra_forbidden") and not isinstance(err.get("input"), (dict, list)):
-        if repr(err.get("input")) not in hint:
-            value = f" (got {err.get('input')!r})"
-    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-    return ConfigError(f"{source}{line}, key '{_dotted(loc) or '(top level)'}': {hint}{value}{more}.")
-
-
 def parameters_from_dict(data: Mapping[str, Any], source: object = "<pva parameters>",
                          lines: Mapping[tuple, int] | None = None) -> PVAParameters:
     """Validate PVA parameters given as a mapping (as read from YAML).
@@ -272,7 +210,7 @@ def parameters_from_dict(data: Mapping[str, Any], source: object = "<pva paramet
     try:
         return PVAParameters.model_validate(dict(data))
     except ValidationError as exc:
-        raise _error(source, exc, lines or {}) from None
+        raise validation_error(source, exc, lines or {}) from None
 
 
 def load_parameters(path: str | os.PathLike | None = None) -> PVAParameters:
@@ -297,21 +235,6 @@ def load_parameters(path: str | os.PathLike | None = None) -> PVAParameters:
     p = Path(path) if path is not None else settings.DATA_DIR / "pva.yml"
     if not p.exists():
         raise ConfigError(f"{p}: PVA parameter file not found; give the path of a YAML file like data/pva.yml.")
-    text = read_text(p, ConfigError)
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{p}{line}: not valid YAML ({problem}); fix the indentation or quoting there.") from None
-    if node is None:
-        raise ConfigError(f"{p}, line 1: the file is empty; it needs survival:, fecundity:, ... (see data/pva.yml).")
-    try:
-        lines = _line_map(node)
-    except _Duplicate as dup:
-        raise ConfigError(
-            f"{p}, line {dup.line}, key '{_dotted(dup.path)}': given twice (first on line {dup.first}); keep one."
-        ) from None
+    data, lines, _node = read_yaml(p, what="PVA parameter file",
+                                   empty_hint="it needs survival:, fecundity:, ... (see data/pva.yml)")
     return parameters_from_dict(data, source=p, lines=lines)

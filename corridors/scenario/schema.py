@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from corridors.io import geometry_from_geojson
+from corridors.io.yamldoc import dotted as _dotted
 from corridors.programme import (
     DEFAULT_LINK_SOURCE,
     DEFAULT_MEDIAN_DISPERSAL_M,
@@ -544,14 +545,3 @@ class Scenario(_Model):
     def baseline(self) -> "Scenario":
         """The same scenario without interventions: what every scenario is compared against."""
         return self.model_copy(update={"interventions": [], "name": f"{self.name}-baseline"})
-
-
-def _dotted(loc: tuple) -> str:
-    """A key path as written in messages: ``('interventions', 2, 'measure')`` -> ``interventions[2].measure``."""
-    out = ""
-    for el in loc:
-        if isinstance(el, int):
-            out += f"[{el}]"
-        else:
-            out += ("." if out else "") + str(el)
-    return out

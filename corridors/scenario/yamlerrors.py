@@ -1,8 +1,8 @@
 """Reading a scenario file and locating its errors: every message names the file, the line and the key.
 
-:func:`load_scenario` composes the YAML once to map every key path to its
-line (and to refuse duplicate keys, which YAML silently collapses), then
-validates with :class:`corridors.scenario.schema.Scenario`;
+:func:`load_scenario` reads the YAML with the line of every key
+(:func:`corridors.io.yamldoc.read_yaml`: duplicate keys and alias bombs
+refused), then validates with :class:`corridors.scenario.schema.Scenario`;
 :func:`_format_error` turns pydantic's first error into one sentence with a hint.
 """
 
@@ -18,84 +18,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from corridors._errors import ConfigError
-from corridors.io import read_text
-from corridors.scenario.schema import INTERVENTION_TYPES, PVA_ACTION_TYPES, Scenario, _dotted
-
-
-#: Most values a scenario file may hold once its aliases (``*name``) are expanded; a real scenario holds a
-#: few hundred. Nested aliases (a "billion laughs") expand exponentially: 9 levels of 9 would be 387 million
-#: values, minutes and gigabytes for the line map and the validation.
-MAX_VALUES = 100_000
-
-
-class _TooBig(Exception):
-    def __init__(self, line: int, recursive: bool) -> None:
-        super().__init__(line, recursive)
-        self.line, self.recursive = line, recursive
-
-
-def _expanded_size(node: yaml.Node, memo: dict[int, int | None] | None = None) -> int:
-    """The number of values a composed YAML document holds once its aliases are expanded, counted without expanding.
-
-    Each node is counted once (an alias is the same node object as its
-    anchor), so the time is linear in the file's length.
-
-    Raises
-    ------
-    _TooBig
-        With the line of the innermost node holding more than
-        :data:`MAX_VALUES` values, or of a node that contains itself.
-    """
-    memo = {} if memo is None else memo
-    key = id(node)
-    if key in memo:
-        if memo[key] is None:
-            raise _TooBig(node.start_mark.line + 1, recursive=True)
-        return memo[key]  # type: ignore[return-value]
-    memo[key] = None
-    children: list = []
-    if isinstance(node, yaml.MappingNode):
-        children = [n for pair in node.value for n in pair]
-    elif isinstance(node, yaml.SequenceNode):
-        children = list(node.value)
-    size = 1 + sum(_expanded_size(c, memo) for c in children)
-    if size > MAX_VALUES:
-        raise _TooBig(node.start_mark.line + 1, recursive=False)
-    memo[key] = size
-    return size
-
-
-def _line_map(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
-    """Map every key path of a composed YAML document to its 1-based line.
-
-    Keys of a mapping map to the line of the key; the mapping or sequence
-    itself to the line where it starts. Duplicate keys (which yaml silently
-    collapses, keeping the last) are an error here because the first value
-    would vanish without a word.
-    """
-    if out is None:
-        out = {}
-    out.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, int] = {}
-        for k, v in node.value:
-            key = k.value
-            if key in seen:
-                raise _DuplicateKey(path + (key,), k.start_mark.line + 1, seen[key])
-            seen[key] = k.start_mark.line + 1
-            out[path + (key,)] = k.start_mark.line + 1
-            _line_map(v, path + (key,), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            out[path + (i,)] = v.start_mark.line + 1
-            _line_map(v, path + (i,), out)
-    return out
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, path: tuple, line: int, first: int) -> None:
-        super().__init__(path, line, first)
-        self.path, self.line, self.first = path, line, first
+from corridors.io.yamldoc import read_yaml
+from corridors.io.yamldoc import dotted as _dotted
+from corridors.scenario.schema import INTERVENTION_TYPES, PVA_ACTION_TYPES, Scenario
 
 
 def _keep_raw_measures(node: yaml.Node, data: Any) -> None:
@@ -266,29 +191,7 @@ def load_scenario(path: str | Path) -> Scenario:
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"{p}: scenario file not found; check the path (see scenarios/ for examples).")
-    text = read_text(p, ConfigError)
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f", line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{p}{line}: not valid YAML ({problem}); fix the indentation or quoting there.") from None
-    if node is None:
-        raise ConfigError(f"{p}, line 1: the file is empty; a scenario needs at least 'name:'.")
-    try:
-        _expanded_size(node)
-    except _TooBig as big:
-        what = ("an alias (*name) refers to the value that contains it" if big.recursive else
-                f"its aliases (*name) expand to more than {MAX_VALUES:,} values")
-        raise ConfigError(f"{p}, line {big.line}: {what}; write the values out instead of nesting aliases.") from None
-    try:
-        lines = _line_map(node)
-    except _DuplicateKey as dup:
-        raise ConfigError(
-            f"{p}, line {dup.line}, key '{_dotted(dup.path)}': given twice (first on line {dup.first}); keep one."
-        ) from None
+    data, lines, node = read_yaml(p, what="scenario file", empty_hint="a scenario needs at least 'name:'")
     _keep_raw_measures(node, data)
     model = scenario_from_dict(data, source=p, base_dir=p.parent, lines=lines)
     model.source_path = p.resolve()
