@@ -23,7 +23,7 @@ from affine import Affine
 from pyproj import Transformer
 from shapely.geometry import LineString, Point
 
-from corridors import OutputError, settings
+from corridors import DataError, OutputError, settings
 from corridors.io import staged_folder
 from corridors.sites import load_sites
 from corridors.web import output_kind, programme_html, write_web
@@ -82,11 +82,12 @@ def test_raster_overlay_is_warped_to_web_mercator_with_bounds_in_degrees(tmp_pat
     assert ov.vmin == 1.0 and ov.vmax == 50.0 and len(ov.ramp()) == 6
 
 
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")  # the very point of the test
 def test_raster_without_crs_is_refused_naming_the_file(tmp_path):
     path = tmp_path / "nocrs.tif"
     with rasterio.open(path, "w", driver="GTiff", width=2, height=2, count=1, dtype="float32") as dst:
         dst.write(np.ones((2, 2), "float32"), 1)
-    with pytest.raises(Exception, match=r"nocrs\.tif: the raster has no CRS"):
+    with pytest.raises(DataError, match=r"nocrs\.tif: the raster has no CRS"):
         warp_to_web(path)
 
 
@@ -173,6 +174,15 @@ def _no_browser(reason: str) -> None:
     if os.environ.get("CORRIDORS_REQUIRE_BROWSER") == "1":
         pytest.fail(f"CORRIDORS_REQUIRE_BROWSER=1 but {reason}")
     pytest.skip(f"{reason} (on Debian/Ubuntu: apt-get install chromium; pip install playwright)")
+
+
+def test_a_missing_browser_skips_unless_ci_requires_it(monkeypatch):
+    monkeypatch.delenv("CORRIDORS_REQUIRE_BROWSER", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no Chromium.*apt-get install chromium"):
+        _no_browser("no Chromium found")
+    monkeypatch.setenv("CORRIDORS_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="CORRIDORS_REQUIRE_BROWSER=1 but no Chromium"):
+        _no_browser("no Chromium found")
 
 
 @pytest.fixture(scope="module")
