@@ -17,6 +17,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import rasterio
 from affine import Affine
@@ -280,6 +281,18 @@ def test_clicking_a_site_opens_its_popup_with_its_measures(opened, programme_out
     assert float(popup.locator("td[data-field=location_precision_km]").inner_text()) == pytest.approx(precision)
     assert popup.locator("td[data-field=source]").inner_text()[:20] == str(sites.loc[site, "source"])[:20]
     assert o.errors == []
+    # a scored site of the baseline scenario (this one if it is scored): score and rank of site_scores.csv, precision
+    scores = pd.read_csv(programme_out / "baseline" / "site_scores.csv", index_col=0)
+    site = site if site in scores.index else scores.index[0]
+    o.page.locator(".switcher input[data-layer=scenario_sites]").check()
+    o.page.evaluate(f"() => window.corridorsMaps[0].layers.scenario_sites.eachLayer("
+                    f"l => l.feature.properties.site === {site!r} && l.openPopup())")
+    scored = o.page.locator(".leaflet-popup-content .corridors-popup[data-layer=scenario_sites]")
+    scored.wait_for()
+    assert int(scored.locator("td[data-field=rank]").inner_text()) == scores.loc[site, "rank"]
+    assert float(scored.locator("td[data-field=score]").inner_text()) == pytest.approx(scores.loc[site, "score"], abs=5e-4)
+    precision = sites.loc[site, "location_precision_km"]
+    assert float(scored.locator("td[data-field=location_precision_km]").inner_text()) == pytest.approx(precision)
 
 
 def test_toggling_a_layer_hides_it_and_its_legend(opened, programme_out):

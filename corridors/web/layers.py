@@ -398,10 +398,16 @@ def scenario_layers(folder: Path, rel: str, group: str, visible: bool = True) ->
                           "Weighted score of the scenario's criteria (rank 1 = best); cwd in cost-weighted metres.",
                           "candidate corridor (least-cost path)", visible=visible))
     cand = _read(gpkg, "candidate_sites")
+    places = _read(gpkg, "sites")
+    if cand is not None and len(cand) and places is not None and "site" in cand.columns:
+        # a score rests on where the site is: its precision and the source of its placement in the popup too
+        extra = [c for c in ("location_precision_km", "source") if c in places.columns and c not in cand.columns]
+        cand = cand.merge(pd.DataFrame(places[["id", *extra]]).rename(columns={"id": "site"}), on="site", how="left")
     if cand is not None and len(cand):
         fields = [c for c in ("site", "measures", "role", "extends", "score", "rank", "mean_suitability",
                               "suitable_area_ha", "capacity", "ec_gain", "pc_gain", "source_cwd", "nearest_source",
-                              "isolation_m", "settlement_share", "n_borders", "degradation") if c in cand.columns]
+                              "isolation_m", "settlement_share", "n_borders", "degradation", "location_precision_km",
+                              "source") if c in cand.columns]
         out.append(Layer("scenario_sites", "Scored candidate sites (rank)", group, to_geojson(cand, 0.0, fields + ["name"]),
                          style={"radius": 8, "color": "#b2182b", "weight": 2, "fillColor": "#fddbc7", "fillOpacity": 0.9},
                          popup=fields, legend=[{"label": "candidate site, scored", "color": "#b2182b", "shape": "circle"}],
