@@ -24,15 +24,15 @@ class Block:
 
     Parameters
     ----------
-    kind : {'h1', 'h2', 'h3', 'p', 'list', 'table', 'image'}
+    kind : {'h1', 'h2', 'h3', 'p', 'list', 'table', 'image', 'link'}
     text : str
-        Heading or paragraph text; image caption.
+        Heading or paragraph text; image caption; the text of a link.
     items : list of str
         List items.
     table : pandas.DataFrame, optional
         Table (its index is written when named).
     path : pathlib.Path, optional
-        Image file (PNG), relative links in Markdown, embedded in HTML.
+        Image file (PNG), relative links in Markdown, embedded in HTML; a link's target, relative to the report.
     """
 
     kind: str
@@ -130,6 +130,8 @@ def to_markdown(blocks: list[Block], base: Path | None = None) -> str:
             out.append(f"![{b.text}]({Path(rel).as_posix()})")
             if b.text:
                 out.append(f"*{b.text}*")
+        elif b.kind == "link" and b.path is not None:
+            out.append(f"[{b.text}]({Path(b.path).as_posix()})")
     return "\n\n".join(out) + "\n"
 
 
@@ -187,6 +189,8 @@ def to_html(blocks: list[Block], title: str) -> str:
                 f'<figure><img alt="{html.escape(b.text)}" src="data:image/png;base64,{data}">'
                 f"<figcaption>{html.escape(b.text)}</figcaption></figure>"
             )
+        elif b.kind == "link" and b.path is not None:
+            out.append(f'<p class="link"><a href="{html.escape(Path(b.path).as_posix())}">{html.escape(b.text)}</a></p>')
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 

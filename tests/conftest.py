@@ -115,3 +115,18 @@ def omniscape_dir(tmp_path, monkeypatch):
     (tmp_path / "input").symlink_to(REPO / "tests" / "data" / "omniscape" / "input", target_is_directory=True)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+# ----------------------------------------------------------------------------- a small scenario for the web map
+@pytest.fixture(scope="session")
+def web_scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small scenario run with one intervention (units 2-3, 20 km grid, about 3 s): map.html and compare.html."""
+    from corridors.scenario import run_scenario, scenario_from_dict  # local: only the web tests need a run
+
+    model = scenario_from_dict({
+        "name": "webtest", "base": {"population_units": [2, 3]}, "landscape": {"resolution_m": 20000},
+        "scoring": {"robustness": {"draws": 30, "dispersal_levels": 2, "landscapes": 1}},
+        "interventions": [{"type": "corridor_restoration", "measure": "2.1", "label": "Amu Darya SSNR - Kyzylkum SSNR",
+                           "between": ["amu-darya-ssnr", "kyzylkum-ssnr"], "buffer_m": 3000}],
+    })
+    return run_scenario(model, tmp_path_factory.mktemp("web") / "scen", quiet=True).outdir

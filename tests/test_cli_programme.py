@@ -58,6 +58,7 @@ def test_main_job_writes_every_step(tmp_path):
         "baseline/report.md",
         "baseline/provenance.json",
         "provenance.json",
+        "index.html",
     ]
     missing = [p for p in expected if not (out / p).is_file()]
     assert missing == []
@@ -68,6 +69,10 @@ def test_main_job_writes_every_step(tmp_path):
     assert (out / "map/programme_map.png").stat().st_size > 100_000
     report = (out / "baseline/report.md").read_text()
     assert "cand-kyzyltau-baijurkum" in report  # unresolved places are listed, never dropped
+    # issue 18: the interactive map of the whole job, listed in OUTDIR's manifest, linking the report
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "index.html" in (out / ".corridors-output.json").read_text()
+    assert 'href="baseline/report.html"' in page and "cand-kyzyltau-baijurkum" in page
 
 
 def test_steps_invoked_like_the_programme_count_no_option_as_given(tmp_path, conefor_project):

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "corridors"
 #: The layers, bottom first (README, Architecture). ``cli`` sits on top of all.
 LAYERS = [
     "_errors", "settings", "cluster", "io", "raster", "borders", "sites", "programme", "rivers",
-    "landscape", "sweep", "lcp", "linkages", "circuit", "omniscape", "network", "pva", "restore", "scoring", "portfolio", "plot", "report", "analyses", "scenario", "batch",
+    "landscape", "sweep", "lcp", "linkages", "circuit", "omniscape", "network", "pva", "restore", "scoring", "portfolio", "plot", "report", "web", "analyses", "scenario", "batch",
 ]
 
 #: The engines: they compute on arrays, rasters, graphs and the user's files, and know nothing of the
@@ -20,7 +20,7 @@ LAYERS = [
 ENGINES = ("landscape", "sweep", "lcp", "linkages", "circuit", "omniscape", "network", "pva", "restore", "scoring",
            "portfolio")
 #: What no engine may import.
-NOT_FOR_ENGINES = ("sites", "programme", "plot", "report", "analyses", "scenario", "batch", "cli")
+NOT_FOR_ENGINES = ("sites", "programme", "plot", "report", "web", "analyses", "scenario", "batch", "cli")
 
 
 def _top_module(path: Path) -> str:

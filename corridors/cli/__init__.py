@@ -133,4 +133,5 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "portfolio": ("corridors.cli.portfolio", "portfolio_cmd"),
     "network": ("corridors.cli.network", "network_cmd"),
     "programme": ("corridors.cli.programme", "programme_cmd"),
+    "web": ("corridors.cli.web", "web_cmd"),
 }

@@ -17,7 +17,7 @@ import pandas as pd
 from shapely.geometry import LineString
 
 from corridors import settings
-from corridors.io import write_csv, write_geopackage
+from corridors.io import encode_list, write_csv, write_geopackage
 from corridors.plot.pva import plot_risk_curves, plot_trajectories
 from corridors.plot.save import save_figure
 from corridors.plot.scenario_map import comparison_figure, scenario_map
@@ -34,6 +34,8 @@ from corridors.scenario.tables import ScenarioRun, _csv
 from corridors.scenario.viability import ScenarioViability
 from corridors.plot import plot_robustness
 from corridors.scoring import CORRIDOR_CRITERIA, SITE_CRITERIA
+from corridors.web import write_scenario_maps
+from corridors.web.layers import Layer, network_layers, resistance_layer
 
 #: Resolution of the PNG figures of a run (their SVG twins are vector).
 FIGURE_DPI = 150
@@ -146,6 +148,8 @@ def _write_outputs(run: ScenarioRun, tables: dict[str, Any], tmp: Path,
         unresolved=list(tables["unresolved"].index),
     )
     files += _save(fig, tmp / "scenario_map")
+    # issue 18: the interactive map (map.html) and, against the baseline, the side-by-side view (compare.html)
+    files += write_scenario_maps(tmp, model.name, _baseline_layers(run, geo) if model.interventions else None)
     names = {"corridors": corridor_names(tables["corridors"]), "sites": site_names(ctx.sites)}
     for key, rr, title in (("corridors", run.corridor_robustness, "Candidate corridors"),
                            ("sites", run.site_robustness, "Candidate reintroduction sites")):
@@ -163,6 +167,22 @@ def _write_outputs(run: ScenarioRun, tables: dict[str, Any], tmp: Path,
         files += write_tables(portfolio, tmp, prefix="portfolio_")
         files += write_figures(portfolio, tmp, prefix="portfolio_")[0]
     return [f.relative_to(tmp) if f.is_absolute() else f for f in files]
+
+
+def _baseline_layers(run: ScenarioRun, geo: dict[str, Any]) -> list[Layer]:
+    """The baseline's habitat network and resistance as layers of the web map (left side of ``compare.html``)."""
+    base = run.base
+    nodes = base.graph.nodes.drop(columns=["geometry"], errors="ignore")
+    nodes = nodes.join(base.connectivity.nodes.drop(columns=["capacity"], errors="ignore"))
+    nodes = gpd.GeoDataFrame(nodes.reset_index(), geometry=[geo[i] for i in nodes.index], crs=settings.WORKING_CRS)
+    lk = base.graph.links.drop(columns=["geometry"], errors="ignore").reset_index(drop=True)
+    if "borders" in lk:
+        lk["borders"] = lk["borders"].map(encode_list)
+    links = gpd.GeoDataFrame(lk, geometry=[LineString([geo[a].centroid, geo[b].centroid]) for a, b in zip(lk["i"], lk["j"])],
+                             crs=settings.WORKING_CRS)
+    out = network_layers(nodes, links, "Baseline", "", prefix="baseline_network", visible=True)
+    return [resistance_layer(base.state.resistance, "baseline_resistance", "Resistance (baseline)", "Baseline",
+                             visible=True)] + out
 
 
 def _write_viability(v: ScenarioViability, names: dict[str, str], model: Scenario, tmp: Path) -> list[Path]:
@@ -235,6 +255,10 @@ def _report_blocks(run: ScenarioRun, tables: dict, summary: dict, folder: Path) 
     if (folder / "scenario_map.png").exists():
         B.append(Block("image", "Scenario map: candidate corridors, network, candidate sites and interventions.",
                        path=folder / "scenario_map.png"))
+    for name, text in (("map.html", "Interactive map of this scenario (map.html; opens offline in any browser)"),
+                       ("compare.html", "Scenario and baseline side by side (compare.html; two synchronised maps)")):
+        if (folder / name).exists():
+            B.append(Block("link", text, path=Path(name)))
     eb = tables["ec_by_system"]
     if model.interventions:
         B.append(Block("h2", "Change in EC and PC per river system"))
