@@ -108,14 +108,29 @@ def frontier(problem: Problem, budgets: Sequence[float] | None = None, *, levels
         greedy_chosen, seconds.
     """
     budgets = budget_levels(problem, levels) if budgets is None else [float(b) for b in budgets]
+    return frontier_rows(solve_budgets(problem, budgets, time_limit=time_limit))
+
+
+def frontier_rows(best: list) -> pd.DataFrame:
+    """The frontier's table for solved budgets: the output of :func:`solve_budgets`, one row per budget.
+
+    Parameters
+    ----------
+    best : list of (Portfolio, Portfolio or None)
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`frontier`.
+    """
     rows = []
-    for best, g in solve_budgets(problem, budgets, time_limit=time_limit):
+    for b, g in best:
         rows.append({
-            "budget": best.budget, "cost": best.cost, "ec_ha": best.ec, "ec_gain_ha": best.ec_gain,
-            "ec_gain_pct": 100.0 * best.ec_gain / best.ec_base if best.ec_base > 0 else np.nan,
-            "n_chosen": len(best.chosen), "chosen": ";".join(best.chosen), "method": best.method, "gap": best.gap,
+            "budget": b.budget, "cost": b.cost, "ec_ha": b.ec, "ec_gain_ha": b.ec_gain,
+            "ec_gain_pct": 100.0 * b.ec_gain / b.ec_base if b.ec_base > 0 else np.nan, "n_chosen": len(b.chosen),
+            "chosen": ";".join(b.chosen), "method": b.method, "gap": b.gap,
             "greedy_ec_gain_ha": g.ec_gain if g is not None else np.nan,
-            "greedy_chosen": ";".join(g.chosen) if g is not None else "", "seconds": best.seconds,
+            "greedy_chosen": ";".join(g.chosen) if g is not None else "", "seconds": b.seconds,
         })
     return pd.DataFrame(rows)
 
