@@ -706,6 +706,7 @@ def simulate(
     form = params.density_dependence.form
     lam0 = growth_rate(params)
     bh = max(lam0 - 1.0, 0.0)
+    cells = np.arange(2 * R)  # the (replicate, sex) cells of one stage
 
     for t in range(1, T + 1):
         start = N.sum(axis=(2, 3)) if form == "beverton_holt" else None  # (P, R): the census density
@@ -744,33 +745,42 @@ def simulate(
             n[:, 0, 0], n[:, 0, 1] = bf, bm
 
         if rate > 0 and disp_stages:
-            arrivals = np.zeros_like(N)
+            # demographic: each leaver's destination drawn on its own (a categorical draw per animal, a multinomial
+            # per replicate and sex at a cost in leavers rather than in replicates x targets), kept as a code
+            # (replicate x sex cell) x (P + 1) + destination, P for died on the way; all arrivals are counted with
+            # one bincount per stage once every population has lost its leavers
+            codes: dict[int, list[np.ndarray]] = {s: [] for s in disp_stages}
+            arrivals = None if demographic else np.zeros_like(N)
             for p, rng in enumerate(rngs):
-                r_p: Any = rate  # a scalar probability: numpy's binomial is faster than with one per element
+                r_p: Any = rate
                 if params.dispersal.density_dependent and np.isfinite(K[p]):
                     tot = N[p].sum(axis=(1, 2))
                     r_p = (rate * np.minimum(1.0, np.divide(tot, K[p], out=np.ones(R), where=K[p] > 0)))[:, None]
                 targets = np.flatnonzero(D[p])
                 cum = np.cumsum(D[p, targets])
+                where_to = np.append(targets, P)
                 for s in disp_stages:
                     stay = N[p][:, s]  # (R, 2), a view: leavers are taken out of N in place
                     if demographic:
-                        leave = rng.binomial(stay, r_p)
+                        leave = _binomial(rng, stay, r_p)
                         stay -= leave
-                        # Each leaver's destination drawn on its own (a categorical draw per animal): a multinomial
-                        # per replicate and sex, at a cost in leavers rather than in replicates x targets.
-                        who = np.repeat(np.arange(2 * R), leave.ravel())
-                        dest = np.searchsorted(cum, rng.random(who.size), side="right")  # len(targets): died
-                        got = np.bincount(who * (targets.size + 1) + dest, minlength=2 * R * (targets.size + 1))
-                        got = got.reshape(R, 2, targets.size + 1)
-                        for k, j in enumerate(targets):
-                            arrivals[j][:, s] += got[:, :, k]
+                        if targets.size:  # else all leavers die
+                            who = np.repeat(cells, leave.ravel())
+                            who *= P + 1
+                            who += where_to[np.searchsorted(cum, rng.random(who.size), side="right")]
+                            codes[s].append(who)
                     else:
                         leave = stay * r_p
                         stay -= leave
                         for j in targets:
                             arrivals[j][:, s] += leave * D[p, j]
-            N += arrivals
+            if demographic:
+                for s, c in codes.items():
+                    if c:
+                        got = np.bincount(np.concatenate(c), minlength=2 * R * (P + 1)).reshape(R, 2, P + 1)
+                        N[:, :, s] += got[:, :, :P].transpose(2, 0, 1)
+            else:
+                N += arrivals
 
         for p, rng in enumerate(rngs):
             if not np.isfinite(K[p]):
