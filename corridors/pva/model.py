@@ -689,6 +689,7 @@ def simulate(
     phi_mean, phi_sd = params.survival_array()
     phi0 = np.array(phi_mean)  # (3, 2)
     tables_t = np.stack([_beta_table(phi_mean[s][x], phi_sd[s][x]) for s in range(3) for x in range(2)], axis=1)  # (G, 6)
+    slopes_t = np.diff(tables_t, axis=0)  # (G - 1, 6): the linear interpolation's steps
     fec_mean = np.array([params.fecundity.yearling.mean, params.fecundity.adult.mean])
     fec_sd = np.array([params.fecundity.yearling.sd, params.fecundity.adult.sd])
     sig = np.sqrt(np.log1p(np.divide(fec_sd**2, fec_mean**2, out=np.zeros(2), where=fec_mean > 0)))
@@ -710,7 +711,7 @@ def simulate(
 
     for t in range(1, T + 1):
         start = N.sum(axis=(2, 3)) if form == "beverton_holt" else None  # (P, R): the census density
-        # each population's draws from its own stream, then the rates of all populations at once
+        # each population's draws from its own stream; the correlated deviates of all populations at once
         if len(cats):
             hit = np.stack([rng.random((len(cats), R)) for rng in rngs]) < cat_p  # (P, C, R)
             s_mult = np.where(hit, cat_s, 1.0).prod(axis=1)
@@ -719,21 +720,26 @@ def simulate(
             s_mult = f_mult = np.ones((P, R))
         if L is not None:
             e = np.stack([rng.standard_normal((2, R)) for rng in rngs])  # (P, 2, R)
-            z = np.einsum("ij,jkr->ikr", L, e)
-            pos = (np.clip(z[:, 0], _ZGRID[0], _ZGRID[-1] - 1e-9) - _ZGRID[0]) / dz
-            i = pos.astype(np.intp)
-            lo = tables_t[i]  # (P, R, 6)
-            phi = lo + (tables_t[i + 1] - lo) * (pos - i)[..., None]
-            phi *= s_mult[..., None]
-            phi = phi.reshape(P, R, 3, 2)
+            z = (L @ e.reshape(P, 2 * R)).reshape(P, 2, R)
             fec = fec_mean * np.exp(sig * z[:, 1][..., None] - sig**2 / 2)  # (P, R, 2)
             fec *= f_mult[..., None]
         else:
-            phi = phi0 * s_mult[..., None, None]
             fec = fec_mean * f_mult[..., None]
         for p, rng in enumerate(rngs):
+            if L is not None:  # survival: the beta quantile tables read at z, one population at a time (in cache)
+                w = np.clip(z[p, 0], _ZGRID[0], _ZGRID[-1] - 1e-9)
+                w -= _ZGRID[0]
+                w /= dz
+                i = w.astype(np.intp)
+                w -= i
+                phi_p = tables_t.take(i, axis=0)  # (R, 6)
+                phi_p += slopes_t.take(i, axis=0) * w[:, None]
+                phi_p *= s_mult[p][:, None]
+                phi_p = phi_p.reshape(R, 3, 2)
+            else:
+                phi_p = phi0 * s_mult[p][:, None, None]
             n = N[p]
-            S = _binomial(rng, n, phi[p]) if demographic else n * phi[p]
+            S = _binomial(rng, n, phi_p) if demographic else n * phi_p
             mean_b = S[:, 1, 0] * fec[p, :, 0] + S[:, 2, 0] * fec[p, :, 1]
             if demographic:
                 # Poisson births split binomially by sex are two independent Poisson draws (thinning)
