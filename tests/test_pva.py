@@ -34,7 +34,7 @@ from corridors.pva import (
     summary_table,
     time_to_quasi_extinction,
 )
-from corridors.pva.model import _correlation_factor
+from corridors.pva.model import _binomial, _correlation_factor, _poisson
 
 PARAMS = """\
 stages: [calf, yearling, adult]
@@ -278,6 +278,54 @@ def test_stochastic_dispersal_conserves_what_arrives(params):
     base = simulate(params, _pops(2, dispersal=D), **kw)
     np.testing.assert_array_equal(run.by_stage[:, 1, :, 1].sum(axis=1), base.by_stage[:, 1, :, 1].sum(axis=1))
     assert (run.by_stage[:, 1, 0, 1] != base.by_stage[:, 1, 0, 1]).any()
+
+
+def _chi2_p(draws: np.ndarray, pmf: np.ndarray) -> float:
+    """Chi-square goodness of fit of integer draws to a pmf over 0..len(pmf)-1 (classes of expectation >= 5)."""
+    from scipy import stats
+
+    seen = np.bincount(draws, minlength=pmf.size)[: pmf.size]
+    assert draws.min() >= 0 and draws.max() < pmf.size + 200  # never negative, never far out
+    expect = pmf * draws.size
+    ok = expect >= 5
+    chi = float(((seen[ok] - expect[ok]) ** 2 / expect[ok]).sum())
+    return float(stats.chi2.sf(chi, max(int(ok.sum()) - 1, 1)))
+
+
+@pytest.mark.parametrize("n, p", [(1, 0.5), (10, 0.3), (19, 0.6), (60, 0.9), (141, 0.85), (5, 0.999), (3, 1e-4),
+                                  (300, 0.5), (2000, 0.37), (40_000, 0.5)])
+def test_binomial_draws_follow_the_binomial_law(n, p):
+    # the survival draws (an inversion search out from the mode, numpy for the largest variances): exact law
+    from scipy import stats
+
+    x = _binomial(np.random.default_rng(n), np.full(200_000, n), p)
+    assert x.max() <= n
+    assert _chi2_p(x, stats.binom.pmf(np.arange(n + 1), n, p)) > 1e-4
+
+
+@pytest.mark.parametrize("lam", [0.01, 0.5, 3.3, 21.0, 150.0, 2400.0, 9000.0])
+def test_poisson_draws_follow_the_poisson_law(lam):
+    from scipy import stats
+
+    x = _poisson(np.random.default_rng(int(lam * 100)), np.full(200_000, lam))
+    assert _chi2_p(x, stats.poisson.pmf(np.arange(int(lam + 12 * math.sqrt(lam) + 12)), lam)) > 1e-4
+
+
+def test_binomial_and_poisson_draws_edge_cases():
+    rng = np.random.default_rng(0)
+    n = np.array([[0, 7, 7, 7], [3, 0, 12, 5]])
+    p = np.array([[0.5, 0.0, 1.0, 0.3], [1.0, 1.0, 0.0, 0.999999]])
+    x = _binomial(rng, n, p)
+    assert x.shape == n.shape and x.dtype == np.int64
+    np.testing.assert_array_equal(x[:, :3], [[0, 0, 7], [3, 0, 0]])
+    assert 0 <= x[0, 3] <= 7 and 0 <= x[1, 3] <= 5
+    np.testing.assert_array_equal(_binomial(rng, np.zeros((0, 3), dtype=int), 0.5), np.zeros((0, 3)))
+    np.testing.assert_array_equal(_poisson(rng, np.array([0.0, 0.0])), [0, 0])
+    # draws come from the stream given, one uniform per element: the same stream state gives the same draws
+    a = _binomial(np.random.default_rng(4), np.full(50_000, 30), np.linspace(0.01, 0.99, 50_000))
+    b = _binomial(np.random.default_rng(4), np.full(50_000, 30), np.linspace(0.01, 0.99, 50_000))
+    assert a.tobytes() == b.tobytes()
+    assert abs(a.mean() - 15.0) < 0.1
 
 
 def test_environmental_correlation_factor_reproduces_the_distance_correlation():
