@@ -34,7 +34,8 @@ from corridors.pva import (
     summary_table,
     time_to_quasi_extinction,
 )
-from corridors.pva.model import _binomial, _correlation_factor, _poisson
+from corridors.pva.draws import binomial as _binomial, poisson as _poisson
+from corridors.pva.model import _correlation_factor
 
 PARAMS = """\
 stages: [calf, yearling, adult]
