@@ -131,13 +131,23 @@ class ProgrammePVA:
             rec = provenance.record(inputs=self.inputs, parameters=self.parameters, command="corridors pva")
             rec["rests_on"] = [
                 "vital rates of other red deer populations (data/pva.yml, each marked assumed), not measured on Bukhara deer",
-                "starting counts of data/pva.yml with their year, source and range; populations without a count left out",
+                _counts_basis(self.table),
                 "K = the network node's suitability-weighted habitat x an assumed density range (its middle)",
                 "dispersal along the habitat network's least-cost links (p = 0.5 at an assumed 30 km median distance)",
             ]
             provenance.write(rec, tmp / "provenance.json")
             names.append("provenance.json")
         return [out / n for n in names]
+
+
+def _counts_basis(table: pd.DataFrame) -> str:
+    """What the starting counts rest on, from their sources: how many are placeholders rather than counts."""
+    src = table.loc[table["id"] != "all", "count_source"].dropna().astype(str)
+    guessed = int(src.str.contains("order of magnitude|assumption", case=False).sum())
+    text = f"starting counts of data/pva.yml with their year, source and range ({len(src)} populations"
+    if guessed:
+        text += f"; {guessed} of them order-of-magnitude placeholders, not census counts: see count_source"
+    return text + "); populations without a count left out"
 
 
 def programme_populations(params: PVAParameters, graph: Any = None, *, empty: Mapping[str, float] | None = None,
@@ -261,7 +271,9 @@ def _table(traj: Trajectories, info: pd.DataFrame, horizons: tuple[int, ...] = H
             t = year - START_YEAR
             row[f"p_quasi_extinct_{year}"] = float("nan") if starts_below else float(lost[:, t].mean())
             row[f"median_{year}"] = float(np.median(x[:, t]))
-            row[f"p05_{year}"], row[f"p95_{year}"] = (float(v) for v in np.percentile(x[:, t], [5, 95]))
+            # inverted_cdf: the 5 % and 95 % points are counts some run reached, not interpolations between two runs
+            row[f"p05_{year}"], row[f"p95_{year}"] = (float(v) for v in np.percentile(x[:, t], [5, 95],
+                                                                                         method="inverted_cdf"))
         row["expected_minimum_abundance"] = float(x.min(axis=1).mean())
         rows.append(row)
     out = pd.DataFrame(rows)
@@ -271,4 +283,7 @@ def _table(traj: Trajectories, info: pd.DataFrame, horizons: tuple[int, ...] = H
     merged.loc[merged["id"] == "all", ["count", "K", "habitat_km2"]] = [info["count"].sum(), info["K"].sum(),
                                                                        info["habitat_km2"].sum()]
     merged.loc[merged["id"] == "all", "name"] = "all populations"
+    for col in ("count", "count_low", "count_high", "count_year", "K"):  # whole numbers, blank where none
+        merged[col] = pd.to_numeric(merged[col]).round().astype("Int64")
+    merged["habitat_km2"] = merged["habitat_km2"].round(1)
     return merged

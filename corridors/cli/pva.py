@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from corridors.cli._options import format_number, is_quiet, no_map_option, outdir_option
+from corridors.cli._options import is_quiet, no_map_option, outdir_option
 
 
 @click.command("pva")
@@ -35,9 +35,10 @@ def pva_cmd(ctx: click.Context, scenario: Path | None, outdir: Path, replicates:
     A stochastic stage- and sex-structured metapopulation model (corridors.pva)
     on the programme's habitat network: starting counts, vital rates,
     catastrophes and the density range of data/pva.yml (rates of other red
-    deer populations, marked assumed), K from each population's suitable
-    habitat, dispersal along the network's links. Populations without a
-    published count are left out and listed, never given an invented one.
+    deer populations, marked assumed; the bundled counts are order-of-magnitude
+    placeholders split from a range-wide total, said so in the file), K from
+    each population's suitable habitat, dispersal along the network's links.
+    Populations without a count in the file are left out and listed.
     """
     # Local: the analysis loads the habitat network (least-cost engine, geopandas) and matplotlib (+0.8 s at start).
     from corridors.analyses.pva import run_programme_pva
@@ -63,6 +64,11 @@ def pva_cmd(ctx: click.Context, scenario: Path | None, outdir: Path, replicates:
         print_pva(result, written)
 
 
+def _deer(x: Any) -> str:
+    """A number of deer as a whole number with thousands separators (a median of counts can end in .5: rounded)."""
+    return "n/a" if x is None or x != x else f"{float(x):,.0f}"
+
+
 def print_pva(result: Any, written: list[Path]) -> None:
     """Print the viability table and the files written (``corridors pva``, ``corridors programme``)."""
     p = result.parameters
@@ -73,9 +79,9 @@ def print_pva(result: Any, written: list[Path]) -> None:
         return "n/a" if v != v else f"{100 * v:.1f} %"
 
     for _, r in result.table.iterrows():
-        click.echo(f"  {str(r['id']):<10} start {format_number(r.get('count', float('nan'))):>6}  P(quasi-extinct) 2032 "
+        click.echo(f"  {str(r['id']):<10} start {_deer(r.get('count')):>6}  P(quasi-extinct) 2032 "
                    f"{pct(r['p_quasi_extinct_2032'])}, 2050 {pct(r['p_quasi_extinct_2050'])}  median 2050 "
-                   f"{format_number(r['median_2050'])}" + (f"  ({r['note']})" if r.get("note") else ""))
+                   f"{_deer(r['median_2050'])}" + (f"  ({r['note']})" if r.get("note") else ""))
     if result.sensitivity is not None:
         click.echo("  most influential assumed parameters (Spearman rank correlation with the total's expected minimum abundance):")
         for _, r in result.sensitivity.head(5).iterrows():
@@ -95,11 +101,8 @@ def print_scenario_pva(v: Any, written: list[Path]) -> None:
 
     click.echo(f"viability: {v.parameters.get('replicates', '?'):,} runs, {len(v.actions)} action(s); P(quasi-extinct by "
                f"{last}) and median {last}, scenario (baseline)")
-    def num(x: Any) -> str:
-        return "n/a" if x is None or x != x else format_number(float(x))
-
     for _, r in v.table.iterrows():
         click.echo(f"  {str(r['id']):<24} {pct(r.get(f'p_quasi_extinct_{last}'))} ({pct(r.get(f'p_quasi_extinct_{last}_base'))})  "
-                   f"median {num(r.get(f'median_{last}'))} ({num(r.get(f'median_{last}_base'))})")
+                   f"median {_deer(r.get(f'median_{last}'))} ({_deer(r.get(f'median_{last}_base'))})")
     for f in written:
         click.echo(f"  {f}")
