@@ -15,6 +15,7 @@ from corridors.scenario.findings import (
     ranking_sentence,
     resistance_caveat,
     robustness_caveat,
+    saturated_caveat,
     unresolved_caveat,
     width_caveat,
 )
@@ -192,3 +193,17 @@ def test_baseline_report_has_no_zero_comparison_columns_and_names_in_rows(small_
     corr = _table_rows(md, "| corridor | from")
     ends = {small_run.tables["corridors"].loc[k, "a"] for k in small_run.tables["corridors"].index}
     assert not any(r[1] in ends for r in corr[2:])
+
+
+def test_saturated_caveat_names_the_restorations_that_add_no_habitat():
+    log = pd.DataFrame({"type": ["riparian_reforestation", "corridor_restoration", "habitat_loss"],
+                        "measure": ["6.2", "2.1", "2.8"], "label": ["Syr Darya reforestation", "", "mine"],
+                        "cells": [31, 10, 5], "habitat_change_ha": [0.0, 2500.0, -900.0], "at_cap_cells": [31, 4, 5]})
+    text = saturated_caveat(log, None)
+    assert text.startswith("1 restoration intervention(s)")
+    assert "6.2 (Syr Darya reforestation): 31 of 31 cells, 0 ha of habitat added" in text
+    assert "2.1" not in text and "2.8" not in text  # under half its cells at the cap; a loss is no restoration
+    assert "resistance table" in text and "resistance raster whose" in text
+    assert "lowest cells" in saturated_caveat(log, "mine.tif")
+    assert saturated_caveat(log.iloc[1:], None) is None
+    assert saturated_caveat(log.iloc[:0], None) is None

@@ -23,6 +23,7 @@ from corridors.scenario import (
     HabitatLoss,
     ProtectedArea,
     Reintroduction,
+    RiparianReforestation,
     apply_area_intervention,
     intervention_area,
     load_scenario,
@@ -304,8 +305,23 @@ def test_restoration_changes_exactly_the_cells_whose_centre_is_inside():
     np.testing.assert_allclose(new_res.array[expected], 5.0)
     np.testing.assert_allclose(new_suit.array[expected], 0.4)
     np.testing.assert_allclose(new_suit.array[~expected], 0.3)
-    assert rec == {"cells": 9, "area_ha": 900.0}
+    assert rec == {"cells": 9, "area_ha": 900.0, "habitat_change_ha": pytest.approx(9 * 0.1 * 100.0), "at_cap_cells": 0}
     assert (res.array == 10.0).all()  # input untouched
+
+
+def test_restoration_on_cells_at_suitability_one_adds_no_habitat():
+    res, suit = _grid(10.0), _grid(1.0)
+    a = suit.array.copy()
+    a[4, 2:5] = 0.7  # 3 of the 9 cells below the cap: +0.25 each (to 0.95), 100 ha a cell
+    suit = suit.replace(a)
+    iv = RiparianReforestation(type="riparian_reforestation", measure="6.2", river="syr_darya", near_sites=["kz2"],
+                               within_m=1000, suitability_add=0.25)
+    _, new_suit, rec = apply_area_intervention(res, suit, iv, box(2000, 3000, 5000, 6000))
+    assert rec["at_cap_cells"] == 6 and rec["cells"] == 9
+    assert rec["habitat_change_ha"] == pytest.approx(3 * 0.25 * 100.0)
+    loss = HabitatLoss(type="habitat_loss", measure="2.8", sites=["x"], suitability_multiplier=0.5)
+    _, _, rec2 = apply_area_intervention(res, new_suit, loss, box(2000, 3000, 5000, 6000))
+    assert rec2["habitat_change_ha"] == pytest.approx(-0.5 * (6 * 1.0 + 3 * 0.95) * 100.0) and rec2["at_cap_cells"] == 0
 
 
 def test_thin_line_touches_cells_and_habitat_loss_can_block():

@@ -263,6 +263,37 @@ def capacity_caveat(n_nodes: int, n_set: int, reach_m: float, density: float, n_
     return text + "."
 
 
+def saturated_caveat(log: pd.DataFrame, resistance_raster: str | Path | None) -> str | None:
+    """Restorations whose cells were mostly at suitability 1 already: they add little habitat (None if there are none).
+
+    Parameters
+    ----------
+    log : DataFrame
+        The interventions table (``type``, ``measure``, ``label``, ``cells``,
+        ``habitat_change_ha``, ``at_cap_cells``).
+    resistance_raster : path or None
+        The scenario's own resistance raster (its suitability falls with
+        resistance); None: suitability from the resistance table's classes.
+    """
+    if not len(log) or "at_cap_cells" not in log.columns:
+        return None
+    cells = pd.to_numeric(log["cells"], errors="coerce").fillna(0)
+    capped = pd.to_numeric(log["at_cap_cells"], errors="coerce").fillna(0)
+    hit = log[(log["type"] != "habitat_loss") & (cells > 0) & (capped >= 0.5 * cells)]
+    if not len(hit):
+        return None
+    parts = [f"{r['measure']}{' (' + str(r['label']) + ')' if r.get('label') else ''}: {int(r['at_cap_cells'])} of "
+             f"{int(r['cells'])} cells, {float(r['habitat_change_ha']):,.0f} ha of habitat added"
+             for _, r in hit.iterrows()]
+    base = ("the resistance table rates every riparian cell 1 (the class has no degraded state), so a restoration "
+            "there shows only its lower resistance" if resistance_raster is None else
+            "suitability falls with the resistance raster and is 1 on its lowest cells, so there a restoration shows "
+            "only its lower resistance")
+    return (f"{len(hit)} restoration intervention(s) lie mostly on cells already at suitability 1 ({'; '.join(parts)}): "
+            f"{base}. Their habitat gain is not measured here; widen buffer_m to reach the floodplain, or give a "
+            "resistance raster whose lowest values leave out the degraded reaches they repair.")
+
+
 def resistance_caveat(table: str | Path | None, raster: str | Path | None, rivers: str | Path | None) -> str:
     """What the resistance surface rests on: the bundled expert table on the bundled Natural Earth layers, or the user's inputs.
 
@@ -415,6 +446,7 @@ def caveat_items(run: ScenarioRun, tables: Mapping[str, Any]) -> list[str]:
         capacity_caveat(n_nodes, n_set, model.scoring.reach_m, model.scoring.density_per_km2, n_cand),
         precision_caveat(_used_places(run), cell),
         resistance_caveat(model.landscape.resistance_table, model.landscape.resistance_raster, model.base.rivers),
+        saturated_caveat(tables["interventions"], model.landscape.resistance_raster),
         width_caveat(tables["corridors"], cn, cell),
         unmeasured_caveat(tables["corridors"], cn),
         unresolved_caveat(tables["unresolved"]),

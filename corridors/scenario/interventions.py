@@ -151,7 +151,11 @@ def apply_area_intervention(
     Returns
     -------
     (Raster, Raster, dict)
-        New resistance and suitability, and a record (cells changed, area in ha).
+        New resistance and suitability, and a record: ``cells`` and
+        ``area_ha`` (the area's cells), ``habitat_change_ha`` (the
+        suitability-weighted habitat added, negative for a loss) and
+        ``at_cap_cells`` (cells of a restoration whose suitability was
+        already 1, so that it adds no habitat there).
         The area's cells are those whose centre it covers, or those it
         touches when it covers no centre (:func:`corridors.raster.geometry_mask`
         with ``all_touched=False``), so an intervention never silently does nothing.
@@ -172,11 +176,15 @@ def apply_area_intervention(
         else:
             res[mask] *= iv.resistance_multiplier
         suit[sval] *= iv.suitability_multiplier
+        at_cap = 0
     else:
         res[mask] *= iv.resistance_multiplier
+        at_cap = int(np.count_nonzero(suit[sval] >= 1.0))
         suit[sval] = np.minimum(1.0, suit[sval] + iv.suitability_add)
     cell_ha = resistance.res[0] * resistance.res[1] / 1e4
-    record = {"cells": int(mask.sum()), "area_ha": float(mask.sum() * cell_ha)}
+    before = suitability.array[sval].astype("float64")
+    record = {"cells": int(mask.sum()), "area_ha": float(mask.sum() * cell_ha),
+              "habitat_change_ha": float((suit[sval] - before).sum() * cell_ha), "at_cap_cells": at_cap}
     return resistance.replace(res), suitability.replace(suit), record
 
 
@@ -200,7 +208,7 @@ def _apply(ctx: _Context, interventions: list, index: list[int] | None = None) -
     for i, iv in zip(index, interventions):
         where_ = _where(ctx, i)
         rec = {"intervention": i, "type": iv.type, "measure": iv.measure, "label": iv.label or "", "cells": 0,
-               "area_ha": 0.0}
+               "area_ha": 0.0, "habitat_change_ha": 0.0, "at_cap_cells": 0}
         if isinstance(iv, _Area):
             geom = intervention_area(iv, ctx.sites, ctx.rivers, where_)
             state.resistance, state.suitability, r = apply_area_intervention(

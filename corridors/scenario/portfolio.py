@@ -31,6 +31,7 @@ from corridors.analyses.programme_network import habitat_ha
 from corridors.network import connectivity
 from corridors.portfolio import Candidate, Problem, Rules, evaluate
 from corridors.portfolio.frontier import budget_levels, frontier, frontier_rows, selection_frequency, solve_budgets
+from corridors.scenario.findings import saturated_caveat
 from corridors.scenario.context import Analysis, _Context, _context
 from corridors.scenario.interventions import _apply
 from corridors.scenario.network import _analyse
@@ -246,10 +247,12 @@ def portfolio_problem(
     ids = list(g0.ids)
     cap0 = dict(zip(ids, g0.capacity))
     links0 = _link_table(g0)
-    analyses = []
+    analyses, logs = [], []
     for i, iv in enumerate(model.interventions):
         say(f"effect of {keys[i]} alone ({i + 1}/{len(keys)})")
-        an = _analyse(ctx, _apply(ctx, [iv], [i]), node_metrics=False)
+        state = _apply(ctx, [iv], [i])
+        logs += state.log
+        an = _analyse(ctx, state, node_metrics=False)
         analyses.append(an)
         for nid in an.graph.ids:
             if nid not in cap0 and nid not in ids:
@@ -300,6 +303,9 @@ def portfolio_problem(
         notes.append(f"{lost} candidate(s) make some links worse (e.g. a border fence's resistance on other paths); "
                      "the composition model keeps each link's better probability, so their EC gains there are "
                      "upper values (compare ec_gain_alone_ha with ec_gain_model_ha)")
+    saturated = saturated_caveat(pd.DataFrame(logs), model.landscape.resistance_raster)
+    if saturated:
+        notes.append(saturated)
     frame = pd.DataFrame(rows).set_index("candidate")
     return ProgrammeProblem(problem, frame, model, ctx, base, cpath, notes)
 

@@ -159,7 +159,8 @@ def _tables(run: ScenarioRun) -> dict[str, Any]:
         rt.index.name = "site"
         t["site_robustness"] = rt
     log = pd.DataFrame(scen.state.log if model.interventions else [],
-                       columns=["intervention", "type", "measure", "label", "cells", "area_ha", "node"])
+                       columns=["intervention", "type", "measure", "label", "cells", "area_ha", "habitat_change_ha",
+                                "at_cap_cells", "node"])
     t["interventions"] = log.set_index("intervention")
     un = ctx.sites[ctx.sites.get("location_status", pd.Series(index=ctx.sites.index, dtype=str)) == "unresolved"]
     cols = [c for c in ("id", "name", "kind", "population_unit", "measures", "source") if c in un.columns]
