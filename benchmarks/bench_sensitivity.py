@@ -30,7 +30,7 @@ from affine import Affine
 
 from corridors.circuit import pairwise_raster
 from corridors.raster import Raster
-from corridors.restore import sensitivity as sens
+from corridors.restore import adjoint, sensitivity as sens
 from corridors.settings import format_bytes
 
 
@@ -62,7 +62,7 @@ def main() -> None:
                                solver="amg", rtol=sens.DEFAULT_RTOL, memory_limit=None)
     t_solve = time.perf_counter() - t0
     t0 = time.perf_counter()
-    st = sens.EdgeStencil(np.where(circ.grid.graph.nodemap >= 0, 1.0 / r.array, 0.0))
+    st = adjoint.EdgeStencil(np.where(circ.grid.graph.nodemap >= 0, 1.0 / r.array, 0.0))
     t_stencil = time.perf_counter() - t0
     t0 = time.perf_counter()
     total = np.zeros(r.shape)

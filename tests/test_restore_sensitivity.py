@@ -26,8 +26,8 @@ from corridors.restore.sensitivity import (
     ec_sensitivity,
     lcd_sensitivity,
     resistance_sensitivity,
-    voltage_gain,
 )
+from corridors.restore.adjoint import voltage_gain
 
 FD_RTOL = 1e-6
 

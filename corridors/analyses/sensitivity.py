@@ -51,7 +51,8 @@ from corridors.plot.restoration_map import plot_restoration
 from corridors.plot.save import save_figure
 from corridors.programme import DEFAULT_MEDIAN_DISPERSAL_M, PROGRAMME_CORRIDORS, ProgrammeCorridor
 from corridors.raster import Raster
-from corridors.restore.sensitivity import GAIN_MEANING, MEASURES, EdgeStencil, SensitivityResult, ec_link_sensitivity, path_gain, write_results
+from corridors.restore.adjoint import EdgeStencil
+from corridors.restore.sensitivity import GAIN_MEANING, MEASURES, SensitivityResult, ec_link_sensitivity, path_gain, write_results
 
 #: Columns of the programme's corridor list put in front of the table.
 _CORRIDOR_COLUMNS = ("corridor", "measure", "name")
