@@ -380,7 +380,7 @@ def programme_map(
 
     handles = _legend_handles(sites, precision_circles, rv, corridor_lines=any(
         line.get_gid() == "corridor-line" for a, _ in axes_done for line in a.lines))
-    leg = fig.legend(
+    fig.legend(
         handles=handles,
         loc="upper left",
         bbox_to_anchor=(left / width - 0.01, (note_h + lower_h) / height),

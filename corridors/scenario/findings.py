@@ -434,7 +434,7 @@ def summary_items(run: ScenarioRun, tables: Mapping[str, Any], summary: Mapping[
 
 def caveat_items(run: ScenarioRun, tables: Mapping[str, Any]) -> list[str]:
     """The caveats of a run, each computed from its data and settings (those that do not apply are left out)."""
-    model, ctx = run.model, run.ctx
+    model = run.model
     cell = float(model.landscape.resolution_m)
     cn = corridor_names(tables["corridors"])
     state = run.scen.state

@@ -24,7 +24,7 @@ from corridors.plot.scenario_map import comparison_figure, scenario_map
 from corridors.programme import known_measures
 from corridors.io.provenance import input_entry, package_versions
 from corridors.report import Block, write_report
-from corridors.scenario.context import _Context, _select
+from corridors.scenario.context import _select
 from corridors.scenario.findings import (caveat_items, corridor_names, site_names, summary_items, system_name, varied,
                                          viability_blocks, viability_caveats)
 from corridors.scenario.interventions import _intervention_geoms
