@@ -41,3 +41,45 @@ def test_robustness_with_an_unperturbed_table_finds_every_site_again(coarse):
     rob = resistance_robustness(coarse, draws=1, factor=1.0)
     assert (rob["p_top"] == 1.0).all()
     np.testing.assert_allclose(rob["lcd_drop_pct_draws"], rob["lcd_drop_pct"], rtol=1e-9)
+
+
+def test_rests_on_names_the_runs_own_cell_size(coarse):
+    said = coarse.rests_on
+    assert said[-1].endswith("on the same surface of 10 km cells")  # it said "the same 1 km surface" at any cell size
+    assert "data/resistance.yml" in said[0] and "resistance 1 (the table's tugay)" in said[0]
+    assert "5 km disc" in said[1]
+
+
+
+def test_every_border_crossing_is_labelled_with_its_border():
+    # At 5 km the circles of a crossing can hold a cell a border line touches while the line itself runs outside
+    # them: split_by_border made it a crossing (B6, corridor 4.2a), the table called it "land".
+    run = run_restoration(radii_m=(5_000.0, 10_000.0), resolution_m=5_000.0)
+    assert len(run.crossings) >= 6
+    assert run.crossings["barrier"].str.match(r"border [A-Z]{3}-[A-Z]{3}$").all(), run.crossings[["site_id", "barrier"]]
+    assert (run.sites["barrier"] == "land").all()
+
+
+def test_robustness_of_a_run_on_some_corridors_reruns_those_corridors():
+    # The draws ran every programme corridor on the grid of the base run's few, whose ends lie off it: DataError.
+    from corridors import programme
+    from corridors.analyses.barriers import run_barriers
+
+    few = [c for c in programme.PROGRAMME_CORRIDORS if c.key in {"2.1a", "2.9"}]
+    base = run_restoration(barriers=run_barriers(corridors=few, radii_m=(5_000.0, 10_000.0), resolution_m=5_000.0))
+    rob = resistance_robustness(base, draws=1, factor=1.0)
+    assert set(rob["corridor"]) <= {"2.1a", "2.9"} and (rob["p_top"] == 1.0).all()
+
+
+def test_robustness_of_a_run_on_your_cores_reruns_your_cores():
+    # With --cores on the bundled surface the draws ran the programme's corridors instead of the cores given.
+    from corridors.analyses.barriers import run_barriers
+    from corridors.sites import load_sites
+
+    s = load_sites()
+    cores = s[s["id"].isin(["kyzylkum-ssnr", "amu-darya-ssnr", "yeraji-sr"])][["id", "geometry"]]
+    base = run_restoration(barriers=run_barriers(cores=cores, radii_m=(5_000.0, 10_000.0), resolution_m=5_000.0))
+    assert "cores" in base.parameters and "corridors" not in base.parameters
+    rob = resistance_robustness(base, draws=1, factor=1.0)
+    assert len(rob) and (rob["p_top"] == 1.0).all()
+    assert "the cores given (3)" in base.rests_on[1]

@@ -2,7 +2,7 @@
 
 :func:`run_restoration` runs Barrier Mapper on the programme's candidate
 corridors (:func:`corridors.analyses.barriers.run_barriers`: the bundled
-surface at 1 km, radii 1, 2 and 5 km), takes the best 1 % of the improving
+surface at 1 km, radii 1, 2 and 5 km), takes the best 5 % of the improving
 cells as patches (:func:`corridors.restore.sites.restoration_sites`), and
 gives each site the corridor and measure it serves (the linkage whose score
 is highest at its best cell), its country, and its exact gain: the
@@ -39,6 +39,7 @@ from corridors._errors import ConfigError
 from corridors.borders import load_borders
 from corridors.analyses.barriers import DEFAULT_RADII_M, BarrierAnalysis, run_barriers
 from corridors.io import provenance, staged_folder, write_csv, write_geopackage
+from corridors.programme import PROGRAMME_CORRIDORS
 from corridors.plot.restoration_map import plot_restoration
 from corridors.plot.save import save_figure
 from corridors.raster import crop, geometry_cells, rasterize
@@ -49,15 +50,6 @@ MAP_TITLE = "Where to restore for the programme's corridors (Barrier Mapper)"
 #: Cells round a linkage's cores and path kept for the exact before/after least-cost runs of a site (map units):
 #: restoring only lowers costs, and a path leaving this frame would be 100 km longer than the best one.
 GAIN_FRAME_M = 100_000.0
-#: What the ranking rests on, written into provenance.json and the table's notes.
-RESTS_ON = (
-    "resistance: the bundled expert table data/resistance.yml on the Natural Earth layers (no telemetry, occupancy or "
-    "genetic data fitted); a restored cell takes resistance 1 (the table's tugay), an assumption",
-    "corridor ends: the programme's places, located within 10-130 km (location_precision_km of data/sites.geojson), "
-    "each a 5 km disc",
-    "Barrier Mapper scores are moving-window estimates; lcd_before/lcd_after are exact least-cost runs with the site's "
-    "cells restored, on the same 1 km surface",
-)
 
 
 @dataclass
@@ -129,10 +121,34 @@ class RestorationProgramme:
                 write_csv(self.robustness, tmp / "resistance_robustness.csv")
                 names.append("resistance_robustness.csv")
             rec = provenance.record(inputs=self.inputs, parameters=self.parameters, command="corridors restore sites")
-            rec["rests_on"] = list(RESTS_ON)
+            rec["rests_on"] = self.rests_on
             provenance.write(rec, tmp / "provenance.json")
             names.append("provenance.json")
         return [out / n for n in names]
+
+
+    @property
+    def rests_on(self) -> list[str]:
+        """What this run's ranking rests on (``provenance.json``): the surface, the restored value, the ends, the cell size."""
+        p = self.parameters
+        restored = float(self.barriers.barriers.restored_resistance)
+        what = " (the table's tugay)" if restored == 1.0 and self.inputs.get("resistance_table") else ""
+        if self.inputs.get("resistance_table"):
+            surface = ("the bundled expert table data/resistance.yml on the Natural Earth layers (no telemetry, occupancy "
+                       "or genetic data fitted)")
+        else:
+            surface = "the resistance surface given, used as is (what it rests on is its own)"
+        if "cores" in p:
+            ends = f"corridor ends: the cores given ({p['cores'].get('n_cores', '?')}), as drawn (a point core: a disc of " \
+                   f"{p.get('core_radius_m', 5000.0) / 1000:g} km)"
+        else:
+            ends = ("corridor ends: the programme's places, located within 10-130 km (location_precision_km of "
+                    f"data/sites.geojson), each a {p.get('core_radius_m', 5000.0) / 1000:g} km disc")
+        cell = p.get("resolution_m")
+        grid = f"the same surface of {float(cell) / 1000:g} km cells" if cell else "the same surface"
+        return [f"resistance: {surface}; a restored cell takes resistance {restored:g}{what}, an assumption", ends,
+                "Barrier Mapper scores are moving-window estimates; lcd_before/lcd_after are exact least-cost runs with the "
+                f"site's cells restored, on {grid}"]
 
 
 def _score_label(result: Any) -> str:
@@ -153,24 +169,36 @@ def _country_of(points: gpd.GeoSeries) -> list[str]:
     return [str(v) if isinstance(v, str) else "" for v in hit["ISO_A3"]]
 
 
-def _what_is_there(barriers: BarrierAnalysis, sites: gpd.GeoDataFrame) -> tuple[list[str], list[float]]:
-    """What each site's cells are: ``border TKM-UZB`` (its id) where a national border line crosses the site, else
+def _what_is_there(barriers: BarrierAnalysis, sites: gpd.GeoDataFrame, *, crossing: bool = False) -> tuple[list[str], list[float]]:
+    """What each site's cells are: ``border TKM-UZB`` (its id) where the site holds a national border strip, else
     ``land``; and the mean resistance of its cells before restoration.
 
     A border strip's resistance is the expert crossing cost of ``data/resistance.yml`` (a fence, a patrolled strip),
-    so restoring it is the border-permeability measure (1.3), not habitat work: the table says which it is.
+    so restoring it is the border-permeability measure (1.3), not habitat work: the table says which it is. A site
+    holds a strip when its circles cross a border line, or when they hold a cell a border line touches
+    (:func:`border_cells`, the rule :func:`split_by_border` sorts the sites by; every border crossing, ``crossing``,
+    holds one): the line may pass through such a cell outside the circles. The border named is then the nearest line
+    within a cell of the site (``border`` alone when none is: a strip of the grid with no line of the bundled layer).
     """
     if not len(sites):
         return [], []
     res = barriers.linkages.resistance
     arr = np.asarray(res.masked(), dtype="float64")
+    strip = border_cells(res)
     borders = load_borders().to_crs(res.crs)
     kinds, means = [], []
     for geom in sites.geometry:
+        flat = geometry_cells(res, geom)
         near = borders[borders.intersects(geom)]
-        kinds.append(f"border {near.iloc[0]['border_id']}" if len(near) else "land")
-        rc = np.unravel_index(geometry_cells(res, geom), res.shape)
-        vals = arr[rc]
+        if len(near):
+            kinds.append(f"border {near.iloc[0]['border_id']}")
+        elif crossing or strip.flat[flat].any():
+            dist = borders.distance(geom)
+            close = dist[dist <= float(res.cellsize)]
+            kinds.append(f"border {borders.loc[close.idxmin(), 'border_id']}" if len(close) else "border")
+        else:
+            kinds.append("land")
+        vals = arr.flat[flat]
         means.append(float(np.nanmean(vals)) if np.isfinite(vals).any() else float("nan"))
     return kinds, means
 
@@ -335,7 +363,7 @@ def _describe(barriers: BarrierAnalysis, patches: gpd.GeoDataFrame, radius: Any,
         extra["gain_m_per_ha"].append(drop / s["area_ha"] if s["area_ha"] > 0 else np.nan)
     for k, v in extra.items():
         sites[k] = v
-    sites["barrier"], sites["resistance_mean"] = _what_is_there(barriers, sites)
+    sites["barrier"], sites["resistance_mean"] = _what_is_there(barriers, sites, crossing=prefix == "B")
     sites["country"] = _country_of(gpd.GeoSeries(gpd.points_from_xy(sites["x"], sites["y"]), crs=sites.crs)) if len(sites) else []
     order = ["rank", "site_id", "corridor", "measure", "corridor_name", "country", "barrier", "resistance_mean", "radius_m",
              "n_cells", "area_ha", "score_max",
@@ -396,13 +424,20 @@ def resistance_robustness(base: RestorationProgramme, draws: int = 8, factor: fl
     table = landscape.load_table()
     rng = np.random.default_rng(seed)
     p = base.parameters
+    # The draws join the same ends as the base run: its corridors (all, or the ones it was given) or its cores, with
+    # its core radius and corridor width.
+    same: dict[str, Any] = {"core_radius_m": p.get("core_radius_m", 5000.0), "truncate_m": p.get("truncate_m", 200_000.0)}
+    if "cores" in p:
+        same["cores"] = base.barriers.linkages.cores[["core_id", "geometry"]]
+    elif "corridors" in p:
+        same["corridors"] = [c for c in PROGRAMME_CORRIDORS if c.key in set(p["corridors"])]
     kinds = (("habitat", base.sites), ("border crossing", base.crossings))
     matched: dict[tuple[str, str], list[float]] = {(k, sid): [] for k, t in kinds for sid in t["site_id"].head(top)}
     for _ in range(draws):
         t, _factors = landscape.draw_resistances(table, rng, factor)
         surface = landscape.build_resistance(res0.bounds, cell, table=t, classes=classes)
         b = run_barriers(surface, radii_m=base.barriers.barriers.radii_m,
-                         restored_resistance=base.barriers.barriers.restored_resistance)
+                         restored_resistance=base.barriers.barriers.restored_resistance, **same)
         d = run_restoration(barriers=b, top_percent=p["top_percent"], max_sites=p["max_sites"], per_corridor=p["per_corridor"])
         for (kind, mine), theirs in zip(kinds, (d.sites, d.crossings)):
             best = theirs.head(top)
