@@ -253,6 +253,30 @@ def test_zero_dispersal_decouples_populations_exactly(params):
         np.testing.assert_array_equal(joint.abundance[:, :, k], alone.abundance[:, :, 0])
 
 
+def test_an_action_leaves_the_populations_it_does_not_reach_unchanged(params):
+    # Each population's weather (catastrophes and the correlated environmental deviates) comes from a stream of
+    # its own with a fixed number of draws a year, apart from the stream of its animals (whose number of draws
+    # depends on how many animals there are). So an action on p0 changes nothing in p2, whose environment is
+    # correlated with p0's (20-40 km apart) but which exchanges no animals with p0 or p1: the scenario and its
+    # baseline differ by the action, not by other weather. (With one stream per population, p0's deviates were
+    # drawn after a state-dependent number of draws and reached p2 through the Cholesky factor.)
+    dist = np.array([[0, 20, 40], [20, 0, 30], [40, 30, 0]], dtype=float)
+    D = np.zeros((3, 3))
+    D[0, 1] = D[1, 0] = 0.3
+    pops = _pops(3, K=300.0, dispersal=D, distance=dist)
+    kw = dict(years=20, replicates=400, seed=3)
+    base = simulate(params, pops, **kw)
+    run = simulate(params, pops, actions=[Harvest("p0", rate=0.3, years=(1, 2, 3)), Release("p1", 5, years=2)], **kw)
+    np.testing.assert_array_equal(run.abundance[:, :, 2], base.abundance[:, :, 2])
+    assert (run.abundance[:, 1:, 0] != base.abundance[:, 1:, 0]).any()  # the harvested population does change
+    # and with p2 first in the order (its deviates then enter p0's and p1's), still unchanged
+    order = ["p2", "p0", "p1"]
+    first = pops.subset(order)
+    base = simulate(params, first, **kw)
+    run = simulate(params, first, actions=[Harvest("p0", rate=0.3, years=(1, 2, 3))], **kw)
+    np.testing.assert_array_equal(run.abundance[:, :, 0], base.abundance[:, :, 0])
+
+
 def test_dispersal_moves_animals_where_the_matrix_says(params):
     # deterministic: yearlings leave p0 at rate 0.1; 60 % of them reach p1, the rest die; p1's leavers all die
     D = np.array([[0.0, 0.6], [0.0, 0.0]])

@@ -37,9 +37,16 @@ With ``demographic=False`` the counts are real numbers (expected values) and
 the model is the deterministic Lefkovitch projection (with the ceiling or
 Beverton-Holt step if K is finite); ``abundance`` is then rounded.
 
-Random streams: each population draws from its own generator, seeded by the
-seed and the population's name, so with no dispersal and uncorrelated
-environments a population's trajectory is the same run alone or with others.
+Random streams: each population draws from two generators of its own, seeded
+by the seed and the population's name: one for its weather (the catastrophe
+draws and the environmental deviates, a fixed number a year) and one for its
+animals (survival, births, dispersal, density dependence, management: as many
+draws as there are animals). So the weather of every population, year and
+replicate is the same in two runs with the same seed whatever the animals do
+(an action changes nothing in a population its animals do not reach, even
+through the correlation of the environments), and with no dispersal and
+uncorrelated environments a population's trajectory is the same run alone or
+with others.
 """
 
 from __future__ import annotations
@@ -337,8 +344,20 @@ class Trajectories:
 # ---------------------------------------------------------------------------- helpers of simulate
 
 
-def _stream(seed: int, name: str) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, zlib.crc32(name.encode("utf-8"))]))
+#: The key that tells a population's weather stream from the stream of its animals (:func:`_stream`).
+_WEATHER = 1
+
+
+def _stream(seed: int, name: str, kind: int = 0) -> np.random.Generator:
+    """A population's generator: of its animals (``kind`` 0), or of its weather (``_WEATHER``).
+
+    The weather (catastrophes, environmental deviates) has a stream of its own because the animals' stream is
+    drawn a number of times that depends on the animals (the inversion draws of large variance, every leaver's
+    destination, the ceiling's removals, the actions): sharing one stream, an action would shift the following
+    years' weather of its population, and through the Cholesky factor that of every population correlated with it.
+    """
+    key = [int(seed) & 0xFFFFFFFF, zlib.crc32(name.encode("utf-8"))]
+    return np.random.default_rng(np.random.SeedSequence(key + [kind] if kind else key))
 
 
 #: A beta distribution of mean m has sd < sqrt(m (1 - m)); a larger sd (a survival mean drawn near 0 or 1 by the
@@ -463,7 +482,8 @@ def simulate(
     for y in plan:
         plan[y].sort(key=lambda a: order[type(a)])  # stable: the given order within a type
 
-    rngs = [_stream(seed, name) for name in pops.names]
+    rngs = [_stream(seed, name) for name in pops.names]  # the animals
+    weather = [_stream(seed, name, _WEATHER) for name in pops.names]  # a fixed number of draws a year
     dtype = np.int64 if demographic else np.float64
     N = np.broadcast_to(pops.initial.astype(dtype)[:, None], (P, R, 3, 2)).copy()
     abundance = np.empty((R, T + 1, P), dtype=np.int32)
@@ -501,15 +521,15 @@ def simulate(
 
     for t in range(1, T + 1):
         start = N.sum(axis=(2, 3)) if form == "beverton_holt" else None  # (P, R): the census density
-        # each population's draws from its own stream; the correlated deviates of all populations at once
+        # each population's weather from its own weather stream; the correlated deviates of all populations at once
         if len(cats):
-            hit = np.stack([rng.random((len(cats), R)) for rng in rngs]) < cat_p  # (P, C, R)
+            hit = np.stack([w.random((len(cats), R)) for w in weather]) < cat_p  # (P, C, R)
             s_mult = np.where(hit, cat_s, 1.0).prod(axis=1)
             f_mult = np.where(hit, cat_f, 1.0).prod(axis=1)
         else:
             s_mult = f_mult = np.ones((P, R))
         if L is not None:
-            e = np.stack([rng.standard_normal((2, R)) for rng in rngs])  # (P, 2, R)
+            e = np.stack([w.standard_normal((2, R)) for w in weather])  # (P, 2, R)
             z = (L @ e.reshape(P, 2 * R)).reshape(P, 2, R)
             fec = fec_mean * np.exp(sig * z[:, 1][..., None] - sig**2 / 2)  # (P, R, 2)
             fec *= f_mult[..., None]

@@ -12,9 +12,11 @@ model's arrays):
   and the ``pva:`` actions.
 
 Both use the same seed, replicates and years. The model draws each
-population's randomness from its own stream seeded by the seed and the
-population's name, so a population the scenario does not touch sees the same
-years in both runs: the difference is the scenario's, not chance's.
+population's randomness from its own streams seeded by the seed and the
+population's name (its weather from a stream of its own, a fixed number of
+draws a year), so a population the scenario does not touch, directly or
+through dispersal, sees the same years in both runs, and every population
+the same weather: the difference is the scenario's, not chance's.
 """
 
 from __future__ import annotations
