@@ -33,7 +33,7 @@ import pandas as pd
 from corridors import programme, settings
 from corridors.analyses.programme_network import programme_graph
 from corridors.io import provenance, staged_folder, write_csv
-from corridors.plot.pva import plot_risk_curves, plot_trajectories
+from corridors.plot.pva import plot_risk_curves, plot_trajectories, population_label
 from corridors.plot.save import save_figure
 from corridors.pva import (Population, PVAParameters, Trajectories, growth_rate, lhs_sensitivity, load_parameters,
                            projection_matrix, simulate)
@@ -121,13 +121,13 @@ class ProgrammePVA:
             if map:
                 years = self.calendar_years
                 names_of = dict(zip(self.table["id"], self.table.get("name", self.table["id"])))
-                labels = [f"{i} {str(names_of.get(i, ''))[:22]}".strip() for i in t.names]
+                labels = [population_label(i, names_of.get(i)) for i in t.names]
                 fig = plot_trajectories(t.abundance, labels, years, marks=HORIZONS,
                                         title="Baseline viability of the programme's populations (assumed vital rates)")
-                names += [p.name for p in save_figure(fig, tmp / "trajectories_map", formats=("png", "svg"), dpi=150)]
+                names += [p.name for p in save_figure(fig, tmp / "trajectories_map", formats=("png", "svg"), dpi=150, close=True)]
                 fig = plot_risk_curves(t.abundance, labels, years, t.quasi_extinction,
                                        title="Quasi-extinction risk, baseline")
-                names += [p.name for p in save_figure(fig, tmp / "risk_map", formats=("png", "svg"), dpi=150)]
+                names += [p.name for p in save_figure(fig, tmp / "risk_map", formats=("png", "svg"), dpi=150, close=True)]
             rec = provenance.record(inputs=self.inputs, parameters=self.parameters, command="corridors pva")
             rec["rests_on"] = [
                 "vital rates of other red deer populations (data/pva.yml, each marked assumed), not measured on Bukhara deer",
@@ -270,10 +270,10 @@ def _table(traj: Trajectories, info: pd.DataFrame, horizons: tuple[int, ...] = H
         for year in horizons:
             t = year - START_YEAR
             row[f"p_quasi_extinct_{year}"] = float("nan") if starts_below else float(lost[:, t].mean())
-            row[f"median_{year}"] = float(np.median(x[:, t]))
-            # inverted_cdf: the 5 % and 95 % points are counts some run reached, not interpolations between two runs
-            row[f"p05_{year}"], row[f"p95_{year}"] = (float(v) for v in np.percentile(x[:, t], [5, 95],
-                                                                                         method="inverted_cdf"))
+            # inverted_cdf: the median and the 5 % and 95 % points are counts some run reached, not
+            # interpolations between two runs
+            p05, med, p95 = (float(v) for v in np.percentile(x[:, t], [5, 50, 95], method="inverted_cdf"))
+            row[f"median_{year}"], row[f"p05_{year}"], row[f"p95_{year}"] = med, p05, p95
         row["expected_minimum_abundance"] = float(x.min(axis=1).mean())
         rows.append(row)
     out = pd.DataFrame(rows)

@@ -8,6 +8,7 @@ house style of :mod:`corridors.plot.style`.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -18,6 +19,28 @@ from corridors.plot.style import STYLE
 
 #: Colour of the median line and the 5-95 % band of the fans.
 FAN_COLOUR = "#1b7837"
+
+
+def population_label(pid: str, name: str | None, width: int = 24) -> str:
+    """A population's label on a figure: its id, then its name cut at a word (``uz1 Lower Amu Darya...``).
+
+    A site id with a dash (``cand-syr-darya-delta``) is longer than its name, so the name stands alone.
+    A remark in brackets ("(to be confirmed)") stays in the data, not on the figure.
+
+    Parameters
+    ----------
+    pid : str
+        The population's id.
+    name : str or None
+        Its name (None or empty: the id alone).
+    width : int, default 24
+        Longest name kept whole; a longer one ends at a word with "...".
+    """
+    text = str(name or "").split(" (")[0].strip()
+    short = textwrap.shorten(text, width=width, placeholder="...") if text else ""
+    if "-" in pid:
+        return short or pid
+    return f"{pid} {short}".strip()
 
 
 def _panel_grid(n: int, cols: int = 4) -> tuple[Figure, np.ndarray]:
@@ -89,7 +112,9 @@ def plot_risk_curves(abundance: np.ndarray, names: Sequence[str], years: Sequenc
     Returns
     -------
     Figure
-        One line per population (the ten riskiest labelled in the legend); a
+        One line per population (up to ten with a risk above 0 labelled in the
+        legend, those never at risk in grey; the axis ends a little above the
+        highest risk, at least 5 %); a
         population that starts below the threshold in every run is not drawn
         (its risk is not defined) and is named on the figure.
     """
@@ -98,22 +123,34 @@ def plot_risk_curves(abundance: np.ndarray, names: Sequence[str], years: Sequenc
     risk = below.mean(axis=0)  # years + 1 x populations
     starts_below = (a[:, 0, :] < threshold).all(axis=0)  # no risk to speak of: drawn as 100 % it would mislead
     order = [k for k in np.argsort(-risk[-1], kind="stable") if not starts_below[k]]
+    at_risk = [k for k in order if risk[-1, k] > 0]
     fig, ax = plt.subplots(figsize=(9.5, 4.2))
     cmap = plt.get_cmap("tab20")
     for rank, k in enumerate(order):
-        ax.plot(years, 100 * risk[:, k], color=cmap(rank % 20), linewidth=1.3,
-                label=str(names[k]) if rank < 10 else None)
+        ax.plot(years, 100 * risk[:, k], color=cmap(rank % 20) if risk[-1, k] > 0 else "#999999",
+                linewidth=1.3 if risk[-1, k] > 0 else 0.8, label=str(names[k]) if rank < min(10, len(at_risk)) else None)
+    notes = []
+    safe = len(order) - len(at_risk)
+    if safe:
+        notes.append(f"{safe} population(s) never below {threshold:g} deer in any run (grey, at 0)")
     skipped = [str(names[k]).split()[0] for k in np.flatnonzero(starts_below)]
     if skipped:
-        ax.text(0.01, 0.97, f"not drawn, starting below {threshold:g} deer: {', '.join(skipped)}", transform=ax.transAxes,
-                fontsize=STYLE["font_size"] - 1, va="top", color="#555555")
+        notes.append(f"not drawn, starting below {threshold:g} deer: {', '.join(skipped)}")
+    if notes:
+        ax.text(0.01, 0.97, "; ".join(notes), transform=ax.transAxes, fontsize=STYLE["font_size"] - 1, va="top",
+                color="#555555")
     ax.set_xlabel("year", fontsize=STYLE["font_size"])
     ax.set_ylabel(f"runs below {threshold:g} deer (%)", fontsize=STYLE["font_size"])
-    ax.set_ylim(-2, 100)  # a risk of 0 drawn just above the axis line, not hidden by it
+    # the axis reaches a little above the highest risk (at least 5 %), so that a risk of 1 % is seen; the room
+    # above it holds the notes; a risk of 0 is drawn just above the axis line, not hidden by it
+    top = min(100.0, max(5.0, 1.35 * 100 * float(risk[-1, at_risk].max()) if at_risk else 5.0))
+    ax.set_ylim(-0.02 * top, top)
     ax.tick_params(labelsize=STYLE["font_size"])
-    if order:
+    if at_risk:
+        last = years[-1]
         ax.legend(fontsize=STYLE["font_size"] - 1, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
-                  title="the 10 riskiest by the last year", title_fontsize=STYLE["font_size"] - 1)
+                  title=f"the 10 riskiest by {last}" if len(at_risk) > 10 else f"at risk by {last}",
+                  title_fontsize=STYLE["font_size"] - 1)
     if title:
         ax.set_title(title, fontsize=STYLE["font_size"] + 1)
     fig.tight_layout()

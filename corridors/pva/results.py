@@ -65,7 +65,7 @@ def expected_minimum_abundance(traj: Trajectories) -> pd.Series:
 
 
 def bands(traj: Trajectories, quantiles: Sequence[float] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
-    """Quantiles of abundance by year (median and the 5-95 % band by default).
+    """Quantiles of abundance by year (median and the 5-95 % band by default): counts some run reached (inverted CDF).
 
     Returns
     -------
@@ -73,7 +73,7 @@ def bands(traj: Trajectories, quantiles: Sequence[float] = (0.05, 0.5, 0.95)) ->
         Long: columns ``population``, ``year``, then one column per quantile (``q05``, ``q50``, ``q95``) and ``mean``.
     """
     names, ab = _series(traj)
-    q = np.quantile(ab, quantiles, axis=0)  # (nq, years + 1, n + 1)
+    q = np.quantile(ab, quantiles, axis=0, method="inverted_cdf")  # (nq, years + 1, n + 1)
     rows = []
     for k, name in enumerate(names):
         d = {"population": name, "year": traj.years}
@@ -160,7 +160,7 @@ def summary_table(traj: Trajectories, years: Iterable[int] | None = None) -> pd.
     out = pd.DataFrame(index=pd.Index(names, name="population"))
     out["start"] = ab[0, 0, :]
     for y in ys:
-        q = np.quantile(ab[:, y, :], [0.05, 0.5, 0.95], axis=0)
+        q = np.quantile(ab[:, y, :], [0.05, 0.5, 0.95], axis=0, method="inverted_cdf")
         out[f"q05_y{y}"], out[f"median_y{y}"], out[f"q95_y{y}"] = q
         out[f"p_extinct_y{y}"] = ext.loc[y].to_numpy()
         out[f"p_quasi_y{y}"] = qext.loc[y].to_numpy()

@@ -18,7 +18,7 @@ from shapely.geometry import LineString
 
 from corridors import settings
 from corridors.io import encode_list, write_csv, write_geopackage
-from corridors.plot.pva import plot_risk_curves, plot_trajectories
+from corridors.plot.pva import plot_risk_curves, plot_trajectories, population_label
 from corridors.plot.save import save_figure
 from corridors.plot.scenario_map import comparison_figure, scenario_map
 from corridors.programme import known_measures
@@ -192,8 +192,7 @@ def _write_viability(v: ScenarioViability, names: dict[str, str], model: Scenari
     write_csv(v.left_out, tmp / "viability_left_out.csv")
     files = [Path("viability.csv"), Path("viability_actions.csv"), Path("viability_left_out.csv")]
     t, years = v.scenario, v.calendar_years
-    # population ids like 'uz1' lead their label; a site id ('cand-...') is longer than its name, which stands alone
-    labels = [names.get(i, i)[:30] if "-" in i else f"{i} {names.get(i, '')[:22]}".strip() for i in t.names]
+    labels = [population_label(i, names.get(i)) for i in t.names]
     what = "with its actions" if len(v.actions) else "no action"
     fig = plot_trajectories(t.abundance, labels, years, marks=v.horizons,
                             title=f"{model.name}: abundance, {what} (assumed vital rates)")

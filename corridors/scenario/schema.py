@@ -417,7 +417,7 @@ class PVAHarvest(_PVAAction):
 
 
 class PVARelease(_PVAAction):
-    """Captive-bred animals released from the unit-8 groups (measures 8.x and the reintroductions they supply)."""
+    """Captive-bred animals released from the unit-8 captive groups (measures 9.1-9.3 and the reintroductions they supply)."""
 
     type: Literal["release"]
     to: str
