@@ -132,12 +132,23 @@ class ProgrammePVA:
             rec["rests_on"] = [
                 "vital rates of other red deer populations (data/pva.yml, each marked assumed), not measured on Bukhara deer",
                 _counts_basis(self.table),
+                *catastrophes_basis(self.parameters.get("catastrophes", [])),
                 "K = the network node's suitability-weighted habitat x an assumed density range (its middle)",
                 "dispersal along the habitat network's least-cost links (p = 0.5 at an assumed 30 km median distance)",
             ]
             provenance.write(rec, tmp / "provenance.json")
             names.append("provenance.json")
         return [out / n for n in names]
+
+
+def catastrophes_basis(catastrophes: list[dict[str, Any]]) -> list[str]:
+    """What the catastrophes rest on: their yearly probabilities, each striking every population on its own."""
+    if not catastrophes:
+        return []
+    each = ", ".join(f"{c['name'].replace('_', ' ')} {c['probability']:g}" for c in catastrophes)
+    return [f"catastrophes of data/pva.yml (a year's probability: {each}; assumed) strike each population "
+            "independently, though a drought is a whole river's: the risk that a river's populations fall together "
+            "is understated"]
 
 
 def _counts_basis(table: pd.DataFrame) -> str:
@@ -247,6 +258,7 @@ def run_programme_pva(*, replicates: int = 2_000, seed: int = 2025, params: PVAP
                   "quasi_extinction": traj.quasi_extinction, "lambda0": growth_rate(prm),
                   "median_dispersal_m": programme.DEFAULT_MEDIAN_DISPERSAL_M, **{k: v for k, v in traj.settings.items()
                                                                                    if isinstance(v, (int, float, str, bool))}}
+    parameters["catastrophes"] = [{"name": c.name, "probability": c.probability} for c in prm.catastrophes]
     result = ProgrammePVA(traj, table, left, parameters, inputs)
     if sensitivity_draws:
         result.sensitivity, result.sensitivity_draws = lhs_sensitivity(prm, pops, n=sensitivity_draws, years=years,

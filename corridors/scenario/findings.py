@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from corridors import settings
+from corridors.analyses.pva import catastrophes_basis
 from corridors.report import Block
 from corridors.scenario.schema import Robustness, Scoring
 from corridors.scenario.tables import ScenarioRun
@@ -525,6 +526,8 @@ def viability_caveats(v: ScenarioViability) -> list[str]:
     if len(empty):
         out.append(f"{len(empty)} reintroduced site(s) ({_names(list(empty['name'].astype(str)))}) start with no "
                    "animals and K the capacity the scenario plans; only the pva actions and dispersal bring deer there.")
+    out += [t[0].upper() + t[1:] + "." for t in
+            catastrophes_basis([{"name": c.name, "probability": c.probability} for c in prm.catastrophes])]
     q = prm.quasi_extinction
     out.append(f"Quasi-extinct means fewer than {q.value:g} animals"
                + (" (an assumption: " + _first_sentence(q.source).rstrip(".") + ")" if q.assumed else "") + ".")
