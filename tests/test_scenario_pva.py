@@ -15,7 +15,7 @@ from corridors.analyses.pva import START_YEAR
 from corridors.batch import run_batch
 from corridors.scenario import load_scenario, run_scenario, scenario_from_dict
 from corridors.scenario.context import _context
-from corridors.scenario.findings import viability_caveats
+from corridors.scenario.viability_findings import viability_caveats
 from corridors.scenario.interventions import _apply
 from corridors.scenario.network import _analyse
 from corridors.scenario.schema import PVA_START_YEAR

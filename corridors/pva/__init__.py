@@ -16,18 +16,8 @@ results
 
 from __future__ import annotations
 
-from corridors.pva.model import (
-    Action,
-    Harvest,
-    Population,
-    Reintroduction,
-    Release,
-    Trajectories,
-    Translocation,
-    growth_rate,
-    projection_matrix,
-    simulate,
-)
+from corridors.pva.actions import Action, Harvest, Reintroduction, Release, Translocation
+from corridors.pva.model import Population, Trajectories, growth_rate, projection_matrix, simulate
 from corridors.pva.params import SEXES, STAGES, PVAParameters, load_parameters, parameters_from_dict
 from corridors.pva.results import (
     TOTAL,

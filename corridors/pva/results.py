@@ -15,7 +15,8 @@ from scipy import stats
 from scipy.stats import qmc
 
 from corridors._errors import ConfigError
-from corridors.pva.model import Action, Population, Trajectories, simulate
+from corridors.pva.actions import Action
+from corridors.pva.model import Population, Trajectories, simulate
 from corridors.pva.params import SEXES, STAGES, PVAParameters
 
 #: Name of the column holding all populations together.

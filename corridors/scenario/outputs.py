@@ -25,8 +25,8 @@ from corridors.programme import known_measures
 from corridors.io.provenance import input_entry, package_versions
 from corridors.report import Block, write_report
 from corridors.scenario.context import _select
-from corridors.scenario.findings import (caveat_items, corridor_names, site_names, summary_items, system_name, varied,
-                                         viability_blocks, viability_caveats)
+from corridors.scenario.findings import caveat_items, corridor_names, site_names, summary_items, system_name, varied
+from corridors.scenario.viability_findings import viability_blocks, viability_caveats
 from corridors.scenario.interventions import _intervention_geoms
 from corridors.scenario.portfolio_outputs import provenance_of, section_blocks, write_figures, write_tables
 from corridors.scenario.schema import Scenario

@@ -38,7 +38,8 @@ from corridors.circuit.pinch import corridor_current
 from corridors.io import check_output_folder, decode_list, encode_list, provenance, staged_folder
 from corridors.raster import geometry_mask
 from corridors.scenario.context import Analysis, _Context, _context
-from corridors.scenario.findings import site_names, viability_caveats
+from corridors.scenario.findings import site_names
+from corridors.scenario.viability_findings import viability_caveats
 from corridors.scenario.interventions import _apply, _node_of
 from corridors.scenario.network import _analyse, _corridor_ec_gain, _site_gains
 from corridors.scenario.outputs import _write_outputs, _write_provenance, _write_report, _write_viability
